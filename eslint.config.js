@@ -1,0 +1,35 @@
+// Lint rules that keep the layout honest: services import only libs, libs never import services,
+// and nobody reaches into another package's files.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const crossPackage = [
+  { group: ['**/services/**', '../../services/*'], message: 'services are deployables: never import one' },
+  { group: ['@acefleet/*/src/**', '**/libs/*/src/**'], message: 'import a lib through its entry (@acefleet/<lib>)' },
+];
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '**/dist/**', '.nx/**', 'eslint.config.js', 'services/stats/public/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      'no-restricted-imports': ['error', { patterns: crossPackage }],
+    },
+  },
+  {
+    files: ['**/test/**', 'bench/**', 'scripts/**'],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+);

@@ -1,0 +1,93 @@
+/**
+ * The error catalogue: every code that crosses a process boundary, with the HTTP status it maps to.
+ * On HTTP the body is {"error":{"code","message"}}; on NATS the same JSON travels with service-error headers.
+ */
+export const ErrorCodes = {
+  missingId: 'missing_id',
+  ambiguousId: 'ambiguous_id',
+  invalidId: 'invalid_id',
+  pidNotAllowed: 'pid_not_allowed',
+  badRequest: 'bad_request',
+  invalidMessage: 'invalid_message',
+  notFound: 'not_found',
+  methodNotAllowed: 'method_not_allowed',
+  streamNotFound: 'stream_not_found',
+  claimNotFound: 'claim_not_found',
+  contentUnavailable: 'content_unavailable',
+  noEngine: 'no_engine_available',
+  capacityExhausted: 'capacity_exhausted',
+  runtimeUnavailable: 'runtime_unavailable',
+  engineTimeout: 'engine_timeout',
+  engineError: 'engine_error',
+  controlPlaneUnavailable: 'control_plane_unavailable',
+  shuttingDown: 'shutting_down',
+  internal: 'internal',
+} as const;
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+const statuses: Record<ErrorCode, number> = {
+  missing_id: 400,
+  ambiguous_id: 400,
+  invalid_id: 400,
+  pid_not_allowed: 400,
+  bad_request: 400,
+  invalid_message: 400,
+  not_found: 404,
+  method_not_allowed: 405,
+  stream_not_found: 404,
+  claim_not_found: 404,
+  content_unavailable: 404,
+  no_engine_available: 503,
+  capacity_exhausted: 503,
+  runtime_unavailable: 503,
+  engine_timeout: 504,
+  engine_error: 502,
+  control_plane_unavailable: 503,
+  shutting_down: 503,
+  internal: 500,
+};
+
+/** The one place that maps a catalogue code to an HTTP status. */
+export function httpStatusOf(code: ErrorCode): number {
+  return statuses[code];
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && value in statuses;
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; retryAfterMs?: number };
+}
+
+/** An error that knows its catalogue code; `retryAfterMs` tells callers when trying again makes sense. */
+export class AcefleetError extends Error {
+  override readonly name = 'AcefleetError';
+  readonly code: ErrorCode;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: ErrorCode, message: string, opts: { cause?: unknown; retryAfterMs?: number } = {}) {
+    super(message, { cause: opts.cause });
+    this.code = code;
+    this.retryAfterMs = opts.retryAfterMs;
+  }
+
+  get status(): number {
+    return httpStatusOf(this.code);
+  }
+
+  get retryable(): boolean {
+    return this.retryAfterMs !== undefined || this.status === 503 || this.status === 504;
+  }
+
+  toBody(): ErrorBody {
+    const error: ErrorBody['error'] = { code: this.code, message: this.message };
+    if (this.retryAfterMs !== undefined) error.retryAfterMs = this.retryAfterMs;
+    return { error };
+  }
+
+  static fromBody(body: ErrorBody): AcefleetError {
+    const { code, message, retryAfterMs } = body.error;
+    return new AcefleetError(isErrorCode(code) ? code : 'internal', message, { retryAfterMs });
+  }
+}

@@ -1,0 +1,3 @@
+export * from './subjects.ts';
+export * from './errors.ts';
+export * from './schemas.ts';

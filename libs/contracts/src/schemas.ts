@@ -1,0 +1,148 @@
+import { FormatRegistry, Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { AcefleetError } from './errors.ts';
+
+FormatRegistry.Set('date-time', (v) => !Number.isNaN(Date.parse(v)));
+
+const Hex40 = Type.String({ pattern: '^[0-9a-fA-F]{40}$' });
+const Id = Type.String({ minLength: 1, maxLength: 128 });
+const IsoTime = Type.String({ format: 'date-time', minLength: 20, maxLength: 40 });
+
+/** Which content a stream plays: an AceStream content id or a torrent infohash, both 40 hex chars. */
+export const ContentRef = Type.Object({
+  kind: Type.Union([Type.Literal('id'), Type.Literal('infohash')]),
+  value: Hex40,
+});
+export type ContentRef = Static<typeof ContentRef>;
+
+/** Stable key for a content, used for multiplexing and affinity: `id:<hex>` or `infohash:<hex>`, lower case. */
+export function contentKeyOf(ref: ContentRef): string {
+  return `${ref.kind}:${ref.value.toLowerCase()}`;
+}
+
+export const EngineState = Type.Union([
+  Type.Literal('starting'),
+  Type.Literal('ready'),
+  Type.Literal('draining'),
+  Type.Literal('unhealthy'),
+]);
+export type EngineState = Static<typeof EngineState>;
+
+export const Claim = Type.Object({
+  claimId: Id,
+  contentKey: Type.String({ maxLength: 64 }),
+  proxyId: Id,
+  claimedAt: IsoTime,
+});
+export type Claim = Static<typeof Claim>;
+
+/** What the manager publishes to the engines KV bucket and what proxies cache. */
+export const EngineRecord = Type.Object({
+  id: Id,
+  hostId: Id,
+  baseUrl: Type.String({ pattern: '^https?://' }),
+  containerId: Type.Optional(Type.String()),
+  state: EngineState,
+  capacity: Type.Integer({ minimum: 1 }),
+  claims: Type.Array(Claim),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+});
+export type EngineRecord = Static<typeof EngineRecord>;
+
+export const AcquireRequest = Type.Object({
+  content: ContentRef,
+  proxyId: Id,
+});
+export type AcquireRequest = Static<typeof AcquireRequest>;
+
+export const AcquireReply = Type.Object({
+  claimId: Id,
+  engine: EngineRecord,
+});
+export type AcquireReply = Static<typeof AcquireReply>;
+
+export const ReleaseRequest = Type.Object({ engineId: Id, claimId: Id });
+export type ReleaseRequest = Static<typeof ReleaseRequest>;
+
+export const ReleaseReply = Type.Object({ released: Type.Boolean() });
+export type ReleaseReply = Static<typeof ReleaseReply>;
+
+export const ListReply = Type.Object({ engines: Type.Array(EngineRecord) });
+export type ListReply = Static<typeof ListReply>;
+
+export const EndReason = Type.Union([
+  Type.Literal('client_disconnected'),
+  Type.Literal('engine_timeout'),
+  Type.Literal('first_byte_timeout'),
+  Type.Literal('empty_timeout'),
+  Type.Literal('engine_eof'),
+  Type.Literal('engine_error'),
+  Type.Literal('content_unavailable'),
+  Type.Literal('slow_client'),
+  Type.Literal('linger_expired'),
+  Type.Literal('shutdown'),
+]);
+export type EndReason = Static<typeof EndReason>;
+
+export const StreamStarted = Type.Object({
+  streamId: Id,
+  content: ContentRef,
+  engineId: Id,
+  proxyId: Id,
+  startedAt: IsoTime,
+});
+export type StreamStarted = Static<typeof StreamStarted>;
+
+export const StreamEnded = Type.Object({
+  streamId: Id,
+  content: ContentRef,
+  engineId: Id,
+  proxyId: Id,
+  startedAt: IsoTime,
+  endedAt: IsoTime,
+  reason: EndReason,
+  bytesIn: Type.Integer({ minimum: 0 }),
+  bytesOut: Type.Integer({ minimum: 0 }),
+  peakClients: Type.Integer({ minimum: 0 }),
+});
+export type StreamEnded = Static<typeof StreamEnded>;
+
+export const HealthStatus = Type.Union([Type.Literal('healthy'), Type.Literal('unhealthy')]);
+export type HealthStatus = Static<typeof HealthStatus>;
+
+export const EngineHealth = Type.Object({
+  engineId: Id,
+  status: HealthStatus,
+  previous: Type.Union([HealthStatus, Type.Literal('unknown')]),
+  consecutiveFailures: Type.Integer({ minimum: 0 }),
+  detail: Type.String({ maxLength: 500 }),
+  at: IsoTime,
+});
+export type EngineHealth = Static<typeof EngineHealth>;
+
+/** Micro-service metadata every acefleet service publishes in $SRV.INFO. */
+export const ServiceMetadata = Type.Object({ http: Type.String(), instance: Type.String() });
+
+/**
+ * Validate a value at a process boundary. Throws an AcefleetError(invalid_message) that names the first
+ * offending field, so a caller sees what was wrong rather than a generic failure.
+ */
+export function parseMessage<T extends TSchema>(schema: T, value: unknown, what: string): Static<T> {
+  if (Value.Check(schema, value)) return value;
+  const first = Value.Errors(schema, value).First();
+  const where = first?.path || '/';
+  const detail = first ? `${where}: ${first.message}` : 'does not match its schema';
+  throw new AcefleetError('invalid_message', `invalid ${what}: ${detail}`);
+}
+
+/** Decode a JSON payload and validate it; bad JSON and bad shape both end in invalid_message. */
+export function decodeMessage<T extends TSchema>(schema: T, data: Uint8Array | string, what: string): Static<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof data === 'string' ? data : new TextDecoder().decode(data));
+  } catch (cause) {
+    throw new AcefleetError('invalid_message', `invalid ${what}: not JSON`, { cause });
+  }
+  return parseMessage(schema, value, what);
+}

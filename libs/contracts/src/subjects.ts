@@ -1,0 +1,36 @@
+/** Every NATS name acefleet uses. One prefix, so one account permission covers the system. */
+export const PREFIX = 'acefleet';
+
+export const Subjects = {
+  engineAcquire: `${PREFIX}.engines.acquire`,
+  engineRelease: `${PREFIX}.engines.release`,
+  engineList: `${PREFIX}.engines.list`,
+  streamStarted: `${PREFIX}.events.stream.started`,
+  streamEnded: `${PREFIX}.events.stream.ended`,
+  engineHealth: `${PREFIX}.events.engine.health`,
+  /** Wildcard covering every durable event. */
+  events: `${PREFIX}.events.>`,
+} as const;
+export type Subject = (typeof Subjects)[keyof typeof Subjects];
+
+/** JetStream stream that keeps the durable events. */
+export const EVENTS_STREAM = 'ACEFLEET_EVENTS';
+/** KV bucket holding one record per engine, keyed by engine id. */
+export const ENGINES_BUCKET = 'acefleet-engines';
+
+/** NATS micro-service names, as `nats micro ls` shows them. */
+export const ServiceNames = {
+  edgeProxy: 'acefleet-edge-proxy',
+  engineManager: 'acefleet-engine-manager',
+  healthMonitor: 'acefleet-health-monitor',
+  stats: 'acefleet-stats',
+} as const;
+export type ServiceName = (typeof ServiceNames)[keyof typeof ServiceNames];
+
+/** Docker labels that mark a container as an acefleet engine. Containers without them are never touched. */
+export const Labels = {
+  managed: 'io.acefleet.managed',
+  engineId: 'io.acefleet.engine-id',
+  host: 'io.acefleet.host',
+  httpPort: 'io.acefleet.http-port',
+} as const;
