@@ -1,5 +1,10 @@
 export default {
-  files: ['libs/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'tools/*/test/**/*.test.ts'],
+  files: [
+    'tests/**/*.test.ts',
+    'libs/*/test/**/*.test.ts',
+    'services/*/test/**/*.test.ts',
+    'tools/*/test/**/*.test.ts',
+  ],
   extensions: { ts: 'module' },
   nodeArguments: ['--import=tsx'],
   workerThreads: false,

@@ -86,7 +86,7 @@ export class AcefleetError extends Error {
     return { error };
   }
 
-  static fromBody(body: ErrorBody): AcefleetError {
+  static fromBody(body: { error: { code: string; message: string; retryAfterMs?: number } }): AcefleetError {
     const { code, message, retryAfterMs } = body.error;
     return new AcefleetError(isErrorCode(code) ? code : 'internal', message, { retryAfterMs });
   }

@@ -53,6 +53,8 @@ export type EngineRecord = Static<typeof EngineRecord>;
 export const AcquireRequest = Type.Object({
   content: ContentRef,
   proxyId: Id,
+  /** Engines that just failed this stream; the manager picks another. */
+  excludeEngineIds: Type.Optional(Type.Array(Id, { maxItems: 64 })),
 });
 export type AcquireRequest = Static<typeof AcquireRequest>;
 
@@ -121,6 +123,15 @@ export const EngineHealth = Type.Object({
 });
 export type EngineHealth = Static<typeof EngineHealth>;
 
+/** The error body on HTTP and in NATS service-error replies. */
+export const ErrorEnvelope = Type.Object({
+  error: Type.Object({
+    code: Type.String({ maxLength: 64 }),
+    message: Type.String({ maxLength: 2000 }),
+    retryAfterMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  }),
+});
+
 /** Micro-service metadata every acefleet service publishes in $SRV.INFO. */
 export const ServiceMetadata = Type.Object({ http: Type.String(), instance: Type.String() });
 
@@ -137,7 +148,11 @@ export function parseMessage<T extends TSchema>(schema: T, value: unknown, what:
 }
 
 /** Decode a JSON payload and validate it; bad JSON and bad shape both end in invalid_message. */
-export function decodeMessage<T extends TSchema>(schema: T, data: Uint8Array | string, what: string): Static<T> {
+export function decodeMessage<T extends TSchema>(
+  schema: T,
+  data: Uint8Array | string,
+  what: string,
+): Static<T> {
   let value: unknown;
   try {
     value = JSON.parse(typeof data === 'string' ? data : new TextDecoder().decode(data));

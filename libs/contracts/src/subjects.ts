@@ -8,6 +8,9 @@ export const Subjects = {
   streamStarted: `${PREFIX}.events.stream.started`,
   streamEnded: `${PREFIX}.events.stream.ended`,
   engineHealth: `${PREFIX}.events.engine.health`,
+  /** Per-proxy endpoints live under `<proxyPrefix>.<instance id>`. */
+  proxyPrefix: `${PREFIX}.proxy`,
+  statsSummary: `${PREFIX}.stats.summary`,
   /** Wildcard covering every durable event. */
   events: `${PREFIX}.events.>`,
 } as const;

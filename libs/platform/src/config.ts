@@ -1,0 +1,59 @@
+import { Type, type Static, type TObject } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** `healthIntervalMs` → `HEALTH_INTERVAL_MS`: the one rule that names every environment variable. */
+export function envNameOf(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+/**
+ * Read a service's configuration once from the environment: each schema property comes from the variable
+ * named by envNameOf, is converted to the property's type, defaulted, checked, and the result frozen.
+ * Every bad value is reported with its variable name, all at once.
+ */
+export function loadConfig<T extends TObject>(schema: T, env: NodeJS.ProcessEnv): Readonly<Static<T>> {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.properties)) {
+    const value = env[envNameOf(key)];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const converted = Value.Convert(schema, Value.Default(schema, raw));
+  const problems = [...Value.Errors(schema, converted)].map((e) => {
+    const key = e.path.split('/')[1] ?? '';
+    const given = raw[key] === undefined ? 'unset' : JSON.stringify(raw[key]);
+    return `${envNameOf(key)} (${given}): ${e.message}`;
+  });
+  if (problems.length > 0) {
+    throw new ConfigError(`invalid configuration:\n  ${[...new Set(problems)].join('\n  ')}`);
+  }
+  return Object.freeze(converted as Static<T>);
+}
+
+/** Schema pieces every service shares. */
+export const CommonConfig = {
+  natsUrl: Type.String({
+    default: 'nats://127.0.0.1:4222',
+    description: 'NATS server URL(s), comma separated',
+  }),
+  httpHost: Type.String({ default: '127.0.0.1' }),
+  logLevel: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+  instanceId: Type.String({ default: '', description: 'identity of this process; random when empty' }),
+};
+
+/** loadConfig for a process entry point: print the problems and exit 2 instead of a stack trace. */
+export function loadConfigOrExit<T extends TObject>(schema: T, env: NodeJS.ProcessEnv): Readonly<Static<T>> {
+  try {
+    return loadConfig(schema, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+}

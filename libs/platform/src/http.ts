@@ -1,0 +1,90 @@
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
+import type { Registry } from 'prom-client';
+import { AcefleetError, type ErrorBody } from '@acefleet/contracts';
+import type { Logger } from './logger.ts';
+
+/** Send a catalogue error as `{"error":{"code","message"}}` with its status (and Retry-After when known). */
+export function sendError(reply: FastifyReply, err: AcefleetError): FastifyReply {
+  if (err.retryAfterMs !== undefined)
+    reply.header('retry-after', Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
+  return reply
+    .code(err.status)
+    .type('application/json')
+    .send(err.toBody() satisfies ErrorBody);
+}
+
+/** Turn anything thrown in a route into a catalogue error: validation → bad_request, unknown → internal. */
+export function toAcefleetError(err: unknown): AcefleetError {
+  if (err instanceof AcefleetError) return err;
+  const fe = err as Partial<FastifyError>;
+  if (fe.validation) return new AcefleetError('bad_request', fe.message ?? 'bad request');
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new AcefleetError(
+      fe.statusCode === 405 ? 'method_not_allowed' : 'bad_request',
+      fe.message ?? 'bad request',
+    );
+  }
+  return new AcefleetError('internal', 'internal error', { cause: err });
+}
+
+export interface HttpAppOptions {
+  logger: Logger;
+  registry: Registry;
+  /** Extra facts for GET /health; throwing or returning ok:false answers 503. */
+  health?: () => { ok: boolean; [k: string]: unknown };
+}
+
+/**
+ * A fastify app with the parts every acefleet service shares: JSON errors from the catalogue, 404/405 as
+ * JSON, GET /health and GET /metrics. Routes are added by the caller; `listen` happens in main.ts only.
+ */
+export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
+  const loggerInstance: FastifyBaseLogger = opts.logger;
+  const app = Fastify({
+    loggerInstance,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+  });
+  app.setErrorHandler((err, req, reply) => {
+    const mapped = toAcefleetError(err);
+    if (mapped.code === 'internal') req.log.error({ err }, 'request failed');
+    return sendError(reply, mapped);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, new AcefleetError('not_found', `no route for ${req.method} ${req.url.split('?')[0]}`)),
+  );
+  app.get('/health', async (_req, reply) => {
+    const facts = opts.health?.() ?? { ok: true };
+    return reply.code(facts.ok ? 200 : 503).send(facts);
+  });
+  app.get('/metrics', async (_req, reply) => {
+    return reply.type(opts.registry.contentType).send(await opts.registry.metrics());
+  });
+  return app;
+}
+
+/**
+ * Answer 405 (JSON) for the other methods of paths that exist, instead of fastify's plain 404.
+ * Call after all routes are registered.
+ */
+export function rejectOtherMethods(app: FastifyInstance, paths: string[], allowed = ['GET', 'HEAD']): void {
+  const others = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'].filter((m) => !allowed.includes(m));
+  for (const url of paths) {
+    app.route({
+      method: others,
+      url,
+      handler: async (req, reply) => {
+        reply.header('allow', allowed.join(', '));
+        return sendError(
+          reply,
+          new AcefleetError('method_not_allowed', `${req.method} is not allowed on ${url}`),
+        );
+      },
+    });
+  }
+}

@@ -1,0 +1,100 @@
+import { connect } from '@nats-io/transport-node';
+import { RequestError, TimeoutError, type NatsConnection } from '@nats-io/nats-core';
+import { jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { Static, TSchema } from '@sinclair/typebox';
+import {
+  AcefleetError,
+  ENGINES_BUCKET,
+  EVENTS_STREAM,
+  Subjects,
+  decodeMessage,
+  ErrorEnvelope,
+} from '@acefleet/contracts';
+import type { Logger } from './logger.ts';
+
+export type { NatsConnection, KV };
+
+/** Connect and keep reconnecting forever: services outlive NATS restarts. */
+export async function connectNats(servers: string, name: string, log: Logger): Promise<NatsConnection> {
+  const nc = await connect({
+    servers: servers.split(',').map((s) => s.trim()),
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    waitOnFirstConnect: true,
+  });
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'reconnect')
+        log.warn({ nats: s.type }, 'nats connection changed');
+    }
+  })();
+  return nc;
+}
+
+const DAY_NS = 24 * 60 * 60 * 1e9;
+
+/** Create (or update) the durable event stream; safe to call from every service at start. */
+export async function ensureEventsStream(nc: NatsConnection): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const config = {
+    name: EVENTS_STREAM,
+    subjects: [Subjects.events],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    max_age: 7 * DAY_NS,
+    duplicate_window: 10 * 60 * 1e9,
+  };
+  try {
+    await jsm.streams.info(EVENTS_STREAM);
+  } catch {
+    await jsm.streams.add(config).catch(async (err: unknown) => {
+      // Another service created it between our look-up and add: that is fine.
+      await jsm.streams.info(EVENTS_STREAM).catch(() => {
+        throw err;
+      });
+    });
+  }
+}
+
+/** Open (creating if needed) the engines KV bucket. */
+export async function openEnginesKv(nc: NatsConnection): Promise<KV> {
+  return new Kvm(nc).create(ENGINES_BUCKET, { history: 1 });
+}
+
+const encoder = new TextEncoder();
+export function encodeJson(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+/**
+ * Request/reply with validation of both ends' contract: the reply is checked against `reply`; a service
+ * error reply becomes the AcefleetError it carries; no responders and timeouts become
+ * control_plane_unavailable so callers can fall back.
+ */
+export async function requestJson<T extends TSchema>(
+  nc: NatsConnection,
+  subject: string,
+  payload: unknown,
+  reply: T,
+  timeoutMs: number,
+): Promise<Static<T>> {
+  let msg;
+  try {
+    msg = await nc.request(subject, encodeJson(payload), { timeout: timeoutMs });
+  } catch (err) {
+    const why = err instanceof RequestError && err.isNoResponders() ? 'no responders' : 'no answer';
+    const timedOut =
+      err instanceof TimeoutError || (err instanceof Error && err.cause instanceof TimeoutError);
+    throw new AcefleetError('control_plane_unavailable', `${subject}: ${timedOut ? 'timed out' : why}`, {
+      cause: err,
+      retryAfterMs: 1000,
+    });
+  }
+  if (msg.headers?.get('Nats-Service-Error-Code')) {
+    const body = decodeMessage(ErrorEnvelope, msg.data, `${subject} error reply`);
+    throw AcefleetError.fromBody(body);
+  }
+  return decodeMessage(reply, msg.data, `${subject} reply`);
+}

@@ -1,0 +1,65 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { waitFor } from './wait.ts';
+
+export interface NatsServer {
+  url: string;
+  port: number;
+  /** Kill the server (SIGKILL) without losing its store, to simulate an outage. */
+  stop(): Promise<void>;
+  /** Start it again on the same port and store. */
+  start(): Promise<void>;
+  /** Stop it and remove its store. */
+  destroy(): Promise<void>;
+}
+
+/** A real nats-server with JetStream on a random loopback port and a store of its own. */
+export async function startNatsServer(): Promise<NatsServer> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'acefleet-nats-'));
+  let proc: ChildProcess | undefined;
+  let port = -1;
+
+  const launch = async (): Promise<void> => {
+    const portsDir = path.join(dir, 'ports');
+    await rm(portsDir, { recursive: true, force: true });
+    await mkdir(portsDir, { recursive: true });
+    const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', path.join(dir, 'store')];
+    proc = spawn('nats-server', [...args, '--ports_file_dir', portsDir], { stdio: 'ignore' });
+    const child = proc;
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode}`);
+      const files = await readdir(portsDir).catch(() => []);
+      const file = files.find((f) => f.endsWith('.ports'));
+      if (!file) return false;
+      const ports = JSON.parse(await readFile(path.join(portsDir, file), 'utf8')) as { nats: string[] };
+      port = Number(new URL(ports.nats[0]!).port);
+      return true;
+    }, 10_000);
+  };
+
+  const stop = async (): Promise<void> => {
+    const child = proc;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  };
+
+  await launch();
+  return {
+    get url() {
+      return `nats://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
+    stop,
+    start: launch,
+    destroy: async () => {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

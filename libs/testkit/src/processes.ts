@@ -1,0 +1,68 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.ts';
+
+/** The repository root (services are started from here, as `npm start` does). */
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface ServiceProcess {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  /** Everything the process printed so far (pino JSON lines). */
+  output(): string;
+  /** SIGTERM, wait for the exit; returns the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: a crash. */
+  kill(): Promise<void>;
+}
+
+export interface StartServiceOptions {
+  /** Path of the entry file relative to the repository root. */
+  entry: string;
+  env: Record<string, string>;
+  /** The HTTP port the service will listen on (its /health is awaited). */
+  port: number;
+  timeoutMs?: number;
+}
+
+/** Start an acefleet service (or any entry file) as a real process and wait until its /health answers. */
+export async function startService(name: string, opts: StartServiceOptions): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', opts.entry], {
+    cwd: repoRoot,
+    env: { ...process.env, LOG_LEVEL: 'info', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-200_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${opts.port}`;
+  try {
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
+      const res = await fetch(`${url}/health`);
+      return res.ok;
+    }, opts.timeoutMs ?? 30_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${name} did not become healthy:\n${output.slice(-4000)}`, { cause: err });
+  }
+  return {
+    name,
+    url,
+    child,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    kill: async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import type { FastifyInstance } from 'fastify';
+import type { Service } from '@nats-io/services';
+import { ServiceNames, Subjects } from '@acefleet/contracts';
+import {
+  addJsonEndpoint,
+  addMicroService,
+  buildHttpApp,
+  createRegistry,
+  rejectOtherMethods,
+  EngineTable,
+  EventPublisher,
+  openEnginesKv,
+  type Logger,
+  type NatsConnection,
+} from '@acefleet/platform';
+import { Type } from '@sinclair/typebox';
+import type { ProxyConfig } from './config.ts';
+import { EngineSource } from './engine-source.ts';
+import { StreamHub } from './hub.ts';
+import { createProxyMetrics } from './metrics.ts';
+import { statusRoutes } from './routes/status-routes.ts';
+import { streamRoutes } from './routes/stream-routes.ts';
+
+export interface EdgeProxy {
+  http: FastifyInstance;
+  hub: StreamHub;
+  events: EventPublisher;
+  serve(httpAddress: string): Promise<Service>;
+  /** Stop taking players, end every stream (reason shutdown), flush events, close HTTP. */
+  close(): Promise<void>;
+}
+
+export async function buildEdgeProxy(
+  config: ProxyConfig,
+  nc: NatsConnection,
+  log: Logger,
+): Promise<EdgeProxy> {
+  const registry = createRegistry(ServiceNames.edgeProxy);
+  const table = new EngineTable(await openEnginesKv(nc), log);
+  await table.start();
+  const metrics = createProxyMetrics(registry, () => ({
+    clients: streams.clientCount(),
+    streams: streams.all().length,
+  }));
+  const engines = new EngineSource(
+    nc,
+    table,
+    {
+      proxyId: config.instanceId,
+      requestTimeoutMs: config.acquireTimeoutMs,
+      staticEngines: config.staticEngines
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    },
+    log,
+    metrics,
+  );
+  const events = new EventPublisher(nc, log);
+  const streams: StreamHub = new StreamHub({
+    engines,
+    events,
+    metrics,
+    log,
+    proxyId: config.instanceId,
+    settings: {
+      ringBytes: config.ringBytes,
+      joinWindowBytes: config.joinWindowBytes,
+      coalesceMs: config.coalesceMs,
+      engineStartTimeoutMs: config.engineStartTimeoutMs,
+      firstByteTimeoutMs: config.firstByteTimeoutMs,
+      emptyTimeoutMs: config.emptyTimeoutMs,
+      lingerMs: config.lingerMs,
+      failoverDeadlineMs: config.failoverDeadlineMs,
+      engineCallTimeoutMs: config.engineCallTimeoutMs,
+      viewer: {
+        maxBacklogBytes: config.maxClientBacklogBytes,
+        slowClientTimeoutMs: config.slowClientTimeoutMs,
+      },
+    },
+  });
+
+  let closing = false;
+  const http = buildHttpApp({
+    logger: log,
+    registry,
+    health: () => ({ ok: !closing, streams: streams.all().length, pendingEvents: events.pending }),
+  });
+  streamRoutes(http, streams, () => closing);
+  statusRoutes(http, streams);
+  rejectOtherMethods(http, ['/ace/getstream', '/ace/status', '/api/streams']);
+
+  let service: Service | undefined;
+  return {
+    http,
+    hub: streams,
+    events,
+    async serve(httpAddress) {
+      service = await addMicroService(nc, {
+        name: ServiceNames.edgeProxy,
+        version: '0.1.0',
+        description: 'Acexy-compatible HTTP proxy multiplexing AceStream engine sessions',
+        httpAddress,
+        instanceId: config.instanceId,
+      });
+      addJsonEndpoint(
+        service,
+        log,
+        {
+          name: 'streams',
+          subject: `${Subjects.proxyPrefix}.${config.instanceId}.streams`,
+          request: Type.Object({}),
+        },
+        async () => ({
+          streams: streams.all().map((s) => ({ streamId: s.id, content: s.content, clients: s.clientCount })),
+        }),
+      );
+      return service;
+    },
+    async close() {
+      closing = true;
+      await service?.stop().catch(() => {});
+      streams.closeAll('shutdown');
+      await events.drain(5000);
+      table.stop();
+      await http.close();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export type ProxyMetrics = ReturnType<typeof createProxyMetrics>;
+
+/** Proxy metrics; labels are bounded (results, reasons and states are closed sets). */
+export function createProxyMetrics(registry: Registry, snapshot: () => { clients: number; streams: number }) {
+  const registers = [registry];
+  return {
+    clients: new Gauge({
+      name: 'acefleet_proxy_clients',
+      help: 'Players currently receiving a stream',
+      registers,
+      collect() {
+        this.set(snapshot().clients);
+      },
+    }),
+    streams: new Gauge({
+      name: 'acefleet_proxy_streams',
+      help: 'Upstream engine sessions currently open',
+      registers,
+      collect() {
+        this.set(snapshot().streams);
+      },
+    }),
+    bytesIn: new Counter({
+      name: 'acefleet_proxy_bytes_in_total',
+      help: 'Bytes read from engines',
+      registers,
+    }),
+    bytesOut: new Counter({
+      name: 'acefleet_proxy_bytes_out_total',
+      help: 'Bytes written to players',
+      registers,
+    }),
+    firstByteSeconds: new Histogram({
+      name: 'acefleet_proxy_time_to_first_byte_seconds',
+      help: 'From a player request to its first media byte',
+      labelNames: ['join'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    acquireSeconds: new Histogram({
+      name: 'acefleet_proxy_engine_acquire_seconds',
+      help: 'Time to get an engine, by result',
+      labelNames: ['result'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 30],
+      registers,
+    }),
+    slowSkips: new Counter({
+      name: 'acefleet_proxy_slow_client_skips_total',
+      help: 'Times a lagging client jumped to the live edge',
+      registers,
+    }),
+    slowDrops: new Counter({
+      name: 'acefleet_proxy_slow_client_drops_total',
+      help: 'Clients disconnected for not reading',
+      registers,
+    }),
+    failovers: new Counter({
+      name: 'acefleet_proxy_failovers_total',
+      help: 'Streams moved to another engine after losing theirs, by result',
+      labelNames: ['result'],
+      registers,
+    }),
+    lingerHits: new Counter({
+      name: 'acefleet_proxy_linger_hits_total',
+      help: 'Players that joined a stream kept open by linger',
+      registers,
+    }),
+    streamsEnded: new Counter({
+      name: 'acefleet_proxy_streams_ended_total',
+      help: 'Streams ended, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import { AcefleetError } from '@acefleet/contracts';
+import type { StreamHub } from '../hub.ts';
+import { parseSelector } from '../selector.ts';
+
+type Query = Record<string, string | string[] | undefined>;
+
+/** GET /ace/status (Acexy-compatible) and GET /api/streams (everything the proxy knows per stream). */
+export function statusRoutes(app: FastifyInstance, hub: StreamHub): void {
+  app.get<{ Querystring: Query }>('/ace/status', async (req) => {
+    if (req.query.id === undefined && req.query.infohash === undefined) {
+      return { streams: hub.all().length, total_clients: hub.clientCount() };
+    }
+    const { content } = parseSelector({ id: req.query.id, infohash: req.query.infohash });
+    const stream = hub.get(content);
+    if (!stream)
+      throw new AcefleetError('stream_not_found', `no stream for ${content.kind} ${content.value}`);
+    return {
+      clients: stream.clientCount,
+      id: {
+        id: content.kind === 'id' ? content.value : '',
+        infohash: content.kind === 'infohash' ? content.value : '',
+      },
+      stat_url: stream.statUrl ?? '',
+    };
+  });
+
+  app.get('/api/streams', async () => ({
+    streams: hub.all().map((s) => ({
+      streamId: s.id,
+      content: s.content,
+      engineId: s.engineId ?? null,
+      state: s.state,
+      clients: s.clientCount,
+      peakClients: s.peakClients,
+      bytesIn: s.bytesIn,
+      bytesOut: s.bytesOut,
+      bufferedBytes: s.ring.bytes,
+      ageMs: Date.now() - s.startedAt.getTime(),
+    })),
+  }));
+}

@@ -1,0 +1,87 @@
+import type { Socket } from 'node:net';
+import type { RingBuffer } from './ring-buffer.ts';
+
+export interface ViewerLimits {
+  /** Bytes a client may have queued in its socket before we stop writing to it. */
+  maxBacklogBytes: number;
+  /** How long a client may stay at its backlog limit before it is dropped as slow. */
+  slowClientTimeoutMs: number;
+}
+
+export type PumpResult = 'ok' | 'skipped' | 'slow';
+
+const RESPONSE_HEAD =
+  'HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\nCache-Control: no-cache, no-store\r\n' +
+  'Connection: close\r\nX-Content-Type-Options: nosniff\r\n\r\n';
+
+/**
+ * One player connection. The body is written straight to the socket (headers once, then shared ring
+ * segments; the body ends when the connection closes, as for any live HTTP/1.1 stream), so fan-out costs one
+ * write per client per flush and no copies.
+ */
+export class Viewer {
+  pos = 0;
+  bytesOut = 0;
+  private stalledSince: number | undefined;
+  private closed = false;
+
+  constructor(
+    readonly id: number,
+    readonly socket: Socket,
+    private readonly limits: ViewerLimits,
+  ) {}
+
+  get isClosed(): boolean {
+    return this.closed || this.socket.destroyed;
+  }
+
+  /** Send the response head and place the client at `pos` in the stream. */
+  begin(pos: number): void {
+    this.pos = pos;
+    this.socket.setNoDelay(true);
+    this.socket.write(RESPONSE_HEAD);
+  }
+
+  /**
+   * Write what the client has not had yet, within its backlog. A client that fell out of the window jumps
+   * to the live edge ('skipped'); one stuck at its limit for too long is reported 'slow'.
+   */
+  pump(ring: RingBuffer, now: number): PumpResult {
+    if (this.isClosed) return 'ok';
+    let result: PumpResult = 'ok';
+    if (this.pos < ring.start) {
+      this.pos = ring.liveEdge();
+      result = 'skipped';
+    }
+    const socket = this.socket;
+    if (socket.writableLength >= this.limits.maxBacklogBytes) {
+      this.stalledSince ??= now;
+      return now - this.stalledSince > this.limits.slowClientTimeoutMs ? 'slow' : result;
+    }
+    this.stalledSince = undefined;
+    if (this.pos >= ring.end) return result;
+    socket.cork();
+    for (const chunk of ring.readFrom(this.pos)) {
+      if (chunk.length === 0) continue;
+      socket.write(chunk);
+      this.pos += chunk.length;
+      this.bytesOut += chunk.length;
+      if (socket.writableLength >= this.limits.maxBacklogBytes) break;
+    }
+    socket.uncork();
+    return result;
+  }
+
+  /** End the body cleanly (the player sees the end of the stream). */
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+
+  destroy(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { EnginePreset } from './presets.ts';
+import type { EngineRuntime, EngineSpec, RunningEngine } from './runtime.ts';
+
+/**
+ * Engines as local child processes: the fallback where no Docker engine can run (npm start says so).
+ * Only processes this manager started are listed or stopped.
+ */
+export class ProcessRuntime implements EngineRuntime {
+  readonly kind = 'process';
+  private readonly children = new Map<string, { child: ChildProcess; spec: EngineSpec }>();
+
+  constructor(
+    private readonly command: string,
+    private readonly preset: EnginePreset,
+    private readonly engineHost: string,
+  ) {}
+
+  start(spec: EngineSpec): Promise<{ containerId: string }> {
+    const [bin, ...args] = this.command.split(/\s+/).filter(Boolean);
+    const child = spawn(bin ?? 'node', [...args, ...this.preset.cmd(spec.httpPort, spec.p2pPort)], {
+      stdio: 'ignore',
+    });
+    const containerId = `pid-${child.pid ?? 'unknown'}-${spec.engineId}`;
+    this.children.set(containerId, { child, spec });
+    child.once('exit', () => this.children.delete(containerId));
+    return Promise.resolve({ containerId });
+  }
+
+  async remove(containerId: string): Promise<void> {
+    const entry = this.children.get(containerId);
+    if (!entry || entry.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => entry.child.once('exit', resolve));
+    entry.child.kill('SIGTERM');
+    const timer = setTimeout(() => entry.child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  list(): Promise<RunningEngine[]> {
+    return Promise.resolve(
+      [...this.children].map(([containerId, { child, spec }]) => ({
+        engineId: spec.engineId,
+        containerId,
+        httpPort: spec.httpPort,
+        running: child.exitCode === null,
+      })),
+    );
+  }
+
+  baseUrlOf(spec: { httpPort: number }): string {
+    return `http://${this.engineHost}:${spec.httpPort}`;
+  }
+}

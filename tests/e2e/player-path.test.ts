@@ -1,0 +1,97 @@
+import test from 'ava';
+import { connect } from '@nats-io/transport-node';
+import { Svcm } from '@nats-io/services';
+import { ListReply, ServiceNames, Subjects } from '@acefleet/contracts';
+import {
+  captureHttp,
+  containersWithLabels,
+  ffprobeBytes,
+  inspectContainer,
+  startStack,
+  waitFor,
+  type Stack,
+} from '@acefleet/testkit';
+
+const CONTENT = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+
+let stack: Stack;
+test.before(async () => {
+  stack = await startStack();
+});
+test.after.always(async () => {
+  await stack?.stop();
+});
+
+async function engines(): Promise<ListReply['engines']> {
+  const nc = await connect({ servers: stack.nats.url });
+  try {
+    const msg = await nc.request(Subjects.engineList, '{}', { timeout: 5000 });
+    return msg.json<ListReply>().engines;
+  } finally {
+    await nc.close();
+  }
+}
+
+test.serial('three players of one id share one engine session and each gets MPEG-TS video', async (t) => {
+  const url = `${stack.proxyUrl()}/ace/getstream?id=${CONTENT}`;
+  const captures = await Promise.all([0, 1, 2].map(() => captureHttp(url, 400_000, 20_000)));
+  for (const c of captures) {
+    t.is(c.status, 200);
+    t.is(c.headers['content-type'], 'video/mp2t');
+    t.true(c.body.length >= 188 * 100, `got ${c.body.length} bytes`);
+    t.is(c.body.length % 188, 0, 'whole TS packets');
+    const probe = await ffprobeBytes(c.body);
+    t.is(probe.formatName, 'mpegts');
+    t.true(probe.streams.some((s) => s.codec_type === 'video'));
+  }
+
+  const [engine] = await engines();
+  t.truthy(engine, 'engine-manager recorded an engine');
+  const sim = (await (await fetch(`${engine!.baseUrl}/__sim/stats`)).json()) as {
+    sessionsStarted: number;
+  };
+  t.is(sim.sessionsStarted, 1, 'the engine saw exactly one upstream session');
+
+  if (stack.runtime === 'docker') {
+    const ids = await containersWithLabels([`io.acefleet.host=${stack.hostId}`, 'io.acefleet.managed=true']);
+    t.is(ids.length, 1, 'engine-manager started one labelled container');
+    const info = await inspectContainer(ids[0]!);
+    t.is(info.Config.Labels['io.acefleet.engine-id'], engine!.id);
+    t.true(info.State.Running);
+  }
+});
+
+test.serial('after the last player leaves the session is stopped and stats records why', async (t) => {
+  const [engine] = await engines();
+  await waitFor(async () => {
+    const sim = (await (await fetch(`${engine!.baseUrl}/__sim/stats`)).json()) as {
+      stopsReceived: number;
+      activeSessions: number;
+    };
+    return sim.stopsReceived >= 1 && sim.activeSessions === 0;
+  }, 10_000);
+  const sessions = await waitFor(async () => {
+    const res = await fetch(`${stack.services.stats!.url}/api/sessions`);
+    const body = (await res.json()) as {
+      sessions: { reason: string | null; contentValue: string; bytesOut: number }[];
+    };
+    return body.sessions.length === 1 && body.sessions[0]!.reason !== null ? body.sessions : false;
+  }, 10_000);
+  t.is(sessions[0]!.reason, 'client_disconnected');
+  t.is(sessions[0]!.contentValue, CONTENT);
+  t.true(sessions[0]!.bytesOut > 0);
+  const claims = (await engines()).flatMap((e) => e.claims);
+  t.deepEqual(claims, [], 'the engine was released');
+});
+
+test.serial('every service answers $SRV.PING with its name', async (t) => {
+  const nc = await connect({ servers: stack.nats.url });
+  try {
+    const names = new Set<string>();
+    const pings = await new Svcm(nc).client({ strategy: 'timer', maxWait: 1000 }).ping();
+    for await (const p of pings) names.add(p.name);
+    t.deepEqual([...names].sort(), Object.values(ServiceNames).sort());
+  } finally {
+    await nc.close();
+  }
+});

@@ -1,0 +1,119 @@
+// The engine's /ace/* API: start (getstream / manifest), playback, stat and stop.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SimContext } from './context.ts';
+import { resolveContent } from './content.ts';
+import { baseUrl, gone, sendAce } from './http.ts';
+import { startPacer, type Pacer } from './pacer.ts';
+import type { Session } from './sessions.ts';
+
+export const UNKNOWN_SESSION = 'unknown playback session id';
+export type StartKind = 'ts' | 'hls';
+
+export function handleStart(
+  ctx: SimContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+  kind: StartKind,
+): void {
+  const ref = resolveContent(query);
+  const faults = 'error' in ref ? ctx.faults.resolve() : ctx.faults.resolve(ref.contentId, ref.infohash);
+  ctx.later(faults.startDelayMs, () => {
+    if (gone(res)) return;
+    if ('error' in ref || faults.offline) {
+      ctx.log({ error: 'error' in ref ? ref.error : 'offline' }, 'start refused');
+      return sendAce(res, null, 'error' in ref ? ref.error : 'failed to load content');
+    }
+    const session = ctx.sessions.start(ref.infohash, ref.contentId, query.get('pid') ?? undefined);
+    const path = `${session.infohash}/${session.token}`;
+    const base = `${baseUrl(req)}/ace`;
+    const playbackUrl = kind === 'ts' ? `${base}/r/${path}` : `${base}/m/${path}.m3u8`;
+    ctx.log({ sessionId: session.id, infohash: session.infohash, pid: session.pid, kind }, 'session started');
+    if (query.get('format') !== 'json') {
+      res.writeHead(302, { Location: playbackUrl, 'Content-Length': 0 });
+      return void res.end();
+    }
+    sendAce(res, {
+      playback_url: playbackUrl,
+      stat_url: `${base}/stat/${path}`,
+      command_url: `${base}/cmd/${path}`,
+      infohash: session.infohash,
+      playback_session_id: session.id,
+      is_live: 1,
+      is_encrypted: 0,
+      client_session_id: -1,
+      bitrate: Math.round(ctx.settings.bitrateBps / 8),
+    });
+  });
+}
+
+export function handlePlayback(ctx: SimContext, res: ServerResponse, session: Session): void {
+  const faults = () => ctx.faults.resolve(session.contentId, session.infohash);
+  let pacer: Pacer | undefined;
+  const removeReader = ctx.sessions.addReader(session, {
+    end: () => (pacer ? pacer.finish('stopped') : res.destroy()),
+  });
+  res.on('close', removeReader);
+  ctx.sessions.touch(session);
+  ctx.later(faults().firstByteDelayMs, () => {
+    if (gone(res) || session.stoppedAt !== undefined) return;
+    res.writeHead(200, { 'Content-Type': 'video/mp2t', 'Cache-Control': 'no-cache' });
+    pacer = startPacer({
+      media: ctx.media,
+      out: res,
+      bitrateBps: ctx.settings.bitrateBps,
+      burstSeconds: ctx.settings.burstSeconds,
+      tickMs: ctx.settings.tickMs,
+      faults,
+      onBytes: (n) => {
+        session.bytesSent += n;
+      },
+      onEnd: (why) => ctx.log({ sessionId: session.id, why, bytesSent: session.bytesSent }, 'playback ended'),
+    });
+  });
+}
+
+export function handleStat(ctx: SimContext, res: ServerResponse, session: Session | undefined): void {
+  const faults = session && ctx.faults.resolve(session.contentId, session.infohash);
+  if (!session || !faults || faults.expireSessions) return sendAce(res, null, UNKNOWN_SESSION);
+  const now = Math.floor(Date.now() / 1000);
+  const first = Math.max(Math.floor(session.startedAt / 1000), now - 1800);
+  const speedDown = faults.starved
+    ? 0
+    : (faults.speedDownKbps ?? Math.round(ctx.settings.bitrateBps / 8 / 1024));
+  sendAce(res, {
+    status: session.bytesSent === 0 ? 'prebuf' : 'dl',
+    peers: faults.starved ? 0 : faults.peers,
+    speed_down: speedDown,
+    speed_up: Math.round(speedDown / 8),
+    downloaded: session.bytesSent,
+    uploaded: Math.floor(session.bytesSent / 8),
+    total_progress: 0,
+    playback_session_id: session.id,
+    infohash: session.infohash,
+    is_live: 1,
+    livepos: {
+      pos: String(now),
+      live_first: String(first),
+      live_last: String(now),
+      first_ts: String(first),
+      last_ts: String(now),
+      is_live: '1',
+      buffer_pieces: faults.starved ? '0' : '30',
+    },
+  });
+}
+
+export function handleCommand(
+  ctx: SimContext,
+  res: ServerResponse,
+  session: Session | undefined,
+  method: string | null,
+): void {
+  if (method === 'stop') ctx.sessions.countStop();
+  const faults = session && ctx.faults.resolve(session.contentId, session.infohash);
+  if (!session || !faults || faults.expireSessions) return sendAce(res, null, UNKNOWN_SESSION);
+  if (method !== 'stop') return sendAce(res, null, `unknown method: ${method ?? ''}`);
+  ctx.sessions.end(session, 'stopped');
+  sendAce(res, 'ok');
+}
