@@ -1,4 +1,8 @@
 import test from 'ava';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import formats from 'ajv-formats';
 import { connect } from '@nats-io/transport-node';
 import { Svcm } from '@nats-io/services';
 import { ListReply, ServiceNames, Subjects } from '@acefleet/contracts';
@@ -7,6 +11,7 @@ import {
   containersWithLabels,
   ffprobeBytes,
   inspectContainer,
+  repoRoot,
   startStack,
   waitFor,
   type Stack,
@@ -95,3 +100,32 @@ test.serial('every service answers $SRV.PING with its name', async (t) => {
     await nc.close();
   }
 });
+
+test.serial(
+  '$SRV PING, INFO and STATS replies of every service validate against the nats CLI schemas',
+  async (t) => {
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    formats.default(ajv);
+    const schemaDir = path.join(repoRoot, '..', 'shared', 'schemas', 'micro-v1');
+    const nc = await connect({ servers: stack.nats.url });
+    try {
+      for (const verb of ['PING', 'INFO', 'STATS'] as const) {
+        const schema = JSON.parse(
+          await readFile(path.join(schemaDir, `${verb.toLowerCase()}_response.json`), 'utf8'),
+        );
+        const validate = ajv.compile(schema);
+        const replies = await nc.requestMany(`$SRV.${verb}`, '', { strategy: 'timer', maxWait: 1000 });
+        const names: string[] = [];
+        for await (const m of replies) {
+          const body = m.json<{ name: string; metadata?: Record<string, string> }>();
+          t.true(validate(body), `${verb} from ${body.name}: ${ajv.errorsText(validate.errors)}`);
+          names.push(body.name);
+          if (verb === 'INFO') t.regex(body.metadata?.http ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
+        }
+        t.is(names.length, 4, `${verb}: one reply per service`);
+      }
+    } finally {
+      await nc.close();
+    }
+  },
+);

@@ -1,4 +1,4 @@
-import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
+import { Svcm, type Endpoint, type Service, type ServiceMsg } from '@nats-io/services';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { AcefleetError, decodeMessage } from '@acefleet/contracts';
@@ -14,14 +14,54 @@ export interface ServiceSpec {
   instanceId: string;
 }
 
-/** Register a NATS micro service (discoverable through $SRV.PING/INFO/STATS). */
+/** What acefleet measures per endpoint: the whole async handling, not only its synchronous start. */
+interface EndpointAccount {
+  requests: number;
+  errors: number;
+  lastError: string;
+  processingNs: number;
+}
+
+/** The library's per-endpoint stats record, which its statsHandler hook is handed with the endpoint. */
+interface LibraryEndpointStats {
+  num_requests: number;
+  num_errors: number;
+  last_error?: string;
+  processing_time: number;
+  average_processing_time: number;
+}
+
+const accounts = new WeakMap<Service, Map<string, EndpointAccount>>();
+
+/**
+ * Register a NATS micro service (discoverable through $SRV.PING/INFO/STATS). @nats-io/services times only the
+ * synchronous part of a callback handler and leaves `last_error` out until a first error, which the nats CLI
+ * rejects; the stats hook below reports acefleet's own accounting instead, as integers in nanoseconds.
+ */
 export async function addMicroService(nc: NatsConnection, spec: ServiceSpec): Promise<Service> {
-  return new Svcm(nc).add({
+  const byEndpoint = new Map<string, EndpointAccount>();
+  const service = await new Svcm(nc).add({
     name: spec.name,
     version: spec.version,
     description: spec.description,
     metadata: { http: spec.httpAddress, instance: spec.instanceId },
+    statsHandler: (endpoint: Endpoint) => {
+      const lib = (endpoint as Endpoint & { stats?: LibraryEndpointStats }).stats;
+      const own = byEndpoint.get(endpoint.subject);
+      if (lib && own) {
+        lib.num_requests = own.requests;
+        lib.num_errors = own.errors;
+        lib.last_error = own.lastError;
+        lib.processing_time = own.processingNs;
+        lib.average_processing_time = own.requests ? Math.round(own.processingNs / own.requests) : 0;
+      } else if (lib) {
+        lib.last_error ??= '';
+      }
+      return Promise.resolve(null);
+    },
   });
+  accounts.set(service, byEndpoint);
+  return service;
 }
 
 /** Reply to a service request with a catalogue error: headers for the CLI, the JSON body for acefleet callers. */
@@ -40,6 +80,8 @@ export function addJsonEndpoint<Req extends TSchema>(
   endpoint: { name: string; subject: string; request: Req; queue?: string },
   handler: (req: Static<Req>) => Promise<unknown>,
 ): void {
+  const account: EndpointAccount = { requests: 0, errors: 0, lastError: '', processingNs: 0 };
+  accounts.get(service)?.set(endpoint.subject, account);
   service.addEndpoint(endpoint.name, {
     subject: endpoint.subject,
     ...(endpoint.queue ? { queue: endpoint.queue } : {}),
@@ -48,6 +90,7 @@ export function addJsonEndpoint<Req extends TSchema>(
         log.error({ err, endpoint: endpoint.name }, 'endpoint stopped');
         return;
       }
+      const started = process.hrtime.bigint();
       void (async () => {
         try {
           const req = decodeMessage(
@@ -60,7 +103,12 @@ export function addJsonEndpoint<Req extends TSchema>(
           const mapped =
             e instanceof AcefleetError ? e : new AcefleetError('internal', 'internal error', { cause: e });
           if (mapped.code === 'internal') log.error({ err: e, endpoint: endpoint.name }, 'endpoint failed');
+          account.errors++;
+          account.lastError = `${mapped.code}: ${mapped.message}`;
           respondWithError(msg, mapped);
+        } finally {
+          account.requests++;
+          account.processingNs += Number(process.hrtime.bigint() - started);
         }
       })();
     },

@@ -58,7 +58,11 @@ export async function startService(name: string, opts: StartServiceOptions): Pro
     output: () => output,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
+      // A service that cannot stop in time is a failure of its own tests, not a reason to hang the suite.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
     },
     kill: async () => {
       if (child.exitCode === null) child.kill('SIGKILL');

@@ -1,0 +1,154 @@
+/**
+ * `npm start` after set-up: the whole stack in the foreground. A local nats-server with JetStream (unless
+ * NATS_URL names one), engine-manager with simulated engines (Docker containers, or local processes where no
+ * Docker engine runs), health-monitor, stats and the edge proxy. Ctrl-C stops everything it started,
+ * engine containers included. Service logs go to .run/logs/.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const root = path.resolve(import.meta.dirname, '..');
+const runDir = path.join(root, '.run');
+const logDir = path.join(runDir, 'logs');
+mkdirSync(logDir, { recursive: true });
+
+const env = process.env;
+const host = '127.0.0.1';
+const ports = {
+  proxy: Number(env.PROXY_PORT ?? 8080),
+  stats: Number(env.STATS_PORT ?? 8081),
+  monitor: Number(env.MONITOR_PORT ?? 8082),
+  manager: Number(env.MANAGER_PORT ?? 8083),
+  nats: Number(env.NATS_PORT ?? 4222),
+};
+const runtimeFile = path.join(runDir, 'engine-runtime');
+const runtime =
+  env.ENGINE_RUNTIME ?? (existsSync(runtimeFile) ? readFileSync(runtimeFile, 'utf8').trim() : 'process');
+const hostId = env.HOST_ID ?? 'local';
+const children: { name: string; child: ChildProcess }[] = [];
+
+function launch(name: string, cmd: string, args: string[], extraEnv: Record<string, string>): ChildProcess {
+  const log = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' });
+  const child = spawn(cmd, args, {
+    cwd: root,
+    env: { ...env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  child.once('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`${name} exited (${signal ?? code}); see .run/logs/${name}.log. Stopping.`);
+      void stop(1);
+    }
+  });
+  children.push({ name, child });
+  return child;
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, host);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function waitHealthy(name: string, port: number): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    const ok = await fetch(`http://${host}:${port}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await sleep(250);
+  }
+  throw new Error(`${name} did not become healthy; see .run/logs/${name}.log`);
+}
+
+let stopping = false;
+async function stop(code: number): Promise<never> {
+  if (stopping) process.exit(code);
+  stopping = true;
+  console.log('\nstopping…');
+  for (const { name, child } of [...children].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+    console.log(`  ${name} stopped`);
+  }
+  if (runtime === 'docker') {
+    // Belt and braces: whatever engine containers of this host are left (e.g. a manager that was killed).
+    const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=io.acefleet.host=${hostId}`], {
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter(Boolean);
+    if (ids.length > 0) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+async function main(): Promise<void> {
+  let natsUrl = env.NATS_URL;
+  if (!natsUrl) {
+    if (await portOpen(ports.nats))
+      throw new Error(`port ${ports.nats} is taken: stop what uses it or set NATS_URL`);
+    const store = path.join(runDir, 'nats');
+    launch('nats-server', 'nats-server', ['-js', '-a', host, '-p', String(ports.nats), '-sd', store], {});
+    for (let i = 0; i < 40 && !(await portOpen(ports.nats)); i++) await sleep(250);
+    natsUrl = `nats://${host}:${ports.nats}`;
+  }
+  if (runtime !== 'docker')
+    console.log('No Docker engine available: running simulated engines as local processes.');
+  const common = { NATS_URL: natsUrl, HTTP_HOST: host };
+  const services: [string, string, number, Record<string, string>][] = [
+    [
+      'engine-manager',
+      'services/engine-manager/src/main.ts',
+      ports.manager,
+      {
+        ENGINE_RUNTIME: runtime,
+        HOST_ID: hostId,
+        MIN_REPLICAS: env.MIN_REPLICAS ?? '1',
+        REMOVE_ENGINES_ON_EXIT: 'true',
+      },
+    ],
+    ['health-monitor', 'services/health-monitor/src/main.ts', ports.monitor, {}],
+    ['stats', 'services/stats/src/main.ts', ports.stats, { DB_PATH: path.join(runDir, 'stats.db') }],
+    ['edge-proxy', 'services/edge-proxy/src/main.ts', ports.proxy, {}],
+  ];
+  for (const [name, entry, port, extra] of services) {
+    launch(name, process.execPath, ['--import', 'tsx', entry], {
+      ...common,
+      ...extra,
+      HTTP_PORT: String(port),
+    });
+  }
+  await Promise.all(services.map(([name, , port]) => waitHealthy(name, port)));
+  const id = 'dd1e67078381739d14beca697356ab76d49d1a2d';
+  console.log(`
+acefleet is running (engines: ${runtime}, NATS: ${natsUrl})
+
+  play:       http://${host}:${ports.proxy}/ace/getstream?id=${id}
+              (any 40-hex id plays the simulator's test pattern: ffplay, mpv, vlc or ffprobe the URL)
+  status:     http://${host}:${ports.proxy}/ace/status    streams: http://${host}:${ports.proxy}/api/streams
+  stats:      http://${host}:${ports.stats}/api/totals
+  metrics:    http://${host}:${ports.proxy}/metrics (proxy), :${ports.stats}, :${ports.monitor}, :${ports.manager}
+  logs:       .run/logs/
+
+Ctrl-C stops everything.`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  void stop(1);
+});

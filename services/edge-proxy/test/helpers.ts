@@ -1,0 +1,39 @@
+import { connectNats, createLogger, ensureEventsStream, loadConfig } from '@acefleet/platform';
+import { startNatsServer, type NatsServer } from '@acefleet/testkit';
+import { buildEdgeProxy, type EdgeProxy } from '../src/app.ts';
+import { ProxyConfig } from '../src/config.ts';
+
+export interface ProxyUnderTest {
+  url: string;
+  proxy: EdgeProxy;
+  nats: NatsServer;
+  close(): Promise<void>;
+}
+
+/** The edge proxy in-process on a free port, with a real nats-server of its own and `env` as its config. */
+export async function startProxy(env: Record<string, string> = {}): Promise<ProxyUnderTest> {
+  const nats = await startNatsServer();
+  const config = loadConfig(ProxyConfig, {
+    NATS_URL: nats.url,
+    INSTANCE_ID: 'proxy-under-test',
+    LINGER_MS: '0',
+    ACQUIRE_TIMEOUT_MS: '1000',
+    ...env,
+  });
+  const log = createLogger('edge-proxy-test', process.env.TEST_LOG_LEVEL ?? 'silent');
+  const nc = await connectNats(config.natsUrl, 'edge-proxy-test', log);
+  await ensureEventsStream(nc);
+  const proxy = await buildEdgeProxy(config, nc, log);
+  const url = await proxy.http.listen({ host: '127.0.0.1', port: 0 });
+  await proxy.serve(url);
+  return {
+    url,
+    proxy,
+    nats,
+    async close() {
+      await proxy.close();
+      await nc.close();
+      await nats.destroy();
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import test from 'ava';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Subjects } from '@acefleet/contracts';
+import { connectNats, createLogger, loadConfig } from '@acefleet/platform';
+import { startNatsServer, type NatsServer } from '@acefleet/testkit';
+import { buildEngineManager, type EngineManager } from '../src/app.ts';
+import { ManagerConfig } from '../src/config.ts';
+
+let nats: NatsServer;
+let manager: EngineManager;
+let managerNc: NatsConnection;
+let nc: NatsConnection;
+
+test.before(async () => {
+  nats = await startNatsServer();
+  const config = loadConfig(ManagerConfig, {
+    NATS_URL: nats.url,
+    ENGINE_RUNTIME: 'process',
+    MIN_REPLICAS: '0',
+    HOST_ID: 'bad-requests',
+    INSTANCE_ID: 'manager-under-test',
+  });
+  const log = createLogger('engine-manager-test', 'silent');
+  managerNc = await connectNats(config.natsUrl, 'engine-manager-test', log);
+  manager = await buildEngineManager(config, managerNc, log);
+  await manager.serve('http://127.0.0.1:0');
+  nc = await connect({ servers: nats.url });
+});
+test.after.always(async () => {
+  await nc?.close();
+  await manager?.close();
+  await managerNc?.close();
+  await nats?.destroy();
+});
+
+const malformed: [string, string, string][] = [
+  ['not JSON', Subjects.engineAcquire, 'this is not json'],
+  [
+    'a content id that is not 40 hex',
+    Subjects.engineAcquire,
+    '{"content":{"kind":"id","value":"xyz"},"proxyId":"p"}',
+  ],
+  [
+    'an unknown content kind',
+    Subjects.engineAcquire,
+    `{"content":{"kind":"url","value":"${'a'.repeat(40)}"},"proxyId":"p"}`,
+  ],
+  ['no proxy id', Subjects.engineAcquire, `{"content":{"kind":"id","value":"${'a'.repeat(40)}"}}`],
+  ['a release without claim id', Subjects.engineRelease, '{"engineId":"e1"}'],
+];
+
+for (const [what, subject, payload] of malformed) {
+  test(`manager - ${what} gets a service error with code invalid_message`, async (t) => {
+    const msg = await nc.request(subject, payload, { timeout: 5000 });
+    t.is(msg.headers?.get('Nats-Service-Error-Code'), '400');
+    t.regex(msg.headers?.get('Nats-Service-Error') ?? '', /^invalid_message: /);
+    const body = msg.json<{ error: { code: string; message: string } }>();
+    t.is(body.error.code, 'invalid_message');
+  });
+}
+
+test('manager - releasing a claim it does not know is answered, not an error', async (t) => {
+  const msg = await nc.request(Subjects.engineRelease, '{"engineId":"nope","claimId":"nope"}', {
+    timeout: 5000,
+  });
+  t.is(msg.headers?.get('Nats-Service-Error-Code'), undefined);
+  t.deepEqual(msg.json(), { released: false });
+});
