@@ -93,6 +93,8 @@ export const StreamStarted = Type.Object({
   engineId: Id,
   proxyId: Id,
   startedAt: IsoTime,
+  /** The engine session's stat URL, for the health monitor's per-stream polling. */
+  statUrl: Type.Optional(Type.String({ maxLength: 2000 })),
 });
 export type StreamStarted = Static<typeof StreamStarted>;
 

@@ -344,6 +344,7 @@ export class Stream {
       engineId: this.lease?.engineId ?? 'unknown',
       proxyId: this.deps.proxyId,
       startedAt: this.startedAt.toISOString(),
+      ...(this.session ? { statUrl: this.session.statUrl } : {}),
     };
     this.deps.events.publish(Subjects.streamStarted, event, `${this.id}:started`);
   }

@@ -28,7 +28,7 @@ export class DockerRuntime implements EngineRuntime {
       const container = await this.opts.docker.createContainer({
         name: this.containerName(spec.engineId),
         Image: image,
-        Cmd: preset.cmd(httpPort, spec.p2pPort),
+        Cmd: preset.cmd(httpPort, spec.p2pPort, networkMode !== 'host'),
         Env: preset.env(httpPort, spec.p2pPort),
         Labels: {
           [Labels.managed]: 'true',

@@ -6,7 +6,8 @@ export interface EnginePreset {
   image: string;
   /** Port the engine's HTTP API listens on inside its network namespace. */
   httpPort: (allocated: number) => number;
-  cmd: (httpPort: number, p2pPort: number) => string[];
+  /** `bindAll`: listen on every interface (engines on a bridge network), not only loopback. */
+  cmd: (httpPort: number, p2pPort: number, bindAll: boolean) => string[];
   env: (httpPort: number, p2pPort: number) => string[];
 }
 
@@ -17,7 +18,13 @@ export const presets: Record<string, EnginePreset> = {
   'ace-sim': {
     image: 'acefleet/ace-sim:local',
     httpPort: (p) => p,
-    cmd: (http, p2p) => ['--http-port', String(http), '--port', String(p2p)],
+    cmd: (http, p2p, bindAll) => [
+      '--http-port',
+      String(http),
+      '--port',
+      String(p2p),
+      ...(bindAll ? ['--bind-all'] : []),
+    ],
     env: () => [],
   },
   'acestream-http-proxy': {

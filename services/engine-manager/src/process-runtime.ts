@@ -18,7 +18,7 @@ export class ProcessRuntime implements EngineRuntime {
 
   start(spec: EngineSpec): Promise<{ containerId: string }> {
     const [bin, ...args] = this.command.split(/\s+/).filter(Boolean);
-    const child = spawn(bin ?? 'node', [...args, ...this.preset.cmd(spec.httpPort, spec.p2pPort)], {
+    const child = spawn(bin ?? 'node', [...args, ...this.preset.cmd(spec.httpPort, spec.p2pPort, false)], {
       stdio: 'ignore',
     });
     const containerId = `pid-${child.pid ?? 'unknown'}-${spec.engineId}`;
