@@ -1,3 +1,5 @@
 export * from './subjects.ts';
 export * from './errors.ts';
 export * from './schemas.ts';
+export * from './observability.ts';
+export * from './fleet.ts';

@@ -33,6 +33,8 @@ export const Claim = Type.Object({
   contentKey: Type.String({ maxLength: 64 }),
   proxyId: Id,
   claimedAt: IsoTime,
+  /** Last renewal by the holding proxy (acquire counts as one); the claim expires a lease TTL after it. */
+  renewedAt: Type.Optional(IsoTime),
 });
 export type Claim = Static<typeof Claim>;
 
@@ -47,6 +49,12 @@ export const EngineRecord = Type.Object({
   claims: Type.Array(Claim),
   createdAt: IsoTime,
   updatedAt: IsoTime,
+  /** The engine's P2P port (in VPN mode the one Gluetun forwards goes to exactly one engine). */
+  p2pPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  /** Set with state `draining`: the engine is removed when empty or at this time. */
+  drainDeadline: Type.Optional(IsoTime),
+  /** Why the engine is draining or unhealthy. */
+  stateReason: Type.Optional(Type.String({ maxLength: 200 })),
 });
 export type EngineRecord = Static<typeof EngineRecord>;
 

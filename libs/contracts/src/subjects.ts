@@ -5,9 +5,18 @@ export const Subjects = {
   engineAcquire: `${PREFIX}.engines.acquire`,
   engineRelease: `${PREFIX}.engines.release`,
   engineList: `${PREFIX}.engines.list`,
+  engineRenew: `${PREFIX}.engines.renew`,
+  engineStatus: `${PREFIX}.engines.status`,
+  engineProvision: `${PREFIX}.engines.provision`,
+  engineRemove: `${PREFIX}.engines.remove`,
+  engineDrain: `${PREFIX}.engines.drain`,
+  /** Per-host endpoints of the manager owning `<hostId>`: `<prefix>.<hostId>.acquire|provision`. */
+  engineHostPrefix: `${PREFIX}.engines.host`,
   streamStarted: `${PREFIX}.events.stream.started`,
   streamEnded: `${PREFIX}.events.stream.ended`,
   engineHealth: `${PREFIX}.events.engine.health`,
+  /** An engine is draining: proxies move its streams before `deadline`. */
+  engineDraining: `${PREFIX}.events.engine.draining`,
   /** Per-proxy endpoints live under `<proxyPrefix>.<instance id>`. */
   proxyPrefix: `${PREFIX}.proxy`,
   statsSummary: `${PREFIX}.stats.summary`,
@@ -36,4 +45,7 @@ export const Labels = {
   engineId: 'io.acefleet.engine-id',
   host: 'io.acefleet.host',
   httpPort: 'io.acefleet.http-port',
+  p2pPort: 'io.acefleet.p2p-port',
+  /** Hash of the settings a container was made with (image, preset, network); others are foreign-config. */
+  configHash: 'io.acefleet.config-hash',
 } as const;

@@ -5,3 +5,8 @@ export * from './ports.ts';
 export * from './processes.ts';
 export * from './docker.ts';
 export * from './stack.ts';
+export * from './events.ts';
+export * from './gluetun.ts';
+export * from './socket-relay.ts';
+export * from './stored-events.ts';
+export * from './player.ts';

@@ -18,6 +18,7 @@ import type { ProxyConfig } from './config.ts';
 import { EngineSource } from './engine-source.ts';
 import { StreamHub } from './hub.ts';
 import { createProxyMetrics } from './metrics.ts';
+import { HlsHub, hlsRoutes } from './routes/hls-routes.ts';
 import { statusRoutes } from './routes/status-routes.ts';
 import { streamRoutes } from './routes/stream-routes.ts';
 
@@ -88,7 +89,19 @@ export async function buildEdgeProxy(
   });
   streamRoutes(http, streams, () => closing);
   statusRoutes(http, streams);
-  rejectOtherMethods(http, ['/ace/getstream', '/ace/status', '/api/streams']);
+  const hls = new HlsHub({
+    engines,
+    events,
+    log,
+    proxyId: config.instanceId,
+    settings: {
+      engineStartTimeoutMs: config.engineStartTimeoutMs,
+      engineCallTimeoutMs: config.engineCallTimeoutMs,
+      idleMs: Math.max(config.lingerMs, config.hlsIdleMs),
+    },
+  });
+  hlsRoutes(http, hls);
+  rejectOtherMethods(http, ['/ace/getstream', '/ace/manifest.m3u8', '/ace/status', '/api/streams']);
 
   let service: Service | undefined;
   return {
@@ -121,6 +134,7 @@ export async function buildEdgeProxy(
       closing = true;
       await service?.stop().catch(() => {});
       streams.closeAll('shutdown');
+      hls.closeAll();
       await events.drain(5000);
       table.stop();
       await http.close();

@@ -18,6 +18,8 @@ export const ProxyConfig = Type.Object({
   firstByteTimeoutMs: Type.Integer({ default: 20_000, minimum: 100 }),
   emptyTimeoutMs: Type.Integer({ default: 20_000, minimum: 100 }),
   failoverDeadlineMs: Type.Integer({ default: 15_000, minimum: 0 }),
+  /** HLS players only poll: a session with no playlist or segment request for this long is stopped. */
+  hlsIdleMs: Type.Integer({ default: 30_000, minimum: 1000 }),
   engineCallTimeoutMs: Type.Integer({ default: 5_000, minimum: 100 }),
 });
 export type ProxyConfig = Static<typeof ProxyConfig>;

@@ -34,6 +34,8 @@ export class EngineSource {
   private readonly pendingReleases: EngineLease[] = [];
   private staticTurn = 0;
   private releasing: Promise<void> | undefined;
+  /** False while NATS is disconnected: requests would only wait for their timeout, so go local at once. */
+  private connected = true;
 
   constructor(
     private readonly nc: NatsConnection | undefined,
@@ -41,7 +43,19 @@ export class EngineSource {
     private readonly opts: EngineSourceOptions,
     private readonly log: Logger,
     private readonly metrics: ProxyMetrics,
-  ) {}
+  ) {
+    if (nc) void this.followConnection(nc);
+  }
+
+  private async followConnection(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') this.connected = false;
+      if (s.type === 'reconnect') {
+        this.connected = true;
+        void this.sendReleases();
+      }
+    }
+  }
 
   async acquire(content: ContentRef, exclude: ReadonlySet<string>): Promise<EngineLease> {
     const end = this.metrics.acquireSeconds.startTimer();
@@ -71,7 +85,7 @@ export class EngineSource {
   }
 
   private async fromManager(content: ContentRef, exclude: ReadonlySet<string>): Promise<EngineLease> {
-    if (!this.nc || this.nc.isClosed()) {
+    if (!this.nc || this.nc.isClosed() || !this.connected) {
       throw new AcefleetError('control_plane_unavailable', 'not connected to NATS');
     }
     const reply = await requestJson(
@@ -106,12 +120,16 @@ export class EngineSource {
   release(lease: EngineLease): Promise<void> {
     if (lease.local) return Promise.resolve();
     this.pendingReleases.push(lease);
+    return this.sendReleases();
+  }
+
+  private sendReleases(): Promise<void> {
     this.releasing ??= this.flushReleases().finally(() => (this.releasing = undefined));
     return this.releasing;
   }
 
   private async flushReleases(): Promise<void> {
-    while (this.pendingReleases.length > 0 && this.nc && !this.nc.isClosed()) {
+    while (this.pendingReleases.length > 0 && this.nc && !this.nc.isClosed() && this.connected) {
       const next = this.pendingReleases[0]!;
       try {
         const body = { engineId: next.engineId, claimId: next.claimId };

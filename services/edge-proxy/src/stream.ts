@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import {
@@ -57,6 +58,13 @@ interface Waiter {
 
 let viewerIds = 0;
 
+/** Why a start failed, for stream.ended: a timeout while opening the media is a first-byte timeout. */
+function startFailureReason(error: AcefleetError, phase: 'start' | 'playback'): EndReason {
+  if (error.code === 'content_unavailable') return 'content_unavailable';
+  if (error.code !== 'engine_timeout') return 'engine_error';
+  return phase === 'playback' ? 'first_byte_timeout' : 'engine_timeout';
+}
+
 /**
  * One content played from one engine session, fanned out to every player of it. Owns its upstream (lease,
  * engine session, media body), its ring buffer, its players and its timers, and releases all of them on
@@ -81,7 +89,10 @@ export class Stream {
   private lastDataAt = 0;
   private upstreamOpenedAt = 0;
   private startedPublished = false;
+  /** The engine this stream last used: sessions that reached an engine are reported even if they failed. */
+  private lastEngineId: string | undefined;
   private recoverBy = 0;
+  private lostBy: Loss | undefined;
   private readonly failedEngines = new Set<string>();
   bytesIn = 0;
   private bytesOutOfGone = 0;
@@ -100,7 +111,7 @@ export class Stream {
   }
 
   get engineId(): string | undefined {
-    return this.lease?.engineId;
+    return this.lastEngineId;
   }
 
   get statUrl(): string | undefined {
@@ -178,8 +189,10 @@ export class Stream {
   /** Get an engine and open the media; on failure decide between failover and the end. */
   private async connect(): Promise<void> {
     const { settings } = this.deps;
+    let phase: 'start' | 'playback' = 'start';
     try {
       this.lease = await this.deps.engines.acquire(this.content, this.failedEngines);
+      this.lastEngineId = this.lease.engineId;
       if (this.isEnded()) return this.releaseUpstream();
       this.session = await startSession(this.lease.baseUrl, this.content, {
         timeoutMs: settings.engineStartTimeoutMs,
@@ -187,6 +200,7 @@ export class Stream {
       });
       if (this.isEnded()) return this.releaseUpstream();
       this.upstreamOpenedAt = Date.now();
+      phase = 'playback';
       const body = await openPlayback(this.session.playbackUrl, settings.firstByteTimeoutMs);
       if (this.isEnded()) {
         body.destroy();
@@ -201,12 +215,7 @@ export class Stream {
     } catch (err) {
       const error =
         err instanceof AcefleetError ? err : new AcefleetError('internal', 'start failed', { cause: err });
-      const reason: EndReason =
-        error.code === 'content_unavailable'
-          ? 'content_unavailable'
-          : error.code === 'engine_timeout'
-            ? 'engine_timeout'
-            : 'engine_error';
+      const reason = startFailureReason(error, phase);
       this.log.warn({ err: error.message, code: error.code }, 'upstream start failed');
       await this.failOver({ reason, error });
     }
@@ -232,6 +241,7 @@ export class Stream {
   private onPlaying(): void {
     const recovered = this.state === 'recovering';
     this.state = 'playing';
+    this.lostBy = undefined;
     this.flush();
     if (recovered) this.deps.metrics.failovers.inc({ result: 'ok' });
     if (!this.startedPublished) this.publishStarted();
@@ -299,29 +309,26 @@ export class Stream {
    * and keep feeding the same connections; otherwise end the stream.
    */
   private async failOver(loss: Loss): Promise<void> {
-    if (this.state === 'ended') return;
-    const canRetry =
-      this.state === 'playing' || this.state === 'recovering'
-        ? this.viewers.size > 0 && loss.reason !== 'content_unavailable'
-        : false;
-    const oldLease = this.lease;
-    if (oldLease) this.failedEngines.add(oldLease.engineId);
+    if (this.isEnded()) return;
+    const wasPlaying = this.state === 'playing' || this.state === 'recovering';
+    if (this.lease) this.failedEngines.add(this.lease.engineId);
     await this.releaseUpstream();
-    if (!canRetry) {
-      this.end(loss.reason, loss.error);
-      return;
-    }
+    if (this.isEnded()) return;
     if (this.state === 'playing') {
       this.state = 'recovering';
       this.recoverBy = Date.now() + this.deps.settings.failoverDeadlineMs;
+      this.lostBy = loss;
     }
-    if (Date.now() > this.recoverBy) {
-      this.deps.metrics.failovers.inc({ result: 'failed' });
-      this.end(loss.reason, loss.error);
+    // The stream ends for the reason that started the trouble, not for the last retry's failure.
+    const cause = this.lostBy ?? loss;
+    const hopeless = loss.reason === 'content_unavailable' || Date.now() >= this.recoverBy;
+    if (!wasPlaying || this.viewers.size === 0 || hopeless) {
+      if (this.state === 'recovering') this.deps.metrics.failovers.inc({ result: 'failed' });
+      this.end(cause.reason, cause.error);
       return;
     }
     this.log.info({ failed: [...this.failedEngines] }, 'failing over to another engine');
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     if (this.state === 'recovering') await this.connect();
   }
 
@@ -341,7 +348,7 @@ export class Stream {
     const event: StreamStarted = {
       streamId: this.id,
       content: this.content,
-      engineId: this.lease?.engineId ?? 'unknown',
+      engineId: this.lastEngineId ?? 'unknown',
       proxyId: this.deps.proxyId,
       startedAt: this.startedAt.toISOString(),
       ...(this.session ? { statUrl: this.session.statUrl } : {}),
@@ -352,7 +359,6 @@ export class Stream {
   /** End the stream for everyone, once: players get a clean end (or, if still waiting, the error). */
   end(reason: EndReason, error?: AcefleetError): void {
     if (this.state === 'ended') return;
-    const engineId = this.lease?.engineId ?? 'unknown';
     this.state = 'ended';
     clearInterval(this.watchdog);
     clearTimeout(this.flushTimer);
@@ -367,11 +373,12 @@ export class Stream {
     void this.releaseUpstream();
     this.deps.metrics.streamsEnded.inc({ reason });
     this.log.info({ reason, bytesIn: this.bytesIn, bytesOut: this.bytesOutOfGone }, 'stream ended');
-    if (this.startedPublished) {
+    if (this.lastEngineId !== undefined) {
+      if (!this.startedPublished) this.publishStarted();
       const event: StreamEnded = {
         streamId: this.id,
         content: this.content,
-        engineId,
+        engineId: this.lastEngineId,
         proxyId: this.deps.proxyId,
         startedAt: this.startedAt.toISOString(),
         endedAt: new Date().toISOString(),

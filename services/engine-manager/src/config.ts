@@ -1,6 +1,10 @@
 import os from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
 import { CommonConfig } from '@acefleet/platform';
+import { presetNames } from './presets.ts';
+
+const Ms = (def: number, minimum = 0, description?: string) =>
+  Type.Integer({ default: def, minimum, ...(description ? { description } : {}) });
 
 export const ManagerConfig = Type.Object({
   ...CommonConfig,
@@ -8,10 +12,11 @@ export const ManagerConfig = Type.Object({
   hostId: Type.String({
     default: os.hostname().replace(/[^A-Za-z0-9_-]/g, '-'),
     pattern: '^[A-Za-z0-9_-]+$',
+    description: 'the Docker host this manager owns; its containers carry it as a label',
   }),
   engineRuntime: Type.Union([Type.Literal('docker'), Type.Literal('process')], { default: 'docker' }),
   enginePreset: Type.Union(
-    ['ace-sim', 'acestream-http-proxy', 'krinkuto11', 'jopsis'].map((p) => Type.Literal(p)),
+    presetNames.map((p) => Type.Literal(p)),
     { default: 'ace-sim' },
   ),
   engineImage: Type.String({ default: '', description: 'overrides the preset image' }),
@@ -21,15 +26,30 @@ export const ManagerConfig = Type.Object({
     default: 'host',
     description: 'host | <bridge network name> | container:<name>',
   }),
-  /** Address engines are reached at in host mode (their HTTP binds here). */
+  /** Address engines are reached at in host and container:<vpn> modes. */
   engineHost: Type.String({ default: '127.0.0.1' }),
   httpPortRangeStart: Type.Integer({ default: 19000, minimum: 1024, maximum: 65535 }),
   httpPortRangeEnd: Type.Integer({ default: 19499, minimum: 1024, maximum: 65535 }),
   p2pPortRangeStart: Type.Integer({ default: 19500, minimum: 1024, maximum: 65535 }),
   minReplicas: Type.Integer({ default: 1, minimum: 0 }),
+  minFreeReplicas: Type.Integer({ default: 0, minimum: 0, description: 'warm spares with no stream' }),
   maxReplicas: Type.Integer({ default: 4, minimum: 1 }),
   maxStreamsPerEngine: Type.Integer({ default: 2, minimum: 1 }),
-  engineReadyTimeoutMs: Type.Integer({ default: 30_000, minimum: 100 }),
+  engineReadyTimeoutMs: Ms(30_000, 100),
+  idleGraceMs: Ms(120_000, 0, 'an idle engine above the minimums is drained after this'),
+  claimTtlMs: Ms(90_000, 500, 'a claim not renewed for this long expires'),
+  maintenanceIntervalMs: Ms(1000, 50, 'lease sweep, drains and autoscaling run this often'),
+  resyncIntervalMs: Ms(30_000, 100, 'full comparison of records with Docker'),
+  drainTimeoutMs: Ms(60_000, 0, 'a draining engine is removed at the latest after this'),
+  provisionConcurrency: Type.Integer({ default: 2, minimum: 1 }),
+  provisionRatePerMinute: Type.Integer({ default: 30, minimum: 1 }),
+  provisionBurst: Type.Integer({ default: 5, minimum: 1 }),
+  breakerFailureThreshold: Type.Integer({ default: 3, minimum: 1 }),
+  breakerRecoveryMs: Ms(30_000, 10),
+  unhealthyReplaceCooldownMs: Ms(30_000, 0, 'pause between replacements of unhealthy engines'),
+  /** Gluetun control server (e.g. http://gluetun:8000); set for VPN mode. */
+  gluetunControlUrl: Type.String({ default: '' }),
+  gluetunPollIntervalMs: Ms(5000, 50),
   /** Remove this host's engines when the manager stops (npm start); off so restarts keep streams playing. */
   removeEnginesOnExit: Type.Boolean({ default: false }),
   dockerSocket: Type.String({ default: '/var/run/docker.sock' }),

@@ -1,57 +1,91 @@
-import Docker from 'dockerode';
-import { AcefleetError, Labels } from '@acefleet/contracts';
+import { createHash } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { Labels } from '@acefleet/contracts';
 import type { EnginePreset } from './presets.ts';
-import type { EngineRuntime, EngineSpec, RunningEngine } from './runtime.ts';
+import type { EngineRuntime, EngineSpec, RunningEngine, RuntimeEvent } from './runtime.ts';
 
 export interface DockerRuntimeOptions {
   docker: Docker;
+  presetName: string;
   preset: EnginePreset;
   image: string;
   hostId: string;
+  /** `host`, a bridge network name, or `container:<name>` (a VPN container's namespace). */
   networkMode: string;
   engineHost: string;
 }
 
+interface DockerEvent {
+  Action?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+}
+
+const watchedActions = ['die', 'oom', 'destroy', 'health_status'];
+
 /** Engines as Docker containers, marked with our labels; containers without them are never touched. */
 export class DockerRuntime implements EngineRuntime {
   readonly kind = 'docker';
-  constructor(private readonly opts: DockerRuntimeOptions) {}
+  /** Identifies the settings containers are made with; a container with another value is foreign-config. */
+  readonly configHash: string;
+
+  constructor(private readonly opts: DockerRuntimeOptions) {
+    this.configHash = createHash('sha1')
+      .update(JSON.stringify([opts.image, opts.presetName, opts.networkMode]))
+      .digest('hex')
+      .slice(0, 12);
+  }
 
   private containerName(engineId: string): string {
     return `acefleet-engine-${engineId}`;
   }
 
-  async start(spec: EngineSpec): Promise<{ containerId: string }> {
+  private ourLabels(): string[] {
+    return [`${Labels.managed}=true`, `${Labels.host}=${this.opts.hostId}`];
+  }
+
+  /** The container create options (exposed so tests can check the network wiring without starting one). */
+  containerSpec(spec: EngineSpec): Docker.ContainerCreateOptions {
     const { preset, image, hostId, networkMode } = this.opts;
     const httpPort = preset.httpPort(spec.httpPort);
+    const bindAll = networkMode !== 'host';
+    return {
+      name: this.containerName(spec.engineId),
+      Image: image,
+      Cmd: preset.cmd(httpPort, spec.p2pPort, bindAll),
+      Env: preset.env(httpPort, spec.p2pPort, bindAll),
+      Labels: {
+        [Labels.managed]: 'true',
+        [Labels.engineId]: spec.engineId,
+        [Labels.host]: hostId,
+        [Labels.httpPort]: String(httpPort),
+        [Labels.p2pPort]: String(spec.p2pPort),
+        [Labels.configHash]: this.configHash,
+      },
+      HostConfig: { NetworkMode: networkMode, RestartPolicy: { Name: 'no' }, Init: false },
+    };
+  }
+
+  async start(spec: EngineSpec): Promise<{ containerId: string }> {
+    const container = await this.opts.docker.createContainer(this.containerSpec(spec));
     try {
-      const container = await this.opts.docker.createContainer({
-        name: this.containerName(spec.engineId),
-        Image: image,
-        Cmd: preset.cmd(httpPort, spec.p2pPort, networkMode !== 'host'),
-        Env: preset.env(httpPort, spec.p2pPort),
-        Labels: {
-          [Labels.managed]: 'true',
-          [Labels.engineId]: spec.engineId,
-          [Labels.host]: hostId,
-          [Labels.httpPort]: String(httpPort),
-        },
-        HostConfig: { NetworkMode: networkMode, RestartPolicy: { Name: 'no' }, Init: false },
-      });
       await container.start();
-      return { containerId: container.id };
-    } catch (cause) {
-      throw new AcefleetError('runtime_unavailable', `docker could not start an engine: ${String(cause)}`, {
-        cause,
-        retryAfterMs: 5000,
-      });
+    } catch (err) {
+      await container.remove({ force: true }).catch(() => {});
+      throw err;
     }
+    return { containerId: container.id };
   }
 
   async remove(containerId: string): Promise<void> {
     const container = this.opts.docker.getContainer(containerId);
-    const info = await container.inspect().catch(() => undefined);
-    if (!info || info.Config.Labels?.[Labels.managed] !== 'true') return;
+    const info = await container.inspect().catch((err: { statusCode?: number }) => {
+      if (err.statusCode === 404) return undefined;
+      throw err;
+    });
+    const labels = info?.Config.Labels ?? {};
+    if (labels[Labels.managed] !== 'true' || labels[Labels.host] !== this.opts.hostId) return;
     await container.remove({ force: true }).catch((err: { statusCode?: number }) => {
       if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
     });
@@ -60,13 +94,23 @@ export class DockerRuntime implements EngineRuntime {
   async list(): Promise<RunningEngine[]> {
     const containers = await this.opts.docker.listContainers({
       all: true,
-      filters: { label: [`${Labels.managed}=true`, `${Labels.host}=${this.opts.hostId}`] },
+      filters: { label: this.ourLabels() },
     });
     return containers.flatMap((c) => {
       const engineId = c.Labels[Labels.engineId];
       const httpPort = Number(c.Labels[Labels.httpPort]);
+      const p2pPort = Number(c.Labels[Labels.p2pPort]);
       if (!engineId || !Number.isInteger(httpPort)) return [];
-      return [{ engineId, containerId: c.Id, httpPort, running: c.State === 'running' }];
+      return [
+        {
+          engineId,
+          containerId: c.Id,
+          httpPort,
+          p2pPort: Number.isInteger(p2pPort) && p2pPort > 0 ? p2pPort : undefined,
+          running: c.State === 'running',
+          current: c.Labels[Labels.configHash] === this.configHash,
+        },
+      ];
     });
   }
 
@@ -78,4 +122,51 @@ export class DockerRuntime implements EngineRuntime {
         : this.containerName(spec.engineId);
     return `http://${host}:${spec.httpPort}`;
   }
+
+  async watch(onEvent: (e: RuntimeEvent) => void, signal: AbortSignal): Promise<void> {
+    const stream = (await this.opts.docker.getEvents({
+      filters: { type: ['container'], label: this.ourLabels(), event: watchedActions },
+    })) as Readable;
+    const abort = (): void => void stream.destroy();
+    signal.addEventListener('abort', abort, { once: true });
+    try {
+      for await (const line of createInterface({ input: stream })) {
+        const event = parseEvent(line);
+        if (event) onEvent(event);
+      }
+    } catch (err) {
+      if (!signal.aborted) throw err;
+    } finally {
+      signal.removeEventListener('abort', abort);
+    }
+  }
+
+  async healthOf(name: string): Promise<string | undefined> {
+    const info = await this.opts.docker
+      .getContainer(name)
+      .inspect()
+      .catch(() => undefined);
+    if (!info) return undefined;
+    return info.State.Running ? info.State.Health?.Status : 'stopped';
+  }
+}
+
+function parseEvent(line: string): RuntimeEvent | undefined {
+  let raw: DockerEvent;
+  try {
+    raw = JSON.parse(line) as DockerEvent;
+  } catch {
+    return undefined;
+  }
+  const engineId = raw.Actor?.Attributes?.[Labels.engineId];
+  const containerId = raw.Actor?.ID;
+  const action = raw.Action ?? '';
+  if (!engineId || !containerId) return undefined;
+  if (action.startsWith('health_status')) {
+    return { engineId, containerId, kind: 'health', health: action.split(': ')[1]?.trim() ?? '' };
+  }
+  if (action === 'die' || action === 'oom' || action === 'destroy') {
+    return { engineId, containerId, kind: action };
+  }
+  return undefined;
 }

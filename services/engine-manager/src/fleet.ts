@@ -1,56 +1,46 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { randomUUID } from 'node:crypto';
 import {
   AcefleetError,
+  AcquireReply,
   contentKeyOf,
-  type AcquireReply,
+  Subjects,
   type AcquireRequest,
   type Claim,
   type EngineRecord,
   type ReleaseRequest,
+  type RenewReply,
+  type RenewRequest,
 } from '@acefleet/contracts';
-import { probeStatus } from '@acefleet/engine-client';
-import type { Logger, VersionedEngine } from '@acefleet/platform';
-import type { EngineRegistry } from './registry.ts';
-import type { EngineRuntime } from './runtime.ts';
-import { portOf, type PortAllocator } from './ports.ts';
+import { requestJson, type Logger, type NatsConnection } from '@acefleet/platform';
+import { withoutClaims, withRenewed } from './leases.ts';
 import type { ManagerMetrics } from './metrics.ts';
+import { hasRoom, otherHostsByLoad, rankCandidates } from './placement.ts';
+import type { Provisioner } from './provisioner.ts';
+import type { EngineRegistry } from './registry.ts';
 
 export interface FleetOptions {
   hostId: string;
-  minReplicas: number;
-  maxReplicas: number;
-  capacity: number;
-  readyTimeoutMs: number;
-  httpPortRangeStart: number;
-  p2pPortRangeStart: number;
+  claimTtlMs: number;
+  /** How long to wait for another host's manager to answer a forwarded acquire. */
+  forwardTimeoutMs: number;
 }
 
-/** A simple async mutex: placement decisions (choose, or decide to provision) happen one at a time. */
-class Lock {
-  private tail = Promise.resolve();
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    const prev = this.tail;
-    let release!: () => void;
-    this.tail = new Promise((r) => (release = r));
-    await prev;
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  }
+/** Subject of a per-host endpoint of the manager owning `hostId`. */
+export function hostSubject(hostId: string, endpoint: 'acquire' | 'provision' | 'status'): string {
+  return `${Subjects.engineHostPrefix}.${hostId}.${endpoint}`;
 }
 
-/** Owns the fleet: hands out engines (claims), provisions when none has room, keeps the minimum running. */
+/**
+ * Hands out engines: claims room on the best engine of any host by compare-and-set, or creates one (here,
+ * else on the least loaded other host), and keeps claims as leases that proxies renew.
+ */
 export class Fleet {
-  private readonly placement = new Lock();
-  private readonly readiness = new Map<string, Promise<void>>();
+  private readonly lastRenewal = new Map<string, number>();
 
   constructor(
     private readonly registry: EngineRegistry,
-    private readonly runtime: EngineRuntime,
-    private readonly ports: PortAllocator,
+    private readonly provisioner: Provisioner,
+    private readonly nc: NatsConnection,
     private readonly opts: FleetOptions,
     private readonly log: Logger,
     private readonly metrics: ManagerMetrics,
@@ -60,214 +50,111 @@ export class Fleet {
     return this.registry.table.records();
   }
 
-  private ours(): VersionedEngine[] {
-    return this.registry.table.all().filter((e) => e.record.hostId === this.opts.hostId);
-  }
-
-  async acquire(req: AcquireRequest): Promise<AcquireReply> {
-    const started = process.hrtime.bigint();
+  /** `forward`: may ask other hosts when this one cannot create an engine (false for forwarded requests). */
+  async acquire(req: AcquireRequest, forward = true): Promise<AcquireReply> {
+    const end = this.metrics.acquireSeconds.startTimer();
+    const now = new Date().toISOString();
     const claim: Claim = {
       claimId: randomUUID(),
       contentKey: contentKeyOf(req.content),
       proxyId: req.proxyId,
-      claimedAt: new Date().toISOString(),
+      claimedAt: now,
+      renewedAt: now,
     };
-    let result = 'ok';
     try {
       const exclude = new Set(req.excludeEngineIds ?? []);
-      const engineId = await this.placement.run(() => this.place(claim, exclude));
-      await this.readiness.get(engineId);
-      const engine = this.registry.table.get(engineId)?.record;
-      if (!engine) throw new AcefleetError('runtime_unavailable', 'the engine went away while starting');
-      this.log.info({ engineId, contentKey: claim.contentKey, claimId: claim.claimId }, 'engine claimed');
+      const placed = await this.provisioner.decisions
+        .run(() => this.claimOrProvision(claim, exclude))
+        .catch((err: unknown) => this.forward(req, err, forward));
+      if ('claimId' in placed) {
+        end({ result: 'forwarded' });
+        return placed;
+      }
+      const engine = await this.provisioner.awaitReady(placed.engineId);
+      this.log.info({ engineId: engine.id, contentKey: claim.contentKey, claimId: claim.claimId }, 'claimed');
+      this.renewProxyLater(req.proxyId);
+      end({ result: 'ok' });
       return { claimId: claim.claimId, engine };
     } catch (err) {
-      result = err instanceof AcefleetError ? err.code : 'internal';
+      end({ result: err instanceof AcefleetError ? err.code : 'internal' });
       throw err;
-    } finally {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      this.metrics.acquireSeconds.observe({ result }, seconds);
     }
   }
 
-  /** Claim room on the best engine (content affinity first), or provision one with the claim already on it. */
-  private async place(claim: Claim, exclude: Set<string>): Promise<string> {
+  /** Claim room on an existing engine (content affinity first) by CAS, or provision one holding the claim. */
+  private async claimOrProvision(claim: Claim, exclude: Set<string>): Promise<{ engineId: string }> {
     for (;;) {
-      const candidate = this.choose(claim.contentKey, exclude);
+      const [candidate] = rankCandidates(this.registry.table.records(), claim.contentKey, exclude);
       if (!candidate) break;
-      const stored = await this.registry.mutate(candidate.record.id, (rec) =>
-        this.hasRoom(rec) ? { ...rec, claims: [...rec.claims, claim] } : undefined,
+      const stored = await this.registry.mutate(candidate.id, (rec) =>
+        hasRoom(rec) ? { ...rec, claims: [...rec.claims, claim] } : undefined,
       );
-      if (stored?.record.claims.some((c) => c.claimId === claim.claimId)) return candidate.record.id;
+      if (stored?.record.claims.some((c) => c.claimId === claim.claimId)) return { engineId: candidate.id };
+      exclude.add(candidate.id);
     }
-    if (this.ours().length >= this.opts.maxReplicas) {
-      throw new AcefleetError('capacity_exhausted', `all ${this.opts.maxReplicas} engines are full`, {
-        retryAfterMs: 5000,
-      });
-    }
-    return this.provision([claim]);
+    return { engineId: await this.provisioner.provision([claim]) };
   }
 
-  private hasRoom(rec: EngineRecord): boolean {
-    return (rec.state === 'ready' || rec.state === 'starting') && rec.claims.length < rec.capacity;
-  }
-
-  private choose(contentKey: string, exclude: Set<string>): VersionedEngine | undefined {
-    const score = (rec: EngineRecord): number =>
-      (rec.claims.some((c) => c.contentKey === contentKey) ? 0 : 1000) +
-      (rec.state === 'ready' ? 0 : 100) +
-      rec.claims.length;
-    return this.registry.table
-      .all()
-      .filter((e) => this.hasRoom(e.record) && !exclude.has(e.record.id))
-      .sort((a, b) => score(a.record) - score(b.record))[0];
-  }
-
-  /** Start an engine, record it as starting (carrying `claims`), and mark it ready once get_status answers. */
-  async provision(claims: Claim[]): Promise<string> {
-    const httpPort = await this.ports.allocate(this.ours().map((e) => portOf(e.record.baseUrl)));
-    if (httpPort === undefined) {
-      throw new AcefleetError('capacity_exhausted', 'no free engine port in the configured range', {
-        retryAfterMs: 5000,
-      });
-    }
-    const engineId = `${this.opts.hostId}-${randomBytes(4).toString('hex')}`;
-    const now = new Date().toISOString();
-    const record: EngineRecord = {
-      id: engineId,
-      hostId: this.opts.hostId,
-      baseUrl: this.runtime.baseUrlOf({ engineId, httpPort }),
-      state: 'starting',
-      capacity: this.opts.capacity,
-      claims,
-      createdAt: now,
-      updatedAt: now,
-    };
-    try {
-      await this.registry.create(record);
-    } finally {
-      this.ports.settle(httpPort);
-    }
-    this.log.info({ engineId, httpPort }, 'provisioning engine');
-    const p2pPort = this.opts.p2pPortRangeStart + (httpPort - this.opts.httpPortRangeStart);
-    const ready = this.bringUp(record, httpPort, p2pPort);
-    this.readiness.set(engineId, ready);
-    void ready.catch(() => {}).finally(() => this.readiness.delete(engineId));
-    return engineId;
-  }
-
-  private async bringUp(record: EngineRecord, httpPort: number, p2pPort: number): Promise<void> {
-    let containerId: string | undefined;
-    try {
-      ({ containerId } = await this.runtime.start({ engineId: record.id, httpPort, p2pPort }));
-      await this.registry.mutate(record.id, (rec) => ({ ...rec, containerId }));
-      await this.awaitReady(record.baseUrl);
-      await this.registry.mutate(record.id, (rec) => ({ ...rec, state: 'ready' }));
-      this.metrics.provisions.inc({ result: 'ok' });
-      this.log.info({ engineId: record.id, containerId }, 'engine ready');
-    } catch (err) {
-      this.metrics.provisions.inc({ result: 'failed' });
-      this.log.error({ err, engineId: record.id }, 'engine failed to start');
-      if (containerId) await this.runtime.remove(containerId).catch(() => {});
-      await this.registry.remove(record.id).catch(() => {});
-      throw err instanceof AcefleetError
-        ? err
-        : new AcefleetError('runtime_unavailable', 'the engine did not start', {
-            cause: err,
-            retryAfterMs: 5000,
-          });
-    }
-  }
-
-  private async awaitReady(baseUrl: string): Promise<void> {
-    const deadline = Date.now() + this.opts.readyTimeoutMs;
-    for (;;) {
+  /** This host cannot create an engine: ask the others, least loaded first; else report the local refusal. */
+  private async forward(req: AcquireRequest, localError: unknown, allowed: boolean): Promise<AcquireReply> {
+    if (!allowed || !(localError instanceof AcefleetError) || localError.status !== 503) throw localError;
+    for (const host of otherHostsByLoad(this.registry.table.records(), this.opts.hostId)) {
       try {
-        await probeStatus(baseUrl, 1000);
-        return;
+        return await requestJson(
+          this.nc,
+          hostSubject(host, 'acquire'),
+          req,
+          AcquireReply,
+          this.opts.forwardTimeoutMs,
+        );
       } catch (err) {
-        if (Date.now() > deadline) {
-          throw new AcefleetError('engine_timeout', `engine not ready after ${this.opts.readyTimeoutMs} ms`, {
-            cause: err,
-            retryAfterMs: 5000,
-          });
-        }
-        await sleep(200);
+        this.log.debug({ host, err: String(err) }, 'other host could not take the stream');
       }
     }
+    throw localError;
   }
 
   async release(req: ReleaseRequest): Promise<{ released: boolean }> {
+    const ids = new Set([req.claimId]);
     let released = false;
     await this.registry.mutate(req.engineId, (rec) => {
-      const claims = rec.claims.filter((c) => c.claimId !== req.claimId);
-      released = claims.length !== rec.claims.length;
-      return released ? { ...rec, claims } : undefined;
+      const next = withoutClaims(rec, ids);
+      released = next !== undefined;
+      return next;
     });
-    if (released) this.log.info({ engineId: req.engineId, claimId: req.claimId }, 'engine released');
+    if (released) this.log.info({ engineId: req.engineId, claimId: req.claimId }, 'released');
     return { released };
   }
 
-  /** Keep at least minReplicas engines of ours. */
-  async ensureMinimum(): Promise<void> {
-    const missing = this.opts.minReplicas - this.ours().length;
-    const starts = Array.from({ length: Math.max(0, missing) }, () =>
-      this.placement.run(() => this.provision([])).then((id) => this.readiness.get(id)),
+  async renew(req: RenewRequest): Promise<RenewReply> {
+    const at = new Date().toISOString();
+    const byEngine = new Map<string, Set<string>>();
+    for (const c of req.claims)
+      byEngine.set(c.engineId, (byEngine.get(c.engineId) ?? new Set()).add(c.claimId));
+    const renewed: string[] = [];
+    await Promise.all(
+      [...byEngine].map(async ([engineId, ids]) => {
+        const stored = await this.registry.mutate(engineId, (rec) => withRenewed(rec, req.proxyId, at, ids));
+        for (const c of stored?.record.claims ?? []) {
+          if (ids.has(c.claimId) && c.proxyId === req.proxyId) renewed.push(c.claimId);
+        }
+      }),
     );
-    await Promise.allSettled(starts);
+    const kept = new Set(renewed);
+    const lost = req.claims.map((c) => c.claimId).filter((id) => !kept.has(id));
+    this.lastRenewal.set(req.proxyId, Date.now());
+    return { renewed, lost, ttlMs: this.opts.claimTtlMs };
   }
 
-  /**
-   * Make the records match reality: adopt running labelled containers, forget records whose container is
-   * gone, remove stopped containers of ours.
-   */
-  async reconcile(): Promise<void> {
-    const running = await this.runtime.list();
-    const byEngine = new Map(running.map((r) => [r.engineId, r]));
-    for (const r of running) {
-      const known = this.registry.table.get(r.engineId);
-      if (!r.running) {
-        this.log.warn({ engineId: r.engineId }, 'removing stopped engine container');
-        await this.runtime.remove(r.containerId);
-        if (known) await this.registry.remove(r.engineId);
-      } else if (!known) {
-        await this.adopt(r.engineId, r.containerId, r.httpPort);
-      }
-    }
-    for (const { record } of this.ours()) {
-      if (record.state !== 'starting' && !byEngine.has(record.id)) {
-        this.log.warn({ engineId: record.id }, 'engine container is gone; forgetting it');
-        await this.registry.remove(record.id);
-      }
-    }
-  }
-
-  private async adopt(engineId: string, containerId: string, httpPort: number): Promise<void> {
-    const now = new Date().toISOString();
-    const baseUrl = this.runtime.baseUrlOf({ engineId, httpPort });
-    const state = await probeStatus(baseUrl, 2000).then(
-      () => 'ready' as const,
-      () => 'unhealthy' as const,
-    );
-    this.log.info({ engineId, containerId, state }, 'adopting engine container');
-    await this.registry.create({
-      id: engineId,
-      hostId: this.opts.hostId,
-      baseUrl,
-      containerId,
-      state,
-      capacity: this.opts.capacity,
-      claims: [],
-      createdAt: now,
-      updatedAt: now,
-    });
-  }
-
-  /** Remove every engine of ours (used by `npm start` on Ctrl-C, never on a plain restart). */
-  async removeAll(): Promise<void> {
-    for (const { record } of this.ours()) {
-      if (record.containerId) await this.runtime.remove(record.containerId).catch(() => {});
-      await this.registry.remove(record.id).catch(() => {});
-    }
+  /** An acquire proves the proxy alive: renew all its claims, at most once per TTL/3 per proxy. */
+  private renewProxyLater(proxyId: string): void {
+    const last = this.lastRenewal.get(proxyId) ?? 0;
+    if (Date.now() - last < this.opts.claimTtlMs / 3) return;
+    this.lastRenewal.set(proxyId, Date.now());
+    const at = new Date().toISOString();
+    const held = this.registry.table.records().filter((r) => r.claims.some((c) => c.proxyId === proxyId));
+    void Promise.all(
+      held.map((r) => this.registry.mutate(r.id, (rec) => withRenewed(rec, proxyId, at))),
+    ).catch((err: unknown) => this.log.warn({ err, proxyId }, 'renewal on acquire failed'));
   }
 }

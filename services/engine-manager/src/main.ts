@@ -18,10 +18,10 @@ await ensureEventsStream(nc);
 const manager = await buildEngineManager({ ...config, instanceId }, nc, log);
 const address = await manager.http.listen({ host: config.httpHost, port: config.httpPort });
 await manager.serve(address);
-log.info({ address, runtime: config.engineRuntime }, 'engine manager started');
+log.info({ address, runtime: config.engineRuntime, hostId: config.hostId }, 'engine manager started');
 
 onShutdown(log, [
   { name: 'stop service', run: () => manager.close() },
-  { name: 'remove engines', run: () => (config.removeEnginesOnExit ? manager.fleet.removeAll() : undefined) },
+  { name: 'remove engines', run: () => (config.removeEnginesOnExit ? manager.removeAll() : undefined) },
   { name: 'drain nats', run: () => nc.drain() },
 ]);

@@ -1,34 +1,63 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { EngineRecord } from '@acefleet/contracts';
+import type { BreakerState, EngineRecord } from '@acefleet/contracts';
 
 export type ManagerMetrics = ReturnType<typeof createManagerMetrics>;
 
-export function createManagerMetrics(registry: Registry, engines: () => EngineRecord[]) {
+const breakerStates: BreakerState[] = ['closed', 'open', 'half_open'];
+
+/** `engines`: this host's engines; `breaker`: the Docker circuit breaker's state now. */
+export function createManagerMetrics(
+  registry: Registry,
+  engines: () => EngineRecord[],
+  breaker: () => BreakerState,
+) {
   const registers = [registry];
   return {
     engines: new Gauge({
       name: 'acefleet_engines',
-      help: 'Engines known to this manager, by state',
+      help: 'Engines of this host, by state',
       labelNames: ['state'],
       registers,
       collect() {
         this.reset();
+        for (const state of ['starting', 'ready', 'draining', 'unhealthy']) this.set({ state }, 0);
         for (const e of engines()) this.inc({ state: e.state });
       },
     }),
     claims: new Gauge({
       name: 'acefleet_engine_claims',
-      help: 'Claims (streams) currently held on engines',
+      help: 'Claims (streams) currently held on this host’s engines',
       registers,
       collect() {
         this.set(engines().reduce((n, e) => n + e.claims.length, 0));
       },
     }),
+    claimsExpired: new Counter({
+      name: 'acefleet_engine_claims_expired_total',
+      help: 'Claims dropped because their proxy stopped renewing them',
+      registers,
+    }),
     provisions: new Counter({
       name: 'acefleet_engine_provisions_total',
-      help: 'Engine provisioning attempts, by result',
+      help: 'Engine provisioning attempts, by result (ok, failed, refused)',
       labelNames: ['result'],
       registers,
+    }),
+    drains: new Counter({
+      name: 'acefleet_engine_drains_total',
+      help: 'Engines put into draining, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
+    breaker: new Gauge({
+      name: 'acefleet_docker_breaker_state',
+      help: 'Docker circuit breaker: 1 for the current state',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const now = breaker();
+        for (const state of breakerStates) this.set({ state }, state === now ? 1 : 0);
+      },
     }),
     acquireSeconds: new Histogram({
       name: 'acefleet_engine_acquire_seconds',

@@ -9,6 +9,9 @@ function bindable(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** Each engine takes two consecutive ports: HTTP and (for images that open one) HTTPS. */
+export const PORTS_PER_ENGINE = 2;
+
 /**
  * Hands out engine HTTP ports from a range, never one that a known engine or an in-flight provision holds,
  * and (when engines share the host network) never one something else already listens on.
@@ -24,13 +27,18 @@ export class PortAllocator {
 
   async allocate(inUse: Iterable<number>): Promise<number | undefined> {
     const taken = new Set(inUse);
-    for (let port = this.start; port <= this.end; port++) {
+    for (let port = this.start; port + PORTS_PER_ENGINE - 1 <= this.end; port += PORTS_PER_ENGINE) {
       if (taken.has(port) || this.reserved.has(port)) continue;
       this.reserved.add(port);
-      if (this.probeHost === undefined || (await bindable(this.probeHost, port))) return port;
+      if (this.probeHost === undefined || (await this.free(this.probeHost, port))) return port;
       this.reserved.delete(port);
     }
     return undefined;
+  }
+
+  private async free(host: string, port: number): Promise<boolean> {
+    for (let p = port; p < port + PORTS_PER_ENGINE; p++) if (!(await bindable(host, p))) return false;
+    return true;
   }
 
   /** The port is now recorded on its engine (or was never used). */

@@ -1,20 +1,32 @@
 /**
- * How each engine image takes its ports. Switching from the simulator to a real engine is one setting
- * (ENGINE_PRESET); ports come from the manager's allocator.
+ * How each engine image takes its ports (see ../shared/acestream-engine-api.md). Switching from the simulator
+ * to a real engine is one setting (ENGINE_PRESET); ports come from the manager's allocator, which gives each
+ * engine two consecutive ports: HTTP, and HTTPS = HTTP + 1 for the images that open one.
  */
 export interface EnginePreset {
   image: string;
   /** Port the engine's HTTP API listens on inside its network namespace. */
   httpPort: (allocated: number) => number;
-  /** `bindAll`: listen on every interface (engines on a bridge network), not only loopback. */
+  /** `bindAll`: listen on every interface (bridge network or VPN namespace), not only loopback. */
   cmd: (httpPort: number, p2pPort: number, bindAll: boolean) => string[];
-  env: (httpPort: number, p2pPort: number) => string[];
+  env: (httpPort: number, p2pPort: number, bindAll: boolean) => string[];
 }
 
-const engineArgs = (http: number, p2p: number): string =>
-  `--client-console --bind-all --live-cache-type memory --http-port ${http} --port ${p2p}`;
+/** The engine's own flags, as jopsis' ACESTREAM_ARGS and martinbjeldbak's EXTRA_FLAGS take them. */
+const engineFlags = (http: number, p2p: number, bindAll: boolean): string =>
+  [
+    '--client-console',
+    ...(bindAll ? ['--bind-all'] : []),
+    '--live-cache-type memory',
+    `--http-port ${http}`,
+    `--https-port ${http + 1}`,
+    `--port ${p2p}`,
+  ].join(' ');
 
-export const presets: Record<string, EnginePreset> = {
+export const presetNames = ['ace-sim', 'acestream-http-proxy', 'krinkuto11', 'jopsis'] as const;
+export type PresetName = (typeof presetNames)[number];
+
+export const presets: Record<PresetName, EnginePreset> = {
   'ace-sim': {
     image: 'acefleet/ace-sim:local',
     httpPort: (p) => p,
@@ -31,18 +43,25 @@ export const presets: Record<string, EnginePreset> = {
     image: 'ghcr.io/martinbjeldbak/acestream-http-proxy',
     httpPort: (p) => p,
     cmd: () => [],
-    env: (http, p2p) => ['ALLOW_REMOTE_ACCESS=yes', `EXTRA_FLAGS=--http-port ${http} --port ${p2p}`],
+    env: (http, p2p, bindAll) => [
+      `ALLOW_REMOTE_ACCESS=${bindAll ? 'yes' : 'no'}`,
+      `EXTRA_FLAGS=--http-port ${http} --https-port ${http + 1} --port ${p2p}`,
+    ],
   },
   krinkuto11: {
     image: 'ghcr.io/krinkuto11/acestream-http-proxy',
     httpPort: (p) => p,
     cmd: () => [],
-    env: (http) => [`HTTP_PORT=${http}`, `HTTPS_PORT=${http + 1}`, 'BIND_ALL=true'],
+    env: (http, _p2p, bindAll) => [
+      `HTTP_PORT=${http}`,
+      `HTTPS_PORT=${http + 1}`,
+      `BIND_ALL=${bindAll ? 'true' : 'false'}`,
+    ],
   },
   jopsis: {
     image: 'jopsis/acestream:x64',
     httpPort: (p) => p,
     cmd: () => [],
-    env: (http, p2p) => [`ACESTREAM_ARGS=${engineArgs(http, p2p)}`],
+    env: (http, p2p, bindAll) => [`ACESTREAM_ARGS=${engineFlags(http, p2p, bindAll)}`],
   },
 };

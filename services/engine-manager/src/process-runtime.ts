@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { EnginePreset } from './presets.ts';
-import type { EngineRuntime, EngineSpec, RunningEngine } from './runtime.ts';
+import type { EngineRuntime, EngineSpec, RunningEngine, RuntimeEvent } from './runtime.ts';
 
 /**
  * Engines as local child processes: the fallback where no Docker engine can run (npm start says so).
@@ -9,6 +9,7 @@ import type { EngineRuntime, EngineSpec, RunningEngine } from './runtime.ts';
 export class ProcessRuntime implements EngineRuntime {
   readonly kind = 'process';
   private readonly children = new Map<string, { child: ChildProcess; spec: EngineSpec }>();
+  private readonly listeners = new Set<(e: RuntimeEvent) => void>();
 
   constructor(
     private readonly command: string,
@@ -23,7 +24,10 @@ export class ProcessRuntime implements EngineRuntime {
     });
     const containerId = `pid-${child.pid ?? 'unknown'}-${spec.engineId}`;
     this.children.set(containerId, { child, spec });
-    child.once('exit', () => this.children.delete(containerId));
+    child.once('exit', () => {
+      this.children.delete(containerId);
+      for (const l of this.listeners) l({ engineId: spec.engineId, containerId, kind: 'die' });
+    });
     return Promise.resolve({ containerId });
   }
 
@@ -43,12 +47,32 @@ export class ProcessRuntime implements EngineRuntime {
         engineId: spec.engineId,
         containerId,
         httpPort: spec.httpPort,
+        p2pPort: spec.p2pPort,
         running: child.exitCode === null,
+        current: true,
       })),
     );
   }
 
   baseUrlOf(spec: { httpPort: number }): string {
     return `http://${this.engineHost}:${spec.httpPort}`;
+  }
+
+  watch(onEvent: (e: RuntimeEvent) => void, signal: AbortSignal): Promise<void> {
+    this.listeners.add(onEvent);
+    return new Promise((resolve) =>
+      signal.addEventListener(
+        'abort',
+        () => {
+          this.listeners.delete(onEvent);
+          resolve();
+        },
+        { once: true },
+      ),
+    );
+  }
+
+  healthOf(): Promise<string | undefined> {
+    return Promise.resolve(undefined);
   }
 }

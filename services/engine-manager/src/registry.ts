@@ -1,11 +1,22 @@
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { encodeJson, EngineTable, type VersionedEngine } from '@acefleet/platform';
 import type { EngineRecord } from '@acefleet/contracts';
 
-const MAX_CAS_ATTEMPTS = 20;
+const MAX_CAS_ATTEMPTS = 50;
+
+/** A write lost a compare-and-set race (someone else wrote the record since we read it). */
+function isConflict(err: unknown): boolean {
+  return (
+    err instanceof JetStreamApiError &&
+    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
+}
 
 /**
  * Engine records with compare-and-set writes: every change is computed from the revision it was read at and
- * written only if nobody changed the record meanwhile, so concurrent acquires never double-book an engine.
+ * written only if nobody changed the record meanwhile, so concurrent acquires (from any manager) never
+ * double-book an engine. Only conflicts are retried; any other failure (NATS down) is thrown.
  */
 export class EngineRegistry {
   constructor(readonly table: EngineTable) {}
@@ -16,8 +27,8 @@ export class EngineRegistry {
   }
 
   /**
-   * Change one record: `change` gets the current record and returns the new one, or undefined to leave it.
-   * Retries on a concurrent write. Returns the stored result (undefined when the record does not exist).
+   * Change one record: `change` gets a copy of the current record and returns the new one, or undefined to
+   * leave it. Returns the stored result (undefined when the record does not exist).
    */
   async mutate(
     id: string,
@@ -25,18 +36,26 @@ export class EngineRegistry {
   ): Promise<VersionedEngine | undefined> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const current = attempt === 0 ? this.table.get(id) : await this.reload(id);
-      if (!current) return undefined;
+      if (!current) return attempt === 0 ? this.mutateFresh(id, change) : undefined;
       const next = change(structuredClone(current.record));
       if (!next) return current;
       next.updatedAt = new Date().toISOString();
       try {
         const revision = await this.table.kv.update(id, encodeJson(next), current.revision);
         return this.remember(next, revision);
-      } catch {
-        // Someone else wrote first: read again and recompute.
+      } catch (err) {
+        if (!isConflict(err)) throw err;
       }
     }
     throw new Error(`engine ${id}: too much write contention`);
+  }
+
+  /** The local copy may not have seen a record just created elsewhere: read it once before giving up. */
+  private async mutateFresh(
+    id: string,
+    change: (current: EngineRecord) => EngineRecord | undefined,
+  ): Promise<VersionedEngine | undefined> {
+    return (await this.reload(id)) ? this.mutate(id, change) : undefined;
   }
 
   async remove(id: string): Promise<void> {

@@ -9,7 +9,19 @@ export interface RunningEngine {
   engineId: string;
   containerId: string;
   httpPort: number;
+  p2pPort: number | undefined;
   running: boolean;
+  /** Made with the settings in force now (image, preset, network); false: a foreign-config leftover. */
+  current: boolean;
+}
+
+/** A lifecycle change of one of our engines, as the runtime reports it. */
+export interface RuntimeEvent {
+  engineId: string;
+  containerId: string;
+  kind: 'die' | 'oom' | 'destroy' | 'health';
+  /** For `health`: the new health status (healthy, unhealthy, starting). */
+  health?: string;
 }
 
 export interface EngineRuntime {
@@ -20,4 +32,8 @@ export interface EngineRuntime {
   list(): Promise<RunningEngine[]>;
   /** Address to reach an engine's HTTP API at. */
   baseUrlOf(spec: { engineId: string; httpPort: number }): string;
+  /** Report our engines' lifecycle events until `signal` aborts; returns when the event stream ends. */
+  watch(onEvent: (e: RuntimeEvent) => void, signal: AbortSignal): Promise<void>;
+  /** Docker health status of a named container (the VPN's); undefined when it has none or is unknown. */
+  healthOf(name: string): Promise<string | undefined>;
 }

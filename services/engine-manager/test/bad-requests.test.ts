@@ -18,6 +18,7 @@ test.before(async () => {
     ENGINE_RUNTIME: 'process',
     MIN_REPLICAS: '0',
     HOST_ID: 'bad-requests',
+    MIN_FREE_REPLICAS: '0',
     INSTANCE_ID: 'manager-under-test',
   });
   const log = createLogger('engine-manager-test', 'silent');

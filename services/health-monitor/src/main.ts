@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceNames } from '@acefleet/contracts';
-import { probeStatus } from '@acefleet/engine-client';
+import { getSessionStat, probeStatus } from '@acefleet/engine-client';
 import {
   addMicroService,
-  buildHttpApp,
   connectNats,
   createLogger,
   createRegistry,
@@ -14,8 +13,12 @@ import {
   onShutdown,
   openEnginesKv,
 } from '@acefleet/platform';
+import { ActiveStreams } from './active-streams.ts';
+import { buildMonitorHttp } from './app.ts';
 import { MonitorConfig } from './config.ts';
 import { HealthMonitor } from './monitor.ts';
+import { ServicePresenceCheck } from './service-presence.ts';
+import { StreamPoller } from './stream-poller.ts';
 
 const config = loadConfigOrExit(MonitorConfig, process.env);
 const instanceId = config.instanceId || randomUUID();
@@ -26,6 +29,7 @@ const registry = createRegistry(ServiceNames.healthMonitor);
 const table = new EngineTable(await openEnginesKv(nc), log);
 await table.start();
 const events = new EventPublisher(nc, log);
+
 const monitor = new HealthMonitor(
   () => table.records(),
   probeStatus,
@@ -38,23 +42,39 @@ const monitor = new HealthMonitor(
   log,
   registry,
 );
-const http = buildHttpApp({ logger: log, registry });
-http.get('/api/health', async () => ({ engines: monitor.snapshot() }));
+const poller = new StreamPoller(() => streams.all(), getSessionStat, events, config, log, registry);
+const streams = new ActiveStreams(nc, log, config.streamLookbackMs, (id) => poller.forget(id));
+const expected = config.expectedServices
+  ? config.expectedServices.split(',').map((s) => s.trim())
+  : Object.values(ServiceNames);
+const presence = new ServicePresenceCheck(
+  nc,
+  events,
+  { expected, intervalMs: config.serviceCheckIntervalMs, waitMs: config.serviceCheckWaitMs },
+  log,
+  registry,
+);
+
+const http = buildMonitorHttp(log, registry, { monitor, poller, presence });
 const address = await http.listen({ host: config.httpHost, port: config.httpPort });
 const service = await addMicroService(nc, {
   name: ServiceNames.healthMonitor,
   version: '0.1.0',
-  description: 'Probes every AceStream engine and publishes health changes',
+  description: 'Probes every AceStream engine and stream, and checks every acefleet service answers',
   httpAddress: address,
   instanceId,
 });
+await streams.start();
 monitor.start();
+poller.start();
+presence.start();
 log.info({ address, intervalMs: config.healthIntervalMs }, 'health monitor started');
 
 onShutdown(log, [
-  { name: 'stop probing', run: () => monitor.stop() },
+  { name: 'stop probing', run: () => [monitor, poller, presence, streams].forEach((p) => p.stop()) },
   { name: 'stop service', run: () => service.stop() },
   { name: 'flush events', run: () => events.drain(3000) },
+  { name: 'stop engine table', run: () => table.stop() },
   { name: 'drain nats', run: () => nc.drain() },
   { name: 'close http', run: () => http.close() },
 ]);

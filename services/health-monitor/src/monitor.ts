@@ -12,6 +12,8 @@ interface EngineHealthState {
   status: HealthStatus | 'unknown';
   failures: number;
   probing: boolean;
+  probes: number;
+  lastProbeStartedAt: number;
   lastProbeAt: number;
 }
 
@@ -58,13 +60,24 @@ export class HealthMonitor {
     clearInterval(this.timer);
   }
 
-  snapshot(): Record<string, { status: string; failures: number; lastProbeAt: string | null }> {
+  snapshot(): Record<
+    string,
+    {
+      status: string;
+      failures: number;
+      probes: number;
+      lastProbeStartedAt: string | null;
+      lastProbeAt: string | null;
+    }
+  > {
     return Object.fromEntries(
       [...this.states].map(([id, s]) => [
         id,
         {
           status: s.status,
           failures: s.failures,
+          probes: s.probes,
+          lastProbeStartedAt: s.lastProbeStartedAt ? new Date(s.lastProbeStartedAt).toISOString() : null,
           lastProbeAt: s.lastProbeAt ? new Date(s.lastProbeAt).toISOString() : null,
         },
       ]),
@@ -81,6 +94,8 @@ export class HealthMonitor {
         status: 'unknown',
         failures: 0,
         probing: false,
+        probes: 0,
+        lastProbeStartedAt: 0,
         lastProbeAt: 0,
       };
       this.states.set(engine.id, state);
@@ -90,6 +105,8 @@ export class HealthMonitor {
 
   private async probeOne(engine: EngineRecord, state: EngineHealthState): Promise<void> {
     state.probing = true;
+    state.probes++;
+    state.lastProbeStartedAt = Date.now();
     const end = this.probeSeconds.startTimer();
     let detail = 'get_status answered';
     let ok = true;

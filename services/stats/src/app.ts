@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '@nats-io/services';
-import { Gauge } from 'prom-client';
 import { Type } from '@sinclair/typebox';
 import { ServiceNames, Subjects } from '@acefleet/contracts';
 import {
@@ -8,80 +7,85 @@ import {
   addMicroService,
   buildHttpApp,
   createRegistry,
+  EngineTable,
+  openEnginesKv,
   rejectOtherMethods,
   type Logger,
   type NatsConnection,
 } from '@acefleet/platform';
+import { makeApplier } from './apply-event.ts';
 import type { StatsConfig } from './config.ts';
 import { EventFollower } from './consumer.ts';
-import { StatsStore } from './store.ts';
+import { openDatabase } from './db.ts';
+import { HistoryStore } from './history.ts';
+import { LiveFeed } from './live.ts';
+import { registerFleetMetrics } from './metrics.ts';
+import { FleetView } from './overview.ts';
+import { apiPaths, apiRoutes } from './routes/api-routes.ts';
+import { dashboardRoutes } from './routes/dashboard-routes.ts';
+import { SessionStore } from './store.ts';
 
 export interface StatsService {
   http: FastifyInstance;
-  store: StatsStore;
+  sessions: SessionStore;
   follower: EventFollower;
   serve(httpAddress: string): Promise<Service>;
   close(): Promise<void>;
 }
 
-const SessionsQuery = Type.Object({
-  since: Type.Optional(Type.String({ format: 'date-time' })),
-  until: Type.Optional(Type.String({ format: 'date-time' })),
-  content: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{40}$' })),
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-});
-
+/** Wire stats: the database, the engines table, the durable event follower, the API, dashboard and metrics. */
 export async function buildStats(
   config: StatsConfig,
   nc: NatsConnection,
   log: Logger,
 ): Promise<StatsService> {
   const registry = createRegistry(ServiceNames.stats);
-  const store = new StatsStore(config.dbPath);
-  const follower = new EventFollower(nc, store, config.consumerName, log);
+  const db = openDatabase(config.dbPath);
+  const sessions = new SessionStore(db);
+  const history = new HistoryStore(db);
+  const live = new LiveFeed();
+  const table = new EngineTable(await openEnginesKv(nc), log, (id, engine) =>
+    live.send('engine', { id, record: engine?.record ?? null }),
+  );
+  await table.start();
+  const view = new FleetView(() => table.records(), sessions, history);
+  const stored = registerFleetMetrics(registry, view, live);
+  const follower = new EventFollower(
+    nc,
+    makeApplier(db, sessions, history),
+    { durableName: config.consumerName, ackWaitMs: config.ackWaitMs },
+    log,
+    (e) => {
+      stored.inc({ kind: e.kind });
+      live.send('event', e);
+    },
+  );
   await follower.start();
 
-  const totals = (): ReturnType<StatsStore['totals']> => store.totals();
-  new Gauge({
-    name: 'acefleet_stats_active_streams',
-    help: 'Streams started and not yet ended, fleet-wide',
-    registers: [registry],
-    collect() {
-      this.set(totals().activeStreams);
-    },
-  });
-  new Gauge({
-    name: 'acefleet_stats_sessions',
-    help: 'Sessions recorded, by whether they ended',
-    labelNames: ['ended'],
-    registers: [registry],
-    collect() {
-      const t = totals();
-      this.set({ ended: 'false' }, t.activeStreams);
-      this.set({ ended: 'true' }, t.sessionsEnded);
-    },
-  });
+  const prune = setInterval(() => {
+    const now = Date.now();
+    const gone = history.prune(
+      new Date(now - config.sampleRetentionMs).toISOString(),
+      new Date(now - config.eventRetentionMs).toISOString(),
+    );
+    if (gone.samples + gone.events > 0) log.debug(gone, 'pruned history');
+  }, config.pruneIntervalMs);
 
   const http = buildHttpApp({ logger: log, registry });
-  http.get('/api/streams', async () => ({ streams: store.active() }));
-  http.get('/api/totals', async () => totals());
-  http.get<{ Querystring: typeof SessionsQuery.static }>(
-    '/api/sessions',
-    { schema: { querystring: SessionsQuery } },
-    async (req) => ({ sessions: store.sessions(req.query) }),
-  );
-  rejectOtherMethods(http, ['/api/streams', '/api/totals', '/api/sessions']);
+  apiRoutes(http, { db, sessions, history, view, live });
+  dashboardRoutes(http);
+  rejectOtherMethods(http, [...apiPaths, '/', '/assets/:file']);
 
   let service: Service | undefined;
   return {
     http,
-    store,
+    sessions,
     follower,
     async serve(httpAddress) {
       service = await addMicroService(nc, {
         name: ServiceNames.stats,
         version: '0.1.0',
-        description: 'Fleet usage built from the event stream',
+        description: 'Fleet history, API, metrics and dashboard built from the event stream',
         httpAddress,
         instanceId: config.instanceId,
       });
@@ -89,15 +93,18 @@ export async function buildStats(
         service,
         log,
         { name: 'summary', subject: Subjects.statsSummary, request: Type.Object({}) },
-        async () => totals(),
+        async () => sessions.totals(),
       );
       return service;
     },
     async close() {
+      clearInterval(prune);
       await service?.stop().catch(() => {});
       follower.stop();
+      table.stop();
+      live.close();
       await http.close();
-      store.close();
+      db.close();
     },
   };
 }

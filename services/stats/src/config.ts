@@ -3,10 +3,18 @@ import { CommonConfig } from '@acefleet/platform';
 
 export const StatsConfig = Type.Object({
   ...CommonConfig,
+  /** API, metrics and the dashboard. */
   httpPort: Type.Integer({ default: 8081, minimum: 0, maximum: 65535 }),
   /** SQLite file holding the history; ':memory:' keeps nothing across restarts. */
   dbPath: Type.String({ default: '.run/stats.db' }),
   /** Durable consumer name: keep it stable so a restarted stats resumes where it stopped. */
   consumerName: Type.String({ default: 'acefleet-stats', pattern: '^[A-Za-z0-9_-]+$' }),
+  /** Events delivered to a stats process that died unacknowledged are redelivered after this. */
+  ackWaitMs: Type.Integer({ default: 5_000, minimum: 500 }),
+  /** Per-stream stat samples older than this are deleted. */
+  sampleRetentionMs: Type.Integer({ default: 24 * 3600_000, minimum: 1000 }),
+  /** Events-feed entries (health changes, stale streams…) older than this are deleted; sessions are kept. */
+  eventRetentionMs: Type.Integer({ default: 30 * 24 * 3600_000, minimum: 1000 }),
+  pruneIntervalMs: Type.Integer({ default: 60_000, minimum: 100 }),
 });
 export type StatsConfig = Static<typeof StatsConfig>;

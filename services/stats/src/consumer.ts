@@ -1,19 +1,15 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import {
-  AcefleetError,
-  EVENTS_STREAM,
-  StreamEnded,
-  StreamStarted,
-  Subjects,
-  decodeMessage,
-} from '@acefleet/contracts';
+import { AcefleetError, EVENTS_STREAM, Subjects } from '@acefleet/contracts';
 import type { Logger } from '@acefleet/platform';
-import type { StatsStore } from './store.ts';
+import type { AppliedEvent } from './apply-event.ts';
+
+export type Applier = (subject: string, seq: number, received: Date, payload: Uint8Array) => AppliedEvent;
 
 /**
  * Follows the event stream with a durable consumer: each event is stored, then acknowledged, so a stats
- * process that stops (or crashes) resumes after the last stored event and nothing is lost or counted twice.
+ * process that stops (or crashes) resumes after the last stored event and nothing is lost or counted twice
+ * (an event stored but not yet acknowledged comes again and is a no-op the second time).
  */
 export class EventFollower {
   private stopped = false;
@@ -22,22 +18,31 @@ export class EventFollower {
 
   constructor(
     private readonly nc: NatsConnection,
-    private readonly store: StatsStore,
-    private readonly durableName: string,
+    private readonly applier: Applier,
+    private readonly opts: { durableName: string; ackWaitMs: number },
     private readonly log: Logger,
-    private readonly onApplied: (subject: string) => void = () => {},
+    private readonly onApplied: (event: AppliedEvent) => void = () => {},
   ) {}
 
   async start(): Promise<void> {
+    const { durableName, ackWaitMs } = this.opts;
     const jsm = await jetstreamManager(this.nc);
-    await jsm.consumers.add(EVENTS_STREAM, {
-      durable_name: this.durableName,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: Subjects.events,
-      max_ack_pending: 1000,
-    });
-    const consumer = await jetstream(this.nc).consumers.get(EVENTS_STREAM, this.durableName);
+    // Events handed to a process that crashed come again after ack_wait; storing one takes milliseconds.
+    const ackWait = ackWaitMs * 1_000_000;
+    const existing = await jsm.consumers.info(EVENTS_STREAM, durableName).catch(() => undefined);
+    if (!existing) {
+      await jsm.consumers.add(EVENTS_STREAM, {
+        durable_name: durableName,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: Subjects.events,
+        max_ack_pending: 1000,
+        ack_wait: ackWait,
+      });
+    } else if (existing.config.ack_wait !== ackWait) {
+      await jsm.consumers.update(EVENTS_STREAM, durableName, { ack_wait: ackWait });
+    }
+    const consumer = await jetstream(this.nc).consumers.get(EVENTS_STREAM, durableName);
     const messages = await consumer.consume({ max_messages: 256 });
     this.stopConsuming = () => void messages.stop();
     void (async () => {
@@ -49,15 +54,9 @@ export class EventFollower {
   }
 
   private apply(msg: JsMsg): void {
+    let event: AppliedEvent;
     try {
-      if (msg.subject === Subjects.streamStarted) {
-        this.store.recordStarted(decodeMessage(StreamStarted, msg.data, 'stream.started'));
-      } else if (msg.subject === Subjects.streamEnded) {
-        this.store.recordEnded(decodeMessage(StreamEnded, msg.data, 'stream.ended'));
-      }
-      msg.ack();
-      this.applied++;
-      this.onApplied(msg.subject);
+      event = this.applier(msg.subject, msg.seq, msg.time, msg.data);
     } catch (err) {
       if (err instanceof AcefleetError && err.code === 'invalid_message') {
         // A malformed event will never become valid: keep it out of the way instead of redelivering forever.
@@ -67,7 +66,11 @@ export class EventFollower {
         this.log.error({ err, seq: msg.seq }, 'could not store event; it will be redelivered');
         msg.nak(1000);
       }
+      return;
     }
+    msg.ack();
+    this.applied++;
+    this.onApplied(event);
   }
 
   stop(): void {

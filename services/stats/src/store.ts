@@ -1,5 +1,5 @@
-import Database from 'better-sqlite3';
-import type { StreamEnded, StreamStarted } from '@acefleet/contracts';
+import type { StreamEnded, StreamStarted, StreamViewers } from '@acefleet/contracts';
+import type { Db } from './db.ts';
 
 export interface SessionRow {
   streamId: string;
@@ -13,37 +13,39 @@ export interface SessionRow {
   bytesIn: number;
   bytesOut: number;
   peakClients: number;
+  viewers: number | null;
 }
 
 export interface Totals {
   sessionsStarted: number;
   sessionsEnded: number;
   activeStreams: number;
+  bytesIn: number;
   bytesOut: number;
   endedByReason: Record<string, number>;
 }
 
+export interface SessionFilter {
+  since?: string;
+  until?: string;
+  content?: string;
+  engine?: string;
+  proxy?: string;
+  reason?: string;
+  state?: 'active' | 'ended';
+  limit: number;
+}
+
 const COLUMNS = `stream_id AS streamId, content_kind AS contentKind, content_value AS contentValue,
   engine_id AS engineId, proxy_id AS proxyId, started_at AS startedAt, ended_at AS endedAt, reason,
-  bytes_in AS bytesIn, bytes_out AS bytesOut, peak_clients AS peakClients`;
+  bytes_in AS bytesIn, bytes_out AS bytesOut, peak_clients AS peakClients, viewers`;
 
 /**
- * Sessions built from events. Every write is idempotent (keyed by stream id), so an event delivered twice
- * (redelivery after a crash before the ack) changes nothing the second time.
+ * Sessions built from stream events. Every write is idempotent (keyed by stream id, newest report wins), so
+ * an event delivered twice (redelivery after a crash before the ack) changes nothing the second time.
  */
-export class StatsStore {
-  private readonly db: Database.Database;
-
-  constructor(path: string) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS sessions (
-      stream_id TEXT PRIMARY KEY, content_kind TEXT NOT NULL, content_value TEXT NOT NULL,
-      engine_id TEXT NOT NULL, proxy_id TEXT NOT NULL, started_at TEXT NOT NULL,
-      ended_at TEXT, reason TEXT, bytes_in INTEGER NOT NULL DEFAULT 0, bytes_out INTEGER NOT NULL DEFAULT 0,
-      peak_clients INTEGER NOT NULL DEFAULT 0)`);
-    this.db.exec('CREATE INDEX IF NOT EXISTS sessions_started ON sessions(started_at)');
-  }
+export class SessionStore {
+  constructor(private readonly db: Db) {}
 
   recordStarted(e: StreamStarted): void {
     this.db
@@ -63,7 +65,7 @@ export class StatsStore {
          VALUES (@streamId, @kind, @value, @engineId, @proxyId, @startedAt, @endedAt, @reason, @bytesIn, @bytesOut, @peak)
          ON CONFLICT(stream_id) DO UPDATE SET engine_id = excluded.engine_id, ended_at = excluded.ended_at,
            reason = excluded.reason, bytes_in = excluded.bytes_in, bytes_out = excluded.bytes_out,
-           peak_clients = excluded.peak_clients`,
+           peak_clients = excluded.peak_clients, viewers = 0`,
       )
       .run({
         streamId: e.streamId,
@@ -80,34 +82,55 @@ export class StatsStore {
       });
   }
 
+  recordViewers(e: StreamViewers): void {
+    this.db
+      .prepare(
+        `UPDATE sessions SET viewers = @viewers, viewers_at = @at, peak_clients = MAX(peak_clients, @viewers)
+         WHERE stream_id = @streamId AND ended_at IS NULL AND (viewers_at IS NULL OR viewers_at < @at)`,
+      )
+      .run(e);
+  }
+
+  get(streamId: string): SessionRow | undefined {
+    return this.db.prepare(`SELECT ${COLUMNS} FROM sessions WHERE stream_id = ?`).get(streamId) as
+      SessionRow | undefined;
+  }
+
   active(): SessionRow[] {
     return this.db
       .prepare(`SELECT ${COLUMNS} FROM sessions WHERE ended_at IS NULL ORDER BY started_at`)
       .all() as SessionRow[];
   }
 
-  sessions(filter: { since?: string; until?: string; content?: string; limit: number }): SessionRow[] {
+  sessions(f: SessionFilter): SessionRow[] {
     return this.db
       .prepare(
         `SELECT ${COLUMNS} FROM sessions
          WHERE (@since IS NULL OR started_at >= @since) AND (@until IS NULL OR started_at < @until)
-           AND (@content IS NULL OR content_value = @content)
+           AND (@content IS NULL OR lower(content_value) = lower(@content)) AND (@engine IS NULL OR engine_id = @engine)
+           AND (@proxy IS NULL OR proxy_id = @proxy) AND (@reason IS NULL OR reason = @reason)
+           AND (@state IS NULL OR (@state = 'active') = (ended_at IS NULL))
          ORDER BY started_at DESC LIMIT @limit`,
       )
       .all({
-        since: filter.since ?? null,
-        until: filter.until ?? null,
-        content: filter.content ?? null,
-        limit: filter.limit,
+        since: f.since ?? null,
+        until: f.until ?? null,
+        content: f.content ?? null,
+        engine: f.engine ?? null,
+        proxy: f.proxy ?? null,
+        reason: f.reason ?? null,
+        state: f.state ?? null,
+        limit: f.limit,
       }) as SessionRow[];
   }
 
   totals(): Totals {
     const row = this.db
       .prepare(
-        `SELECT COUNT(*) AS started, COUNT(ended_at) AS ended, COALESCE(SUM(bytes_out), 0) AS bytesOut FROM sessions`,
+        `SELECT COUNT(*) AS started, COUNT(ended_at) AS ended, COALESCE(SUM(bytes_in), 0) AS bytesIn,
+           COALESCE(SUM(bytes_out), 0) AS bytesOut FROM sessions`,
       )
-      .get() as { started: number; ended: number; bytesOut: number };
+      .get() as { started: number; ended: number; bytesIn: number; bytesOut: number };
     const reasons = this.db
       .prepare('SELECT reason, COUNT(*) AS n FROM sessions WHERE reason IS NOT NULL GROUP BY reason')
       .all() as { reason: string; n: number }[];
@@ -115,12 +138,9 @@ export class StatsStore {
       sessionsStarted: row.started,
       sessionsEnded: row.ended,
       activeStreams: row.started - row.ended,
+      bytesIn: row.bytesIn,
       bytesOut: row.bytesOut,
       endedByReason: Object.fromEntries(reasons.map((r) => [r.reason, r.n])),
     };
-  }
-
-  close(): void {
-    this.db.close();
   }
 }

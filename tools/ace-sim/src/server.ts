@@ -96,6 +96,7 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     if (segment) {
       const active = sessions.activeFor(segment[1]!);
       if (active.length === 0) return sendAce(res, null, UNKNOWN_SESSION, 404);
+      sessions.countSegment();
       return handleSegment(ctx, res, active, Number(segment[2]));
     }
     const match = ACE_SESSION.exec(path);

@@ -39,6 +39,8 @@ export interface SessionStats {
   sessionsStarted: number;
   activeSessions: number;
   stopsReceived: number;
+  /** HLS segment requests answered. */
+  segmentsServed: number;
   playbackReaders: number;
   sessions: SessionInfo[];
 }
@@ -57,6 +59,7 @@ export class SessionRegistry {
   #history: Session[] = [];
   #started = 0;
   #stops = 0;
+  #segments = 0;
   readonly #sweep: NodeJS.Timeout;
 
   constructor(private readonly opts: SessionOptions) {
@@ -139,11 +142,16 @@ export class SessionRegistry {
     this.#history = [];
     this.#started = 0;
     this.#stops = 0;
+    this.#segments = 0;
   }
 
   close(): void {
     clearInterval(this.#sweep);
     this.endAll('shutdown');
+  }
+
+  countSegment(): void {
+    this.#segments++;
   }
 
   stats(): SessionStats {
@@ -153,6 +161,7 @@ export class SessionRegistry {
       sessionsStarted: this.#started,
       activeSessions: this.#active.size,
       stopsReceived: this.#stops,
+      segmentsServed: this.#segments,
       playbackReaders: readers,
       sessions: this.#history.map((s) => ({
         id: s.id,

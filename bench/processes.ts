@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { repoRoot, waitFor } from '@acefleet/testkit';
+
+export interface Proc {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Start a TypeScript entry as its own process (so its CPU and memory can be read from /proc). */
+export function startTs(entry: string, args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return {
+    child,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+export async function waitHttp(url: string): Promise<void> {
+  await waitFor(async () => (await fetch(url)).status < 500, 30_000);
+}
+
+const TICKS = 100; // USER_HZ
+
+/** CPU seconds (user + system) a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
+export function rssBytes(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
+  return Number(line.split(/\s+/)[1]) * 1024;
+}
+
+export interface LoadResult {
+  clients: number;
+  seconds: number;
+  rates: number[];
+  firstBytes: number[];
+  lateFirstBytes: number[];
+  closed: number;
+  serverCpu: number;
+  serverRssStart: number;
+  serverRssEnd: number;
+}
+
+/** Run the load client against `url` while measuring the server process `serverPid` over the window. */
+export async function runLoad(
+  serverPid: number,
+  url: string,
+  opts: { clients: number; rampMs: number; windowMs: number; streams?: number; lateJoiners?: number },
+): Promise<LoadResult> {
+  const rssStart = rssBytes(serverPid);
+  const args = [url, opts.clients, opts.rampMs, opts.windowMs, opts.streams ?? 1, opts.lateJoiners ?? 0].map(
+    String,
+  );
+  const client = startTs('bench/load-client.ts', args);
+  let cpuAtWindow = 0;
+  let windowAt = 0;
+  let cpu = 0;
+  let rssEnd = 0;
+  let result: Omit<LoadResult, 'serverCpu' | 'serverRssStart' | 'serverRssEnd'> | undefined;
+  for await (const line of createInterface({ input: client.child.stdout! })) {
+    if (line === 'window') {
+      cpuAtWindow = cpuSeconds(serverPid);
+      windowAt = performance.now();
+      setTimeout(() => {
+        cpu = (cpuSeconds(serverPid) - cpuAtWindow) / ((performance.now() - windowAt) / 1000);
+        rssEnd = rssBytes(serverPid);
+      }, opts.windowMs - 50);
+    } else if (line.startsWith('{')) {
+      result = JSON.parse(line) as typeof result;
+    }
+  }
+  if (!result) throw new Error('load client printed no result');
+  return { ...result, serverCpu: cpu, serverRssStart: rssStart, serverRssEnd: rssEnd };
+}

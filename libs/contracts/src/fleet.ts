@@ -1,0 +1,111 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Claim, EngineRecord } from './schemas.ts';
+
+const Id = Type.String({ minLength: 1, maxLength: 128 });
+const IsoTime = Type.String({ format: 'date-time', minLength: 20, maxLength: 40 });
+
+/**
+ * A proxy keeps its claims alive by renewing them (every lease TTL / 3). Claims the manager no longer knows
+ * come back in `lost`: the proxy must treat those streams' engines as gone (re-acquire or end them).
+ */
+export const RenewRequest = Type.Object({
+  proxyId: Id,
+  claims: Type.Array(Type.Object({ engineId: Id, claimId: Id }), { maxItems: 5000 }),
+});
+export type RenewRequest = Static<typeof RenewRequest>;
+
+export const RenewReply = Type.Object({
+  renewed: Type.Array(Id),
+  lost: Type.Array(Id),
+  /** The lease length in force: renew again well before it runs out. */
+  ttlMs: Type.Integer({ minimum: 1 }),
+});
+export type RenewReply = Static<typeof RenewReply>;
+
+export const DrainReason = Type.Union([
+  Type.Literal('admin'),
+  Type.Literal('idle'),
+  Type.Literal('unhealthy'),
+  Type.Literal('vpn_port_changed'),
+  Type.Literal('config_changed'),
+]);
+export type DrainReason = Static<typeof DrainReason>;
+
+/** Event on Subjects.engineDraining: move these streams off the engine before `deadline`. */
+export const EngineDraining = Type.Object({
+  engineId: Id,
+  hostId: Id,
+  reason: DrainReason,
+  deadline: IsoTime,
+  claims: Type.Array(Claim),
+  at: IsoTime,
+});
+export type EngineDraining = Static<typeof EngineDraining>;
+
+export const RemoveRequest = Type.Object({
+  engineId: Id,
+  /** Remove without waiting for its streams to move (they end). */
+  force: Type.Optional(Type.Boolean()),
+});
+export type RemoveRequest = Static<typeof RemoveRequest>;
+
+export const DrainRequest = Type.Object({
+  engineId: Id,
+  /** How long streams have to move before the engine is removed; the manager's default when absent. */
+  deadlineMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 24 * 3600_000 })),
+});
+export type DrainRequest = Static<typeof DrainRequest>;
+
+export const DrainReply = Type.Object({ engine: EngineRecord });
+export type DrainReply = Static<typeof DrainReply>;
+
+export const ProvisionRequest = Type.Object({
+  count: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+});
+export type ProvisionRequest = Static<typeof ProvisionRequest>;
+
+export const ProvisionReply = Type.Object({ engines: Type.Array(EngineRecord) });
+export type ProvisionReply = Static<typeof ProvisionReply>;
+
+export const BreakerState = Type.Union([
+  Type.Literal('closed'),
+  Type.Literal('open'),
+  Type.Literal('half_open'),
+]);
+export type BreakerState = Static<typeof BreakerState>;
+
+/** One manager's view of its host: what runs, and whether (and why not) it can provision now. */
+export const StatusReply = Type.Object({
+  hostId: Id,
+  instanceId: Type.String(),
+  engines: Type.Object({
+    total: Type.Integer({ minimum: 0 }),
+    byState: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+    free: Type.Integer({ minimum: 0 }),
+  }),
+  claims: Type.Integer({ minimum: 0 }),
+  limits: Type.Object({
+    minReplicas: Type.Integer(),
+    minFreeReplicas: Type.Integer(),
+    maxReplicas: Type.Integer(),
+    maxStreamsPerEngine: Type.Integer(),
+    claimTtlMs: Type.Integer(),
+  }),
+  breaker: Type.Object({
+    state: BreakerState,
+    consecutiveFailures: Type.Integer({ minimum: 0 }),
+    retryAfterMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    lastError: Type.Optional(Type.String()),
+  }),
+  vpn: Type.Optional(
+    Type.Object({
+      up: Type.Boolean(),
+      forwardedPort: Type.Integer({ minimum: 0 }),
+      reason: Type.Optional(Type.String()),
+    }),
+  ),
+  canProvision: Type.Boolean(),
+  /** Why provisioning is refused right now (breaker open, VPN down, at maxReplicas). */
+  reason: Type.Optional(Type.String()),
+});
+export type StatusReply = Static<typeof StatusReply>;

@@ -1,0 +1,89 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { ContentRef } from './schemas.ts';
+import { PREFIX } from './subjects.ts';
+
+/**
+ * What the health monitor learns about live streams and the fleet's services, as durable events under
+ * `acefleet.events.>` (so they land in the events stream and stats sees them like every other event).
+ */
+export const ObservabilitySubjects = {
+  /** One sample of an engine session's stat_url, every few seconds per active stream. */
+  streamStats: `${PREFIX}.events.stream.stats`,
+  /** The engine no longer knows the session (`unknown playback session id`): the owning proxy ends it. */
+  streamStale: `${PREFIX}.events.stream.stale`,
+  /** A stream had zero peers for too long (starved: true), or got peers again (starved: false). */
+  streamStarved: `${PREFIX}.events.stream.starved`,
+  /** Optional, from proxies: how many players a stream has now (published when it changes). */
+  streamViewers: `${PREFIX}.events.stream.viewers`,
+  /** Which acefleet services answer $SRV.PING; published when the set of missing ones changes. */
+  servicePresence: `${PREFIX}.events.services.presence`,
+} as const;
+
+const Id = Type.String({ minLength: 1, maxLength: 128 });
+const IsoTime = Type.String({ format: 'date-time', minLength: 20, maxLength: 40 });
+const Count = Type.Integer({ minimum: 0 });
+
+/** The stream a health-monitor finding is about, with the proxy that owns it. */
+const StreamRef = {
+  streamId: Id,
+  proxyId: Id,
+  engineId: Id,
+  content: ContentRef,
+};
+
+export const StreamStats = Type.Object({
+  ...StreamRef,
+  /** Engine status: prebuf, dl, wait, buf… */
+  status: Type.String({ maxLength: 32 }),
+  peers: Count,
+  speedDownKBps: Type.Number({ minimum: 0 }),
+  speedUpKBps: Type.Number({ minimum: 0 }),
+  downloadedBytes: Count,
+  uploadedBytes: Count,
+  at: IsoTime,
+});
+export type StreamStats = Static<typeof StreamStats>;
+
+export const StaleReason = Type.Union([Type.Literal('unknown_session')]);
+export type StaleReason = Static<typeof StaleReason>;
+
+export const StreamStale = Type.Object({
+  ...StreamRef,
+  reason: StaleReason,
+  detail: Type.String({ maxLength: 500 }),
+  at: IsoTime,
+});
+export type StreamStale = Static<typeof StreamStale>;
+
+export const StreamStarved = Type.Object({
+  ...StreamRef,
+  starved: Type.Boolean(),
+  /** How long the stream has had zero peers (0 when it recovered). */
+  zeroPeersMs: Count,
+  at: IsoTime,
+});
+export type StreamStarved = Static<typeof StreamStarved>;
+
+export const StreamViewers = Type.Object({
+  streamId: Id,
+  proxyId: Id,
+  viewers: Count,
+  at: IsoTime,
+});
+export type StreamViewers = Static<typeof StreamViewers>;
+
+export const ServiceInstance = Type.Object({
+  name: Type.String({ maxLength: 128 }),
+  id: Type.String({ maxLength: 128 }),
+  version: Type.String({ maxLength: 64 }),
+});
+export type ServiceInstance = Static<typeof ServiceInstance>;
+
+export const ServicePresence = Type.Object({
+  /** Services that answered, one entry per instance. */
+  present: Type.Array(ServiceInstance, { maxItems: 1000 }),
+  /** Expected service names with no instance answering. */
+  missing: Type.Array(Type.String({ maxLength: 128 }), { maxItems: 64 }),
+  at: IsoTime,
+});
+export type ServicePresence = Static<typeof ServicePresence>;

@@ -1,0 +1,66 @@
+import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { ENGINES_BUCKET, EVENTS_STREAM, type EngineRecord } from '@acefleet/contracts';
+
+export interface CollectedEvent<T = unknown> {
+  subject: string;
+  seq: number;
+  /** When this test process received it. */
+  receivedAt: number;
+  data: T;
+}
+
+export interface EventCollector<T = unknown> {
+  events: CollectedEvent<T>[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Follow the durable events of `subject` (wildcards allowed) from the start of the events stream into an
+ * array, as a test's eyes on what services published. Uses an ordered consumer: nothing is acknowledged.
+ */
+export async function collectEvents<T = unknown>(
+  nc: NatsConnection,
+  subject: string,
+): Promise<EventCollector<T>> {
+  const consumer = await jetstream(nc).consumers.get(EVENTS_STREAM, {
+    filter_subjects: subject,
+    deliver_policy: DeliverPolicy.All,
+  });
+  const messages = await consumer.consume();
+  const events: CollectedEvent<T>[] = [];
+  const done = (async () => {
+    for await (const m of messages) {
+      events.push({ subject: m.subject, seq: m.seq, receivedAt: Date.now(), data: m.json<T>() });
+    }
+  })();
+  return {
+    events,
+    stop: async () => {
+      await messages.close();
+      await done;
+    },
+  };
+}
+
+/** Write an engine record to the engines bucket, as engine-manager would. */
+export async function putEngineRecord(nc: NatsConnection, record: EngineRecord): Promise<number> {
+  const kv = await new Kvm(nc).create(ENGINES_BUCKET, { history: 1 });
+  return kv.put(record.id, JSON.stringify(record));
+}
+
+/** An engine record for `baseUrl`, ready and without claims. */
+export function readyEngine(id: string, baseUrl: string, createdAt = new Date()): EngineRecord {
+  const at = createdAt.toISOString();
+  return {
+    id,
+    hostId: 'test',
+    baseUrl,
+    state: 'ready',
+    capacity: 2,
+    claims: [],
+    createdAt: at,
+    updatedAt: at,
+  };
+}

@@ -1,0 +1,78 @@
+import http from 'node:http';
+
+/**
+ * A test player: reads a proxied stream and records what arrived and when. It can stop reading (pause) to
+ * behave like a stuck client, and keeps the first `keepBytes` bytes for inspection.
+ */
+export class Player {
+  bytes = 0;
+  firstByteAt: number | undefined;
+  status = 0;
+  ended = false;
+  private kept: Buffer[] = [];
+  private keptBytes = 0;
+  readonly openedAt = performance.now();
+  readonly closed: Promise<void>;
+  private res: http.IncomingMessage | undefined;
+  private readonly req: http.ClientRequest;
+  private markClosed!: () => void;
+
+  private constructor(url: string, keepBytes: number) {
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
+    this.req = http.get(url, { agent: false }, (res) => {
+      this.res = res;
+      this.status = res.statusCode ?? 0;
+      res.on('data', (chunk: Buffer) => {
+        this.firstByteAt ??= performance.now();
+        this.bytes += chunk.length;
+        if (this.keptBytes < keepBytes) {
+          this.kept.push(chunk);
+          this.keptBytes += chunk.length;
+        }
+      });
+      res.on('end', () => (this.ended = true));
+    });
+    this.req.on('error', () => {});
+    this.req.on('close', () => this.markClosed());
+  }
+
+  /** Open `url`; resolves once the response head arrived. */
+  static open(url: string, keepBytes = 1_000_000): Promise<Player> {
+    const player = new Player(url, keepBytes);
+    return new Promise((resolve, reject) => {
+      player.req.once('response', () => resolve(player));
+      player.req.once('error', reject);
+    });
+  }
+
+  get head(): Buffer {
+    return Buffer.concat(this.kept);
+  }
+
+  get timeToFirstByteMs(): number | undefined {
+    return this.firstByteAt === undefined ? undefined : this.firstByteAt - this.openedAt;
+  }
+
+  pause(): void {
+    this.res?.pause();
+  }
+
+  resume(): void {
+    this.res?.resume();
+  }
+
+  close(): void {
+    this.req.destroy();
+  }
+}
+
+/** Sum of the Prometheus samples named `name` whose labels include `labels` (e.g. `reason="shutdown"`). */
+export function metric(text: string, name: string, labels = ''): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (labels && !line.includes(labels)) continue;
+    sum += Number(line.split(' ').pop());
+  }
+  return sum;
+}

@@ -1,0 +1,50 @@
+import net from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export interface SocketRelay {
+  /** Unix socket path to give a client instead of the real one. */
+  path: string;
+  /** Cut every connection and refuse new ones (the daemon "goes away"), or relay again. */
+  setAvailable(available: boolean): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A unix-socket relay in front of another socket (e.g. /var/run/docker.sock), switchable off and on, so
+ * tests can make a real daemon unavailable to one client without touching the daemon.
+ */
+export async function startSocketRelay(target: string): Promise<SocketRelay> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'acefleet-relay-'));
+  const socketPath = path.join(dir, 'relay.sock');
+  let available = true;
+  const open = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    if (!available) return void client.destroy();
+    const upstream = net.connect(target);
+    open.add(client).add(upstream);
+    const forget = (): void => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+      open.delete(upstream);
+    };
+    client.on('error', forget).on('close', forget);
+    upstream.on('error', forget).on('close', forget);
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  return {
+    path: socketPath,
+    setAvailable(a) {
+      available = a;
+      if (!a) for (const s of open) s.destroy();
+    },
+    async close() {
+      for (const s of open) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

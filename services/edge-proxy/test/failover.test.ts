@@ -1,0 +1,41 @@
+import test from 'ava';
+import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
+import { Player, metric, waitFor } from '@acefleet/testkit';
+import { startProxy, type ProxyUnderTest } from './helpers.ts';
+
+let sims: Simulator[];
+let proxy: ProxyUnderTest;
+
+test.before(async () => {
+  sims = [buildSimulator({ burstSeconds: 1 }), buildSimulator({ burstSeconds: 1 })];
+  const urls = await Promise.all(sims.map(async (s) => (await s.listen()).url));
+  proxy = await startProxy({ STATIC_ENGINES: urls.join(','), FAILOVER_DEADLINE_MS: '5000' });
+});
+test.after.always(async () => {
+  await proxy?.close();
+  await Promise.all(sims.map((s) => s.close()));
+});
+
+test('proxy - engine killed mid-stream: players keep their connection and get bytes from another engine', async (t) => {
+  const url = `${proxy.url}/ace/getstream?id=${'f'.repeat(40)}`;
+  const players = await Promise.all([0, 1].map(() => Player.open(url, 0)));
+  await waitFor(() => players.every((p) => p.bytes > 200_000), 10_000);
+  const stream = proxy.proxy.hub.all()[0]!;
+  const first = stream.engineId;
+  const victim = sims.find((s) => s.stats().activeSessions === 1)!;
+  const survivor = sims.find((s) => s !== victim)!;
+  const lostAt = performance.now();
+  await victim.close(); // the engine process is gone: connections reset, port closed
+  const before = players.map((p) => p.bytes);
+  await waitFor(() => players.every((p, i) => p.bytes > before[i]! + 200_000), 10_000);
+  t.log(`bytes flowing again after ${(performance.now() - lostAt).toFixed(0)} ms`);
+  t.true(
+    players.every((p) => !p.ended),
+    'no player saw the end of its stream',
+  );
+  t.not(stream.engineId, first);
+  t.is(survivor.stats().sessionsStarted, 1);
+  const text = await (await fetch(`${proxy.url}/metrics`)).text();
+  t.is(metric(text, 'acefleet_proxy_failovers_total', 'result="ok"'), 1);
+  players.forEach((p) => p.close());
+});

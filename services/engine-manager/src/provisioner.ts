@@ -1,0 +1,213 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AcefleetError, type Claim, type EngineRecord } from '@acefleet/contracts';
+import { probeStatus } from '@acefleet/engine-client';
+import type { Logger, VersionedEngine } from '@acefleet/platform';
+import type { CircuitBreaker } from './breaker.ts';
+import type { ProvisionLimiter } from './limiter.ts';
+import { Lock } from './lock.ts';
+import type { ManagerMetrics } from './metrics.ts';
+import { PORTS_PER_ENGINE, portOf, type PortAllocator } from './ports.ts';
+import type { EngineRegistry } from './registry.ts';
+import type { EngineRuntime } from './runtime.ts';
+import type { VpnWatcher } from './vpn.ts';
+
+export interface ProvisionerOptions {
+  hostId: string;
+  maxReplicas: number;
+  capacity: number;
+  readyTimeoutMs: number;
+  httpPortRangeStart: number;
+  p2pPortRangeStart: number;
+}
+
+export interface ProvisionerPorts {
+  registry: EngineRegistry;
+  runtime: EngineRuntime;
+  ports: PortAllocator;
+  breaker: CircuitBreaker;
+  limiter: ProvisionLimiter;
+  vpn: VpnWatcher | undefined;
+  metrics: ManagerMetrics;
+  log: Logger;
+}
+
+/**
+ * The only path that creates or removes this host's containers. Every creation checks, under one lock,
+ * maxReplicas, the Docker circuit breaker, the VPN and the rate limit, then records the engine (with the
+ * claims it is created for) before starting its container, so a count taken under the lock is exact.
+ */
+export class Provisioner {
+  /** Serialises "count, decide, record": placement decisions of this host happen one at a time. */
+  readonly decisions = new Lock();
+  /** Engines this process is bringing up (recorded, container maybe not yet listed). */
+  private readonly bringingUp = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly p: ProvisionerPorts,
+    private readonly opts: ProvisionerOptions,
+  ) {}
+
+  ours(): VersionedEngine[] {
+    return this.p.registry.table.all().filter((e) => e.record.hostId === this.opts.hostId);
+  }
+
+  isBringingUp(engineId: string): boolean {
+    return this.bringingUp.has(engineId);
+  }
+
+  /** Why this host cannot create an engine right now (undefined: it can). */
+  refusal(): AcefleetError | undefined {
+    const breaker = this.p.breaker.snapshot();
+    if (breaker.state === 'open') {
+      return new AcefleetError(
+        'runtime_unavailable',
+        `docker circuit breaker open (${breaker.lastError ?? 'failures'})`,
+        { retryAfterMs: Math.max(1, breaker.retryAfterMs ?? 1) },
+      );
+    }
+    const vpn = this.p.vpn?.state;
+    if (vpn && !vpn.up) {
+      return new AcefleetError('runtime_unavailable', `VPN down: ${vpn.reason ?? 'unknown'}`, {
+        retryAfterMs: this.p.vpn!.pollIntervalMs,
+      });
+    }
+    if (this.ours().length >= this.opts.maxReplicas) {
+      return new AcefleetError(
+        'capacity_exhausted',
+        `host ${this.opts.hostId} runs its maximum of ${this.opts.maxReplicas} engines, all full`,
+        { retryAfterMs: 5000 },
+      );
+    }
+    return undefined;
+  }
+
+  /** Create an engine carrying `claims`. Call inside `decisions.run`. Resolves once it is recorded. */
+  async provision(claims: Claim[]): Promise<string> {
+    const refused = this.refusal();
+    if (refused) {
+      this.p.metrics.provisions.inc({ result: 'refused' });
+      throw refused;
+    }
+    this.p.limiter.takeToken();
+    const ours = this.ours().map((e) => e.record);
+    const httpPort = await this.p.ports.allocate(ours.map((r) => portOf(r.baseUrl)));
+    if (httpPort === undefined) {
+      throw new AcefleetError('capacity_exhausted', 'no free engine port in the configured range', {
+        retryAfterMs: 5000,
+      });
+    }
+    const engineId = `${this.opts.hostId}-${randomBytes(4).toString('hex')}`;
+    const p2pPort = this.p2pPortFor(httpPort, ours);
+    const now = new Date().toISOString();
+    const record: EngineRecord = {
+      id: engineId,
+      hostId: this.opts.hostId,
+      baseUrl: this.p.runtime.baseUrlOf({ engineId, httpPort }),
+      state: 'starting',
+      capacity: this.opts.capacity,
+      claims,
+      createdAt: now,
+      updatedAt: now,
+      p2pPort,
+    };
+    let settle!: () => void;
+    this.bringingUp.set(engineId, new Promise((r) => (settle = r)));
+    try {
+      await this.p.registry.create(record);
+    } catch (err) {
+      this.bringingUp.delete(engineId);
+      settle();
+      throw err;
+    } finally {
+      this.p.ports.settle(httpPort);
+    }
+    this.p.log.info({ engineId, httpPort, p2pPort, claims: claims.length }, 'provisioning engine');
+    const up = this.bringUp(record, httpPort, p2pPort);
+    this.bringingUp.set(engineId, up);
+    void up
+      .catch(() => {})
+      .finally(() => {
+        this.bringingUp.delete(engineId);
+        settle();
+      });
+    return engineId;
+  }
+
+  /** The VPN's forwarded port goes to exactly one engine; the others take theirs from the P2P range. */
+  private p2pPortFor(httpPort: number, ours: EngineRecord[]): number {
+    const forwarded = this.p.vpn?.state.forwardedPort ?? 0;
+    if (forwarded > 0 && !ours.some((r) => r.p2pPort === forwarded)) return forwarded;
+    return this.opts.p2pPortRangeStart + (httpPort - this.opts.httpPortRangeStart) / PORTS_PER_ENGINE;
+  }
+
+  /** Wait until an engine (of any host) is ready; throws when it fails or disappears. */
+  async awaitReady(engineId: string): Promise<EngineRecord> {
+    await this.bringingUp.get(engineId);
+    const deadline = Date.now() + this.opts.readyTimeoutMs;
+    for (;;) {
+      const record = this.p.registry.table.get(engineId)?.record;
+      if (!record) throw new AcefleetError('runtime_unavailable', 'the engine went away while starting');
+      if (record.state !== 'starting') return record;
+      if (Date.now() > deadline) {
+        throw new AcefleetError('engine_timeout', 'the engine did not become ready', { retryAfterMs: 5000 });
+      }
+      await sleep(100);
+    }
+  }
+
+  private async bringUp(record: EngineRecord, httpPort: number, p2pPort: number): Promise<void> {
+    let containerId: string | undefined;
+    try {
+      ({ containerId } = await this.p.limiter.run(() =>
+        this.p.breaker.run(() => this.p.runtime.start({ engineId: record.id, httpPort, p2pPort })),
+      ));
+      await this.p.registry.mutate(record.id, (rec) => ({ ...rec, containerId }));
+      await this.waitForEngine(record.baseUrl);
+      await this.p.registry.mutate(record.id, (rec) =>
+        rec.state === 'starting' ? { ...rec, state: 'ready' } : undefined,
+      );
+      this.p.metrics.provisions.inc({ result: 'ok' });
+      this.p.log.info({ engineId: record.id, containerId }, 'engine ready');
+    } catch (err) {
+      this.p.metrics.provisions.inc({ result: 'failed' });
+      this.p.log.error({ err, engineId: record.id }, 'engine failed to start');
+      if (containerId) await this.p.runtime.remove(containerId).catch(() => {});
+      await this.p.registry.remove(record.id).catch(() => {});
+      throw err instanceof AcefleetError
+        ? err
+        : new AcefleetError('runtime_unavailable', `the engine did not start: ${String(err)}`, {
+            cause: err,
+            retryAfterMs: Math.max(1000, this.p.breaker.retryAfterMs()),
+          });
+    }
+  }
+
+  private async waitForEngine(baseUrl: string): Promise<void> {
+    const deadline = Date.now() + this.opts.readyTimeoutMs;
+    for (;;) {
+      try {
+        await probeStatus(baseUrl, 1000);
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) {
+          throw new AcefleetError('engine_timeout', `engine not ready after ${this.opts.readyTimeoutMs} ms`, {
+            cause: err,
+            retryAfterMs: 5000,
+          });
+        }
+        await sleep(100);
+      }
+    }
+  }
+
+  /** Remove an engine's container (through the breaker) and its record. */
+  async remove(record: EngineRecord): Promise<void> {
+    if (record.containerId) {
+      const id = record.containerId;
+      await this.p.breaker.run(() => this.p.runtime.remove(id));
+    }
+    await this.p.registry.remove(record.id);
+    this.p.log.info({ engineId: record.id, reason: record.stateReason }, 'engine removed');
+  }
+}

@@ -1,0 +1,97 @@
+import test from 'ava';
+import { ReleaseReply, RenewReply, Subjects } from '@acefleet/contracts';
+import { containersWithLabels, waitFor } from '@acefleet/testkit';
+import { acquire, acquireError, call, isolatedManager, listEngines } from './helpers.ts';
+
+test('manager - 50 concurrent acquires for 50 contents with maxReplicas 5 and capacity 2 never exceed 10 claims', async (t) => {
+  t.timeout(90_000);
+  const m = await isolatedManager(t, { MAX_REPLICAS: '5', MAX_STREAMS_PER_ENGINE: '2' });
+  const started = Date.now();
+  const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => acquire(m.client, i)));
+  const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  t.log(`50 acquires answered in ${Date.now() - started} ms`);
+  t.is(ok.length, 10, 'exactly the fleet capacity was handed out');
+  t.is(new Set(ok.map((r) => r.claimId)).size, 10);
+  for (const err of failed) {
+    t.like(err, { code: 'capacity_exhausted' });
+    t.true(((err as { retryAfterMs?: number }).retryAfterMs ?? 0) > 0, 'carries a retry hint');
+  }
+  const engines = await listEngines(m.client, m.hostId);
+  t.is(engines.length, 5);
+  for (const e of engines) t.true(e.claims.length <= 2, `${e.id} holds ${e.claims.length} claims`);
+  t.is(
+    engines.reduce((n, e) => n + e.claims.length, 0),
+    10,
+  );
+  t.is((await containersWithLabels([`io.acefleet.host=${m.hostId}`])).length, 5, 'five containers');
+  const more = await acquireError(m.client, 99);
+  t.is(more.code, 'capacity_exhausted');
+});
+
+test('manager - repeated acquires of one content land on one engine', async (t) => {
+  t.timeout(60_000);
+  const m = await isolatedManager(t, {
+    MIN_FREE_REPLICAS: '2',
+    MAX_REPLICAS: '3',
+    MAX_STREAMS_PER_ENGINE: '4',
+  });
+  await waitFor(
+    async () => (await listEngines(m.client, m.hostId)).filter((e) => e.state === 'ready').length >= 2,
+    20_000,
+  );
+  const first = await acquire(m.client, 7, 'proxy-a');
+  const other = await acquire(m.client, 8, 'proxy-a');
+  t.not(other.engine.id, first.engine.id, 'a new content goes to the least loaded engine');
+  const started = Date.now();
+  const again = await Promise.all([7, 7, 7].map((n, i) => acquire(m.client, n, `proxy-${i}`)));
+  t.log(`acquire of a playing content: ${Date.now() - started} ms for 3 concurrent`);
+  for (const r of again) t.is(r.engine.id, first.engine.id);
+  const released = await call(
+    m.client,
+    Subjects.engineRelease,
+    { engineId: first.engine.id, claimId: first.claimId },
+    ReleaseReply,
+  );
+  t.true(released.released);
+});
+
+test("manager - a vanished proxy's claims expire after the lease TTL, a renewing one's do not", async (t) => {
+  t.timeout(60_000);
+  const m = await isolatedManager(t, {
+    MAX_REPLICAS: '2',
+    MAX_STREAMS_PER_ENGINE: '4',
+    CLAIM_TTL_MS: '1500',
+  });
+  const ghost = await acquire(m.client, 1, 'ghost-proxy');
+  const alive = await acquire(m.client, 2, 'live-proxy');
+  const renew = () =>
+    call(
+      m.client,
+      Subjects.engineRenew,
+      { proxyId: 'live-proxy', claims: [{ engineId: alive.engine.id, claimId: alive.claimId }] },
+      RenewReply,
+    );
+  const timer = setInterval(() => void renew(), 400);
+  try {
+    await waitFor(async () => {
+      const claims = (await listEngines(m.client, m.hostId)).flatMap((e) => e.claims);
+      return !claims.some((c) => c.claimId === ghost.claimId);
+    }, 10_000);
+    const claims = (await listEngines(m.client, m.hostId)).flatMap((e) => e.claims);
+    t.true(
+      claims.some((c) => c.claimId === alive.claimId),
+      'the renewing proxy keeps its claim',
+    );
+    const late = await call(
+      m.client,
+      Subjects.engineRenew,
+      { proxyId: 'ghost-proxy', claims: [{ engineId: ghost.engine.id, claimId: ghost.claimId }] },
+      RenewReply,
+    );
+    t.deepEqual(late, { renewed: [], lost: [ghost.claimId], ttlMs: 1500 });
+    t.deepEqual((await renew()).renewed, [alive.claimId]);
+  } finally {
+    clearInterval(timer);
+  }
+});

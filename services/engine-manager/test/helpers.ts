@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { AcefleetError, AcquireReply, ListReply, StatusReply, Subjects } from '@acefleet/contracts';
+import { connectNats, createLogger, ensureEventsStream, loadConfig, requestJson } from '@acefleet/platform';
+import { portBlock, removeContainersWithLabels, startNatsServer, type NatsServer } from '@acefleet/testkit';
+import { buildEngineManager, type EngineManager } from '../src/app.ts';
+import { ManagerConfig } from '../src/config.ts';
+
+export interface ManagerUnderTest {
+  manager: EngineManager;
+  hostId: string;
+  /** A client connection, as a proxy would have. */
+  client: NatsConnection;
+  close(opts?: { keepContainers?: boolean }): Promise<void>;
+}
+
+/** Settings every manager test starts from: Docker, host network on loopback, quick loops, no spares. */
+export function testEnv(natsUrl: string, hostId: string): Record<string, string> {
+  const ports = portBlock(40);
+  return {
+    NATS_URL: natsUrl,
+    HOST_ID: hostId,
+    INSTANCE_ID: `${hostId}-manager`,
+    ENGINE_RUNTIME: 'docker',
+    HTTP_PORT_RANGE_START: String(ports.start),
+    HTTP_PORT_RANGE_END: String(ports.end),
+    P2P_PORT_RANGE_START: String(ports.start + 12_000),
+    MIN_REPLICAS: '0',
+    MIN_FREE_REPLICAS: '0',
+    MAINTENANCE_INTERVAL_MS: '200',
+    PROVISION_CONCURRENCY: '5',
+    PROVISION_BURST: '10',
+    PROVISION_RATE_PER_MINUTE: '600',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+  };
+}
+
+export function newHostId(what: string): string {
+  return `test-${what}-${randomBytes(3).toString('hex')}`;
+}
+
+/** An engine manager in this process, on its own host id; close() removes the containers it made. */
+export async function startManager(
+  natsUrl: string,
+  env: Record<string, string> = {},
+  hostId = newHostId('em'),
+): Promise<ManagerUnderTest> {
+  const config = loadConfig(ManagerConfig, { ...testEnv(natsUrl, hostId), ...env });
+  const log = createLogger('engine-manager-test', config.logLevel);
+  const nc = await connectNats(config.natsUrl, 'engine-manager-test', log);
+  await ensureEventsStream(nc);
+  const manager = await buildEngineManager(config, nc, log);
+  await manager.serve('http://127.0.0.1:0');
+  const client = await connect({ servers: natsUrl });
+  return {
+    manager,
+    hostId,
+    client,
+    async close(opts = {}) {
+      await client.close();
+      await manager.close();
+      await nc.close();
+      if (!opts.keepContainers) await removeContainersWithLabels([`io.acefleet.host=${hostId}`]);
+    },
+  };
+}
+
+/** A nats-server of a test's own plus one manager on it; both go away in the test's teardown. */
+export async function isolatedManager(
+  t: { teardown(fn: () => Promise<void>): void },
+  env: Record<string, string> = {},
+): Promise<ManagerUnderTest & { nats: NatsServer }> {
+  const nats = await startNatsServer();
+  const m = await startManager(nats.url, env).catch(async (err: unknown) => {
+    await nats.destroy();
+    throw err;
+  });
+  t.teardown(async () => {
+    await m.close();
+    await nats.destroy();
+  });
+  return { ...m, nats };
+}
+
+export function call<T extends TSchema>(
+  nc: NatsConnection,
+  subject: string,
+  payload: unknown,
+  reply: T,
+  timeoutMs = 30_000,
+): Promise<Static<T>> {
+  return requestJson(nc, subject, payload, reply, timeoutMs);
+}
+
+export function contentOf(n: number): { kind: 'id'; value: string } {
+  return { kind: 'id', value: n.toString(16).padStart(40, '0') };
+}
+
+export function acquire(nc: NatsConnection, n: number, proxyId = 'proxy-1'): Promise<AcquireReply> {
+  return call(nc, Subjects.engineAcquire, { content: contentOf(n), proxyId }, AcquireReply);
+}
+
+/** The acquire's AcefleetError (the test fails if it succeeded). */
+export async function acquireError(nc: NatsConnection, n: number): Promise<AcefleetError> {
+  const result = await acquire(nc, n).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  if (!(result instanceof AcefleetError)) throw new Error(`expected an AcefleetError, got ${String(result)}`);
+  return result;
+}
+
+export async function listEngines(nc: NatsConnection, hostId?: string): Promise<ListReply['engines']> {
+  const { engines } = await call(nc, Subjects.engineList, {}, ListReply);
+  return hostId ? engines.filter((e) => e.hostId === hostId) : engines;
+}
+
+export function status(nc: NatsConnection, hostId: string): Promise<StatusReply> {
+  return call(nc, `${Subjects.engineHostPrefix}.${hostId}.status`, {}, StatusReply);
+}

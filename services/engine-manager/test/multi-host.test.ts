@@ -1,0 +1,36 @@
+import test from 'ava';
+import { startNatsServer, waitFor } from '@acefleet/testkit';
+import { acquire, listEngines, startManager } from './helpers.ts';
+
+test('manager - two managers on one NATS share the load without double claims', async (t) => {
+  t.timeout(90_000);
+  const nats = await startNatsServer();
+  const env = { MIN_FREE_REPLICAS: '1', MAX_REPLICAS: '2', MAX_STREAMS_PER_ENGINE: '2' };
+  const a = await startManager(nats.url, env);
+  const b = await startManager(nats.url, env);
+  t.teardown(async () => {
+    await Promise.all([a.close(), b.close()]);
+    await nats.destroy();
+  });
+  await waitFor(async () => {
+    const all = await listEngines(a.client);
+    return new Set(all.filter((e) => e.state === 'ready').map((e) => e.hostId)).size === 2;
+  }, 20_000);
+  const results = await Promise.allSettled(
+    Array.from({ length: 12 }, (_, i) => acquire(i % 2 ? a.client : b.client, i, `proxy-${i % 3}`)),
+  );
+  const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  for (const r of results) if (r.status === 'rejected') t.like(r.reason, { code: 'capacity_exhausted' });
+  t.is(ok.length, 8, 'two hosts x two engines x two streams');
+  const engines = await listEngines(a.client);
+  t.deepEqual([...new Set(engines.map((e) => e.hostId))].sort(), [a.hostId, b.hostId].sort());
+  for (const e of engines) t.true(e.claims.length <= e.capacity, `${e.id}: ${e.claims.length}`);
+  const claimIds = engines.flatMap((e) => e.claims.map((c) => c.claimId));
+  t.is(new Set(claimIds).size, claimIds.length, 'no claim recorded twice');
+  t.deepEqual(
+    claimIds.sort(),
+    ok.map((r) => r.claimId).sort(),
+    'every answered claim is recorded exactly once',
+  );
+  for (const host of [a.hostId, b.hostId]) t.is(engines.filter((e) => e.hostId === host).length, 2);
+});

@@ -1,0 +1,86 @@
+import { DeliverPolicy, jetstream, type ConsumerMessages } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import {
+  EVENTS_STREAM,
+  StreamEnded,
+  StreamStarted,
+  Subjects,
+  decodeMessage,
+  type StreamStarted as Started,
+} from '@acefleet/contracts';
+import type { Logger } from '@acefleet/platform';
+
+/** How long an ended stream is remembered, so a started event replayed after its ended is ignored. */
+const TOMBSTONE_MS = 3600_000;
+
+/**
+ * The streams playing now, followed from stream.started / stream.ended. Two ordered consumers (nats-server
+ * 2.9 takes one filter subject each) replay the last `lookbackMs` at start and then follow live; they may
+ * interleave in any order, so an ended stream leaves a tombstone that a late started event cannot revive.
+ */
+export class ActiveStreams {
+  private readonly streams = new Map<string, Started>();
+  private readonly ended = new Map<string, number>();
+  private readonly iterators: ConsumerMessages[] = [];
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly log: Logger,
+    private readonly lookbackMs: number,
+    private readonly onEnded: (streamId: string) => void = () => {},
+  ) {}
+
+  async start(): Promise<void> {
+    const since = new Date(Date.now() - this.lookbackMs).toISOString();
+    await this.follow(Subjects.streamStarted, since, (data) => {
+      const e = decodeMessage(StreamStarted, data, 'stream.started');
+      if (!this.ended.has(e.streamId)) this.streams.set(e.streamId, e);
+    });
+    await this.follow(Subjects.streamEnded, since, (data) => {
+      const e = decodeMessage(StreamEnded, data, 'stream.ended');
+      this.streams.delete(e.streamId);
+      this.ended.set(e.streamId, Date.now());
+      this.onEnded(e.streamId);
+      this.pruneTombstones();
+    });
+  }
+
+  stop(): void {
+    for (const it of this.iterators.splice(0)) void it.close();
+  }
+
+  all(): Started[] {
+    return [...this.streams.values()];
+  }
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  private async follow(subject: string, since: string, apply: (data: Uint8Array) => void): Promise<void> {
+    const consumer = await jetstream(this.nc).consumers.get(EVENTS_STREAM, {
+      filter_subjects: subject,
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: since,
+    });
+    const messages = await consumer.consume();
+    this.iterators.push(messages);
+    void (async () => {
+      for await (const msg of messages) {
+        try {
+          apply(msg.data);
+        } catch (err) {
+          this.log.warn({ err, subject, seq: msg.seq }, 'ignoring malformed stream event');
+        }
+      }
+    })();
+  }
+
+  private pruneTombstones(): void {
+    const cutoff = Date.now() - TOMBSTONE_MS;
+    for (const [id, at] of this.ended) {
+      if (at >= cutoff) break;
+      this.ended.delete(id);
+    }
+  }
+}

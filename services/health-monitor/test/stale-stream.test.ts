@@ -1,0 +1,153 @@
+import test from 'ava';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstream } from '@nats-io/jetstream';
+import {
+  ObservabilitySubjects,
+  Subjects,
+  type ContentRef,
+  type StreamStale,
+  type StreamStarted,
+  type StreamStarved,
+  type StreamStats,
+} from '@acefleet/contracts';
+import { startSession } from '@acefleet/engine-client';
+import { collectEvents, waitFor, type EventCollector } from '@acefleet/testkit';
+import { startMonitorWorld, type MonitorWorld } from './helpers.ts';
+
+const STAT_INTERVAL_MS = 300;
+
+let world: MonitorWorld;
+let streamEvents: EventCollector;
+test.before(async () => {
+  world = await startMonitorWorld(1, {
+    STAT_INTERVAL_MS: String(STAT_INTERVAL_MS),
+    STARVED_AFTER_MS: '1000',
+  });
+  streamEvents = await collectEvents(world.nc, 'acefleet.events.stream.>');
+});
+test.after.always(async () => {
+  await streamEvents?.stop();
+  await world?.close();
+});
+
+/** Start a real session on the simulated engine and announce it as a proxy would. */
+async function playOnEngine(streamId: string, value: string): Promise<{ psid: string; content: ContentRef }> {
+  const url = world.sims[0]!.url;
+  const content: ContentRef = { kind: 'id', value };
+  const session = await startSession(url, content, { timeoutMs: 5000 });
+  const started: StreamStarted = {
+    streamId,
+    content,
+    engineId: 'engine-0',
+    proxyId: 'proxy-a',
+    startedAt: new Date().toISOString(),
+    statUrl: session.statUrl,
+  };
+  await jetstream(world.nc).publish(Subjects.streamStarted, JSON.stringify(started), {
+    msgID: `${streamId}:started`,
+  });
+  return { psid: session.playbackSessionId, content };
+}
+
+function of<T>(subject: string, streamId: string): T[] {
+  return streamEvents.events
+    .filter((e) => e.subject === subject && (e.data as { streamId: string }).streamId === streamId)
+    .map((e) => e.data as T);
+}
+
+test.serial(
+  'health-monitor - a session the engine expired is published as a stale stream with its id',
+  async (t) => {
+    const { psid } = await playOnEngine('stream-expiring', 'aa'.repeat(20));
+    const stats = await waitFor(
+      () => of<StreamStats>(ObservabilitySubjects.streamStats, 'stream-expiring')[0] ?? false,
+      5000,
+    );
+    t.is(stats.proxyId, 'proxy-a');
+    t.true(stats.peers > 0);
+    t.regex(stats.status, /^(prebuf|dl|buf|wait)$/);
+
+    const expiredAt = Date.now();
+    const res = await fetch(`${world.sims[0]!.url}/__sim/sessions/${psid}/expire`, { method: 'POST' });
+    t.is(res.status, 200);
+    const stale = await waitFor(
+      () => of<StreamStale>(ObservabilitySubjects.streamStale, 'stream-expiring')[0] ?? false,
+      5000,
+    );
+    const latency = Date.parse(stale.at) - expiredAt;
+    t.log(
+      `stale event ${latency} ms after the engine expired the session (stat interval ${STAT_INTERVAL_MS} ms)`,
+    );
+    t.true(latency <= STAT_INTERVAL_MS + 500);
+    t.like(stale, {
+      streamId: 'stream-expiring',
+      proxyId: 'proxy-a',
+      engineId: 'engine-0',
+      reason: 'unknown_session',
+    });
+    t.deepEqual(stale.content, { kind: 'id', value: 'aa'.repeat(20) });
+
+    // Published once, and the stream is no longer polled.
+    const samplesBefore = of(ObservabilitySubjects.streamStats, 'stream-expiring').length;
+    await sleep(STAT_INTERVAL_MS * 4);
+    t.is(of(ObservabilitySubjects.streamStale, 'stream-expiring').length, 1);
+    t.is(of(ObservabilitySubjects.streamStats, 'stream-expiring').length, samplesBefore);
+  },
+);
+
+test.serial(
+  'health-monitor - zero peers for the configured time marks a stream starved, peers again clear it',
+  async (t) => {
+    const value = 'bb'.repeat(20);
+    const sim = world.sims[0]!.url;
+    const setFaults = (body: unknown) =>
+      fetch(`${sim}/__sim/faults/content/${value}?mode=replace`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    t.is((await setFaults({ starved: true })).status, 200);
+    await playOnEngine('stream-starving', value);
+    const starved = await waitFor(
+      () => of<StreamStarved>(ObservabilitySubjects.streamStarved, 'stream-starving')[0] ?? false,
+      5000,
+    );
+    t.true(starved.starved);
+    t.true(starved.zeroPeersMs >= 1000, `${starved.zeroPeersMs} ms`);
+    t.is(of<StreamStats>(ObservabilitySubjects.streamStats, 'stream-starving')[0]?.peers, 0);
+
+    t.is((await setFaults({})).status, 200);
+    const recovered = await waitFor(
+      () => of<StreamStarved>(ObservabilitySubjects.streamStarved, 'stream-starving')[1] ?? false,
+      5000,
+    );
+    t.false(recovered.starved);
+  },
+);
+
+test.serial('health-monitor - an ended stream is no longer polled', async (t) => {
+  const value = 'cc'.repeat(20);
+  await playOnEngine('stream-ending', value);
+  await waitFor(() => of(ObservabilitySubjects.streamStats, 'stream-ending').length > 0, 5000);
+  const now = new Date().toISOString();
+  await jetstream(world.nc).publish(
+    Subjects.streamEnded,
+    JSON.stringify({
+      streamId: 'stream-ending',
+      content: { kind: 'id', value },
+      engineId: 'engine-0',
+      proxyId: 'proxy-a',
+      startedAt: now,
+      endedAt: now,
+      reason: 'client_disconnected',
+      bytesIn: 0,
+      bytesOut: 0,
+      peakClients: 1,
+    }),
+    { msgID: 'stream-ending:ended' },
+  );
+  await sleep(STAT_INTERVAL_MS * 2);
+  const count = of(ObservabilitySubjects.streamStats, 'stream-ending').length;
+  await sleep(STAT_INTERVAL_MS * 4);
+  t.is(of(ObservabilitySubjects.streamStats, 'stream-ending').length, count);
+});

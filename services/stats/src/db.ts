@@ -1,0 +1,48 @@
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+/**
+ * Each step moves the schema one version forward (PRAGMA user_version), so a database written by an older
+ * stats is upgraded in place and a new kind of history is one more step.
+ */
+const migrations: string[] = [
+  `CREATE TABLE IF NOT EXISTS sessions (
+     stream_id TEXT PRIMARY KEY, content_kind TEXT NOT NULL, content_value TEXT NOT NULL,
+     engine_id TEXT NOT NULL, proxy_id TEXT NOT NULL, started_at TEXT NOT NULL,
+     ended_at TEXT, reason TEXT, bytes_in INTEGER NOT NULL DEFAULT 0, bytes_out INTEGER NOT NULL DEFAULT 0,
+     peak_clients INTEGER NOT NULL DEFAULT 0);
+   CREATE INDEX IF NOT EXISTS sessions_started ON sessions(started_at);`,
+  // Current viewers (from the optional stream.viewers event), newest report wins.
+  `ALTER TABLE sessions ADD COLUMN viewers INTEGER;
+   ALTER TABLE sessions ADD COLUMN viewers_at TEXT;
+   CREATE INDEX sessions_open ON sessions(ended_at) WHERE ended_at IS NULL;`,
+  // Every event but stats samples, keyed by its JetStream sequence: the events feed, engine lifecycle and
+  // health changes, stale / starved streams, service presence. New event kinds need no new table.
+  `CREATE TABLE events (
+     seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, engine_id TEXT, stream_id TEXT, at TEXT NOT NULL,
+     data TEXT NOT NULL);
+   CREATE INDEX events_kind ON events(kind, seq);
+   CREATE INDEX events_engine ON events(engine_id, seq) WHERE engine_id IS NOT NULL;
+   CREATE INDEX events_stream ON events(stream_id, seq) WHERE stream_id IS NOT NULL;
+   CREATE INDEX events_at ON events(at);`,
+  // Per-stream stat samples, kept for a bounded time.
+  `CREATE TABLE stream_samples (
+     stream_id TEXT NOT NULL, at TEXT NOT NULL, status TEXT NOT NULL, peers INTEGER NOT NULL,
+     speed_down REAL NOT NULL, speed_up REAL NOT NULL, downloaded INTEGER NOT NULL, uploaded INTEGER NOT NULL,
+     PRIMARY KEY (stream_id, at)) WITHOUT ROWID;
+   CREATE INDEX stream_samples_at ON stream_samples(at);`,
+];
+
+export function openDatabase(path: string): Db {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < migrations.length; v++) {
+    db.transaction(() => {
+      db.exec(migrations[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return db;
+}

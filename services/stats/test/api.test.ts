@@ -1,0 +1,149 @@
+import test from 'ava';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { ObservabilitySubjects, Subjects } from '@acefleet/contracts';
+import { ensureEventsStream } from '@acefleet/platform';
+import { startNatsServer, waitFor, type NatsServer, type ServiceProcess } from '@acefleet/testkit';
+import { ended, hex40, publishStream, started, startStats } from './helpers.ts';
+
+let nats: NatsServer;
+let nc: NatsConnection;
+let stats: ServiceProcess;
+let dir: string;
+const contentA = hex40();
+
+test.before(async () => {
+  nats = await startNatsServer();
+  nc = await connect({ servers: nats.url });
+  await ensureEventsStream(nc);
+  dir = await mkdtemp(path.join(tmpdir(), 'acefleet-stats-api-'));
+  stats = await startStats(nats, path.join(dir, 'stats.db'));
+  const a1 = started('a1', { content: { kind: 'id', value: contentA }, engineId: 'e1' });
+  const a2 = started('a2', { content: { kind: 'id', value: contentA }, engineId: 'e2' });
+  const b1 = started('b1', { engineId: 'e1', proxyId: 'proxy-b' });
+  for (const s of [a1, a2, b1]) await publishStream(nc, s);
+  await publishStream(nc, ended(a1, 'engine_eof', 5000, 3));
+  const js = jetstream(nc);
+  const ref = { streamId: 'a2', proxyId: 'proxy-a', engineId: 'e2', content: a2.content };
+  for (const [i, peers] of [4, 6, 5].entries()) {
+    const at = new Date(Date.now() - (3 - i) * 1000).toISOString();
+    const sample = {
+      ...ref,
+      status: 'dl',
+      peers,
+      speedDownKBps: 200 + i,
+      speedUpKBps: 10,
+      downloadedBytes: 1000 * i,
+      uploadedBytes: 0,
+      at,
+    };
+    await js.publish(ObservabilitySubjects.streamStats, JSON.stringify(sample));
+  }
+  await js.publish(
+    ObservabilitySubjects.streamStale,
+    JSON.stringify({ ...ref, reason: 'unknown_session', detail: 'gone', at: new Date().toISOString() }),
+  );
+  await js.publish(
+    Subjects.engineHealth,
+    JSON.stringify({
+      engineId: 'e1',
+      status: 'unhealthy',
+      previous: 'healthy',
+      consecutiveFailures: 3,
+      detail: 'no answer',
+      at: new Date().toISOString(),
+    }),
+  );
+  // A kind stats has never heard of is kept in the event log all the same.
+  await js.publish(
+    'acefleet.events.engine.draining',
+    JSON.stringify({ engineId: 'e2', reason: 'rebalance', at: new Date().toISOString() }),
+  );
+  await waitFor(async () => (await get<{ events: unknown[] }>('/api/events')).events.length === 7, 10_000);
+});
+test.after.always(async () => {
+  await stats?.stop();
+  await nc?.close();
+  await nats?.destroy();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function get<T>(route: string, status = 200): Promise<T> {
+  const res = await fetch(`${stats.url}${route}`);
+  if (res.status !== status) throw new Error(`${route}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+type Sessions = { sessions: { streamId: string }[] };
+const ids = (r: Sessions): string[] => r.sessions.map((s) => s.streamId).sort();
+
+test('stats api - sessions filter by content, engine, proxy, state, reason and time range', async (t) => {
+  t.deepEqual(ids(await get<Sessions>(`/api/sessions?content=${contentA.toUpperCase()}`)), ['a1', 'a2']);
+  t.deepEqual(ids(await get<Sessions>('/api/sessions?engine=e1')), ['a1', 'b1']);
+  t.deepEqual(ids(await get<Sessions>('/api/sessions?proxy=proxy-b')), ['b1']);
+  t.deepEqual(ids(await get<Sessions>('/api/sessions?state=active')), ['a2', 'b1']);
+  t.deepEqual(ids(await get<Sessions>('/api/sessions?reason=engine_eof')), ['a1']);
+  const future = new Date(Date.now() + 60_000).toISOString();
+  t.deepEqual(ids(await get<Sessions>(`/api/sessions?since=${future}`)), []);
+  t.deepEqual(ids(await get<Sessions>(`/api/sessions?until=${future}&limit=2`)).length, 2);
+});
+
+test('stats api - usage summaries per content, engine and day', async (t) => {
+  const byContent = await get<{
+    usage: { key: string; sessions: number; bytesOut: number; peakViewers: number }[];
+  }>('/api/usage?group=content');
+  t.like(byContent.usage[0], { key: `id:${contentA}`, sessions: 2, bytesOut: 5000, peakViewers: 3 });
+  const byEngine = await get<{ usage: { key: string; sessions: number }[] }>('/api/usage?group=engine');
+  t.deepEqual(
+    byEngine.usage.map((u) => [u.key, u.sessions]),
+    [
+      ['e1', 2],
+      ['e2', 1],
+    ],
+  );
+  const byDay = await get<{ usage: { key: string; sessions: number }[] }>('/api/usage?group=day');
+  t.deepEqual(
+    byDay.usage.map((u) => [u.key, u.sessions]),
+    [[new Date().toISOString().slice(0, 10), 3]],
+  );
+});
+
+test('stats api - streams carry their samples and flags; events log keeps every kind', async (t) => {
+  const { streams } = await get<{
+    streams: { streamId: string; stale: boolean; sample: { peers: number } | null }[];
+  }>('/api/streams');
+  t.like(
+    streams.find((s) => s.streamId === 'a2'),
+    { stale: true, sample: { peers: 5 } },
+  );
+  const detail = await get<{ samples: { peers: number }[] }>('/api/streams/a2');
+  t.deepEqual(
+    detail.samples.map((s) => s.peers),
+    [4, 6, 5],
+  );
+  const health = await get<{ events: { engineId: string; data: { status: string } }[] }>(
+    '/api/events?kind=engine.health',
+  );
+  t.like(health.events[0], { engineId: 'e1', data: { status: 'unhealthy' } });
+  const e2 = await get<{ events: { kind: string }[] }>('/api/events?engine=e2');
+  t.true(e2.events.some((e) => e.kind === 'engine.draining'));
+  const overview = await get<{ streams: number; alerts: { kind: string }[] }>('/api/overview');
+  t.is(overview.streams, 2);
+  t.true(overview.alerts.some((a) => a.kind === 'stream_stale'));
+});
+
+test('stats api - bad input answers a JSON error, never a 500', async (t) => {
+  const notFound = await get<{ error: { code: string } }>('/api/streams/nope', 404);
+  t.is(notFound.error.code, 'stream_not_found');
+  const bad = await get<{ error: { code: string } }>('/api/sessions?since=yesterday', 400);
+  t.is(bad.error.code, 'bad_request');
+  t.is((await get<{ error: { code: string } }>('/api/usage?group=planet', 400)).error.code, 'bad_request');
+  const asset = await get<{ error: { code: string } }>('/assets/..%2Fsrc%2Fmain.ts', 404);
+  t.is(asset.error.code, 'not_found');
+  const res = await fetch(`${stats.url}/api/sessions`, { method: 'DELETE' });
+  t.is(res.status, 405);
+});
