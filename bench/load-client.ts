@@ -3,11 +3,12 @@
  * `url`, ramped evenly over `rampMs`, then counts what each one receives during `windowMs`. Reads into one
  * shared buffer (socket `onread`) so the client costs as little CPU as possible. Prints one JSON line.
  *
- *   node --import tsx bench/load-client.ts <url> <clients> <rampMs> <windowMs> [streams] [lateJoiners]
+ *   node --import tsx bench/load-client.ts <url> <clients> <rampMs> <windowMs> [streams] [holdMs]
  *
  * With `streams` > 1, `{i}` in the url is replaced by the client's stream index (clients round-robin). It
- * prints `window` when the counting window opens (so the caller can sample the proxy's CPU), then after it
- * opens `lateJoiners` more clients 50 ms apart and records their time to first byte.
+ * prints `window` when the counting window opens (so the caller can sample the proxy's CPU), the result
+ * when it closes, then keeps its clients connected for `holdMs` (the caller measures late joiners then,
+ * from another process: this one is too busy reading to time them fairly).
  */
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,7 +20,7 @@ interface Client {
   closed: boolean;
 }
 
-const [url = '', clientsArg = '1', rampArg = '5000', windowArg = '10000', streamsArg = '1', lateArg = '0'] =
+const [url = '', clientsArg = '1', rampArg = '5000', windowArg = '10000', streamsArg = '1', holdArg = '0'] =
   process.argv.slice(2);
 const clients: Client[] = [];
 const sink = Buffer.alloc(256 * 1024);
@@ -66,14 +67,8 @@ await sleep(windowMs);
 const seconds = (performance.now() - windowStart) / 1000;
 const rates = clients.map((c, i) => ((c.bytes - before[i]!) * 8) / seconds);
 const firstBytes = clients.map((c) => c.firstByteMs ?? -1);
-const late: Client[] = [];
-for (let i = 0; i < Number(lateArg); i++) {
-  late.push(open(i));
-  await sleep(50);
-}
-await sleep(1000);
-const lateFirstBytes = late.map((c) => c.firstByteMs ?? -1);
 process.stdout.write(
-  `${JSON.stringify({ clients: total, seconds, rates, firstBytes, lateFirstBytes, closed: clients.filter((c) => c.closed).length })}\n`,
+  `${JSON.stringify({ clients: total, seconds, rates, firstBytes, closed: clients.filter((c) => c.closed).length })}\n`,
 );
+await sleep(Number(holdArg));
 process.exit(0);

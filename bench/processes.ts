@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { repoRoot, waitFor } from '@acefleet/testkit';
@@ -10,7 +10,19 @@ export interface Proc {
 
 /** Start a TypeScript entry as its own process (so its CPU and memory can be read from /proc). */
 export function startTs(entry: string, args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  return startNode(['--import', 'tsx', entry, ...args], env);
+}
+
+/** Start a bundled service from .run/dist (as `npm start` runs them). */
+export function startBundle(name: string, args: string[], env: Record<string, string> = {}): Proc {
+  // The proxy runs as `npm start` runs it; BENCH_NODE_FLAGS replaces the flags for experiments.
+  const flags = process.env.BENCH_NODE_FLAGS ?? (name === 'edge-proxy' ? '--max-semi-space-size=2' : '');
+  const v8 = flags.split(' ').filter(Boolean);
+  return startNode([...v8, `.run/dist/${name}.mjs`, ...args], env);
+}
+
+function startNode(args: string[], env: Record<string, string>): Proc {
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -74,7 +86,9 @@ export async function runLoad(
   let windowAt = 0;
   let cpu = 0;
   let rssEnd = 0;
-  let result: Omit<LoadResult, 'serverCpu' | 'serverRssStart' | 'serverRssEnd'> | undefined;
+  let result:
+    Omit<LoadResult, 'serverCpu' | 'serverRssStart' | 'serverRssEnd' | 'lateFirstBytes'> | undefined;
+  let lateFirstBytes: number[] = [];
   for await (const line of createInterface({ input: client.child.stdout! })) {
     if (line === 'window') {
       cpuAtWindow = cpuSeconds(serverPid);
@@ -85,8 +99,23 @@ export async function runLoad(
       }, opts.windowMs - 50);
     } else if (line.startsWith('{')) {
       result = JSON.parse(line) as typeof result;
+      lateFirstBytes = await lateJoiners(url.replace('{i}', '0'.repeat(40)), opts.lateJoiners ?? 0);
     }
   }
   if (!result) throw new Error('load client printed no result');
-  return { ...result, serverCpu: cpu, serverRssStart: rssStart, serverRssEnd: rssEnd };
+  return { ...result, lateFirstBytes, serverCpu: cpu, serverRssStart: rssStart, serverRssEnd: rssEnd };
+}
+
+/** Time to first byte of `count` players joining one after another, timed by bench/late-joiner.ts. */
+async function lateJoiners(url: string, count: number): Promise<number[]> {
+  if (count === 0) return [];
+  const out = await new Promise<string>((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'bench/late-joiner.ts', url, String(count)],
+      { cwd: repoRoot },
+      (_e, stdout) => resolve(stdout),
+    );
+  });
+  return (JSON.parse(out || '[]') as number[]).filter((v) => v >= 0);
 }

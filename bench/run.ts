@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, Player, repoRoot, startNatsServer, waitFor } from '@acefleet/testkit';
-import { runLoad, startTs, waitHttp, type LoadResult, type Proc } from './processes.ts';
+import { runLoad, startBundle, startTs, waitHttp, type LoadResult, type Proc } from './processes.ts';
 import { percentile, summarize, type Row } from './summary.ts';
 
 const RATE_BPS = 4_000_000;
@@ -32,11 +32,12 @@ async function startSim(): Promise<{ proc: Proc; url: string }> {
 async function startAcefleet(simUrl: string, env: Record<string, string> = {}) {
   const nats = await startNatsServer();
   const port = await freePort();
-  const proc = startTs('services/edge-proxy/src/main.ts', [], {
+  const proc = startBundle('edge-proxy', [], {
     NATS_URL: nats.url,
     HTTP_PORT: String(port),
     STATIC_ENGINES: simUrl,
     ACQUIRE_TIMEOUT_MS: '500',
+    ...(JSON.parse(process.env.BENCH_PROXY_ENV ?? '{}') as Record<string, string>),
     ...env,
   });
   const url = `http://127.0.0.1:${port}`;
@@ -55,7 +56,7 @@ async function startPlain(simUrl: string): Promise<{ proc: Proc; url: string }> 
   const start = await (await fetch(`${simUrl}/ace/getstream?id=${CONTENT}&format=json&pid=bench`)).json();
   const playback = (start as { response: { playback_url: string } }).response.playback_url;
   const port = await freePort();
-  const proc = startTs('bench/plain-fanout.ts', [String(port), playback]);
+  const proc = startBundle('plain-fanout', [String(port), playback]);
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
     async () => (await fetch(url, { signal: AbortSignal.timeout(200) }).catch(() => null)) !== null,
@@ -66,6 +67,7 @@ async function startPlain(simUrl: string): Promise<{ proc: Proc; url: string }> 
 
 async function fanout(size: number): Promise<Row[]> {
   const rows: Row[] = [];
+  console.error(`fan-out to ${size} clients: acefleet`);
   const sim = await startSim();
   try {
     const proxy = await startAcefleet(sim.url);
@@ -80,6 +82,8 @@ async function fanout(size: number): Promise<Row[]> {
   } finally {
     await sim.proc.stop();
   }
+  if (process.env.BENCH_SKIP_BASELINE === '1') return rows;
+  console.error(`fan-out to ${size} clients: plain baseline`);
   const sim2 = await startSim();
   try {
     const plain = await startPlain(sim2.url);
@@ -163,6 +167,18 @@ async function iperf(parallel: number): Promise<number> {
   }
 }
 
+execFileSync('bash', ['scripts/build-services.sh'], { cwd: repoRoot, stdio: 'inherit' });
+execFileSync(
+  'node_modules/.bin/esbuild',
+  [
+    'bench/plain-fanout.ts',
+    '--bundle',
+    '--platform=node',
+    '--format=esm',
+    '--outfile=.run/dist/plain-fanout.mjs',
+  ],
+  { cwd: repoRoot, stdio: 'inherit' },
+);
 const rows: Row[] = [];
 for (const size of sizes) {
   rows.push(...(await fanout(size)));
@@ -173,7 +189,7 @@ for (const size of sizes) {
       .join('\n'),
   );
 }
-rows.push(await manyStreams(50, 20));
+if (process.env.BENCH_SKIP_MANY !== '1') rows.push(await manyStreams(50, 20));
 console.log(JSON.stringify(rows.at(-1)));
 const switchTimes = await channelSwitch(40);
 const ceiling = await iperf(128);

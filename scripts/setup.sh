@@ -21,6 +21,7 @@ command -v dockerd >/dev/null || missing+=(docker.io)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 if [ "${ACEFLEET_SETUP_TEST:-0}" = 1 ]; then
   command -v chromium >/dev/null || missing+=(chromium)
+  command -v iperf3 >/dev/null || missing+=(iperf3) # the benchmark's ceiling
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"

@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   if (!natsUrl) {
     if (await portOpen(ports.nats))
       throw new Error(`port ${ports.nats} is taken: stop what uses it or set NATS_URL`);
-    const store = path.join(runDir, 'nats');
+    const store = path.join(runDir, `nats-${ports.nats}`);
     launch('nats-server', 'nats-server', ['-js', '-a', host, '-p', String(ports.nats), '-sd', store], {});
     for (let i = 0; i < 40 && !(await portOpen(ports.nats)); i++) await sleep(250);
     natsUrl = `nats://${host}:${ports.nats}`;
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   const services: [string, string, number, Record<string, string>][] = [
     [
       'engine-manager',
-      'services/engine-manager/src/main.ts',
+      '.run/dist/engine-manager.mjs',
       ports.manager,
       {
         ENGINE_RUNTIME: runtime,
@@ -122,9 +122,17 @@ async function main(): Promise<void> {
         REMOVE_ENGINES_ON_EXIT: 'true',
       },
     ],
-    ['health-monitor', 'services/health-monitor/src/main.ts', ports.monitor, {}],
-    ['stats', 'services/stats/src/main.ts', ports.stats, { DB_PATH: path.join(runDir, 'stats.db') }],
-    ['edge-proxy', 'services/edge-proxy/src/main.ts', ports.proxy, {}],
+    ['health-monitor', '.run/dist/health-monitor.mjs', ports.monitor, {}],
+    [
+      'stats',
+      '.run/dist/stats.mjs',
+      ports.stats,
+      {
+        DB_PATH: path.join(runDir, `stats-${ports.stats}.db`),
+        DASHBOARD_DIR: path.join(root, 'services/stats/public'),
+      },
+    ],
+    ['edge-proxy', '.run/dist/edge-proxy.mjs', ports.proxy, {}],
   ];
   for (const [name, entry, port, extra] of services) {
     launch(name, process.execPath, ['--import', 'tsx', entry], {
@@ -141,7 +149,7 @@ acefleet is running (engines: ${runtime}, NATS: ${natsUrl})
   play:       http://${host}:${ports.proxy}/ace/getstream?id=${id}
               (any 40-hex id plays the simulator's test pattern: ffplay, mpv, vlc or ffprobe the URL)
   status:     http://${host}:${ports.proxy}/ace/status    streams: http://${host}:${ports.proxy}/api/streams
-  stats:      http://${host}:${ports.stats}/api/totals
+  dashboard:  http://${host}:${ports.stats}/          (live; API under /api)
   metrics:    http://${host}:${ports.proxy}/metrics (proxy), :${ports.stats}, :${ports.monitor}, :${ports.manager}
   logs:       .run/logs/
 

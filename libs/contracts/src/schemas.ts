@@ -92,6 +92,10 @@ export const EndReason = Type.Union([
   Type.Literal('slow_client'),
   Type.Literal('linger_expired'),
   Type.Literal('shutdown'),
+  /** The engine was drained and no other engine could take the stream in time. */
+  Type.Literal('engine_drained'),
+  /** The engine no longer knows the session (health-monitor reported it stale). */
+  Type.Literal('session_expired'),
 ]);
 export type EndReason = Static<typeof EndReason>;
 

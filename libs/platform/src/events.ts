@@ -22,7 +22,7 @@ export class EventPublisher {
   private dropped = 0;
 
   constructor(
-    nc: NatsConnection,
+    private readonly nc: NatsConnection,
     private readonly log: Logger,
     private readonly opts: { maxPending: number; retryMs: number; timeoutMs: number } = {
       maxPending: 100_000,
@@ -60,7 +60,8 @@ export class EventPublisher {
 
   private async flush(): Promise<void> {
     let failures = 0;
-    while (this.outbox.length > 0) {
+    // Once the connection is closed for good nothing can be published; what is left is reported by drain().
+    while (this.outbox.length > 0 && !this.nc.isClosed()) {
       const next = this.outbox[0]!;
       try {
         await this.js.publish(next.subject, next.data, { msgID: next.msgId });

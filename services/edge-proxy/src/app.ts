@@ -15,6 +15,7 @@ import {
 } from '@acefleet/platform';
 import { Type } from '@sinclair/typebox';
 import type { ProxyConfig } from './config.ts';
+import { ControlLink } from './control-link.ts';
 import { EngineSource } from './engine-source.ts';
 import { StreamHub } from './hub.ts';
 import { createProxyMetrics } from './metrics.ts';
@@ -64,6 +65,7 @@ export async function buildEdgeProxy(
     metrics,
     log,
     proxyId: config.instanceId,
+    onViewersChanged: (stream) => link.viewersChanged(stream),
     settings: {
       ringBytes: config.ringBytes,
       joinWindowBytes: config.joinWindowBytes,
@@ -88,7 +90,6 @@ export async function buildEdgeProxy(
     health: () => ({ ok: !closing, streams: streams.all().length, pendingEvents: events.pending }),
   });
   streamRoutes(http, streams, () => closing);
-  statusRoutes(http, streams);
   const hls = new HlsHub({
     engines,
     events,
@@ -101,6 +102,13 @@ export async function buildEdgeProxy(
     },
   });
   hlsRoutes(http, hls);
+  statusRoutes(http, streams, hls);
+  const link = new ControlLink(nc, streams, hls, engines, events, log, {
+    proxyId: config.instanceId,
+    renewIntervalMs: config.renewIntervalMs,
+    viewersDebounceMs: 1000,
+  });
+  link.start();
   rejectOtherMethods(http, ['/ace/getstream', '/ace/manifest.m3u8', '/ace/status', '/api/streams']);
 
   let service: Service | undefined;
@@ -132,6 +140,7 @@ export async function buildEdgeProxy(
     },
     async close() {
       closing = true;
+      link.stop();
       await service?.stop().catch(() => {});
       streams.closeAll('shutdown');
       hls.closeAll();

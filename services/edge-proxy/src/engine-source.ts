@@ -2,6 +2,7 @@ import {
   AcefleetError,
   AcquireReply,
   ReleaseReply,
+  RenewReply,
   Subjects,
   contentKeyOf,
   type ContentRef,
@@ -114,6 +115,29 @@ export class EngineSource {
     return url
       ? { engineId: `static:${url}`, baseUrl: url, claimId: `local-${Date.now()}`, local: true }
       : undefined;
+  }
+
+  /**
+   * Keep these claims alive at the manager. Returns the claim ids it no longer knows, or undefined when the
+   * manager could not be asked (the claims then live on until their TTL; the next renewal tries again).
+   */
+  async renew(leases: EngineLease[]): Promise<string[] | undefined> {
+    const claims = leases.filter((l) => !l.local).map((l) => ({ engineId: l.engineId, claimId: l.claimId }));
+    if (claims.length === 0 || !this.nc || this.nc.isClosed() || !this.connected) return undefined;
+    try {
+      const body = { proxyId: this.opts.proxyId, claims };
+      const reply = await requestJson(
+        this.nc,
+        Subjects.engineRenew,
+        body,
+        RenewReply,
+        this.opts.requestTimeoutMs,
+      );
+      return reply.lost;
+    } catch (err) {
+      this.log.warn({ err: err instanceof Error ? err.message : err }, 'claim renewal failed');
+      return undefined;
+    }
   }
 
   /** Give the claim back; if the manager is unreachable, keep it and try again on the next release. */

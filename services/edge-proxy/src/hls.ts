@@ -67,6 +67,10 @@ export class HlsSession {
     return this.lease?.engineId;
   }
 
+  get currentLease(): EngineLease | undefined {
+    return this.lease;
+  }
+
   private async open(): Promise<void> {
     this.lease = await this.deps.engines.acquire(this.content, new Set());
     try {

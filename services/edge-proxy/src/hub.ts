@@ -5,7 +5,7 @@ import { Stream, type StreamDeps } from './stream.ts';
 export class StreamHub {
   private readonly streams = new Map<string, Stream>();
 
-  constructor(private readonly deps: Omit<StreamDeps, 'onEnded'>) {}
+  constructor(private readonly deps: Omit<StreamDeps, 'onEnded' | 'totalClients'>) {}
 
   /** The stream already playing this content, or a new one. */
   open(content: ContentRef, extraParams: Record<string, string>): Stream {
@@ -14,6 +14,7 @@ export class StreamHub {
     if (existing && existing.state !== 'ended') return existing;
     const stream = new Stream(content, extraParams, {
       ...this.deps,
+      totalClients: () => this.clientCount(),
       onEnded: (s) => {
         if (this.streams.get(key) === s) this.streams.delete(key);
       },

@@ -21,6 +21,7 @@ import { Viewer, type ViewerLimits } from './viewer.ts';
 export interface StreamSettings {
   ringBytes: number;
   joinWindowBytes: number;
+  /** Longest wait before arriving bytes are flushed to players (see flushDelayMs). */
   coalesceMs: number;
   engineStartTimeoutMs: number;
   firstByteTimeoutMs: number;
@@ -39,6 +40,10 @@ export interface StreamDeps {
   proxyId: string;
   settings: StreamSettings;
   onEnded: (stream: Stream) => void;
+  /** How many players this whole proxy serves now: flushes are batched more as it grows. */
+  totalClients: () => number;
+  /** Told when players join or leave (the control link publishes viewer counts from it). */
+  onViewersChanged?: (stream: Stream) => void;
 }
 
 export type StreamState = 'starting' | 'playing' | 'recovering' | 'lingering' | 'ended';
@@ -57,6 +62,15 @@ interface Waiter {
 }
 
 let viewerIds = 0;
+
+/**
+ * How long arriving bytes may wait to be written, so each player gets fewer, larger writes: 1 ms per 10
+ * players the proxy serves, from 5 ms up to `maxMs`. A few players get bytes almost as they arrive; a
+ * thousand share the cost of a write syscall per player per 100 ms instead of per engine chunk.
+ */
+export function flushDelayMs(totalClients: number, maxMs: number): number {
+  return Math.min(maxMs, Math.max(5, Math.round(totalClients / 10)));
+}
 
 /** Why a start failed, for stream.ended: a timeout while opening the media is a first-byte timeout. */
 function startFailureReason(error: AcefleetError, phase: 'start' | 'playback'): EndReason {
@@ -114,6 +128,11 @@ export class Stream {
     return this.lastEngineId;
   }
 
+  /** The claim this stream holds on its engine (renewed by the control link). */
+  get currentLease(): EngineLease | undefined {
+    return this.lease;
+  }
+
   get statUrl(): string | undefined {
     return this.session?.statUrl;
   }
@@ -131,6 +150,31 @@ export class Stream {
 
   get clientCount(): number {
     return this.viewers.size + this.waiters.length;
+  }
+
+  /** The engine is draining: move to another one now, keeping the players (as after an engine loss). */
+  moveOff(engineId: string): void {
+    if (this.lease?.engineId !== engineId || !this.body) return;
+    this.log.info({ engineId }, 'engine draining: moving the stream');
+    this.lose(this.body, 'engine_drained', 'the engine was drained');
+  }
+
+  /** The engine forgot this stream's session: it cannot play on. */
+  expireSession(engineId: string): void {
+    if (this.lastEngineId === engineId) this.end('session_expired');
+  }
+
+  /**
+   * The manager lost our claim (e.g. it expired while we could not renew). Claim again: content affinity
+   * brings us back to the same engine; a claim elsewhere is given back, since the stream keeps playing here.
+   */
+  async reclaim(): Promise<void> {
+    const old = this.lease;
+    if (!old || this.isEnded()) return;
+    const fresh = await this.deps.engines.acquire(this.content, new Set()).catch(() => undefined);
+    if (!fresh) return;
+    if (fresh.engineId === old.engineId && this.lease === old && !this.isEnded()) this.lease = fresh;
+    else await this.deps.engines.release(fresh);
   }
 
   /** Attach a player. Resolves once it has its response head and first bytes; rejects (nothing sent) on failure. */
@@ -159,7 +203,8 @@ export class Stream {
     viewer.begin(this.ring.joinPoint(this.deps.settings.joinWindowBytes));
     this.viewers.add(viewer);
     this.peakClients = Math.max(this.peakClients, this.viewers.size);
-    socket.once('close', () => this.detach(viewer));
+    this.deps.onViewersChanged?.(this);
+    socket.once('close', () => this.detach(viewer, 'client_disconnected'));
     socket.on('drain', () => this.pumpOne(viewer));
     socket.on('error', () => {});
     this.pumpOne(viewer);
@@ -168,17 +213,18 @@ export class Stream {
     return viewer;
   }
 
-  private detach(viewer: Viewer): void {
+  private detach(viewer: Viewer, why: 'client_disconnected' | 'slow_client'): void {
     if (!this.viewers.delete(viewer)) return;
     this.bytesOutOfGone += viewer.bytesOut;
-    this.checkEmpty();
+    this.deps.onViewersChanged?.(this);
+    this.checkEmpty(why);
   }
 
   /** The last player left: linger, so a returning viewer or a channel-surfer starts instantly. */
-  private checkEmpty(): void {
+  private checkEmpty(why: 'client_disconnected' | 'slow_client' = 'client_disconnected'): void {
     if (this.clientCount > 0 || this.state === 'ended' || this.state === 'lingering') return;
     if (this.deps.settings.lingerMs <= 0) {
-      this.end('client_disconnected');
+      this.end(why);
       return;
     }
     if (this.state === 'starting' || this.state === 'recovering') return; // decided when bytes flow again
@@ -233,7 +279,10 @@ export class Stream {
       return;
     }
     if (this.flushTimer) return;
-    const wait = this.lastFlushAt + this.deps.settings.coalesceMs - this.lastDataAt;
+    const wait =
+      this.lastFlushAt +
+      flushDelayMs(this.deps.totalClients(), this.deps.settings.coalesceMs) -
+      this.lastDataAt;
     if (wait <= 0) this.flush();
     else this.flushTimer = setTimeout(() => this.flush(), wait);
   }
@@ -271,7 +320,7 @@ export class Stream {
       this.log.info({ viewer: viewer.id }, 'dropping slow client');
       this.deps.metrics.slowDrops.inc();
       viewer.destroy();
-      this.detach(viewer);
+      this.detach(viewer, 'slow_client');
     }
   }
 
@@ -300,7 +349,8 @@ export class Stream {
     this.body = undefined;
     body.destroy();
     this.log.warn({ reason, engineId: this.lease?.engineId }, 'upstream lost');
-    const code = reason === 'engine_error' || reason === 'engine_eof' ? 'engine_error' : 'engine_timeout';
+    const timedOut = reason === 'first_byte_timeout' || reason === 'empty_timeout';
+    const code = timedOut ? 'engine_timeout' : 'engine_error';
     void this.failOver({ reason, error: new AcefleetError(code, message) });
   }
 

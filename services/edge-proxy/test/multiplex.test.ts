@@ -1,7 +1,8 @@
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
-import { Player, metric, waitFor } from '@acefleet/testkit';
+import type { StreamEnded } from '@acefleet/contracts';
+import { Player, metric, storedEvents, waitFor } from '@acefleet/testkit';
 import { startProxy, type ProxyUnderTest } from './helpers.ts';
 
 let sim: Simulator;
@@ -55,13 +56,27 @@ test('proxy - a client that never reads does not stall the others and is dropped
   const seconds = (performance.now() - started) / 1000;
   const rate = ((reader.bytes - startBytes) * 8) / seconds;
   t.true(rate > 8_000_000 * 0.9, `reader kept ${(rate / 1e6).toFixed(2)} Mbit/s of 8`);
-  await waitFor(async () => {
-    const text = await (await fetch(`${proxy.url}/metrics`)).text();
-    return metric(text, 'acefleet_proxy_slow_client_drops_total') >= 1;
-  }, 10_000);
+  const stream = proxy.proxy.hub.all().find((s) => s.content.value === id)!;
+  await waitFor(() => stream.viewers.size === 1, 15_000);
+  const text = await (await fetch(`${proxy.url}/metrics`)).text();
+  t.true(metric(text, 'acefleet_proxy_slow_client_drops_total') >= 1);
   // The drop shows once the stuck player reads again: its buffered bytes, then the end of the connection.
   stuck.resume();
   await stuck.closed;
   t.pass();
   reader.close();
+});
+
+test('proxy - a stream whose only client stops reading ends with slow_client', async (t) => {
+  const id = '2323232323232323232323232323232323232323';
+  const stuck = await Player.open(streamUrl(id));
+  stuck.pause();
+  const stream = proxy.proxy.hub.all().find((s) => s.content.value === id)!;
+  const ended = await waitFor(async () => {
+    const events = await storedEvents<StreamEnded>(proxy.nats.url, 'acefleet.events.stream.ended');
+    return events.find((e) => e.data.streamId === stream.id) ?? false;
+  }, 20_000);
+  t.is(ended.data.reason, 'slow_client');
+  stuck.resume();
+  await stuck.closed;
 });

@@ -73,7 +73,7 @@ export async function buildStats(
 
   const http = buildHttpApp({ logger: log, registry });
   apiRoutes(http, { db, sessions, history, view, live });
-  dashboardRoutes(http);
+  dashboardRoutes(http, config.dashboardDir || undefined);
   rejectOtherMethods(http, [...apiPaths, '/', '/assets/:file']);
 
   let service: Service | undefined;

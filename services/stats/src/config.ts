@@ -6,6 +6,8 @@ export const StatsConfig = Type.Object({
   /** API, metrics and the dashboard. */
   httpPort: Type.Integer({ default: 8081, minimum: 0, maximum: 65535 }),
   /** SQLite file holding the history; ':memory:' keeps nothing across restarts. */
+  /** The dashboard's static files; empty: services/stats/public next to the sources (set it for bundled runs). */
+  dashboardDir: Type.String({ default: '' }),
   dbPath: Type.String({ default: '.run/stats.db' }),
   /** Durable consumer name: keep it stable so a restarted stats resumes where it stopped. */
   consumerName: Type.String({ default: 'acefleet-stats', pattern: '^[A-Za-z0-9_-]+$' }),

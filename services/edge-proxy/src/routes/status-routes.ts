@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { AcefleetError } from '@acefleet/contracts';
 import type { StreamHub } from '../hub.ts';
+import type { HlsHub } from './hls-routes.ts';
 import { parseSelector } from '../selector.ts';
 
 type Query = Record<string, string | string[] | undefined>;
 
 /** GET /ace/status (Acexy-compatible) and GET /api/streams (everything the proxy knows per stream). */
-export function statusRoutes(app: FastifyInstance, hub: StreamHub): void {
+export function statusRoutes(app: FastifyInstance, hub: StreamHub, hls: HlsHub): void {
   app.get<{ Querystring: Query }>('/ace/status', async (req) => {
     if (req.query.id === undefined && req.query.infohash === undefined) {
       return { streams: hub.all().length, total_clients: hub.clientCount() };
@@ -27,6 +28,7 @@ export function statusRoutes(app: FastifyInstance, hub: StreamHub): void {
 
   app.get('/api/streams', async () => ({
     streams: hub.all().map((s) => ({
+      kind: 'ts',
       streamId: s.id,
       content: s.content,
       engineId: s.engineId ?? null,
@@ -36,6 +38,16 @@ export function statusRoutes(app: FastifyInstance, hub: StreamHub): void {
       bytesIn: s.bytesIn,
       bytesOut: s.bytesOut,
       bufferedBytes: s.ring.bytes,
+      ageMs: Date.now() - s.startedAt.getTime(),
+    })),
+    hls: hls.all().map((s) => ({
+      kind: 'hls',
+      streamId: s.id,
+      content: s.content,
+      engineId: s.engineId ?? null,
+      requests: s.requests,
+      bytesIn: s.bytesIn,
+      bytesOut: s.bytesOut,
       ageMs: Date.now() - s.startedAt.getTime(),
     })),
   }));

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { AcefleetError } from '@acefleet/contracts';
 
-/** The dashboard: plain files, no build step, nothing from outside the machine. */
-const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
+/** Where the dashboard's files are when stats runs from its sources. */
+export const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
 
 const types: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -15,9 +16,10 @@ const types: Record<string, string> = {
 
 const FILE = /^[a-z0-9-]+\.(html|js|css|svg)$/;
 
-export function dashboardRoutes(app: FastifyInstance): void {
+/** The dashboard: plain files, no build step, nothing from outside the machine. */
+export function dashboardRoutes(app: FastifyInstance, dir = DEFAULT_PUBLIC_DIR): void {
   const send = async (name: string, type: string) =>
-    readFile(PUBLIC_DIR + name).then((body) => ({ body, type }));
+    readFile(path.join(dir, name)).then((body) => ({ body, type }));
   app.get('/', async (_req, reply) => {
     const { body, type } = await send('index.html', types['.html']!);
     return reply.type(type).header('cache-control', 'no-cache').send(body);

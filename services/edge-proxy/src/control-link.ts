@@ -1,0 +1,123 @@
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
+import {
+  EngineDraining,
+  ObservabilitySubjects,
+  StreamStale,
+  Subjects,
+  decodeMessage,
+  type StreamViewers,
+} from '@acefleet/contracts';
+import type { EventPublisher, Logger } from '@acefleet/platform';
+import type { EngineSource } from './engine-source.ts';
+import type { StreamHub } from './hub.ts';
+import type { HlsHub } from './routes/hls-routes.ts';
+import type { Stream } from './stream.ts';
+
+export interface ControlLinkOptions {
+  proxyId: string;
+  renewIntervalMs: number;
+  /** At most one viewer-count event per stream per this long. */
+  viewersDebounceMs: number;
+}
+
+/**
+ * What the proxy hears from and tells the control plane about its streams: it renews its engine claims,
+ * moves streams off engines the manager drains, ends streams whose engine session health-monitor found
+ * stale, and publishes viewer counts. None of it is on the media path: with NATS down, streams play on.
+ */
+export class ControlLink {
+  private readonly subs: Subscription[] = [];
+  private renewTimer: NodeJS.Timeout | undefined;
+  private readonly viewerTimers = new Map<string, NodeJS.Timeout>();
+  private viewerSeq = 0;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly streams: StreamHub,
+    private readonly hls: HlsHub,
+    private readonly engines: EngineSource,
+    private readonly events: EventPublisher,
+    private readonly log: Logger,
+    private readonly opts: ControlLinkOptions,
+  ) {}
+
+  start(): void {
+    this.subs.push(
+      this.nc.subscribe(Subjects.engineDraining, {
+        callback: (_err, msg) =>
+          this.guard('drain event', () =>
+            this.onDraining(decodeMessage(EngineDraining, msg.data, 'drain event')),
+          ),
+      }),
+      this.nc.subscribe(ObservabilitySubjects.streamStale, {
+        callback: (_err, msg) =>
+          this.guard('stale event', () => this.onStale(decodeMessage(StreamStale, msg.data, 'stale event'))),
+      }),
+    );
+    this.renewTimer = setInterval(() => void this.renew(), this.opts.renewIntervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.renewTimer);
+    for (const sub of this.subs) sub.unsubscribe();
+    for (const t of this.viewerTimers.values()) clearTimeout(t);
+    this.viewerTimers.clear();
+  }
+
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.warn({ err, what }, 'ignoring a malformed control message');
+    }
+  }
+
+  private onDraining(event: EngineDraining): void {
+    for (const stream of this.streams.all()) stream.moveOff(event.engineId);
+  }
+
+  private onStale(event: StreamStale): void {
+    if (event.proxyId !== this.opts.proxyId) return;
+    const stream = this.streams.all().find((s) => s.id === event.streamId);
+    if (stream) {
+      this.log.info(
+        { streamId: stream.id, engineId: event.engineId },
+        'engine session expired: ending stream',
+      );
+      stream.expireSession(event.engineId);
+    }
+    this.hls.get(event.streamId)?.end('session_expired');
+  }
+
+  /** Renew every claim this proxy holds; re-claim the ones the manager has lost. */
+  async renew(): Promise<void> {
+    const holders = [...this.streams.all(), ...this.hls.all()];
+    const leases = holders.flatMap((h) => (h.currentLease ? [h.currentLease] : []));
+    const lost = new Set(await this.engines.renew(leases));
+    if (lost.size === 0) return;
+    this.log.warn({ lost: lost.size }, 'the engine manager lost some of our claims: claiming again');
+    for (const stream of this.streams.all()) {
+      if (stream.currentLease && lost.has(stream.currentLease.claimId)) void stream.reclaim();
+    }
+  }
+
+  /** Publish a stream's viewer count, at most once per debounce period. */
+  viewersChanged(stream: Stream): void {
+    if (this.viewerTimers.has(stream.id)) return;
+    const timer = setTimeout(() => {
+      this.viewerTimers.delete(stream.id);
+      const event: StreamViewers = {
+        streamId: stream.id,
+        proxyId: this.opts.proxyId,
+        viewers: stream.viewers.size,
+        at: new Date().toISOString(),
+      };
+      this.events.publish(
+        ObservabilitySubjects.streamViewers,
+        event,
+        `${stream.id}:viewers:${++this.viewerSeq}`,
+      );
+    }, this.opts.viewersDebounceMs);
+    this.viewerTimers.set(stream.id, timer);
+  }
+}

@@ -1,0 +1,60 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { connect } from '@nats-io/transport-node';
+import { Svcm } from '@nats-io/services';
+import { ServiceNames } from '@acefleet/contracts';
+import {
+  containersWithLabels,
+  dockerAvailable,
+  ffprobe,
+  freePort,
+  repoRoot,
+  waitFor,
+} from '@acefleet/testkit';
+
+test('npm start - serves a stream ffprobe reads, all four services answer $SRV.PING, Ctrl-C stops everything', async (t) => {
+  t.timeout(120_000);
+  const ports = {
+    PROXY_PORT: await freePort(),
+    STATS_PORT: await freePort(),
+    MONITOR_PORT: await freePort(),
+    MANAGER_PORT: await freePort(),
+    NATS_PORT: await freePort(),
+  };
+  const hostId = `start-${randomBytes(3).toString('hex')}`;
+  const env: Record<string, string> = { ...process.env, HOST_ID: hostId };
+  for (const [k, v] of Object.entries(ports)) env[k] = String(v);
+  delete env.NATS_URL;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: repoRoot, env });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+
+  const playUrl = await waitFor(() => /play:\s+(\S+)/.exec(out)?.[1] ?? false, 60_000).catch(
+    (err: unknown) => {
+      throw new Error(`npm start did not come up:\n${out}`, { cause: err });
+    },
+  );
+  t.true(playUrl.startsWith(`http://127.0.0.1:${ports.PROXY_PORT}/ace/getstream?id=`));
+  const probe = await ffprobe(playUrl);
+  t.is(probe.formatName, 'mpegts');
+  t.true(probe.streams.some((s) => s.codec_type === 'video'));
+
+  const nc = await connect({ servers: `nats://127.0.0.1:${ports.NATS_PORT}` });
+  const names = new Set<string>();
+  for await (const p of await new Svcm(nc).client({ strategy: 'timer', maxWait: 1000 }).ping())
+    names.add(p.name);
+  await nc.close();
+  t.deepEqual([...names].sort(), Object.values(ServiceNames).sort());
+
+  child.kill('SIGINT');
+  t.is(await exited, 0, out);
+  if (await dockerAvailable()) {
+    t.deepEqual(await containersWithLabels([`io.acefleet.host=${hostId}`]), [], 'engine containers removed');
+  }
+});
