@@ -109,6 +109,8 @@ async function main(): Promise<void> {
   }
   if (runtime !== 'docker')
     console.log('No Docker engine available: running simulated engines as local processes.');
+  // The services run bundled (faster start, half the memory of tsx); rebuilding takes about 2 s.
+  execFileSync('bash', ['scripts/build-services.sh'], { cwd: root, stdio: 'inherit' });
   const common = { NATS_URL: natsUrl, HTTP_HOST: host };
   const services: [string, string, number, Record<string, string>][] = [
     [

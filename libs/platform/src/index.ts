@@ -7,3 +7,4 @@ export * from './micro.ts';
 export * from './lifecycle.ts';
 export * from './engine-table.ts';
 export * from './events.ts';
+export * from './boot.ts';

@@ -1,15 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { ServiceNames } from '@acefleet/contracts';
 import { getSessionStat, probeStatus } from '@acefleet/engine-client';
 import {
   addMicroService,
-  connectNats,
-  createLogger,
+  bootService,
   createRegistry,
   EngineTable,
-  ensureEventsStream,
   EventPublisher,
-  loadConfigOrExit,
   onShutdown,
   openEnginesKv,
 } from '@acefleet/platform';
@@ -20,11 +16,7 @@ import { HealthMonitor } from './monitor.ts';
 import { ServicePresenceCheck } from './service-presence.ts';
 import { StreamPoller } from './stream-poller.ts';
 
-const config = loadConfigOrExit(MonitorConfig, process.env);
-const instanceId = config.instanceId || randomUUID();
-const log = createLogger(ServiceNames.healthMonitor, config.logLevel);
-const nc = await connectNats(config.natsUrl, ServiceNames.healthMonitor, log);
-await ensureEventsStream(nc);
+const { config, log, nc } = await bootService(MonitorConfig, ServiceNames.healthMonitor, process.env);
 const registry = createRegistry(ServiceNames.healthMonitor);
 const table = new EngineTable(await openEnginesKv(nc), log);
 await table.start();
@@ -62,7 +54,7 @@ const service = await addMicroService(nc, {
   version: '0.1.0',
   description: 'Probes every AceStream engine and stream, and checks every acefleet service answers',
   httpAddress: address,
-  instanceId,
+  instanceId: config.instanceId,
 });
 await streams.start();
 monitor.start();
