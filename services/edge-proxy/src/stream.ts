@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import {
   AcefleetError,
@@ -10,12 +9,11 @@ import {
   type StreamEnded,
   type StreamStarted,
 } from '@acefleet/contracts';
-import { openPlayback, startSession, stopSession, type EngineSession } from '@acefleet/engine-client';
 import type { EventPublisher, Logger } from '@acefleet/platform';
 import type { EngineLease, EngineSource } from './engine-source.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { RingBuffer } from './ring-buffer.ts';
-import { PacketAligner } from './ts-packets.ts';
+import { Upstream, type Loss } from './upstream.ts';
 import { Viewer, type ViewerLimits } from './viewer.ts';
 
 export interface StreamSettings {
@@ -48,12 +46,6 @@ export interface StreamDeps {
 
 export type StreamState = 'starting' | 'playing' | 'recovering' | 'lingering' | 'ended';
 
-/** Why the upstream stopped feeding us; `error` is what waiting players are told. */
-interface Loss {
-  reason: EndReason;
-  error: AcefleetError;
-}
-
 interface Waiter {
   socket: Socket;
   requestedAt: bigint;
@@ -72,17 +64,9 @@ export function flushDelayMs(totalClients: number, maxMs: number): number {
   return Math.min(maxMs, Math.max(5, Math.round(totalClients / 10)));
 }
 
-/** Why a start failed, for stream.ended: a timeout while opening the media is a first-byte timeout. */
-function startFailureReason(error: AcefleetError, phase: 'start' | 'playback'): EndReason {
-  if (error.code === 'content_unavailable') return 'content_unavailable';
-  if (error.code !== 'engine_timeout') return 'engine_error';
-  return phase === 'playback' ? 'first_byte_timeout' : 'engine_timeout';
-}
-
 /**
- * One content played from one engine session, fanned out to every player of it. Owns its upstream (lease,
- * engine session, media body), its ring buffer, its players and its timers, and releases all of them on
- * every path to `ended`.
+ * One content fanned out to every player of it. Owns its upstream (see upstream.ts; replaced on failover),
+ * its ring buffer, its players and its timers, and releases all of them on every path to `ended`.
  */
 export class Stream {
   readonly id = randomUUID();
@@ -91,17 +75,12 @@ export class Stream {
   readonly ring: RingBuffer;
   readonly viewers = new Set<Viewer>();
   private waiters: Waiter[] = [];
-  private lease: EngineLease | undefined;
-  private session: EngineSession | undefined;
-  private body: IncomingMessage | undefined;
-  private readonly aligner = new PacketAligner();
+  private upstream: Upstream | undefined;
   private pendingChunks: Buffer[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   private readonly watchdog: NodeJS.Timeout;
   private lastFlushAt = 0;
-  private lastDataAt = 0;
-  private upstreamOpenedAt = 0;
   private startedPublished = false;
   /** The engine this stream last used: sessions that reached an engine are reported even if they failed. */
   private lastEngineId: string | undefined;
@@ -130,11 +109,11 @@ export class Stream {
 
   /** The claim this stream holds on its engine (renewed by the control link). */
   get currentLease(): EngineLease | undefined {
-    return this.lease;
+    return this.upstream?.lease;
   }
 
   get statUrl(): string | undefined {
-    return this.session?.statUrl;
+    return this.upstream?.session?.statUrl;
   }
 
   get bytesOut(): number {
@@ -154,9 +133,10 @@ export class Stream {
 
   /** The engine is draining: move to another one now, keeping the players (as after an engine loss). */
   moveOff(engineId: string): void {
-    if (this.lease?.engineId !== engineId || !this.body) return;
+    const upstream = this.upstream;
+    if (upstream?.engineId !== engineId || !upstream.isPlaying) return;
     this.log.info({ engineId }, 'engine draining: moving the stream');
-    this.lose(this.body, 'engine_drained', 'the engine was drained');
+    upstream.lose('engine_drained', 'the engine was drained');
   }
 
   /** The engine forgot this stream's session: it cannot play on. */
@@ -169,11 +149,13 @@ export class Stream {
    * brings us back to the same engine; a claim elsewhere is given back, since the stream keeps playing here.
    */
   async reclaim(): Promise<void> {
-    const old = this.lease;
-    if (!old || this.isEnded()) return;
+    const upstream = this.upstream;
+    const old = upstream?.lease;
+    if (!upstream || !old || this.isEnded()) return;
     const fresh = await this.deps.engines.acquire(this.content, new Set()).catch(() => undefined);
     if (!fresh) return;
-    if (fresh.engineId === old.engineId && this.lease === old && !this.isEnded()) this.lease = fresh;
+    const same = fresh.engineId === old.engineId && upstream.lease === old && this.upstream === upstream;
+    if (same && !this.isEnded()) upstream.lease = fresh;
     else await this.deps.engines.release(fresh);
   }
 
@@ -234,44 +216,34 @@ export class Stream {
 
   /** Get an engine and open the media; on failure decide between failover and the end. */
   private async connect(): Promise<void> {
-    const { settings } = this.deps;
-    let phase: 'start' | 'playback' = 'start';
-    try {
-      this.lease = await this.deps.engines.acquire(this.content, this.failedEngines);
-      this.lastEngineId = this.lease.engineId;
-      if (this.isEnded()) return this.releaseUpstream();
-      this.session = await startSession(this.lease.baseUrl, this.content, {
-        timeoutMs: settings.engineStartTimeoutMs,
-        extraParams: this.extraParams,
-      });
-      if (this.isEnded()) return this.releaseUpstream();
-      this.upstreamOpenedAt = Date.now();
-      phase = 'playback';
-      const body = await openPlayback(this.session.playbackUrl, settings.firstByteTimeoutMs);
-      if (this.isEnded()) {
-        body.destroy();
-        return this.releaseUpstream();
-      }
-      this.body = body;
-      this.aligner.reset();
-      body.on('data', (chunk: Buffer) => this.onData(chunk));
-      body.once('end', () => this.lose(body, 'engine_eof', 'the engine ended the stream'));
-      body.once('error', () => this.lose(body, 'engine_error', 'the engine connection failed'));
-      this.log.info({ engineId: this.lease.engineId }, 'upstream open');
-    } catch (err) {
-      const error =
-        err instanceof AcefleetError ? err : new AcefleetError('internal', 'start failed', { cause: err });
-      const reason = startFailureReason(error, phase);
-      this.log.warn({ err: error.message, code: error.code }, 'upstream start failed');
-      await this.failOver({ reason, error });
+    const upstream: Upstream = new Upstream(
+      this.content,
+      this.extraParams,
+      this.deps.engines,
+      this.deps.settings,
+      {
+        onClaimed: (engineId) => (this.lastEngineId = engineId),
+        onData: (packets, rawBytes) => this.onData(packets, rawBytes),
+        onLost: (loss) => {
+          if (this.upstream !== upstream) return;
+          this.log.warn({ reason: loss.reason, engineId: upstream.engineId }, 'upstream lost');
+          void this.failOver(loss);
+        },
+      },
+    );
+    this.upstream = upstream;
+    const failure = await upstream.open(this.failedEngines);
+    if (this.isEnded()) return upstream.close();
+    if (failure) {
+      this.log.warn({ err: failure.error.message, code: failure.error.code }, 'upstream start failed');
+      return this.failOver(failure);
     }
+    this.log.info({ engineId: upstream.engineId }, 'upstream open');
   }
 
-  private onData(chunk: Buffer): void {
-    this.bytesIn += chunk.length;
-    this.deps.metrics.bytesIn.inc(chunk.length);
-    this.lastDataAt = Date.now();
-    const packets = this.aligner.push(chunk);
+  private onData(packets: Buffer, rawBytes: number): void {
+    this.bytesIn += rawBytes;
+    this.deps.metrics.bytesIn.inc(rawBytes);
     if (packets.length === 0) return;
     this.pendingChunks.push(packets);
     if (this.state === 'starting' || this.state === 'recovering') {
@@ -280,9 +252,7 @@ export class Stream {
     }
     if (this.flushTimer) return;
     const wait =
-      this.lastFlushAt +
-      flushDelayMs(this.deps.totalClients(), this.deps.settings.coalesceMs) -
-      this.lastDataAt;
+      this.lastFlushAt + flushDelayMs(this.deps.totalClients(), this.deps.settings.coalesceMs) - Date.now();
     if (wait <= 0) this.flush();
     else this.flushTimer = setTimeout(() => this.flush(), wait);
   }
@@ -324,34 +294,10 @@ export class Stream {
     }
   }
 
-  /** Timeouts that no event marks: first byte, silence, and players stuck at their backlog. */
+  /** Timeouts that no event marks: the upstream's first byte and silence, and players stuck at their backlog. */
   private checkTimers(): void {
-    const now = Date.now();
-    const { firstByteTimeoutMs, emptyTimeoutMs } = this.deps.settings;
-    if (
-      this.body &&
-      this.lastDataAt < this.upstreamOpenedAt &&
-      now - this.upstreamOpenedAt > firstByteTimeoutMs
-    ) {
-      this.lose(this.body, 'first_byte_timeout', `no media from the engine in ${firstByteTimeoutMs} ms`);
-    } else if (
-      this.body &&
-      this.lastDataAt >= this.upstreamOpenedAt &&
-      now - this.lastDataAt > emptyTimeoutMs
-    ) {
-      this.lose(this.body, 'empty_timeout', `the engine sent nothing for ${emptyTimeoutMs} ms`);
-    }
+    this.upstream?.checkTimers(Date.now());
     for (const viewer of this.viewers) if (viewer.socket.writableLength > 0) this.pumpOne(viewer);
-  }
-
-  private lose(body: IncomingMessage, reason: EndReason, message: string): void {
-    if (body !== this.body) return;
-    this.body = undefined;
-    body.destroy();
-    this.log.warn({ reason, engineId: this.lease?.engineId }, 'upstream lost');
-    const timedOut = reason === 'first_byte_timeout' || reason === 'empty_timeout';
-    const code = timedOut ? 'engine_timeout' : 'engine_error';
-    void this.failOver({ reason, error: new AcefleetError(code, message) });
   }
 
   /**
@@ -361,7 +307,8 @@ export class Stream {
   private async failOver(loss: Loss): Promise<void> {
     if (this.isEnded()) return;
     const wasPlaying = this.state === 'playing' || this.state === 'recovering';
-    if (this.lease) this.failedEngines.add(this.lease.engineId);
+    const engineId = this.upstream?.engineId;
+    if (engineId) this.failedEngines.add(engineId);
     await this.releaseUpstream();
     if (this.isEnded()) return;
     if (this.state === 'playing') {
@@ -382,15 +329,10 @@ export class Stream {
     if (this.state === 'recovering') await this.connect();
   }
 
-  /** Stop the engine session and give the engine back (best effort; engines also expire idle sessions). */
   private async releaseUpstream(): Promise<void> {
-    const { body, session, lease } = this;
-    this.body = undefined;
-    this.session = undefined;
-    this.lease = undefined;
-    body?.destroy();
-    if (session) await stopSession(session, this.deps.settings.engineCallTimeoutMs).catch(() => {});
-    if (lease) await this.deps.engines.release(lease).catch(() => {});
+    const upstream = this.upstream;
+    this.upstream = undefined;
+    await upstream?.close();
   }
 
   private publishStarted(): void {
@@ -401,7 +343,7 @@ export class Stream {
       engineId: this.lastEngineId ?? 'unknown',
       proxyId: this.deps.proxyId,
       startedAt: this.startedAt.toISOString(),
-      ...(this.session ? { statUrl: this.session.statUrl } : {}),
+      ...(this.statUrl ? { statUrl: this.statUrl } : {}),
     };
     this.deps.events.publish(Subjects.streamStarted, event, `${this.id}:started`);
   }

@@ -1,0 +1,136 @@
+import type { IncomingMessage } from 'node:http';
+import { AcefleetError, type ContentRef, type EndReason } from '@acefleet/contracts';
+import { openPlayback, startSession, stopSession, type EngineSession } from '@acefleet/engine-client';
+import type { EngineLease, EngineSource } from './engine-source.ts';
+import { PacketAligner } from './ts-packets.ts';
+
+export interface UpstreamSettings {
+  engineStartTimeoutMs: number;
+  firstByteTimeoutMs: number;
+  emptyTimeoutMs: number;
+  engineCallTimeoutMs: number;
+}
+
+/** Why an upstream stopped feeding its stream; `error` is what waiting players are told. */
+export interface Loss {
+  reason: EndReason;
+  error: AcefleetError;
+}
+
+export interface UpstreamHandlers {
+  /** Whole TS packets (possibly none yet) from `rawBytes` bytes read off the engine. */
+  onData: (packets: Buffer, rawBytes: number) => void;
+  /** An engine was claimed: from now on the stream has an engine to report. */
+  onClaimed: (engineId: string) => void;
+  /** The open media body failed: ended, broke, timed out, or was given up (drain). Called once. */
+  onLost: (loss: Loss) => void;
+}
+
+/** Why a start failed: a timeout while opening the media counts as a first-byte timeout. */
+function startFailureReason(error: AcefleetError, phase: 'start' | 'playback'): EndReason {
+  if (error.code === 'content_unavailable') return 'content_unavailable';
+  if (error.code !== 'engine_timeout') return 'engine_error';
+  return phase === 'playback' ? 'first_byte_timeout' : 'engine_timeout';
+}
+
+/**
+ * One attempt to play a content on one engine: the claim, the engine session and the media body, owned
+ * together and released together. A stream that fails over throws its upstream away and opens another.
+ */
+export class Upstream {
+  /** The claim; replaced in place when the stream re-claims the same engine. */
+  lease: EngineLease | undefined;
+  session: EngineSession | undefined;
+  private body: IncomingMessage | undefined;
+  private readonly aligner = new PacketAligner();
+  private openedAt = 0;
+  private lastDataAt = 0;
+  private closed = false;
+
+  constructor(
+    private readonly content: ContentRef,
+    private readonly extraParams: Record<string, string>,
+    private readonly engines: EngineSource,
+    private readonly settings: UpstreamSettings,
+    private readonly handlers: UpstreamHandlers,
+  ) {}
+
+  get engineId(): string | undefined {
+    return this.lease?.engineId;
+  }
+
+  get isPlaying(): boolean {
+    return this.body !== undefined;
+  }
+
+  /** Claim an engine (not one of `exclude`), start the session and open the media. Resolves with the failure, if any. */
+  async open(exclude: ReadonlySet<string>): Promise<Loss | undefined> {
+    let phase: 'start' | 'playback' = 'start';
+    try {
+      // Closed while waiting: close() runs again to give back what arrived meanwhile.
+      this.lease = await this.engines.acquire(this.content, exclude);
+      this.handlers.onClaimed(this.lease.engineId);
+      if (this.closed) return void (await this.close());
+      this.session = await startSession(this.lease.baseUrl, this.content, {
+        timeoutMs: this.settings.engineStartTimeoutMs,
+        extraParams: this.extraParams,
+      });
+      if (this.closed) return void (await this.close());
+      this.openedAt = Date.now();
+      phase = 'playback';
+      const body = await openPlayback(this.session.playbackUrl, this.settings.firstByteTimeoutMs);
+      if (this.closed) {
+        body.destroy();
+        return undefined;
+      }
+      this.body = body;
+      body.on('data', (chunk: Buffer) => {
+        this.lastDataAt = Date.now();
+        this.handlers.onData(this.aligner.push(chunk), chunk.length);
+      });
+      body.once('end', () => this.lose('engine_eof', 'the engine ended the stream'));
+      body.once('error', () => this.lose('engine_error', 'the engine connection failed'));
+      return undefined;
+    } catch (err) {
+      const error =
+        err instanceof AcefleetError ? err : new AcefleetError('internal', 'start failed', { cause: err });
+      return { reason: startFailureReason(error, phase), error };
+    }
+  }
+
+  /** Timeouts no event marks: the first byte, and silence. Called by the stream's watchdog. */
+  checkTimers(now: number): void {
+    const { firstByteTimeoutMs, emptyTimeoutMs } = this.settings;
+    if (!this.body) return;
+    if (this.lastDataAt < this.openedAt && now - this.openedAt > firstByteTimeoutMs) {
+      this.lose('first_byte_timeout', `no media from the engine in ${firstByteTimeoutMs} ms`);
+    } else if (this.lastDataAt >= this.openedAt && now - this.lastDataAt > emptyTimeoutMs) {
+      this.lose('empty_timeout', `the engine sent nothing for ${emptyTimeoutMs} ms`);
+    }
+  }
+
+  /** Give up the open media body and report why (once). */
+  lose(reason: EndReason, message: string): void {
+    const body = this.body;
+    if (!body) return;
+    this.body = undefined;
+    body.destroy();
+    const timedOut = reason === 'first_byte_timeout' || reason === 'empty_timeout';
+    this.handlers.onLost({
+      reason,
+      error: new AcefleetError(timedOut ? 'engine_timeout' : 'engine_error', message),
+    });
+  }
+
+  /** Stop the engine session and give the engine back, each once (best effort; engines also expire idle sessions). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const { body, session, lease } = this;
+    this.body = undefined;
+    this.session = undefined;
+    this.lease = undefined;
+    body?.destroy();
+    if (session) await stopSession(session, this.settings.engineCallTimeoutMs).catch(() => {});
+    if (lease) await this.engines.release(lease).catch(() => {});
+  }
+}
