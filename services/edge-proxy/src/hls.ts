@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import {
-  AcefleetError,
-  Subjects,
-  type ContentRef,
-  type StreamEnded,
-  type StreamStarted,
-} from '@acefleet/contracts';
+import { AcefleetError, type ContentRef, type StreamEnded } from '@acefleet/contracts';
 import { rewriteToBase, startSession, stopSession, type EngineSession } from '@acefleet/engine-client';
 import type { EventPublisher, Logger } from '@acefleet/platform';
 import type { EngineLease, EngineSource } from './engine-source.ts';
+import { publishEnded, publishStarted, type SessionIdentity } from './stream-events.ts';
 
 const SEGMENTS_KEPT = 16;
 
@@ -71,6 +66,11 @@ export class HlsSession {
     return this.lease;
   }
 
+  private identity(engineId: string): SessionIdentity {
+    const { proxyId } = this.deps;
+    return { streamId: this.id, content: this.content, engineId, proxyId, startedAt: this.startedAt };
+  }
+
   private async open(): Promise<void> {
     this.lease = await this.deps.engines.acquire(this.content, new Set());
     try {
@@ -84,15 +84,7 @@ export class HlsSession {
       this.lease = undefined;
       throw err;
     }
-    const event: StreamStarted = {
-      streamId: this.id,
-      content: this.content,
-      engineId: this.lease.engineId,
-      proxyId: this.deps.proxyId,
-      startedAt: this.startedAt.toISOString(),
-      statUrl: this.session.statUrl,
-    };
-    this.deps.events.publish(Subjects.streamStarted, event, `${this.id}:started`);
+    publishStarted(this.deps.events, this.identity(this.lease.engineId), this.session.statUrl);
   }
 
   private touch(): void {
@@ -161,19 +153,8 @@ export class HlsSession {
     if (session) void stopSession(session, this.deps.settings.engineCallTimeoutMs).catch(() => {});
     if (lease) void this.deps.engines.release(lease);
     if (session && lease) {
-      const event: StreamEnded = {
-        streamId: this.id,
-        content: this.content,
-        engineId: lease.engineId,
-        proxyId: this.deps.proxyId,
-        startedAt: this.startedAt.toISOString(),
-        endedAt: new Date().toISOString(),
-        reason,
-        bytesIn: this.bytesIn,
-        bytesOut: this.bytesOut,
-        peakClients: 0,
-      };
-      this.deps.events.publish(Subjects.streamEnded, event, `${this.id}:ended`);
+      const totals = { bytesIn: this.bytesIn, bytesOut: this.bytesOut, peakClients: 0 };
+      publishEnded(this.deps.events, this.identity(lease.engineId), reason, totals);
     }
     this.deps.log.info({ hlsSession: this.id, reason }, 'hls session ended');
     this.deps.onEnded(this);

@@ -1,18 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Socket } from 'node:net';
-import {
-  AcefleetError,
-  Subjects,
-  type ContentRef,
-  type EndReason,
-  type StreamEnded,
-  type StreamStarted,
-} from '@acefleet/contracts';
+import { AcefleetError, type ContentRef, type EndReason } from '@acefleet/contracts';
 import type { EventPublisher, Logger } from '@acefleet/platform';
 import type { EngineLease, EngineSource } from './engine-source.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { RingBuffer } from './ring-buffer.ts';
+import { publishEnded, publishStarted, type SessionIdentity } from './stream-events.ts';
 import { Upstream, type Loss } from './upstream.ts';
 import { Viewer, type ViewerLimits } from './viewer.ts';
 
@@ -51,6 +45,8 @@ interface Waiter {
   requestedAt: bigint;
   resolve: (viewer: Viewer) => void;
   reject: (err: AcefleetError) => void;
+  /** Forgets the waiter if its player hangs up first; removed once it is answered. */
+  onClose: () => void;
 }
 
 let viewerIds = 0;
@@ -163,19 +159,21 @@ export class Stream {
   attach(socket: Socket, requestedAt: bigint): Promise<Viewer> {
     if (this.state === 'ended')
       return Promise.reject(new AcefleetError('engine_error', 'the stream has ended'));
-    if (this.ring.end > 0) return Promise.resolve(this.join(socket, requestedAt));
+    if (this.ring.end > 0)
+      return Promise.resolve(this.join(socket, requestedAt, this.state === 'lingering' ? 'linger' : 'live'));
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { socket, requestedAt, resolve, reject };
-      this.waiters.push(waiter);
-      socket.once('close', () => {
+      const onClose = (): void => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         this.checkEmpty();
-      });
+      };
+      const waiter: Waiter = { socket, requestedAt, resolve, reject, onClose };
+      this.waiters.push(waiter);
+      socket.once('close', onClose);
     });
   }
 
-  private join(socket: Socket, requestedAt: bigint): Viewer {
-    const joinKind = this.state === 'lingering' ? 'linger' : this.ring.end > 0 ? 'live' : 'new';
+  /** `kind` labels the time-to-first-byte metric: a new stream, a running one, or one kept by linger. */
+  private join(socket: Socket, requestedAt: bigint, kind: 'new' | 'live' | 'linger'): Viewer {
     if (this.state === 'lingering') {
       clearTimeout(this.lingerTimer);
       this.state = 'playing';
@@ -187,11 +185,11 @@ export class Stream {
     this.peakClients = Math.max(this.peakClients, this.viewers.size);
     this.deps.onViewersChanged?.(this);
     socket.once('close', () => this.detach(viewer, 'client_disconnected'));
-    socket.on('drain', () => this.pumpOne(viewer));
+    socket.on('drain', () => this.deps.metrics.bytesOut.inc(this.pumpOne(viewer)));
     socket.on('error', () => {});
-    this.pumpOne(viewer);
+    this.deps.metrics.bytesOut.inc(this.pumpOne(viewer));
     const seconds = Number(process.hrtime.bigint() - requestedAt) / 1e9;
-    this.deps.metrics.firstByteSeconds.observe({ join: joinKind }, seconds);
+    this.deps.metrics.firstByteSeconds.observe({ join: kind }, seconds);
     return viewer;
   }
 
@@ -264,7 +262,10 @@ export class Stream {
     this.flush();
     if (recovered) this.deps.metrics.failovers.inc({ result: 'ok' });
     if (!this.startedPublished) this.publishStarted();
-    for (const w of this.waiters.splice(0)) w.resolve(this.join(w.socket, w.requestedAt));
+    for (const w of this.waiters.splice(0)) {
+      w.socket.off('close', w.onClose);
+      w.resolve(this.join(w.socket, w.requestedAt, 'new'));
+    }
     this.checkEmpty();
   }
 
@@ -278,13 +279,15 @@ export class Stream {
       this.pendingChunks.length === 1 ? this.pendingChunks[0]! : Buffer.concat(this.pendingChunks);
     this.pendingChunks = [];
     this.ring.append(segment);
-    for (const viewer of this.viewers) this.pumpOne(viewer);
+    let written = 0;
+    for (const viewer of this.viewers) written += this.pumpOne(viewer);
+    this.deps.metrics.bytesOut.inc(written);
   }
 
-  private pumpOne(viewer: Viewer): void {
+  /** Feed one player what it lacks; returns the bytes written (counted by the caller, once per flush). */
+  private pumpOne(viewer: Viewer): number {
     const before = viewer.bytesOut;
     const result = viewer.pump(this.ring, this.lastFlushAt);
-    this.deps.metrics.bytesOut.inc(viewer.bytesOut - before);
     if (result === 'skipped') this.deps.metrics.slowSkips.inc();
     if (result === 'slow') {
       this.log.info({ viewer: viewer.id }, 'dropping slow client');
@@ -292,12 +295,15 @@ export class Stream {
       viewer.destroy();
       this.detach(viewer, 'slow_client');
     }
+    return viewer.bytesOut - before;
   }
 
   /** Timeouts that no event marks: the upstream's first byte and silence, and players stuck at their backlog. */
   private checkTimers(): void {
     this.upstream?.checkTimers(Date.now());
-    for (const viewer of this.viewers) if (viewer.socket.writableLength > 0) this.pumpOne(viewer);
+    let written = 0;
+    for (const viewer of this.viewers) if (viewer.socket.writableLength > 0) written += this.pumpOne(viewer);
+    this.deps.metrics.bytesOut.inc(written);
   }
 
   /**
@@ -335,17 +341,14 @@ export class Stream {
     await upstream?.close();
   }
 
+  private identity(engineId: string): SessionIdentity {
+    const { proxyId } = this.deps;
+    return { streamId: this.id, content: this.content, engineId, proxyId, startedAt: this.startedAt };
+  }
+
   private publishStarted(): void {
     this.startedPublished = true;
-    const event: StreamStarted = {
-      streamId: this.id,
-      content: this.content,
-      engineId: this.lastEngineId ?? 'unknown',
-      proxyId: this.deps.proxyId,
-      startedAt: this.startedAt.toISOString(),
-      ...(this.statUrl ? { statUrl: this.statUrl } : {}),
-    };
-    this.deps.events.publish(Subjects.streamStarted, event, `${this.id}:started`);
+    publishStarted(this.deps.events, this.identity(this.lastEngineId ?? 'unknown'), this.statUrl);
   }
 
   /** End the stream for everyone, once: players get a clean end (or, if still waiting, the error). */
@@ -356,7 +359,10 @@ export class Stream {
     clearTimeout(this.flushTimer);
     clearTimeout(this.lingerTimer);
     const failure = error ?? new AcefleetError('engine_error', `the stream ended (${reason})`);
-    for (const w of this.waiters.splice(0)) w.reject(failure);
+    for (const w of this.waiters.splice(0)) {
+      w.socket.off('close', w.onClose);
+      w.reject(failure);
+    }
     for (const viewer of this.viewers) {
       this.bytesOutOfGone += viewer.bytesOut;
       viewer.end();
@@ -367,19 +373,8 @@ export class Stream {
     this.log.info({ reason, bytesIn: this.bytesIn, bytesOut: this.bytesOutOfGone }, 'stream ended');
     if (this.lastEngineId !== undefined) {
       if (!this.startedPublished) this.publishStarted();
-      const event: StreamEnded = {
-        streamId: this.id,
-        content: this.content,
-        engineId: this.lastEngineId,
-        proxyId: this.deps.proxyId,
-        startedAt: this.startedAt.toISOString(),
-        endedAt: new Date().toISOString(),
-        reason,
-        bytesIn: this.bytesIn,
-        bytesOut: this.bytesOutOfGone,
-        peakClients: this.peakClients,
-      };
-      this.deps.events.publish(Subjects.streamEnded, event, `${this.id}:ended`);
+      const totals = { bytesIn: this.bytesIn, bytesOut: this.bytesOutOfGone, peakClients: this.peakClients };
+      publishEnded(this.deps.events, this.identity(this.lastEngineId), reason, totals);
     }
     this.deps.onEnded(this);
   }
