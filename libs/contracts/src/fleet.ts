@@ -1,8 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Claim, EngineRecord } from './schemas.ts';
-
-const Id = Type.String({ minLength: 1, maxLength: 128 });
-const IsoTime = Type.String({ format: 'date-time', minLength: 20, maxLength: 40 });
+import { Claim, EngineRecord, Id, IsoTime } from './schemas.ts';
 
 /**
  * A proxy keeps its claims alive by renewing them (every lease TTL / 3). Claims the manager no longer knows

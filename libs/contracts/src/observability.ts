@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ContentRef } from './schemas.ts';
+import { ContentRef, Id, IsoTime } from './schemas.ts';
 import { PREFIX } from './subjects.ts';
 
 /**
@@ -19,8 +19,6 @@ export const ObservabilitySubjects = {
   servicePresence: `${PREFIX}.events.services.presence`,
 } as const;
 
-const Id = Type.String({ minLength: 1, maxLength: 128 });
-const IsoTime = Type.String({ format: 'date-time', minLength: 20, maxLength: 40 });
 const Count = Type.Integer({ minimum: 0 });
 
 /** The stream a health-monitor finding is about, with the proxy that owns it. */

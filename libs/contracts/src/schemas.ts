@@ -5,8 +5,9 @@ import { AcefleetError } from './errors.ts';
 FormatRegistry.Set('date-time', (v) => !Number.isNaN(Date.parse(v)));
 
 const Hex40 = Type.String({ pattern: '^[0-9a-fA-F]{40}$' });
-const Id = Type.String({ minLength: 1, maxLength: 128 });
-const IsoTime = Type.String({ format: 'date-time', minLength: 20, maxLength: 40 });
+/** Identifiers (engine, claim, stream, proxy ids) and timestamps, the same everywhere on the wire. */
+export const Id = Type.String({ minLength: 1, maxLength: 128 });
+export const IsoTime = Type.String({ format: 'date-time', minLength: 20, maxLength: 40 });
 
 /** Which content a stream plays: an AceStream content id or a torrent infohash, both 40 hex chars. */
 export const ContentRef = Type.Object({

@@ -10,7 +10,7 @@ export const Subjects = {
   engineProvision: `${PREFIX}.engines.provision`,
   engineRemove: `${PREFIX}.engines.remove`,
   engineDrain: `${PREFIX}.engines.drain`,
-  /** Per-host endpoints of the manager owning `<hostId>`: `<prefix>.<hostId>.acquire|provision`. */
+  /** Per-host endpoints of the manager owning `<hostId>`: see hostSubject. */
   engineHostPrefix: `${PREFIX}.engines.host`,
   streamStarted: `${PREFIX}.events.stream.started`,
   streamEnded: `${PREFIX}.events.stream.ended`,
@@ -24,6 +24,11 @@ export const Subjects = {
   events: `${PREFIX}.events.>`,
 } as const;
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
+
+/** Subject of a per-host endpoint of the engine manager owning `hostId`. */
+export function hostSubject(hostId: string, endpoint: 'acquire' | 'provision' | 'status'): string {
+  return `${Subjects.engineHostPrefix}.${hostId}.${endpoint}`;
+}
 
 /** JetStream stream that keeps the durable events. */
 export const EVENTS_STREAM = 'ACEFLEET_EVENTS';

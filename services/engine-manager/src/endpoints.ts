@@ -12,10 +12,11 @@ import {
   type ListReply,
   type ProvisionReply,
   type StatusReply,
+  hostSubject,
 } from '@acefleet/contracts';
 import { addJsonEndpoint, type Logger } from '@acefleet/platform';
 import type { Drainer } from './drainer.ts';
-import { hostSubject, type Fleet } from './fleet.ts';
+import type { Fleet } from './fleet.ts';
 import type { Provisioner } from './provisioner.ts';
 
 export interface EndpointDeps {
@@ -24,8 +25,6 @@ export interface EndpointDeps {
   provisioner: Provisioner;
   drainer: Drainer;
   status: () => StatusReply;
-  /** Remove draining engines that are due now (after a forced remove). */
-  removeDue: () => Promise<void>;
 }
 
 const Empty = Type.Object({});
@@ -64,7 +63,7 @@ export function registerEndpoints(service: Service, log: Logger, d: EndpointDeps
   });
   add('remove', Subjects.engineRemove, RemoveRequest, async (req): Promise<DrainReply> => {
     const engine = await d.drainer.drain(req.engineId, 'admin', req.force ? 0 : undefined);
-    if (req.force && engine.hostId === d.hostId) await d.removeDue();
+    if (req.force && engine.hostId === d.hostId) await d.drainer.tick();
     return { engine };
   });
   const self = `host-${d.hostId}`;

@@ -3,7 +3,7 @@ import {
   AcefleetError,
   AcquireReply,
   contentKeyOf,
-  Subjects,
+  hostSubject,
   type AcquireRequest,
   type Claim,
   type EngineRecord,
@@ -23,11 +23,6 @@ export interface FleetOptions {
   claimTtlMs: number;
   /** How long to wait for another host's manager to answer a forwarded acquire. */
   forwardTimeoutMs: number;
-}
-
-/** Subject of a per-host endpoint of the manager owning `hostId`. */
-export function hostSubject(hostId: string, endpoint: 'acquire' | 'provision' | 'status'): string {
-  return `${Subjects.engineHostPrefix}.${hostId}.${endpoint}`;
 }
 
 /**

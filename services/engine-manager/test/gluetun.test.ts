@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ProvisionReply, Subjects } from '@acefleet/contracts';
+import { hostSubject, ProvisionReply } from '@acefleet/contracts';
 import { containersWithLabels, inspectContainer, startGluetunSim, waitFor } from '@acefleet/testkit';
 import { call, isolatedManager, listEngines, status } from './helpers.ts';
 
@@ -44,7 +44,7 @@ for (const legacyOnly of [false, true]) {
     t.false(down.canProvision);
     t.regex(down.reason ?? '', /VPN down/);
     const refused = await t.throwsAsync(
-      call(m.client, `${Subjects.engineHostPrefix}.${m.hostId}.provision`, {}, ProvisionReply),
+      call(m.client, hostSubject(m.hostId, 'provision'), {}, ProvisionReply),
     );
     t.like(refused, { code: 'runtime_unavailable' });
   });

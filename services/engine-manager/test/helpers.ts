@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { AcefleetError, AcquireReply, ListReply, StatusReply, Subjects } from '@acefleet/contracts';
+import {
+  AcefleetError,
+  AcquireReply,
+  hostSubject,
+  ListReply,
+  StatusReply,
+  Subjects,
+} from '@acefleet/contracts';
 import { connectNats, createLogger, ensureEventsStream, loadConfig, requestJson } from '@acefleet/platform';
 import { portBlock, removeContainersWithLabels, startNatsServer, type NatsServer } from '@acefleet/testkit';
 import { buildEngineManager, type EngineManager } from '../src/app.ts';
@@ -12,7 +19,7 @@ export interface ManagerUnderTest {
   hostId: string;
   /** A client connection, as a proxy would have. */
   client: NatsConnection;
-  close(opts?: { keepContainers?: boolean }): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** Settings every manager test starts from: Docker, host network on loopback, quick loops, no spares. */
@@ -57,11 +64,11 @@ export async function startManager(
     manager,
     hostId,
     client,
-    async close(opts = {}) {
+    async close() {
       await client.close();
       await manager.close();
       await nc.close();
-      if (!opts.keepContainers) await removeContainersWithLabels([`io.acefleet.host=${hostId}`]);
+      await removeContainersWithLabels([`io.acefleet.host=${hostId}`]);
     },
   };
 }
@@ -117,5 +124,5 @@ export async function listEngines(nc: NatsConnection, hostId?: string): Promise<
 }
 
 export function status(nc: NatsConnection, hostId: string): Promise<StatusReply> {
-  return call(nc, `${Subjects.engineHostPrefix}.${hostId}.status`, {}, StatusReply);
+  return call(nc, hostSubject(hostId, 'status'), {}, StatusReply);
 }
