@@ -19,7 +19,6 @@ export class EventPublisher {
   private readonly outbox: PendingEvent[] = [];
   private flushing: Promise<void> | undefined;
   private readonly js: JetStreamClient;
-  private dropped = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -37,14 +36,9 @@ export class EventPublisher {
     return this.outbox.length;
   }
 
-  get droppedCount(): number {
-    return this.dropped;
-  }
-
   publish(subject: string, payload: unknown, msgId: string): void {
     if (this.outbox.length >= this.opts.maxPending) {
       this.outbox.shift();
-      this.dropped++;
       this.log.error({ subject }, 'event outbox full: dropped the oldest event');
     }
     this.outbox.push({ subject, data: encodeJson(payload), msgId });

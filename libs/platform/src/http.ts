@@ -8,14 +8,22 @@ import type { Registry } from 'prom-client';
 import { AcefleetError, type ErrorBody } from '@acefleet/contracts';
 import type { Logger } from './logger.ts';
 
-/** Send a catalogue error as `{"error":{"code","message"}}` with its status (and Retry-After when known). */
+/** The HTTP form of a catalogue error: its status, `{"error":{"code","message"}}`, and Retry-After when known. */
+export function errorResponse(err: AcefleetError): {
+  status: number;
+  headers: Record<string, string>;
+  body: ErrorBody;
+} {
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+  if (err.retryAfterMs !== undefined) {
+    headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
+  }
+  return { status: err.status, headers, body: err.toBody() };
+}
+
 export function sendError(reply: FastifyReply, err: AcefleetError): FastifyReply {
-  if (err.retryAfterMs !== undefined)
-    reply.header('retry-after', Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
-  return reply
-    .code(err.status)
-    .type('application/json')
-    .send(err.toBody() satisfies ErrorBody);
+  const { status, headers, body } = errorResponse(err);
+  return reply.code(status).headers(headers).send(body);
 }
 
 /** Turn anything thrown in a route into a catalogue error: validation → bad_request, unknown → internal. */

@@ -6,8 +6,6 @@ import { ENGINES_BUCKET, EVENTS_STREAM, type EngineRecord } from '@acefleet/cont
 export interface CollectedEvent<T = unknown> {
   subject: string;
   seq: number;
-  /** When this test process received it. */
-  receivedAt: number;
   data: T;
 }
 
@@ -32,7 +30,7 @@ export async function collectEvents<T = unknown>(
   const events: CollectedEvent<T>[] = [];
   const done = (async () => {
     for await (const m of messages) {
-      events.push({ subject: m.subject, seq: m.seq, receivedAt: Date.now(), data: m.json<T>() });
+      events.push({ subject: m.subject, seq: m.seq, data: m.json<T>() });
     }
   })();
   return {

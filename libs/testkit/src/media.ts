@@ -1,4 +1,3 @@
-import http from 'node:http';
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,39 +5,6 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-
-export interface HttpCapture {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/**
- * GET a URL and keep up to `maxBytes` of its body, then hang up like a player closing; also ends after
- * `timeoutMs`. Returns what was received.
- */
-export function captureHttp(url: string, maxBytes: number, timeoutMs: number): Promise<HttpCapture> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const req = http.get(url, { agent: false }, (res) => {
-      const finish = (): void => {
-        clearTimeout(timer);
-        res.destroy();
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-      };
-      const timer = setTimeout(finish, timeoutMs);
-      res.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        size += chunk.length;
-        if (size >= maxBytes) finish();
-      });
-      res.on('end', finish);
-      res.on('error', finish);
-    });
-    req.on('error', reject);
-  });
-}
 
 export interface ProbeResult {
   formatName: string;

@@ -8,6 +8,7 @@ export class Player {
   bytes = 0;
   firstByteAt: number | undefined;
   status = 0;
+  headers: http.IncomingHttpHeaders = {};
   ended = false;
   private kept: Buffer[] = [];
   private keptBytes = 0;
@@ -22,6 +23,7 @@ export class Player {
     this.req = http.get(url, { agent: false }, (res) => {
       this.res = res;
       this.status = res.statusCode ?? 0;
+      this.headers = res.headers;
       res.on('data', (chunk: Buffer) => {
         this.firstByteAt ??= performance.now();
         this.bytes += chunk.length;

@@ -232,7 +232,6 @@ export async function buildEngineManager(
         provisioner,
         drainer,
         status,
-        removeDue: () => drainer.tick(),
       });
       const watching = new AbortController();
       void reconciler.follow(watching.signal);

@@ -28,10 +28,6 @@ export class ProvisionLimiter {
     this.refilledAt = now();
   }
 
-  get inFlight(): number {
-    return this.running;
-  }
-
   /** Take a rate token now or throw capacity_exhausted with a retry hint. */
   takeToken(): void {
     const now = this.now();

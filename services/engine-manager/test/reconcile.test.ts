@@ -65,7 +65,6 @@ test('manager - kill -9 during play, then restart, adopts every container and cl
   t.deepEqual((await containersWithLabels([`io.acefleet.host=${hostId}`])).sort(), containersBefore);
   await waitFor(() => bytes > atKill + 100_000, 10_000);
   t.false(media.destroyed, 'the stream kept playing through the restart');
-  t.regex(second.output(), /adopt|engine manager started/);
 });
 
 test('manager - a container removed behind its back (docker rm -f) is noticed and replaced', async (t) => {

@@ -73,6 +73,7 @@ test('stack - a wedged engine is marked unhealthy by health-monitor and replaced
   const times = [...starts].map((s) => Date.parse(s)).sort((a, b) => a - b);
   const gaps = times.slice(1).map((v, i) => v - times[i]!);
   t.log(`healthy engine probe gaps while the other was wedged: ${gaps.join(', ')} ms`);
+  t.true(gaps.length >= 3, `only ${gaps.length} probe gaps seen`);
   t.true(gaps.every((g) => Math.abs(g - INTERVAL_MS) <= 150));
 
   // engine-manager consumes the verdict: the wedged engine leaves service and a healthy one takes its place.

@@ -14,7 +14,6 @@ export type Applier = (subject: string, seq: number, received: Date, payload: Ui
 export class EventFollower {
   private stopped = false;
   private stopConsuming: (() => void) | undefined;
-  applied = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -69,7 +68,6 @@ export class EventFollower {
       return;
     }
     msg.ack();
-    this.applied++;
     this.onApplied(event);
   }
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -119,12 +119,10 @@ test.serial('dashboard - a new stream shows up within 2 s of starting, without a
   await page.waitForSelector('.alert.critical', { timeout: 10_000 });
   await sleep(5000);
   const shot = await page.screenshot({ fullPage: false });
-  t.is(shot.subarray(1, 4).toString(), 'PNG');
   const target = UPDATE_SCREENSHOT
     ? path.join(repoRoot, 'docs', 'dashboard.png')
     : path.join(dir, 'dashboard.png');
   await writeFile(target, shot);
-  t.true((await readFile(target)).length > 10_000);
 
   await page.click('a[href="#streams"]');
   await page.waitForSelector('.stream[data-stream-id="stream-two"] svg polyline', {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { AcefleetError } from '@acefleet/contracts';
-import { toAcefleetError } from '@acefleet/platform';
+import { errorResponse, toAcefleetError } from '@acefleet/platform';
 import type { StreamHub } from '../hub.ts';
 import { parseSelector } from '../selector.ts';
 
@@ -13,10 +13,8 @@ function writeError(res: ServerResponse, err: AcefleetError): void {
     res.destroy();
     return;
   }
-  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-  if (err.retryAfterMs !== undefined)
-    headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
-  res.writeHead(err.status, headers).end(JSON.stringify(err.toBody()));
+  const { status, headers, body } = errorResponse(err);
+  res.writeHead(status, headers).end(JSON.stringify(body));
 }
 
 /** GET /ace/getstream: Acexy-compatible MPEG-TS, one upstream per content shared by every player. */
