@@ -15,8 +15,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 interface Client {
   bytes: number;
-  firstByteMs: number | undefined;
-  openedAt: number;
   closed: boolean;
 }
 
@@ -27,14 +25,13 @@ const sink = Buffer.alloc(256 * 1024);
 
 function open(index: number): Client {
   const target = new URL(url.replace('{i}', String(index % Number(streamsArg)).padStart(40, '0')));
-  const client: Client = { bytes: 0, firstByteMs: undefined, openedAt: performance.now(), closed: false };
+  const client: Client = { bytes: 0, closed: false };
   const socket = net.connect({
     host: target.hostname,
     port: Number(target.port),
     onread: {
       buffer: sink,
       callback: (n: number) => {
-        client.firstByteMs ??= performance.now() - client.openedAt;
         client.bytes += n;
         return true;
       },
@@ -66,9 +63,8 @@ const windowStart = performance.now();
 await sleep(windowMs);
 const seconds = (performance.now() - windowStart) / 1000;
 const rates = clients.map((c, i) => ((c.bytes - before[i]!) * 8) / seconds);
-const firstBytes = clients.map((c) => c.firstByteMs ?? -1);
 process.stdout.write(
-  `${JSON.stringify({ clients: total, seconds, rates, firstBytes, closed: clients.filter((c) => c.closed).length })}\n`,
+  `${JSON.stringify({ clients: total, seconds, rates, closed: clients.filter((c) => c.closed).length })}\n`,
 );
 await sleep(Number(holdArg));
 process.exit(0);

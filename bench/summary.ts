@@ -22,7 +22,7 @@ export function percentile(values: number[], p: number): number {
 /** One table row from a load run: how many clients got the full rate, and what the server paid for it. */
 export function summarize(scenario: string, r: LoadResult, rateBps: number): Row {
   const mbps = (v: number): string => (v / 1e6).toFixed(2);
-  const late = r.lateFirstBytes.filter((v) => v >= 0);
+  const late = r.lateFirstBytes;
   return {
     scenario,
     clients: r.clients,
