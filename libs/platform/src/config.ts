@@ -39,7 +39,25 @@ export const CommonConfig = {
     default: 'nats://127.0.0.1:4222',
     description: 'NATS server URL(s), comma separated',
   }),
+  natsUser: Type.String({
+    default: '',
+    description: 'NATS user of this service (npm start and compose generate one per service)',
+  }),
+  natsPassword: Type.String({ default: '', description: 'password of NATS_USER; never logged' }),
   httpHost: Type.String({ default: '127.0.0.1' }),
+  apiKey: Type.String({
+    default: '',
+    description:
+      'Bearer key for routes that change state (and for reading routes off loopback); never logged',
+  }),
+  publicRead: Type.Boolean({
+    default: false,
+    description: 'let reading routes answer without the key when HTTP_HOST is not loopback',
+  }),
+  corsOrigin: Type.String({
+    default: '',
+    description: 'allowed CORS origin for the HTTP API; empty: CORS off',
+  }),
   logLevel: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },
