@@ -64,6 +64,9 @@ export const AcquireRequest = Type.Object({
   proxyId: Id,
   /** Engines that just failed this stream; the manager picks another. */
   excludeEngineIds: Type.Optional(Type.Array(Id, { maxItems: 64 })),
+  /** The engine whose start just failed for this stream (never chosen again for it), and why. */
+  failedEngineId: Type.Optional(Id),
+  failureReason: Type.Optional(Type.String({ maxLength: 64 })),
 });
 export type AcquireRequest = Static<typeof AcquireRequest>;
 
@@ -97,6 +100,8 @@ export const EndReason = Type.Union([
   Type.Literal('engine_drained'),
   /** The engine no longer knows the session (health-monitor reported it stale). */
   Type.Literal('session_expired'),
+  /** The engine answered with something that is not MPEG-TS (an error page, another container, noise). */
+  Type.Literal('bad_media'),
 ]);
 export type EndReason = Static<typeof EndReason>;
 

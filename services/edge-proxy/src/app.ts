@@ -75,6 +75,8 @@ export async function buildEdgeProxy(
       emptyTimeoutMs: config.emptyTimeoutMs,
       lingerMs: config.lingerMs,
       failoverDeadlineMs: config.failoverDeadlineMs,
+      startRetries: config.startRetries,
+      startPatienceMs: config.startPatienceMs,
       engineCallTimeoutMs: config.engineCallTimeoutMs,
       viewer: {
         maxBacklogBytes: config.maxClientBacklogBytes,

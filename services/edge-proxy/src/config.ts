@@ -19,6 +19,10 @@ export const ProxyConfig = Type.Object({
   firstByteTimeoutMs: Type.Integer({ default: 20_000, minimum: 100 }),
   emptyTimeoutMs: Type.Integer({ default: 20_000, minimum: 100 }),
   failoverDeadlineMs: Type.Integer({ default: 15_000, minimum: 0 }),
+  /** A failed start (engine error, timeout, bad media) is tried again on another engine this many times... */
+  startRetries: Type.Integer({ default: 2, minimum: 0, maximum: 10 }),
+  /** ...while the first waiting player has waited less than this. */
+  startPatienceMs: Type.Integer({ default: 30_000, minimum: 0 }),
   /** HLS players only poll: a session with no playlist or segment request for this long is stopped. */
   hlsIdleMs: Type.Integer({ default: 30_000, minimum: 1000 }),
   /** How often engine claims are renewed at the manager (its lease TTL is 90 s by default). */

@@ -6,6 +6,7 @@ import {
   Subjects,
   contentKeyOf,
   type ContentRef,
+  type EndReason,
   type EngineRecord,
 } from '@acefleet/contracts';
 import { requestJson, type EngineTable, type Logger, type NatsConnection } from '@acefleet/platform';
@@ -18,6 +19,12 @@ export interface EngineLease {
   claimId: string;
   /** Chosen by the proxy itself (manager unreachable): nothing to release at the manager. */
   local: boolean;
+}
+
+/** The engine that just failed a stream's start, told to the manager so it places the retry elsewhere. */
+export interface EngineFailure {
+  engineId: string;
+  reason: EndReason;
 }
 
 export interface EngineSourceOptions {
@@ -58,10 +65,14 @@ export class EngineSource {
     }
   }
 
-  async acquire(content: ContentRef, exclude: ReadonlySet<string>): Promise<EngineLease> {
+  async acquire(
+    content: ContentRef,
+    exclude: ReadonlySet<string>,
+    failed?: EngineFailure,
+  ): Promise<EngineLease> {
     const end = this.metrics.acquireSeconds.startTimer();
     try {
-      const lease = await this.fromManager(content, exclude).catch((err: unknown) => {
+      const lease = await this.fromManager(content, exclude, failed).catch((err: unknown) => {
         if (!(err instanceof AcefleetError) || err.code !== 'control_plane_unavailable') throw err;
         this.log.warn({ err: err.message }, 'engine manager unavailable; choosing an engine locally');
         const local = this.fromCache(content, exclude) ?? this.fromStatic(exclude);
@@ -85,14 +96,23 @@ export class EngineSource {
     }
   }
 
-  private async fromManager(content: ContentRef, exclude: ReadonlySet<string>): Promise<EngineLease> {
+  private async fromManager(
+    content: ContentRef,
+    exclude: ReadonlySet<string>,
+    failed?: EngineFailure,
+  ): Promise<EngineLease> {
     if (!this.nc || this.nc.isClosed() || !this.connected) {
       throw new AcefleetError('control_plane_unavailable', 'not connected to NATS');
     }
     const reply = await requestJson(
       this.nc,
       Subjects.engineAcquire,
-      { content, proxyId: this.opts.proxyId, excludeEngineIds: [...exclude] },
+      {
+        content,
+        proxyId: this.opts.proxyId,
+        excludeEngineIds: [...exclude],
+        ...(failed && { failedEngineId: failed.engineId, failureReason: failed.reason }),
+      },
       AcquireReply,
       this.opts.requestTimeoutMs,
     );

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Socket } from 'node:net';
 import { AcefleetError, type ContentRef, type EndReason } from '@acefleet/contracts';
 import type { EventPublisher, Logger } from '@acefleet/platform';
-import type { EngineLease, EngineSource } from './engine-source.ts';
+import type { EngineFailure, EngineLease, EngineSource } from './engine-source.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { RingBuffer } from './ring-buffer.ts';
 import { publishEnded, publishStarted, type SessionIdentity } from './stream-events.ts';
@@ -20,6 +20,10 @@ export interface StreamSettings {
   emptyTimeoutMs: number;
   lingerMs: number;
   failoverDeadlineMs: number;
+  /** A failed start is tried again on another engine this many times... */
+  startRetries: number;
+  /** ...while its first player has waited less than this. */
+  startPatienceMs: number;
   engineCallTimeoutMs: number;
   viewer: ViewerLimits;
 }
@@ -83,6 +87,9 @@ export class Stream {
   private recoverBy = 0;
   private lostBy: Loss | undefined;
   private readonly failedEngines = new Set<string>();
+  /** The engine that failed last and why: the manager is told, so it places the next attempt elsewhere. */
+  private lastFailure: EngineFailure | undefined;
+  private startRetriesUsed = 0;
   bytesIn = 0;
   private bytesOutOfGone = 0;
   peakClients = 0;
@@ -203,11 +210,12 @@ export class Stream {
   /** The last player left: linger, so a returning viewer or a channel-surfer starts instantly. */
   private checkEmpty(why: 'client_disconnected' | 'slow_client' = 'client_disconnected'): void {
     if (this.clientCount > 0 || this.state === 'ended' || this.state === 'lingering') return;
-    if (this.deps.settings.lingerMs <= 0) {
+    // Nobody waits for a start any more: stop it rather than hold an engine for a stream nobody asked for.
+    if (this.deps.settings.lingerMs <= 0 || this.state === 'starting') {
       this.end(why);
       return;
     }
-    if (this.state === 'starting' || this.state === 'recovering') return; // decided when bytes flow again
+    if (this.state === 'recovering') return; // decided when bytes flow again
     this.state = 'lingering';
     this.lingerTimer = setTimeout(() => this.end('linger_expired'), this.deps.settings.lingerMs);
   }
@@ -230,7 +238,7 @@ export class Stream {
       },
     );
     this.upstream = upstream;
-    const failure = await upstream.open(this.failedEngines);
+    const failure = await upstream.open(this.failedEngines, this.lastFailure);
     if (this.isEnded()) return upstream.close();
     if (failure) {
       this.log.warn({ err: failure.error.message, code: failure.error.code }, 'upstream start failed');
@@ -307,14 +315,17 @@ export class Stream {
   }
 
   /**
-   * The engine failed us. With players attached and time left, start the same content on another engine
-   * and keep feeding the same connections; otherwise end the stream.
+   * The engine failed us. While players wait for a start, or are attached to a stream that was playing, and
+   * time is left, start the same content on another engine (the same connections are kept); otherwise end
+   * the stream.
    */
   private async failOver(loss: Loss): Promise<void> {
     if (this.isEnded()) return;
-    const wasPlaying = this.state === 'playing' || this.state === 'recovering';
     const engineId = this.upstream?.engineId;
-    if (engineId) this.failedEngines.add(engineId);
+    if (engineId) {
+      this.failedEngines.add(engineId);
+      this.lastFailure = { engineId, reason: loss.reason };
+    }
     await this.releaseUpstream();
     if (this.isEnded()) return;
     if (this.state === 'playing') {
@@ -323,16 +334,32 @@ export class Stream {
       this.lostBy = loss;
     }
     // The stream ends for the reason that started the trouble, not for the last retry's failure.
+    if (this.state === 'starting') this.lostBy ??= loss;
     const cause = this.lostBy ?? loss;
-    const hopeless = loss.reason === 'content_unavailable' || Date.now() >= this.recoverBy;
-    if (!wasPlaying || this.viewers.size === 0 || hopeless) {
+    if (!this.mayRetry(loss, engineId !== undefined)) {
       if (this.state === 'recovering') this.deps.metrics.failovers.inc({ result: 'failed' });
       this.end(cause.reason, cause.error);
       return;
     }
-    this.log.info({ failed: [...this.failedEngines] }, 'failing over to another engine');
+    if (this.state === 'starting') this.startRetriesUsed++;
+    this.log.info({ failed: [...this.failedEngines], state: this.state }, 'trying another engine');
     await sleep(200);
-    if (this.state === 'recovering') await this.connect();
+    if (this.state === 'starting' || this.state === 'recovering') await this.connect();
+  }
+
+  /**
+   * Another engine may help: the content exists and players wait, within their patience or the failover
+   * deadline. A start is retried only after an engine failed it: when none could be had, asking again
+   * would only keep the players waiting.
+   */
+  private mayRetry(loss: Loss, engineFailed: boolean): boolean {
+    if (loss.reason === 'content_unavailable') return false;
+    const { startRetries, startPatienceMs } = this.deps.settings;
+    if (this.state === 'starting') {
+      const patient = Date.now() - this.startedAt.getTime() < startPatienceMs;
+      return engineFailed && this.waiters.length > 0 && this.startRetriesUsed < startRetries && patient;
+    }
+    return this.state === 'recovering' && this.viewers.size > 0 && Date.now() < this.recoverBy;
   }
 
   private async releaseUpstream(): Promise<void> {

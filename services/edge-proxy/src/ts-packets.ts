@@ -1,6 +1,11 @@
 /** MPEG-TS framing: 188-byte packets, each starting with the sync byte 0x47. */
 export const PACKET_SIZE = 188;
 const SYNC = 0x47;
+/**
+ * Packets in a row that must carry the sync byte before a body counts as MPEG-TS. Five make a false lock on
+ * noise (random bytes, another container's payload) about one in 2^40 per offset.
+ */
+const LOCK_PACKETS = 5;
 
 /** Is `offset` the start of a PAT packet (PID 0 with payload_unit_start), where a player can lock on? */
 export function isPatAt(buf: Buffer, offset: number): boolean {
@@ -12,43 +17,63 @@ export function isPatAt(buf: Buffer, offset: number): boolean {
   );
 }
 
-/** First offset where three packets in a row carry the sync byte, or -1: used to lock onto a new upstream. */
+/** First offset where LOCK_PACKETS packets in a row carry the sync byte, or -1. */
 export function findSync(buf: Buffer): number {
-  for (let i = 0; i + 2 * PACKET_SIZE < buf.length; i++) {
-    if (buf[i] === SYNC && buf[i + PACKET_SIZE] === SYNC && buf[i + 2 * PACKET_SIZE] === SYNC) return i;
+  for (let i = 0; i + (LOCK_PACKETS - 1) * PACKET_SIZE < buf.length; i++) {
+    let n = 0;
+    while (n < LOCK_PACKETS && buf[i + n * PACKET_SIZE] === SYNC) n++;
+    if (n === LOCK_PACKETS) return i;
   }
   return -1;
 }
 
 /**
- * Turns an upstream's arbitrary chunks into whole packets. Until it has locked on (three sync bytes a packet
- * apart) it discards bytes; afterwards it carries the partial packet at the end of a chunk into the next.
+ * Turns an upstream's arbitrary chunks into whole packets. Until it has locked on (LOCK_PACKETS sync bytes a
+ * packet apart) it discards bytes; afterwards it carries the partial packet at the end of a chunk into the
+ * next. A packet without its sync byte drops the lock: what follows is discarded until it locks again, so
+ * bytes that are not MPEG-TS never reach a player.
  */
 export class PacketAligner {
   private carry: Buffer | undefined;
   private locked = false;
 
+  get isLocked(): boolean {
+    return this.locked;
+  }
+
   /** Whole packets from this chunk (possibly empty). */
   push(chunk: Buffer): Buffer {
     let buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
     this.carry = undefined;
-    if (!this.locked) {
-      const at = findSync(buf);
-      if (at < 0) {
-        this.carry = buf.length > 4 * PACKET_SIZE ? buf.subarray(buf.length - 3 * PACKET_SIZE) : buf;
-        return Buffer.alloc(0);
+    const out: Buffer[] = [];
+    for (;;) {
+      if (!this.locked) {
+        const at = findSync(buf);
+        if (at < 0) {
+          const keep = LOCK_PACKETS * PACKET_SIZE;
+          this.carry = buf.length > keep ? Buffer.from(buf.subarray(buf.length - keep)) : buf;
+          break;
+        }
+        this.locked = true;
+        buf = buf.subarray(at);
       }
-      this.locked = true;
-      buf = buf.subarray(at);
+      const whole = buf.length - (buf.length % PACKET_SIZE);
+      const lost = firstUnsynced(buf, whole);
+      if (lost < 0) {
+        if (whole < buf.length) this.carry = Buffer.from(buf.subarray(whole));
+        out.push(buf.subarray(0, whole));
+        break;
+      }
+      out.push(buf.subarray(0, lost));
+      this.locked = false;
+      buf = buf.subarray(lost + 1);
     }
-    const whole = buf.length - (buf.length % PACKET_SIZE);
-    if (whole < buf.length) this.carry = Buffer.from(buf.subarray(whole));
-    return buf.subarray(0, whole);
+    return out.length === 1 ? out[0]! : Buffer.concat(out);
   }
+}
 
-  /** Forget the partial packet and lock again (a new upstream after failover). */
-  reset(): void {
-    this.carry = undefined;
-    this.locked = false;
-  }
+/** Offset of the first packet in `buf[0, end)` without its sync byte, or -1. */
+function firstUnsynced(buf: Buffer, end: number): number {
+  for (let i = 0; i < end; i += PACKET_SIZE) if (buf[i] !== SYNC) return i;
+  return -1;
 }

@@ -1,8 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { AcefleetError, type ContentRef, type EndReason } from '@acefleet/contracts';
+import { AcefleetError, type ContentRef, type EndReason, type ErrorCode } from '@acefleet/contracts';
 import { openPlayback, startSession, stopSession, type EngineSession } from '@acefleet/engine-client';
-import type { EngineLease, EngineSource } from './engine-source.ts';
+import type { EngineFailure, EngineLease, EngineSource } from './engine-source.ts';
 import { PacketAligner } from './ts-packets.ts';
+
+/** A body that has not locked onto MPEG-TS within this many bytes is not MPEG-TS. */
+export const MEDIA_PROBE_BYTES = 64 * 1024;
 
 export interface UpstreamSettings {
   engineStartTimeoutMs: number;
@@ -26,6 +29,11 @@ export interface UpstreamHandlers {
   onLost: (loss: Loss) => void;
 }
 
+function errorCodeOf(reason: EndReason): ErrorCode {
+  if (reason === 'bad_media') return 'bad_media';
+  return reason === 'first_byte_timeout' || reason === 'empty_timeout' ? 'engine_timeout' : 'engine_error';
+}
+
 /** Why a start failed: a timeout while opening the media counts as a first-byte timeout. */
 function startFailureReason(error: AcefleetError, phase: 'start' | 'playback'): EndReason {
   if (error.code === 'content_unavailable') return 'content_unavailable';
@@ -44,7 +52,10 @@ export class Upstream {
   private body: IncomingMessage | undefined;
   private readonly aligner = new PacketAligner();
   private openedAt = 0;
-  private lastDataAt = 0;
+  /** When the last whole TS packet arrived (0: none yet). Raw bytes that are not MPEG-TS do not count. */
+  private lastMediaAt = 0;
+  /** Bytes read before the first whole packet: the probe that tells MPEG-TS from anything else. */
+  private probedBytes = 0;
   private closed = false;
 
   constructor(
@@ -63,12 +74,15 @@ export class Upstream {
     return this.body !== undefined;
   }
 
-  /** Claim an engine (not one of `exclude`), start the session and open the media. Resolves with the failure, if any. */
-  async open(exclude: ReadonlySet<string>): Promise<Loss | undefined> {
+  /**
+   * Claim an engine (not one of `exclude`; `failed` tells the manager which engine just failed this stream),
+   * start the session and open the media. Resolves with the failure, if any.
+   */
+  async open(exclude: ReadonlySet<string>, failed?: EngineFailure): Promise<Loss | undefined> {
     let phase: 'start' | 'playback' = 'start';
     try {
       // Closed while waiting: close() runs again to give back what arrived meanwhile.
-      this.lease = await this.engines.acquire(this.content, exclude);
+      this.lease = await this.engines.acquire(this.content, exclude, failed);
       this.handlers.onClaimed(this.lease.engineId);
       if (this.closed) return void (await this.close());
       this.session = await startSession(this.lease.baseUrl, this.content, {
@@ -84,12 +98,9 @@ export class Upstream {
         return undefined;
       }
       this.body = body;
-      body.on('data', (chunk: Buffer) => {
-        this.lastDataAt = Date.now();
-        this.handlers.onData(this.aligner.push(chunk), chunk.length);
-      });
-      body.once('end', () => this.lose('engine_eof', 'the engine ended the stream'));
-      body.once('error', () => this.lose('engine_error', 'the engine connection failed'));
+      body.on('data', (chunk: Buffer) => this.onChunk(chunk));
+      body.once('end', () => this.loseUnlessBadMedia('engine_eof', 'the engine ended the stream'));
+      body.once('error', () => this.loseUnlessBadMedia('engine_error', 'the engine connection failed'));
       return undefined;
     } catch (err) {
       const error =
@@ -98,14 +109,34 @@ export class Upstream {
     }
   }
 
-  /** Timeouts no event marks: the first byte, and silence. Called by the stream's watchdog. */
+  private onChunk(chunk: Buffer): void {
+    const packets = this.aligner.push(chunk);
+    if (packets.length > 0) this.lastMediaAt = Date.now();
+    else if (this.lastMediaAt === 0) this.probedBytes += chunk.length;
+    this.handlers.onData(packets, chunk.length);
+    if (this.lastMediaAt === 0 && this.probedBytes >= MEDIA_PROBE_BYTES) {
+      this.lose('bad_media', `the engine sent ${this.probedBytes} bytes that are not MPEG-TS`);
+    }
+  }
+
+  /** A body that brought bytes but never MPEG-TS failed for what it sent, not for how it ended. */
+  private loseUnlessBadMedia(reason: EndReason, message: string): void {
+    if (this.lastMediaAt === 0 && this.probedBytes > 0) {
+      this.lose('bad_media', `the engine sent ${this.probedBytes} bytes that are not MPEG-TS`);
+    } else this.lose(reason, message);
+  }
+
+  /**
+   * Timeouts no event marks: the first packet, and silence. Called by the stream's watchdog. Only whole TS
+   * packets count as media, so an engine sending anything else cannot keep a stream waiting.
+   */
   checkTimers(now: number): void {
     const { firstByteTimeoutMs, emptyTimeoutMs } = this.settings;
     if (!this.body) return;
-    if (this.lastDataAt < this.openedAt && now - this.openedAt > firstByteTimeoutMs) {
-      this.lose('first_byte_timeout', `no media from the engine in ${firstByteTimeoutMs} ms`);
-    } else if (this.lastDataAt >= this.openedAt && now - this.lastDataAt > emptyTimeoutMs) {
-      this.lose('empty_timeout', `the engine sent nothing for ${emptyTimeoutMs} ms`);
+    if (this.lastMediaAt === 0 && now - this.openedAt > firstByteTimeoutMs) {
+      this.loseUnlessBadMedia('first_byte_timeout', `no media from the engine in ${firstByteTimeoutMs} ms`);
+    } else if (this.lastMediaAt > 0 && now - this.lastMediaAt > emptyTimeoutMs) {
+      this.lose('empty_timeout', `the engine sent no media for ${emptyTimeoutMs} ms`);
     }
   }
 
@@ -115,11 +146,7 @@ export class Upstream {
     if (!body) return;
     this.body = undefined;
     body.destroy();
-    const timedOut = reason === 'first_byte_timeout' || reason === 'empty_timeout';
-    this.handlers.onLost({
-      reason,
-      error: new AcefleetError(timedOut ? 'engine_timeout' : 'engine_error', message),
-    });
+    this.handlers.onLost({ reason, error: new AcefleetError(errorCodeOf(reason), message) });
   }
 
   /** Stop the engine session and give the engine back, each once (best effort; engines also expire idle sessions). */
