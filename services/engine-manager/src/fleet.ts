@@ -58,6 +58,11 @@ export class Fleet {
     };
     try {
       const exclude = new Set(req.excludeEngineIds ?? []);
+      if (req.failedEngineId) {
+        exclude.add(req.failedEngineId);
+        const { failedEngineId: engineId, failureReason: reason } = req;
+        this.log.warn({ engineId, reason, contentKey: claim.contentKey }, 'proxy reports a failed start');
+      }
       const placed = await this.provisioner.decisions
         .run(() => this.claimOrProvision(claim, exclude))
         .catch((err: unknown) => this.forward(req, err, forward));

@@ -1,6 +1,7 @@
 // The engine's /ace/* API: start (getstream / manifest), playback, stat and stop.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimContext } from './context.ts';
+import { badDocument } from './bad-body.ts';
 import { resolveContent } from './content.ts';
 import { baseUrl, gone, sendAce } from './http.ts';
 import { startPacer, type Pacer } from './pacer.ts';
@@ -57,6 +58,13 @@ export function handlePlayback(ctx: SimContext, res: ServerResponse, session: Se
   ctx.sessions.touch(session);
   ctx.later(faults().firstByteDelayMs, () => {
     if (gone(res) || session.stoppedAt !== undefined) return;
+    const bad = faults().badBody;
+    const document = bad && badDocument(bad);
+    if (document) {
+      res.writeHead(200, { 'Content-Type': document.contentType, 'Content-Length': document.body.length });
+      session.bytesSent += document.body.length;
+      return void res.end(document.body);
+    }
     res.writeHead(200, { 'Content-Type': 'video/mp2t', 'Cache-Control': 'no-cache' });
     pacer = startPacer({
       media: ctx.media,

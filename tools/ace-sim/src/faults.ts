@@ -1,4 +1,5 @@
 // Misbehaviours of real engines, switchable process-wide and per content (content id or infohash).
+import { badBodies, type BadBody } from './bad-body.ts';
 
 export interface Faults {
   /** Delay before the getstream / manifest JSON answer (or redirect). */
@@ -11,6 +12,8 @@ export interface Faults {
   stallAfterMs: number | null;
   /** The playback body ends (EOF) this long after its first byte. */
   eofAfterMs: number | null;
+  /** The playback body (status 200) is not MPEG-TS: an error page, random bytes, or an MKV / MP4 file. */
+  badBody: BadBody | null;
   /** stat and stop answer `unknown playback session id`. */
   expireSessions: boolean;
   /** get_status / get_version / get_network_connection_status never answer. */
@@ -33,6 +36,7 @@ export const noFaults: Readonly<Faults> = Object.freeze({
   offline: false,
   stallAfterMs: null,
   eofAfterMs: null,
+  badBody: null,
   expireSessions: false,
   hangHealth: false,
   networkDisconnected: false,
@@ -41,7 +45,7 @@ export const noFaults: Readonly<Faults> = Object.freeze({
   peers: 8,
 });
 
-type FaultKind = 'ms' | 'nullableMs' | 'flag' | 'count' | 'nullableCount';
+type FaultKind = 'ms' | 'nullableMs' | 'flag' | 'count' | 'nullableCount' | 'nullableBadBody';
 
 export const faultKinds: Readonly<Record<keyof Faults, FaultKind>> = Object.freeze({
   startDelayMs: 'ms',
@@ -49,6 +53,7 @@ export const faultKinds: Readonly<Record<keyof Faults, FaultKind>> = Object.free
   offline: 'flag',
   stallAfterMs: 'nullableMs',
   eofAfterMs: 'nullableMs',
+  badBody: 'nullableBadBody',
   expireSessions: 'flag',
   hangHealth: 'flag',
   networkDisconnected: 'flag',
@@ -73,6 +78,12 @@ function checkValue(key: keyof Faults, value: unknown): Faults[keyof Faults] {
     return value;
   }
   if (value === null && kind.startsWith('nullable')) return null;
+  if (kind === 'nullableBadBody') {
+    if (!badBodies.includes(value as BadBody)) {
+      throw new FaultError(`${key} must be one of ${badBodies.join(', ')} or null`);
+    }
+    return value as BadBody;
+  }
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new FaultError(`${key} must be a number >= 0${kind.startsWith('nullable') ? ' or null' : ''}`);
   }
@@ -99,7 +110,7 @@ export function parseFaultText(key: string, text: string): FaultPatch {
   let value: unknown = text;
   if (kind === 'flag') value = text === '' || text === 'true' || text === '1' || text === 'yes';
   else if (text === '' || text === 'null') value = null;
-  else value = Number(text);
+  else if (kind !== 'nullableBadBody') value = Number(text);
   return { [key]: checkValue(key, value) };
 }
 

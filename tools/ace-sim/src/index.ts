@@ -7,6 +7,7 @@ export {
   type FaultPatch,
   type FaultSnapshot,
 } from './faults.ts';
+export { badBodies, type BadBody } from './bad-body.ts';
 export { MediaError } from './media.ts';
 export { infohashOfContentId } from './content.ts';
 export type { SessionStats, SessionInfo, EndReason } from './sessions.ts';

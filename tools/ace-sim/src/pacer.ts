@@ -1,6 +1,7 @@
 // Plays the looped clip into one response at a steady bitrate: a burst first (the engine's buffered
 // live window), then the bytes owed every tick, whole TS packets only, never past the socket's backpressure.
 import type { Writable } from 'node:stream';
+import { badDocument, badStreamSlice } from './bad-body.ts';
 import type { Faults } from './faults.ts';
 import { TS_PACKET, loopSlice, type Media } from './media.ts';
 
@@ -33,6 +34,8 @@ export function startPacer(opts: PacerOptions): Pacer {
   let lastTick = startedAt;
   let credit = burstBytes;
   let offset = 0;
+  /** Bytes of a bad body sent so far (its container header comes first). */
+  let badOffset = 0;
   let draining = false;
   let done = false;
 
@@ -57,13 +60,24 @@ export function startPacer(opts: PacerOptions): Pacer {
       credit = 0;
       return;
     }
+    const document = faults.badBody && badDocument(faults.badBody);
+    if (document) {
+      out.write(document.body);
+      opts.onBytes(document.body.length);
+      return end('eof');
+    }
     if (draining) return;
     const n = Math.floor(credit / TS_PACKET) * TS_PACKET;
     if (n === 0) return;
     credit -= n;
     let ok = true;
-    for (const piece of loopSlice(media, offset, n)) ok = out.write(piece) && ok;
-    offset = (offset + n) % media.bytes.length;
+    if (faults.badBody) {
+      ok = out.write(badStreamSlice(faults.badBody, badOffset, n));
+      badOffset += n;
+    } else {
+      for (const piece of loopSlice(media, offset, n)) ok = out.write(piece) && ok;
+      offset = (offset + n) % media.bytes.length;
+    }
     opts.onBytes(n);
     if (!ok) {
       draining = true;
