@@ -51,14 +51,18 @@ export class DockerRuntime implements EngineRuntime {
     return `acefleet-engine-${engineId}`;
   }
 
+  /** The labels that make a container ours: managed, this host, this fleet. */
+  private ours(): Record<string, string> {
+    return { [Labels.managed]: 'true', [Labels.host]: this.opts.hostId, [Labels.fleet]: this.opts.fleetId };
+  }
+
   private ourLabels(): string[] {
-    const { hostId, fleetId } = this.opts;
-    return [`${Labels.managed}=true`, `${Labels.host}=${hostId}`, `${Labels.fleet}=${fleetId}`];
+    return Object.entries(this.ours()).map(([key, value]) => `${key}=${value}`);
   }
 
   /** The container create options (exposed so tests can check them without starting one). */
   containerSpec(spec: EngineSpec, hostCpus = Number.POSITIVE_INFINITY): Docker.ContainerCreateOptions {
-    const { preset, image, hostId, fleetId, networkMode, limits } = this.opts;
+    const { preset, image, networkMode, limits } = this.opts;
     const httpPort = preset.httpPort(spec.httpPort);
     const bindAll = networkMode !== 'host';
     return {
@@ -68,10 +72,8 @@ export class DockerRuntime implements EngineRuntime {
       Env: preset.env(httpPort, spec.p2pPort, bindAll),
       ...(preset.user ? { User: preset.user } : {}),
       Labels: {
-        [Labels.managed]: 'true',
+        ...this.ours(),
         [Labels.engineId]: spec.engineId,
-        [Labels.host]: hostId,
-        [Labels.fleet]: fleetId,
         [Labels.httpPort]: String(httpPort),
         [Labels.p2pPort]: String(spec.p2pPort),
         [Labels.configHash]: this.configHash,
@@ -104,11 +106,7 @@ export class DockerRuntime implements EngineRuntime {
       throw err;
     });
     const labels = info?.Config.Labels ?? {};
-    const ours =
-      labels[Labels.managed] === 'true' &&
-      labels[Labels.host] === this.opts.hostId &&
-      labels[Labels.fleet] === this.opts.fleetId;
-    if (!ours) return;
+    if (!Object.entries(this.ours()).every(([key, value]) => labels[key] === value)) return;
     await container.remove({ force: true }).catch((err: { statusCode?: number }) => {
       if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
     });
