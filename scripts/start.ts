@@ -9,6 +9,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fleetIdOf } from '@acefleet/contracts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const runDir = path.join(root, '.run');
@@ -28,6 +29,8 @@ const runtimeFile = path.join(runDir, 'engine-runtime');
 const runtime =
   env.ENGINE_RUNTIME ?? (existsSync(runtimeFile) ? readFileSync(runtimeFile, 'utf8').trim() : 'process');
 const hostId = env.HOST_ID ?? 'local';
+// This checkout's stack: its engines and no other stack's on the same Docker daemon.
+const fleetId = env.FLEET_ID ?? fleetIdOf(runDir);
 const children: { name: string; child: ChildProcess }[] = [];
 
 function launch(name: string, cmd: string, args: string[], extraEnv: Record<string, string>): ChildProcess {
@@ -85,7 +88,8 @@ async function stop(code: number): Promise<never> {
   }
   if (runtime === 'docker') {
     // Belt and braces: whatever engine containers of this host are left (e.g. a manager that was killed).
-    const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=io.acefleet.host=${hostId}`], {
+    const labels = [`io.acefleet.host=${hostId}`, `io.acefleet.fleet=${fleetId}`];
+    const ids = execFileSync('docker', ['ps', '-aq', ...labels.flatMap((l) => ['--filter', `label=${l}`])], {
       encoding: 'utf8',
     })
       .split('\n')
@@ -120,6 +124,7 @@ async function main(): Promise<void> {
       {
         ENGINE_RUNTIME: runtime,
         HOST_ID: hostId,
+        FLEET_ID: fleetId,
         MIN_REPLICAS: env.MIN_REPLICAS ?? '1',
         REMOVE_ENGINES_ON_EXIT: 'true',
       },

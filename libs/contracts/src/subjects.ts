@@ -49,6 +49,8 @@ export const Labels = {
   managed: 'io.acefleet.managed',
   engineId: 'io.acefleet.engine-id',
   host: 'io.acefleet.host',
+  /** The stack a container belongs to (FLEET_ID); every container operation filters on host AND fleet. */
+  fleet: 'io.acefleet.fleet',
   httpPort: 'io.acefleet.http-port',
   p2pPort: 'io.acefleet.p2p-port',
   /** Hash of the settings a container was made with (image, preset, network); others are foreign-config. */

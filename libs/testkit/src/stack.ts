@@ -50,6 +50,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const defaults: Record<ServiceKey, Record<string, string>> = {
     manager: {
       HOST_ID: hostId,
+      FLEET_ID: hostId,
       ENGINE_RUNTIME: runtime,
       MIN_REPLICAS: '0',
       HTTP_PORT_RANGE_START: String(ports.start),
@@ -81,7 +82,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     proxyUrl: () => services.proxy?.url ?? '',
     async stop() {
       await Promise.all(Object.values(services).map((s) => s.stop()));
-      if (runtime === 'docker') await removeContainersWithLabels([`io.acefleet.host=${hostId}`]);
+      if (runtime === 'docker') {
+        await removeContainersWithLabels([`io.acefleet.host=${hostId}`, `io.acefleet.fleet=${hostId}`]);
+      }
       await nats.destroy();
       await rm(dir, { recursive: true, force: true });
     },

@@ -1,10 +1,11 @@
 import Docker from 'dockerode';
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '@nats-io/services';
-import { ServiceNames, Subjects, type ListReply } from '@acefleet/contracts';
+import { fleetIdOf, ServiceNames, Subjects, type ListReply } from '@acefleet/contracts';
 import {
   addMicroService,
   buildHttpApp,
+  ConfigError,
   createRegistry,
   EngineTable,
   EventPublisher,
@@ -15,6 +16,7 @@ import {
 import { Autoscaler } from './autoscaler.ts';
 import { CircuitBreaker } from './breaker.ts';
 import type { ManagerConfig } from './config.ts';
+import { limitsOf } from './confinement.ts';
 import { DockerRuntime } from './docker-runtime.ts';
 import { Drainer } from './drainer.ts';
 import { registerEndpoints } from './endpoints.ts';
@@ -46,17 +48,26 @@ export interface EngineManager {
   close(): Promise<void>;
 }
 
-function createRuntime(config: ManagerConfig): EngineRuntime {
+function createRuntime(config: ManagerConfig, log: Logger): EngineRuntime {
   const preset = presets[config.enginePreset];
   if (config.engineRuntime === 'process') {
     return new ProcessRuntime(config.engineProcessCommand, preset, config.engineHost);
   }
+  const image = config.engineImage || preset.image;
+  if (!image) {
+    throw new ConfigError(`ENGINE_PRESET ${config.enginePreset} needs ENGINE_IMAGE: ${preset.imageNote}`);
+  }
+  const fleetId = config.fleetId || fleetIdOf(config.stateDir);
+  const limits = limitsOf(config);
+  log.info({ image, fleetId, limits }, 'engine containers');
   return new DockerRuntime({
     docker: new Docker({ socketPath: config.dockerSocket }),
     presetName: config.enginePreset,
     preset,
-    image: config.engineImage || preset.image,
+    image,
     hostId: config.hostId,
+    fleetId,
+    limits,
     networkMode: config.networkMode,
     engineHost: config.engineHost,
   });
@@ -83,11 +94,11 @@ export async function buildEngineManager(
   nc: NatsConnection,
   log: Logger,
 ): Promise<EngineManager> {
+  const runtime = createRuntime(config, log);
   const promRegistry = createRegistry(ServiceNames.engineManager);
   const table = new EngineTable(await openEnginesKv(nc), log);
   await table.start();
   const registry = new EngineRegistry(table);
-  const runtime = createRuntime(config);
   const hostNetwork = config.networkMode === 'host' || config.engineRuntime === 'process';
   const ports = new PortAllocator(
     config.httpPortRangeStart,

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
 import { CommonConfig } from '@acefleet/platform';
-import { presetNames } from './presets.ts';
+import { PINNED_IMAGE, presetNames } from './presets.ts';
 
 const Ms = (def: number, minimum = 0, description?: string) =>
   Type.Integer({ default: def, minimum, ...(description ? { description } : {}) });
@@ -19,7 +19,29 @@ export const ManagerConfig = Type.Object({
     presetNames.map((p) => Type.Literal(p)),
     { default: 'ace-sim' },
   ),
-  engineImage: Type.String({ default: '', description: 'overrides the preset image' }),
+  fleetId: Type.String({
+    default: '',
+    pattern: '^[A-Za-z0-9_.-]*$',
+    description: 'the stack this manager belongs to (label io.acefleet.fleet); empty: derived from STATE_DIR',
+  }),
+  stateDir: Type.String({
+    default: '.run',
+    description: "the stack's state directory; names the default fleet",
+  }),
+  engineImage: Type.String({
+    default: '',
+    pattern: `^$|${PINNED_IMAGE}`,
+    description: 'overrides the preset image; a tag other than latest, or a digest',
+  }),
+  engineMemoryMb: Type.Integer({
+    default: 1024,
+    minimum: 0,
+    description: 'memory limit per engine; 0: none',
+  }),
+  engineCpus: Type.Number({ default: 1.5, minimum: 0, description: 'CPU limit per engine; 0: none' }),
+  enginePidsLimit: Type.Integer({ default: 512, minimum: 0, description: 'processes+threads; 0: none' }),
+  engineLogMaxSize: Type.String({ default: '10m', pattern: '^[1-9][0-9]*[kmg]?$' }),
+  engineLogMaxFiles: Type.Integer({ default: 3, minimum: 1 }),
   /** For the process runtime: the command that starts one engine; the preset's flags are appended. */
   engineProcessCommand: Type.String({ default: 'node --import tsx tools/ace-sim/src/main.ts' }),
   networkMode: Type.String({

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { Labels } from '@acefleet/contracts';
+import { confinedHostConfig, type EngineLimits } from './confinement.ts';
 import type { EnginePreset } from './presets.ts';
 import type { EngineRuntime, EngineSpec, RunningEngine, RuntimeEvent } from './runtime.ts';
 
@@ -12,6 +13,9 @@ export interface DockerRuntimeOptions {
   preset: EnginePreset;
   image: string;
   hostId: string;
+  /** The stack this manager belongs to; with hostId it selects the containers that are ours. */
+  fleetId: string;
+  limits: EngineLimits;
   /** `host`, a bridge network name, or `container:<name>` (a VPN container's namespace). */
   networkMode: string;
   engineHost: string;
@@ -24,15 +28,21 @@ interface DockerEvent {
 
 const watchedActions = ['die', 'oom', 'destroy', 'health_status'];
 
-/** Engines as Docker containers, marked with our labels; containers without them are never touched. */
+/**
+ * Engines as Docker containers, confined (see confinement.ts) and marked with our host and fleet labels;
+ * containers without both are never touched.
+ */
 export class DockerRuntime implements EngineRuntime {
   readonly kind = 'docker';
   /** Identifies the settings containers are made with; a container with another value is foreign-config. */
   readonly configHash: string;
 
+  /** CPUs of the daemon's host, asked once. */
+  private hostCpus: number | undefined;
+
   constructor(private readonly opts: DockerRuntimeOptions) {
     this.configHash = createHash('sha1')
-      .update(JSON.stringify([opts.image, opts.presetName, opts.networkMode]))
+      .update(JSON.stringify([opts.image, opts.presetName, opts.networkMode, opts.limits]))
       .digest('hex')
       .slice(0, 12);
   }
@@ -41,13 +51,18 @@ export class DockerRuntime implements EngineRuntime {
     return `acefleet-engine-${engineId}`;
   }
 
-  private ourLabels(): string[] {
-    return [`${Labels.managed}=true`, `${Labels.host}=${this.opts.hostId}`];
+  /** The labels that make a container ours: managed, this host, this fleet. */
+  private ours(): Record<string, string> {
+    return { [Labels.managed]: 'true', [Labels.host]: this.opts.hostId, [Labels.fleet]: this.opts.fleetId };
   }
 
-  /** The container create options (exposed so tests can check the network wiring without starting one). */
-  containerSpec(spec: EngineSpec): Docker.ContainerCreateOptions {
-    const { preset, image, hostId, networkMode } = this.opts;
+  private ourLabels(): string[] {
+    return Object.entries(this.ours()).map(([key, value]) => `${key}=${value}`);
+  }
+
+  /** The container create options (exposed so tests can check them without starting one). */
+  containerSpec(spec: EngineSpec, hostCpus = Number.POSITIVE_INFINITY): Docker.ContainerCreateOptions {
+    const { preset, image, networkMode, limits } = this.opts;
     const httpPort = preset.httpPort(spec.httpPort);
     const bindAll = networkMode !== 'host';
     return {
@@ -55,20 +70,26 @@ export class DockerRuntime implements EngineRuntime {
       Image: image,
       Cmd: preset.cmd(httpPort, spec.p2pPort, bindAll),
       Env: preset.env(httpPort, spec.p2pPort, bindAll),
+      ...(preset.user ? { User: preset.user } : {}),
       Labels: {
-        [Labels.managed]: 'true',
+        ...this.ours(),
         [Labels.engineId]: spec.engineId,
-        [Labels.host]: hostId,
         [Labels.httpPort]: String(httpPort),
         [Labels.p2pPort]: String(spec.p2pPort),
         [Labels.configHash]: this.configHash,
       },
-      HostConfig: { NetworkMode: networkMode, RestartPolicy: { Name: 'no' }, Init: false },
+      HostConfig: {
+        NetworkMode: networkMode,
+        RestartPolicy: { Name: 'no' },
+        Init: false,
+        ...confinedHostConfig(preset, limits, hostCpus),
+      },
     };
   }
 
   async start(spec: EngineSpec): Promise<{ containerId: string }> {
-    const container = await this.opts.docker.createContainer(this.containerSpec(spec));
+    this.hostCpus ??= ((await this.opts.docker.info()) as { NCPU: number }).NCPU;
+    const container = await this.opts.docker.createContainer(this.containerSpec(spec, this.hostCpus));
     try {
       await container.start();
     } catch (err) {
@@ -85,7 +106,7 @@ export class DockerRuntime implements EngineRuntime {
       throw err;
     });
     const labels = info?.Config.Labels ?? {};
-    if (labels[Labels.managed] !== 'true' || labels[Labels.host] !== this.opts.hostId) return;
+    if (!Object.entries(this.ours()).every(([key, value]) => labels[key] === value)) return;
     await container.remove({ force: true }).catch((err: { statusCode?: number }) => {
       if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
     });

@@ -2,15 +2,34 @@
  * How each engine image takes its ports (see ../shared/acestream-engine-api.md). Switching from the simulator
  * to a real engine is one setting (ENGINE_PRESET); ports come from the manager's allocator, which gives each
  * engine two consecutive ports: HTTP, and HTTPS = HTTP + 1 for the images that open one.
+ *
+ * Every image is pinned to a tag other than `latest` (or to a digest), so a host never runs an engine nobody
+ * chose: a pull of a moving tag would change the engine under a running fleet.
  */
 export interface EnginePreset {
-  image: string;
+  /** Pinned image; undefined when the publisher only ships a moving tag (ENGINE_IMAGE must then name one). */
+  image: string | undefined;
+  /** Why this image and tag, for whoever bumps it. */
+  imageNote: string;
   /** Port the engine's HTTP API listens on inside its network namespace. */
   httpPort: (allocated: number) => number;
   /** `bindAll`: listen on every interface (bridge network or VPN namespace), not only loopback. */
   cmd: (httpPort: number, p2pPort: number, bindAll: boolean) => string[];
   env: (httpPort: number, p2pPort: number, bindAll: boolean) => string[];
+  /** Linux capabilities added back after dropping all; none of the known engines needs one. */
+  capAdd: string[];
+  /** `uid:gid` to run as; undefined keeps the image's own user (the engine writes where that user owns). */
+  user: string | undefined;
+  /** Root filesystem read-only (with a tmpfs /tmp): only for images that write nowhere else. */
+  readonlyRootfs: boolean;
 }
+
+/**
+ * An image reference fixed to a digest, or to a tag other than `latest`. A bare name means `latest`, and a
+ * registry port (`host:5000/name`) is not a tag.
+ */
+export const PINNED_IMAGE =
+  '^(?:[^\\s@]+@sha256:[0-9a-f]{64}|[^\\s@]*[^/\\s@:]+:(?!latest$)\\w[\\w.-]{0,127})$';
 
 /** The engine's own flags, as jopsis' ACESTREAM_ARGS and martinbjeldbak's EXTRA_FLAGS take them. */
 const engineFlags = (http: number, p2p: number, bindAll: boolean): string =>
@@ -26,9 +45,19 @@ const engineFlags = (http: number, p2p: number, bindAll: boolean): string =>
 export const presetNames = ['ace-sim', 'acestream-http-proxy', 'krinkuto11', 'jopsis'] as const;
 export type PresetName = (typeof presetNames)[number];
 
+/** Real engines run as their image's user (or root, in jopsis), write caches into it, need no capability. */
+const realEngine: Pick<EnginePreset, 'capAdd' | 'user' | 'readonlyRootfs'> = {
+  capAdd: [],
+  user: undefined,
+  readonlyRootfs: false,
+};
+
 export const presets: Record<PresetName, EnginePreset> = {
   'ace-sim': {
     image: 'acefleet/ace-sim:local',
+    imageNote:
+      'built on this host by scripts/build-engine-image.sh, never pulled; `local` is retagged to the newest ' +
+      'build, whose content tag (acefleet/ace-sim:<inputs hash>) changes with the node binary',
     httpPort: (p) => p,
     cmd: (http, p2p, bindAll) => [
       '--http-port',
@@ -38,18 +67,28 @@ export const presets: Record<PresetName, EnginePreset> = {
       ...(bindAll ? ['--bind-all'] : []),
     ],
     env: () => [],
+    capAdd: [],
+    // nobody (the image's own USER too): its files are world-readable and the simulator writes no file.
+    user: '65534:65534',
+    readonlyRootfs: true,
   },
   'acestream-http-proxy': {
-    image: 'ghcr.io/martinbjeldbak/acestream-http-proxy',
+    image: 'ghcr.io/martinbjeldbak/acestream-http-proxy:3.0.0',
+    imageNote:
+      'a release tag (the image is tagged per GitHub release); runs as its own appuser (uid 1000) under catatonit',
     httpPort: (p) => p,
     cmd: () => [],
     env: (http, p2p, bindAll) => [
       `ALLOW_REMOTE_ACCESS=${bindAll ? 'yes' : 'no'}`,
       `EXTRA_FLAGS=--http-port ${http} --https-port ${http + 1} --port ${p2p}`,
     ],
+    ...realEngine,
   },
   krinkuto11: {
-    image: 'ghcr.io/krinkuto11/acestream-http-proxy',
+    image: undefined,
+    imageNote:
+      'ghcr.io/krinkuto11/acestream-http-proxy is only published as `latest`: set ENGINE_IMAGE to a digest ' +
+      '(ghcr.io/krinkuto11/acestream-http-proxy@sha256:<digest of the build you tested>)',
     httpPort: (p) => p,
     cmd: () => [],
     env: (http, _p2p, bindAll) => [
@@ -57,11 +96,16 @@ export const presets: Record<PresetName, EnginePreset> = {
       `HTTPS_PORT=${http + 1}`,
       `BIND_ALL=${bindAll ? 'true' : 'false'}`,
     ],
+    ...realEngine,
   },
   jopsis: {
     image: 'jopsis/acestream:x64',
+    imageNote:
+      'the only amd64 tag jopsis publishes (engine 3.2.11); CI re-pushes it from main, so pin a digest with ' +
+      'ENGINE_IMAGE where reproducibility matters. Runs as root: it writes its cache under root-owned /acestream',
     httpPort: (p) => p,
     cmd: () => [],
     env: (http, p2p, bindAll) => [`ACESTREAM_ARGS=${engineFlags(http, p2p, bindAll)}`],
+    ...realEngine,
   },
 };

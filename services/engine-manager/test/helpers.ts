@@ -11,8 +11,12 @@ import {
 } from '@acefleet/contracts';
 import { connectNats, createLogger, ensureEventsStream, loadConfig, requestJson } from '@acefleet/platform';
 import { portBlock, removeContainersWithLabels, startNatsServer, type NatsServer } from '@acefleet/testkit';
+import Docker from 'dockerode';
 import { buildEngineManager, type EngineManager } from '../src/app.ts';
 import { ManagerConfig } from '../src/config.ts';
+import { limitsOf } from '../src/confinement.ts';
+import { DockerRuntime } from '../src/docker-runtime.ts';
+import { presets, type PresetName } from '../src/presets.ts';
 
 export interface ManagerUnderTest {
   manager: EngineManager;
@@ -28,6 +32,7 @@ export function testEnv(natsUrl: string, hostId: string): Record<string, string>
   return {
     NATS_URL: natsUrl,
     HOST_ID: hostId,
+    FLEET_ID: hostId,
     INSTANCE_ID: `${hostId}-manager`,
     ENGINE_RUNTIME: 'docker',
     HTTP_PORT_RANGE_START: String(ports.start),
@@ -41,6 +46,26 @@ export function testEnv(natsUrl: string, hostId: string): Record<string, string>
     PROVISION_RATE_PER_MINUTE: '600',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
   };
+}
+
+/** A Docker runtime on host `h1`, fleet `f1`, with the default limits plus `env`; for checking specs. */
+export function dockerRuntimeFor(
+  networkMode: string,
+  preset: PresetName = 'ace-sim',
+  env: Record<string, string> = {},
+): DockerRuntime {
+  const config = loadConfig(ManagerConfig, env);
+  return new DockerRuntime({
+    docker: new Docker(),
+    presetName: preset,
+    preset: presets[preset],
+    image: config.engineImage || (presets[preset].image ?? ''),
+    hostId: 'h1',
+    fleetId: 'f1',
+    limits: limitsOf(config),
+    networkMode,
+    engineHost: 'gluetun',
+  });
 }
 
 export function newHostId(what: string): string {

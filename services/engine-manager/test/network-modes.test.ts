@@ -1,18 +1,7 @@
 import test from 'ava';
-import Docker from 'dockerode';
-import { DockerRuntime } from '../src/docker-runtime.ts';
 import { presets } from '../src/presets.ts';
+import { dockerRuntimeFor as runtimeFor } from './helpers.ts';
 
-const runtimeFor = (networkMode: string, preset: keyof typeof presets = 'ace-sim') =>
-  new DockerRuntime({
-    docker: new Docker(),
-    presetName: preset,
-    preset: presets[preset],
-    image: presets[preset].image,
-    hostId: 'h1',
-    networkMode,
-    engineHost: 'gluetun',
-  });
 const spec = { engineId: 'h1-abc', httpPort: 19000, p2pPort: 40001 };
 
 test('runtime - host mode binds loopback and is reached on the engine host', (t) => {
