@@ -47,14 +47,22 @@ export class Admission {
       );
     }
     if (opts.opensStream && this.load.streams() >= this.limits.maxStreams) {
-      throw new AcefleetError('too_many_streams', `the proxy plays its maximum of ${this.limits.maxStreams} streams`, {
-        retryAfterMs: RETRY_AFTER_MS,
-      });
+      throw new AcefleetError(
+        'too_many_streams',
+        `the proxy plays its maximum of ${this.limits.maxStreams} streams`,
+        {
+          retryAfterMs: RETRY_AFTER_MS,
+        },
+      );
     }
     if (opts.asPlayer && this.load.players() >= this.limits.maxPlayers) {
-      throw new AcefleetError('too_many_players', `the proxy serves its maximum of ${this.limits.maxPlayers} players`, {
-        retryAfterMs: RETRY_AFTER_MS,
-      });
+      throw new AcefleetError(
+        'too_many_players',
+        `the proxy serves its maximum of ${this.limits.maxPlayers} players`,
+        {
+          retryAfterMs: RETRY_AFTER_MS,
+        },
+      );
     }
     held.set(key, (held.get(key) ?? 0) + 1);
     this.byClient.set(client, held);

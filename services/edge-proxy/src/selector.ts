@@ -50,7 +50,10 @@ type Query = Record<string, string | string[] | undefined>;
 
 function refuse(given: string, name: string): never {
   if (PLAYER_IDS.has(name)) {
-    throw new AcefleetError('pid_not_allowed', `the proxy chooses the player id; remove "${given}" from the URL`);
+    throw new AcefleetError(
+      'pid_not_allowed',
+      `the proxy chooses the player id; remove "${given}" from the URL`,
+    );
   }
   throw new AcefleetError(
     'parameter_not_allowed',
@@ -79,7 +82,8 @@ function selectContent(params: Map<string, { given: string; value: string }>): C
     throw new AcefleetError('ambiguous_id', 'give either "id" or "infohash", not both');
   }
   const [selector] = chosen;
-  if (!selector) throw new AcefleetError('missing_id', 'the URL needs "id" or "infohash" (40 hex characters)');
+  if (!selector)
+    throw new AcefleetError('missing_id', 'the URL needs "id" or "infohash" (40 hex characters)');
   const [name, { value }] = selector;
   if (!HEX40.test(value)) throw new AcefleetError('invalid_id', `"${name}" must be 40 hex characters`);
   return { kind: SELECTORS.get(name)!, value: value.toLowerCase() };

@@ -73,7 +73,8 @@ function raw(url: string, request: string): Promise<{ text: string; status: numb
   });
 }
 
-const bodyOf = (text: string): Answer['body'] => JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4));
+const bodyOf = (text: string): Answer['body'] =>
+  JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as Answer['body'];
 
 /** The status of a stream request from `from`; the player is closed at once. */
 async function playStatus(url: string, from = '127.0.0.1'): Promise<number> {
