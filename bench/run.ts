@@ -37,6 +37,11 @@ async function startAcefleet(simUrl: string, env: Record<string, string> = {}) {
     HTTP_PORT: String(port),
     STATIC_ENGINES: simUrl,
     ACQUIRE_TIMEOUT_MS: '500',
+    // One simulated engine and one client address stand for many: lift the per-engine and per-client limits.
+    STATIC_ENGINE_CAPACITY: '10000',
+    MAX_STREAMS_PER_CLIENT: '10000',
+    MAX_PLAYERS: '100000',
+    MAX_CONNECTIONS: '100000',
     ...(JSON.parse(process.env.BENCH_PROXY_ENV ?? '{}') as Record<string, string>),
     ...env,
   });

@@ -1,6 +1,9 @@
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
+  type FastifyHttpOptions,
   type FastifyInstance,
   type FastifyReply,
 } from 'fastify';
@@ -45,6 +48,53 @@ export interface HttpAppOptions {
   registry: Registry;
   /** Extra facts for GET /health; throwing or returning ok:false answers 503. */
   health?: () => { ok: boolean; [k: string]: unknown };
+  /** Limits of the HTTP server itself; unset: node's and fastify's defaults. */
+  limits?: HttpServerLimits;
+}
+
+export interface HttpServerLimits {
+  /** Request line plus headers (node's maxHeaderSize); larger answers 431 headers_too_large. */
+  maxHeaderBytes: number;
+  /**
+   * Time to receive a whole request (node's headersTimeout and requestTimeout); then 408 request_timeout.
+   * It ends when the request is read, so long (streaming) responses are not cut by it.
+   */
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+}
+
+/** Errors node reports before a request exists (bad or slow request heads), answered from the catalogue. */
+function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const code =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? 'request_timeout'
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? 'headers_too_large'
+        : 'bad_request';
+  const { status, headers, body } = errorResponse(new AcefleetError(code, err.message));
+  const json = JSON.stringify(body);
+  const head = Object.entries({ ...headers, 'content-length': Buffer.byteLength(json), connection: 'close' })
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n${json}`);
+  socket.destroy();
+}
+
+function serverOptions(limits: HttpServerLimits | undefined): FastifyHttpOptions<Server> {
+  if (!limits) return {};
+  return {
+    http: {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.requestTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // node checks both timeouts on this tick (30 s by default, too coarse for a 10 s limit)
+      connectionsCheckingInterval: Math.min(1000, limits.requestTimeoutMs),
+    },
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    clientErrorHandler,
+  };
 }
 
 /**
@@ -57,6 +107,7 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     loggerInstance,
     disableRequestLogging: true,
     return503OnClosing: true,
+    ...serverOptions(opts.limits),
   });
   app.setErrorHandler((err, req, reply) => {
     const mapped = toAcefleetError(err);

@@ -15,11 +15,13 @@ import {
 } from '@acefleet/platform';
 import { Type } from '@sinclair/typebox';
 import type { ProxyConfig } from './config.ts';
+import { Admission } from './admission.ts';
 import { ControlLink } from './control-link.ts';
 import { EngineSource } from './engine-source.ts';
 import { StreamHub } from './hub.ts';
 import { createProxyMetrics } from './metrics.ts';
 import { HlsHub, hlsRoutes } from './routes/hls-routes.ts';
+import { requestLimits } from './routes/request-limits.ts';
 import { statusRoutes } from './routes/status-routes.ts';
 import { streamRoutes } from './routes/stream-routes.ts';
 
@@ -54,6 +56,7 @@ export async function buildEdgeProxy(
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean),
+      staticEngineCapacity: config.staticEngineCapacity,
     },
     log,
     metrics,
@@ -90,8 +93,14 @@ export async function buildEdgeProxy(
     logger: log,
     registry,
     health: () => ({ ok: !closing, streams: streams.all().length, pendingEvents: events.pending }),
+    limits: config,
   });
-  streamRoutes(http, streams, () => closing);
+  requestLimits(http, config);
+  const admission = new Admission(config, {
+    streams: () => streams.all().length + hls.all().length,
+    players: () => streams.clientCount(),
+  });
+  streamRoutes(http, streams, admission, () => closing);
   const hls = new HlsHub({
     engines,
     events,
@@ -103,7 +112,7 @@ export async function buildEdgeProxy(
       idleMs: Math.max(config.lingerMs, config.hlsIdleMs),
     },
   });
-  hlsRoutes(http, hls);
+  hlsRoutes(http, hls, admission);
   statusRoutes(http, streams, hls);
   const link = new ControlLink(nc, streams, hls, engines, events, log, {
     proxyId: config.instanceId,

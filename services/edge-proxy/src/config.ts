@@ -8,6 +8,24 @@ export const ProxyConfig = Type.Object({
   acquireTimeoutMs: Type.Integer({ default: 20_000, minimum: 100 }),
   /** Comma-separated engine base URLs used when neither the manager nor the engine cache can help. */
   staticEngines: Type.String({ default: '' }),
+  /** Sessions this proxy opens at most on one static engine (cached engines use their record's capacity). */
+  staticEngineCapacity: Type.Integer({ default: 2, minimum: 1 }),
+  /** Streams (TS streams plus HLS sessions, each one engine session) this proxy holds at most; then 503. */
+  maxStreams: Type.Integer({ default: 200, minimum: 1 }),
+  /** MPEG-TS players (attached or waiting for their first bytes) this proxy serves at most; then 503. */
+  maxPlayers: Type.Integer({ default: 2000, minimum: 1 }),
+  /** Distinct streams one client address may play at once; then 429. */
+  maxStreamsPerClient: Type.Integer({ default: 8, minimum: 1 }),
+  /** Longest request target (path and query) in bytes; longer answers 414. */
+  maxUrlLength: Type.Integer({ default: 2048, minimum: 256 }),
+  /** Request line plus headers in bytes (node's maxHeaderSize); larger answers 431. */
+  maxHeaderBytes: Type.Integer({ default: 16 * 1024, minimum: 1024 }),
+  /** Time a client has to send its whole request (headers); then 408. Responses are not limited by it. */
+  requestTimeoutMs: Type.Integer({ default: 10_000, minimum: 100 }),
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: Type.Integer({ default: 5_000, minimum: 100 }),
+  /** Open client connections at most; a request on a connection over the cap answers 503 and closes it. */
+  maxConnections: Type.Integer({ default: 4096, minimum: 1 }),
   ringBytes: Type.Integer({ default: 2 * 1024 * 1024, minimum: 64 * 1024 }),
   joinWindowBytes: Type.Integer({ default: 1024 * 1024, minimum: 0 }),
   /** Upper bound of the flush batching window; the window grows 1 ms per 10 players from 5 ms. */

@@ -27,19 +27,34 @@ export interface EngineFailure {
   reason: EndReason;
 }
 
+/** An engine the proxy could choose by itself, and how many sessions it may hold there. */
+interface LocalChoice {
+  engineId: string;
+  baseUrl: string;
+  room: number;
+}
+
 export interface EngineSourceOptions {
   proxyId: string;
   requestTimeoutMs: number;
   /** Engines to use when neither the manager nor the cache can help (base URLs). */
   staticEngines: string[];
+  /** Sessions this proxy opens at most on one static engine (static engines have no record to say). */
+  staticEngineCapacity: number;
 }
+
+/** How long a player refused for lack of engine capacity should wait before trying again. */
+const FULL_RETRY_AFTER_MS = 5000;
 
 /**
  * Where streams get engines: the engine manager over NATS; when it does not answer, a healthy engine from
- * the live cache of the engines bucket; when that is empty too, the statically configured engines.
+ * the live cache of the engines bucket; when that is empty too, the statically configured engines. Engines
+ * chosen locally are counted per engine and never get more sessions than their capacity.
  */
 export class EngineSource {
   private readonly pendingReleases: EngineLease[] = [];
+  /** Sessions this proxy holds on engines it chose itself, by engine id (no entry: none). */
+  private readonly localSessions = new Map<string, number>();
   private staticTurn = 0;
   private releasing: Promise<void> | undefined;
   /** False while NATS is disconnected: requests would only wait for their timeout, so go local at once. */
@@ -75,18 +90,7 @@ export class EngineSource {
       const lease = await this.fromManager(content, exclude, failed).catch((err: unknown) => {
         if (!(err instanceof AcefleetError) || err.code !== 'control_plane_unavailable') throw err;
         this.log.warn({ err: err.message }, 'engine manager unavailable; choosing an engine locally');
-        const local = this.fromCache(content, exclude) ?? this.fromStatic(exclude);
-        if (!local) {
-          throw new AcefleetError(
-            'no_engine_available',
-            'no engine manager answered and no engine is known',
-            {
-              cause: err,
-              retryAfterMs: 5000,
-            },
-          );
-        }
-        return local;
+        return this.chooseLocally(content, exclude, err);
       });
       end({ result: lease.local ? 'local' : 'ok' });
       return lease;
@@ -119,22 +123,53 @@ export class EngineSource {
     return { engineId: reply.engine.id, baseUrl: reply.engine.baseUrl, claimId: reply.claimId, local: false };
   }
 
-  private fromCache(content: ContentRef, exclude: ReadonlySet<string>): EngineLease | undefined {
+  /** A cached engine with room, else a static one with room; the lease is counted until released. */
+  private chooseLocally(content: ContentRef, exclude: ReadonlySet<string>, cause: unknown): EngineLease {
+    const cached = this.cachedEngines(content, exclude);
+    const candidates = cached.length > 0 ? cached : this.staticEngines(exclude);
+    if (candidates.length === 0) {
+      throw new AcefleetError('no_engine_available', 'no engine manager answered and no engine is known', {
+        cause,
+        retryAfterMs: FULL_RETRY_AFTER_MS,
+      });
+    }
+    const chosen = candidates.find((c) => this.localCount(c.engineId) < c.room);
+    if (!chosen) {
+      throw new AcefleetError('capacity_exhausted', 'every engine this proxy can reach is full', {
+        cause,
+        retryAfterMs: FULL_RETRY_AFTER_MS,
+      });
+    }
+    this.localSessions.set(chosen.engineId, this.localCount(chosen.engineId) + 1);
+    const { engineId, baseUrl } = chosen;
+    return { engineId, baseUrl, claimId: `local-${Date.now()}`, local: true };
+  }
+
+  private localCount(engineId: string): number {
+    return this.localSessions.get(engineId) ?? 0;
+  }
+
+  /**
+   * Ready engines of the cache, those already playing this content first, then the least loaded. `room` is
+   * what the record left free when the manager was last heard (claims of every proxy).
+   */
+  private cachedEngines(content: ContentRef, exclude: ReadonlySet<string>): LocalChoice[] {
     const key = contentKeyOf(content);
     const score = (e: EngineRecord): number =>
       (e.claims.some((c) => c.contentKey === key) ? 0 : 1000) + e.claims.length / e.capacity;
-    const best = (this.table?.records() ?? [])
+    return (this.table?.records() ?? [])
       .filter((e) => e.state === 'ready' && !exclude.has(e.id))
-      .sort((a, b) => score(a) - score(b))[0];
-    return best && { engineId: best.id, baseUrl: best.baseUrl, claimId: `local-${Date.now()}`, local: true };
+      .sort((a, b) => score(a) - score(b))
+      .map((e) => ({ engineId: e.id, baseUrl: e.baseUrl, room: e.capacity - e.claims.length }));
   }
 
-  private fromStatic(exclude: ReadonlySet<string>): EngineLease | undefined {
-    const choices = this.opts.staticEngines.filter((url) => !exclude.has(`static:${url}`));
-    const url = choices[this.staticTurn++ % Math.max(1, choices.length)];
-    return url
-      ? { engineId: `static:${url}`, baseUrl: url, claimId: `local-${Date.now()}`, local: true }
-      : undefined;
+  /** The static engines, starting one further each time so sessions spread over them. */
+  private staticEngines(exclude: ReadonlySet<string>): LocalChoice[] {
+    const choices = this.opts.staticEngines
+      .map((url) => ({ engineId: `static:${url}`, baseUrl: url, room: this.opts.staticEngineCapacity }))
+      .filter((c) => !exclude.has(c.engineId));
+    const turn = this.staticTurn++ % Math.max(1, choices.length);
+    return [...choices.slice(turn), ...choices.slice(0, turn)];
   }
 
   /**
@@ -162,7 +197,12 @@ export class EngineSource {
 
   /** Give the claim back; if the manager is unreachable, keep it and try again on the next release. */
   release(lease: EngineLease): Promise<void> {
-    if (lease.local) return Promise.resolve();
+    if (lease.local) {
+      const left = this.localCount(lease.engineId) - 1;
+      if (left > 0) this.localSessions.set(lease.engineId, left);
+      else this.localSessions.delete(lease.engineId);
+      return Promise.resolve();
+    }
     this.pendingReleases.push(lease);
     return this.sendReleases();
   }

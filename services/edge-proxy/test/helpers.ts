@@ -18,6 +18,10 @@ export async function startProxy(env: Record<string, string> = {}): Promise<Prox
     INSTANCE_ID: 'proxy-under-test',
     LINGER_MS: '0',
     ACQUIRE_TIMEOUT_MS: '1000',
+    // One simulator stands for many engines and every test player comes from 127.0.0.1: tests of these
+    // limits set them themselves.
+    STATIC_ENGINE_CAPACITY: '100',
+    MAX_STREAMS_PER_CLIENT: '100',
     ...env,
   });
   const log = createLogger('edge-proxy-test', process.env.TEST_LOG_LEVEL ?? 'silent');

@@ -43,7 +43,10 @@ export async function buildStats(
   const db = openDatabase(config.dbPath);
   const sessions = new SessionStore(db);
   const history = new HistoryStore(db);
-  const live = new LiveFeed();
+  const live = new LiveFeed(
+    { maxClients: config.liveMaxClients, maxBacklogBytes: config.liveMaxBacklogBytes },
+    log,
+  );
   const table = new EngineTable(await openEnginesKv(nc), log, (id, engine) =>
     live.send('engine', { id, record: engine?.record ?? null }),
   );

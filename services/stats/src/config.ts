@@ -18,5 +18,9 @@ export const StatsConfig = Type.Object({
   /** Events-feed entries (health changes, stale streams…) older than this are deleted; sessions are kept. */
   eventRetentionMs: Type.Integer({ default: 30 * 24 * 3600_000, minimum: 1000 }),
   pruneIntervalMs: Type.Integer({ default: 60_000, minimum: 100 }),
+  /** Dashboards following GET /api/live at once; one more is answered 503 with Retry-After. */
+  liveMaxClients: Type.Integer({ default: 64, minimum: 1 }),
+  /** Bytes of the live feed a dashboard may leave unread before it is dropped. */
+  liveMaxBacklogBytes: Type.Integer({ default: 256 * 1024, minimum: 1024 }),
 });
 export type StatsConfig = Static<typeof StatsConfig>;

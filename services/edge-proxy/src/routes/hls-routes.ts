@@ -1,29 +1,31 @@
 import type { FastifyInstance } from 'fastify';
-import { AcefleetError, contentKeyOf, type ContentRef } from '@acefleet/contracts';
+import { AcefleetError } from '@acefleet/contracts';
+import type { Admission, Release } from '../admission.ts';
 import { HlsSession, type HlsDeps } from '../hls.ts';
-import { parseSelector } from '../selector.ts';
+import type { StreamSelector } from '../selector.ts';
+import { playerSelector, type Query } from './player-request.ts';
 
-type Query = Record<string, string | string[] | undefined>;
-
-/** The HLS sessions of this proxy: one per content, looked up by content for playlists and by id for segments. */
+/** The HLS sessions of this proxy: one per stream key, looked up by key for playlists and by id for segments. */
 export class HlsHub {
-  private readonly byContent = new Map<string, HlsSession>();
+  private readonly byKey = new Map<string, HlsSession>();
   private readonly byId = new Map<string, HlsSession>();
 
   constructor(private readonly deps: Omit<HlsDeps, 'onEnded'>) {}
 
-  open(content: ContentRef, extraParams: Record<string, string>): HlsSession {
-    const key = contentKeyOf(content);
-    const existing = this.byContent.get(key);
+  /** The session of this stream key, or a new one that holds the slot `admit` gives until it ends. */
+  open({ key, content, options }: StreamSelector, admit: () => Release): HlsSession {
+    const existing = this.byKey.get(key);
     if (existing) return existing;
-    const session = new HlsSession(content, extraParams, {
+    const release = admit();
+    const session = new HlsSession(content, options, {
       ...this.deps,
       onEnded: (s) => {
-        if (this.byContent.get(key) === s) this.byContent.delete(key);
+        if (this.byKey.get(key) === s) this.byKey.delete(key);
         this.byId.delete(s.id);
+        release();
       },
     });
-    this.byContent.set(key, session);
+    this.byKey.set(key, session);
     this.byId.set(session.id, session);
     return session;
   }
@@ -42,10 +44,12 @@ export class HlsHub {
 }
 
 /** GET /ace/manifest.m3u8 (Acexy-compatible selection) and the segments it points at. */
-export function hlsRoutes(app: FastifyInstance, hub: HlsHub): void {
+export function hlsRoutes(app: FastifyInstance, hub: HlsHub, admission: Admission): void {
   app.get<{ Querystring: Query }>('/ace/manifest.m3u8', async (req, reply) => {
-    const { content, extraParams } = parseSelector(req.query);
-    const session = hub.open(content, extraParams);
+    const selector = playerSelector(req);
+    const session = hub.open(selector, () =>
+      admission.admit(req.ip, selector.key, { opensStream: true, asPlayer: false }),
+    );
     const playlist = await session.playlist(`/ace/hls/${session.id}`);
     return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-cache').send(playlist);
   });

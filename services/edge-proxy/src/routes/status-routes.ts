@@ -1,19 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import { AcefleetError } from '@acefleet/contracts';
 import type { StreamHub } from '../hub.ts';
+import { hasSelector } from '../selector.ts';
 import type { HlsHub } from './hls-routes.ts';
-import { parseSelector } from '../selector.ts';
-
-type Query = Record<string, string | string[] | undefined>;
+import { playerSelector, type Query } from './player-request.ts';
 
 /** GET /ace/status (Acexy-compatible) and GET /api/streams (everything the proxy knows per stream). */
 export function statusRoutes(app: FastifyInstance, hub: StreamHub, hls: HlsHub): void {
   app.get<{ Querystring: Query }>('/ace/status', async (req) => {
-    if (req.query.id === undefined && req.query.infohash === undefined) {
+    if (!hasSelector(req.query)) {
       return { streams: hub.all().length, total_clients: hub.clientCount() };
     }
-    const { content } = parseSelector({ id: req.query.id, infohash: req.query.infohash });
-    const stream = hub.get(content);
+    // Output options are part of the stream key: the status of `id=X&transcode_audio=1` is that stream's.
+    const { content, key } = playerSelector(req);
+    const stream = hub.get(key);
     if (!stream)
       throw new AcefleetError('stream_not_found', `no stream for ${content.kind} ${content.value}`);
     return {
