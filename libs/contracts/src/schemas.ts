@@ -97,6 +97,8 @@ export const EndReason = Type.Union([
   Type.Literal('engine_drained'),
   /** The engine no longer knows the session (health-monitor reported it stale). */
   Type.Literal('session_expired'),
+  /** An operator stopped it (DELETE /api/streams/:id). */
+  Type.Literal('stopped'),
 ]);
 export type EndReason = Static<typeof EndReason>;
 
