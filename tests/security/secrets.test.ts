@@ -94,8 +94,10 @@ test('a Gluetun that wants an API key is reached with GLUETUN_API_KEY and report
   const env = { GLUETUN_CONTROL_URL: gluetun.url, GLUETUN_POLL_INTERVAL_MS: '200' };
   const stack = await startStack({ services: [] });
   t.teardown(() => stack.stop());
-  const vpnOf = async (url: string): Promise<{ up: boolean; reason?: string }> =>
-    (await call(`${url}/api/status`)).json.vpn;
+  const vpnOf = async (url: string): Promise<{ up: boolean; reason?: string }> => {
+    const { json } = await call(`${url}/api/status`);
+    return { up: json.vpn.up === true, reason: String(json.vpn.reason ?? '') };
+  };
 
   const keyed = await stack.start('manager', { ...env, GLUETUN_API_KEY: apiKey });
   await waitFor(async () => (await vpnOf(keyed.url)).up, 10_000);

@@ -1,4 +1,10 @@
-import type { DrainReply, DrainRequest, ProvisionReply, ProvisionRequest, RemoveRequest } from '@acefleet/contracts';
+import type {
+  DrainReply,
+  DrainRequest,
+  ProvisionReply,
+  ProvisionRequest,
+  RemoveRequest,
+} from '@acefleet/contracts';
 import type { Drainer } from './drainer.ts';
 import type { Provisioner } from './provisioner.ts';
 
