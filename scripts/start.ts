@@ -5,7 +5,8 @@
  * engine containers included. Service logs go to .run/logs/.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,6 +33,17 @@ const hostId = env.HOST_ID ?? 'local';
 // This checkout's stack: its engines and no other stack's on the same Docker daemon.
 const fleetId = env.FLEET_ID ?? fleetIdOf(runDir);
 const children: { name: string; child: ChildProcess }[] = [];
+const apiKeyFile = path.join(runDir, 'api-key');
+
+/** The services' API key: API_KEY when set, else the one generated at the first start (mode 0600). */
+function apiKey(): string {
+  if (env.API_KEY) return env.API_KEY;
+  if (!existsSync(apiKeyFile)) {
+    writeFileSync(apiKeyFile, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  chmodSync(apiKeyFile, 0o600);
+  return readFileSync(apiKeyFile, 'utf8').trim();
+}
 
 function launch(name: string, cmd: string, args: string[], extraEnv: Record<string, string>): ChildProcess {
   const log = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' });
@@ -115,7 +127,7 @@ async function main(): Promise<void> {
     console.log('No Docker engine available: running simulated engines as local processes.');
   // The services run bundled (faster start, half the memory of tsx); rebuilding takes about 2 s.
   execFileSync('bash', ['scripts/build-services.sh'], { cwd: root, stdio: 'inherit' });
-  const common = { NATS_URL: natsUrl, HTTP_HOST: host };
+  const common = { NATS_URL: natsUrl, HTTP_HOST: host, API_KEY: apiKey() };
   const services: [string, string, number, Record<string, string>][] = [
     [
       'engine-manager',
@@ -157,6 +169,9 @@ acefleet is running (engines: ${runtime}, NATS: ${natsUrl})
   dashboard:  http://${host}:${ports.stats}/          (live; API under /api)
   metrics:    http://${host}:${ports.proxy}/metrics (proxy), :${ports.stats}, :${ports.monitor}, :${ports.manager}
   logs:       .run/logs/
+  API key:    ${env.API_KEY ? 'API_KEY, from the environment' : '.run/api-key'} (the admin routes need it, e.g.
+              curl -X POST -H "Authorization: Bearer ${env.API_KEY ? '$API_KEY' : '$(cat .run/api-key)'}" \\
+                http://${host}:${ports.manager}/api/engines/provision)
 
 Ctrl-C stops everything.`);
 }

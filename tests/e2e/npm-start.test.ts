@@ -1,6 +1,8 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { Svcm } from '@nats-io/services';
 import { ServiceNames } from '@acefleet/contracts';
@@ -44,6 +46,18 @@ test('npm start - serves a stream ffprobe reads, all four services answer $SRV.P
   const probe = await ffprobe(playUrl);
   t.is(probe.formatName, 'mpegts');
   t.true(probe.streams.some((s) => s.codec_type === 'video'));
+
+  const keyFile = path.join(repoRoot, '.run/api-key');
+  t.is((await stat(keyFile)).mode & 0o777, 0o600, 'only the owner reads the API key');
+  const apiKey = (await readFile(keyFile, 'utf8')).trim();
+  t.regex(out, /API key:\s+\.run\/api-key/);
+  t.false(out.includes(apiKey), 'the key itself is never printed');
+  const provisioned = await fetch(`http://127.0.0.1:${ports.MANAGER_PORT}/api/engines/provision`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: '{"count":1}',
+  });
+  t.is(provisioned.status, 201, 'the services got the generated key');
 
   const nc = await connect({ servers: `nats://127.0.0.1:${ports.NATS_PORT}` });
   const names = new Set<string>();

@@ -1,3 +1,5 @@
+import { redactCredentials } from './redact.ts';
+
 /**
  * The error catalogue: every code that crosses a process boundary, with the HTTP status it maps to.
  * On HTTP the body is {"error":{"code","message"}}; on NATS the same JSON travels with service-error headers.
@@ -20,6 +22,8 @@ export const ErrorCodes = {
   invalidMessage: 'invalid_message',
   notFound: 'not_found',
   methodNotAllowed: 'method_not_allowed',
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
   streamNotFound: 'stream_not_found',
   contentUnavailable: 'content_unavailable',
   noEngine: 'no_engine_available',
@@ -52,6 +56,8 @@ const statuses: Record<ErrorCode, number> = {
   invalid_message: 400,
   not_found: 404,
   method_not_allowed: 405,
+  unauthorized: 401,
+  forbidden: 403,
   stream_not_found: 404,
   content_unavailable: 404,
   no_engine_available: 503,
@@ -78,14 +84,17 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; retryAfterMs?: number };
 }
 
-/** An error that knows its catalogue code; `retryAfterMs` tells callers when trying again makes sense. */
+/**
+ * An error that knows its catalogue code; `retryAfterMs` tells callers when trying again makes sense.
+ * Its message crosses process boundaries, so URL credentials in it are redacted here, once for all callers.
+ */
 export class AcefleetError extends Error {
   override readonly name = 'AcefleetError';
   readonly code: ErrorCode;
   readonly retryAfterMs: number | undefined;
 
   constructor(code: ErrorCode, message: string, opts: { cause?: unknown; retryAfterMs?: number } = {}) {
-    super(message, { cause: opts.cause });
+    super(redactCredentials(message), { cause: opts.cause });
     this.code = code;
     this.retryAfterMs = opts.retryAfterMs;
   }

@@ -4,3 +4,4 @@ export * from './schemas.ts';
 export * from './observability.ts';
 export * from './fleet.ts';
 export * from './fleet-identity.ts';
+export * from './redact.ts';

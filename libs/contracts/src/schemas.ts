@@ -102,6 +102,8 @@ export const EndReason = Type.Union([
   Type.Literal('session_expired'),
   /** The engine answered with something that is not MPEG-TS (an error page, another container, noise). */
   Type.Literal('bad_media'),
+  /** An operator stopped it (DELETE /api/streams/:id). */
+  Type.Literal('stopped'),
 ]);
 export type EndReason = Static<typeof EndReason>;
 

@@ -9,6 +9,7 @@ import Fastify, {
 } from 'fastify';
 import type { Registry } from 'prom-client';
 import { AcefleetError, type ErrorBody } from '@acefleet/contracts';
+import { applyAccessPolicy, type AccessOptions } from './http-auth.ts';
 import type { Logger } from './logger.ts';
 
 /** The HTTP form of a catalogue error: its status, `{"error":{"code","message"}}`, and Retry-After when known. */
@@ -46,6 +47,8 @@ export function toAcefleetError(err: unknown): AcefleetError {
 export interface HttpAppOptions {
   logger: Logger;
   registry: Registry;
+  /** Who may call what (see http-auth.ts): the service's config, plus the prefixes it leaves open. */
+  access: AccessOptions;
   /** Extra facts for GET /health; throwing or returning ok:false answers 503. */
   health?: () => { ok: boolean; [k: string]: unknown };
   /** Limits of the HTTP server itself; unset: node's and fastify's defaults. */
@@ -98,8 +101,8 @@ function serverOptions(limits: HttpServerLimits | undefined): FastifyHttpOptions
 }
 
 /**
- * A fastify app with the parts every acefleet service shares: JSON errors from the catalogue, 404/405 as
- * JSON, GET /health and GET /metrics. Routes are added by the caller; `listen` happens in main.ts only.
+ * A fastify app with the parts every acefleet service shares: the access policy, JSON errors from the
+ * catalogue, 404/405 as JSON, GET /health (open to anyone: orchestrators probe it) and GET /metrics (a read). Routes are added by the caller; `listen` happens in main.ts only.
  */
 export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
   const loggerInstance: FastifyBaseLogger = opts.logger;
@@ -109,6 +112,7 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     return503OnClosing: true,
     ...serverOptions(opts.limits),
   });
+  applyAccessPolicy(app, opts.access);
   app.setErrorHandler((err, req, reply) => {
     const mapped = toAcefleetError(err);
     if (mapped.code === 'internal') req.log.error({ err }, 'request failed');
@@ -117,7 +121,7 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, new AcefleetError('not_found', `no route for ${req.method} ${req.url.split('?')[0]}`)),
   );
-  app.get('/health', async (_req, reply) => {
+  app.get('/health', { config: { access: 'open' } }, async (_req, reply) => {
     const facts = opts.health?.() ?? { ok: true };
     return reply.code(facts.ok ? 200 : 503).send(facts);
   });
@@ -137,6 +141,8 @@ export function rejectOtherMethods(app: FastifyInstance, paths: string[], allowe
     app.route({
       method: others,
       url,
+      // Only ever answers 405, so no key is needed to learn that.
+      config: { access: 'open' },
       handler: async (req, reply) => {
         reply.header('allow', allowed.join(', '));
         return sendError(

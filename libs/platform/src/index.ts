@@ -2,6 +2,7 @@ export * from './config.ts';
 export * from './logger.ts';
 export * from './metrics.ts';
 export * from './http.ts';
+export * from './http-auth.ts';
 export * from './nats.ts';
 export * from './micro.ts';
 export * from './lifecycle.ts';

@@ -13,11 +13,13 @@ export interface GluetunSim {
 /**
  * A stand-in for Gluetun's control server: `GET /v1/portforward` (or, with `legacyOnly`, only the older
  * `GET /v1/openvpn/portforwarded`) answers `{"port": N}`, `GET /v1/publicip/ip` `{"public_ip": "..."}`
- * (empty while the tunnel is down), anything else 404.
+ * (empty while the tunnel is down), anything else 404. With `apiKey`, like Gluetun ≥ v3.39.1 with an
+ * `auth = "apikey"` role, a request without that key in X-API-Key is refused with 401.
  */
 export async function startGluetunSim(opts: {
   forwardedPort: number;
   legacyOnly?: boolean;
+  apiKey?: string;
 }): Promise<GluetunSim> {
   let port = opts.forwardedPort;
   let up = true;
@@ -26,6 +28,7 @@ export async function startGluetunSim(opts: {
     const send = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
+    if (opts.apiKey && req.headers['x-api-key'] !== opts.apiKey) return send(401, { error: 'unauthorized' });
     if (req.method !== 'GET') return send(405, { error: 'method not allowed' });
     if (path === '/v1/openvpn/portforwarded' || (path === '/v1/portforward' && !opts.legacyOnly)) {
       return send(200, { port: up ? port : 0 });

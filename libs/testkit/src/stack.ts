@@ -24,6 +24,8 @@ export interface StackOptions {
 export interface Stack {
   nats: NatsServer;
   hostId: string;
+  /** The API_KEY every service of the stack has (send it as `Authorization: Bearer <apiKey>`). */
+  apiKey: string;
   runtime: 'docker' | 'process';
   services: Partial<Record<ServiceKey, ServiceProcess>>;
   /** Start (or restart) one service with the stack's settings plus `env`. */
@@ -40,11 +42,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const nats = await startNatsServer();
   const dir = await mkdtemp(path.join(tmpdir(), 'acefleet-stack-'));
   const hostId = `test-${randomBytes(4).toString('hex')}`;
+  const apiKey = randomBytes(24).toString('base64url');
   const runtime = (await dockerAvailable()) ? 'docker' : 'process';
   const ports = portBlock();
   const base = (): Record<string, string> => ({
     NATS_URL: nats.url,
     HTTP_HOST: '127.0.0.1',
+    API_KEY: apiKey,
     LOG_LEVEL: 'info',
   });
   const defaults: Record<ServiceKey, Record<string, string>> = {
@@ -76,6 +80,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const stack: Stack = {
     nats,
     hostId,
+    apiKey,
     runtime,
     services,
     start,

@@ -20,6 +20,7 @@ import { ControlLink } from './control-link.ts';
 import { EngineSource } from './engine-source.ts';
 import { StreamHub } from './hub.ts';
 import { createProxyMetrics } from './metrics.ts';
+import { adminRoutes } from './routes/admin-routes.ts';
 import { HlsHub, hlsRoutes } from './routes/hls-routes.ts';
 import { requestLimits } from './routes/request-limits.ts';
 import { statusRoutes } from './routes/status-routes.ts';
@@ -92,6 +93,7 @@ export async function buildEdgeProxy(
   const http = buildHttpApp({
     logger: log,
     registry,
+    access: { ...config, openPaths: ['/ace/'] },
     health: () => ({ ok: !closing, streams: streams.all().length, pendingEvents: events.pending }),
     limits: config,
   });
@@ -114,6 +116,7 @@ export async function buildEdgeProxy(
   });
   hlsRoutes(http, hls, admission);
   statusRoutes(http, streams, hls);
+  adminRoutes(http, streams, hls);
   const link = new ControlLink(nc, streams, hls, engines, events, log, {
     proxyId: config.instanceId,
     renewIntervalMs: config.renewIntervalMs,

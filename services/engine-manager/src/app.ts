@@ -13,6 +13,8 @@ import {
   type Logger,
   type NatsConnection,
 } from '@acefleet/platform';
+import { adminOperations } from './admin.ts';
+import { adminRoutes } from './admin-routes.ts';
 import { Autoscaler } from './autoscaler.ts';
 import { CircuitBreaker } from './breaker.ts';
 import type { ManagerConfig } from './config.ts';
@@ -119,6 +121,7 @@ export async function buildEngineManager(
     ? new VpnWatcher(
         {
           controlUrl: config.gluetunControlUrl,
+          apiKey: config.gluetunApiKey,
           pollIntervalMs: config.gluetunPollIntervalMs,
           ...(vpnContainer ? { containerHealth: () => runtime.healthOf(vpnContainer) } : {}),
         },
@@ -209,10 +212,13 @@ export async function buildEngineManager(
   const http = buildHttpApp({
     logger: log,
     registry: promRegistry,
+    access: config,
     health: () => ({ ok: true, runtime: runtime.kind, engines: ours().length, breaker: breaker.state }),
   });
   http.get('/api/engines', async () => ({ engines: fleet.list() }) satisfies ListReply);
   http.get('/api/status', async () => status());
+  const admin = adminOperations({ hostId: config.hostId, provisioner, drainer });
+  adminRoutes(http, admin);
 
   const maintenance = async (): Promise<void> => {
     if (breaker.state === 'half_open') await reconciler.reconcile().catch(() => {});
@@ -237,13 +243,7 @@ export async function buildEngineManager(
         httpAddress,
         instanceId: config.instanceId,
       });
-      registerEndpoints(service, log, {
-        hostId: config.hostId,
-        fleet,
-        provisioner,
-        drainer,
-        status,
-      });
+      registerEndpoints(service, log, { hostId: config.hostId, fleet, admin, status });
       const watching = new AbortController();
       void reconciler.follow(watching.signal);
       stoppers.push(

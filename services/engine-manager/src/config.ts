@@ -71,6 +71,8 @@ export const ManagerConfig = Type.Object({
   unhealthyReplaceCooldownMs: Ms(30_000, 0, 'pause between replacements of unhealthy engines'),
   /** Gluetun control server (e.g. http://gluetun:8000); set for VPN mode. */
   gluetunControlUrl: Type.String({ default: '' }),
+  /** Gluetun control-server API key (role with auth = "apikey"), sent as X-API-Key; never logged. */
+  gluetunApiKey: Type.String({ default: '' }),
   gluetunPollIntervalMs: Ms(5000, 50),
   /** Remove this host's engines when the manager stops (npm start); off so restarts keep streams playing. */
   removeEnginesOnExit: Type.Boolean({ default: false }),

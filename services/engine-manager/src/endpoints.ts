@@ -8,22 +8,18 @@ import {
   RemoveRequest,
   RenewRequest,
   Subjects,
-  type DrainReply,
   type ListReply,
-  type ProvisionReply,
   type StatusReply,
   hostSubject,
 } from '@acefleet/contracts';
 import { addJsonEndpoint, type Logger } from '@acefleet/platform';
-import type { Drainer } from './drainer.ts';
+import type { AdminOperations } from './admin.ts';
 import type { Fleet } from './fleet.ts';
-import type { Provisioner } from './provisioner.ts';
 
 export interface EndpointDeps {
   hostId: string;
   fleet: Fleet;
-  provisioner: Provisioner;
-  drainer: Drainer;
+  admin: AdminOperations;
   status: () => StatusReply;
 }
 
@@ -44,13 +40,7 @@ export function registerEndpoints(service: Service, log: Logger, d: EndpointDeps
     queue: string | undefined = QUEUE,
   ): void => addJsonEndpoint(service, log, { name, subject, request, ...(queue ? { queue } : {}) }, handler);
 
-  const provision = async (req: ProvisionRequest): Promise<ProvisionReply> => {
-    const ids: string[] = [];
-    for (let i = 0; i < (req.count ?? 1); i++) {
-      ids.push(await d.provisioner.decisions.run(() => d.provisioner.provision([])));
-    }
-    return { engines: await Promise.all(ids.map((id) => d.provisioner.awaitReady(id))) };
-  };
+  const provision = (req: ProvisionRequest) => d.admin.provision(req);
 
   add('acquire', Subjects.engineAcquire, AcquireRequest, (req) => d.fleet.acquire(req));
   add('release', Subjects.engineRelease, ReleaseRequest, (req) => d.fleet.release(req));
@@ -58,14 +48,8 @@ export function registerEndpoints(service: Service, log: Logger, d: EndpointDeps
   add('list', Subjects.engineList, Empty, async () => ({ engines: d.fleet.list() }) satisfies ListReply);
   add('status', Subjects.engineStatus, Empty, async () => d.status());
   add('provision', Subjects.engineProvision, ProvisionRequest, provision);
-  add('drain', Subjects.engineDrain, DrainRequest, async (req): Promise<DrainReply> => {
-    return { engine: await d.drainer.drain(req.engineId, 'admin', req.deadlineMs) };
-  });
-  add('remove', Subjects.engineRemove, RemoveRequest, async (req): Promise<DrainReply> => {
-    const engine = await d.drainer.drain(req.engineId, 'admin', req.force ? 0 : undefined);
-    if (req.force && engine.hostId === d.hostId) await d.drainer.tick();
-    return { engine };
-  });
+  add('drain', Subjects.engineDrain, DrainRequest, (req) => d.admin.drain(req));
+  add('remove', Subjects.engineRemove, RemoveRequest, (req) => d.admin.remove(req));
   const self = `host-${d.hostId}`;
   add(`${self}-acquire`, hostSubject(d.hostId, 'acquire'), AcquireRequest, (req) =>
     d.fleet.acquire(req, false),

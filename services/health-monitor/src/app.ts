@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { buildHttpApp, rejectOtherMethods, type Logger } from '@acefleet/platform';
+import { buildHttpApp, rejectOtherMethods, type AccessOptions, type Logger } from '@acefleet/platform';
 import type { HealthMonitor } from './monitor.ts';
 import type { ServicePresenceCheck } from './service-presence.ts';
 import type { StreamPoller } from './stream-poller.ts';
@@ -12,8 +12,13 @@ export interface MonitorParts {
 }
 
 /** The monitor's HTTP side: /health, /metrics and what it currently believes, as JSON. */
-export function buildMonitorHttp(log: Logger, registry: Registry, parts: MonitorParts): FastifyInstance {
-  const http = buildHttpApp({ logger: log, registry });
+export function buildMonitorHttp(
+  log: Logger,
+  registry: Registry,
+  access: AccessOptions,
+  parts: MonitorParts,
+): FastifyInstance {
+  const http = buildHttpApp({ logger: log, registry, access });
   http.get('/api/health', async () => ({ engines: parts.monitor.snapshot() }));
   http.get('/api/streams', async () => ({ streams: parts.poller.snapshot() }));
   http.get('/api/services', async () => parts.presence.snapshot() ?? { present: [], missing: [], at: null });

@@ -47,7 +47,7 @@ const presence = new ServicePresenceCheck(
   registry,
 );
 
-const http = buildMonitorHttp(log, registry, { monitor, poller, presence });
+const http = buildMonitorHttp(log, registry, config, { monitor, poller, presence });
 const address = await http.listen({ host: config.httpHost, port: config.httpPort });
 const service = await addMicroService(nc, {
   name: ServiceNames.healthMonitor,

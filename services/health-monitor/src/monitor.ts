@@ -1,4 +1,10 @@
-import { Subjects, type EngineHealth, type EngineRecord, type HealthStatus } from '@acefleet/contracts';
+import {
+  redactCredentials,
+  Subjects,
+  type EngineHealth,
+  type EngineRecord,
+  type HealthStatus,
+} from '@acefleet/contracts';
 import type { EventPublisher, Logger } from '@acefleet/platform';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
@@ -114,7 +120,7 @@ export class HealthMonitor {
       await this.probe(engine.baseUrl, this.opts.probeTimeoutMs);
     } catch (err) {
       ok = false;
-      detail = err instanceof Error ? err.message : String(err);
+      detail = redactCredentials(err instanceof Error ? err.message : String(err));
     } finally {
       end();
       state.probing = false;

@@ -74,7 +74,7 @@ export async function buildStats(
     if (gone.samples + gone.events > 0) log.debug(gone, 'pruned history');
   }, config.pruneIntervalMs);
 
-  const http = buildHttpApp({ logger: log, registry });
+  const http = buildHttpApp({ logger: log, registry, access: config });
   apiRoutes(http, { db, sessions, history, view, live });
   dashboardRoutes(http, config.dashboardDir || undefined);
   rejectOtherMethods(http, [...apiPaths, '/', '/assets/:file']);
