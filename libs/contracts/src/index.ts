@@ -3,3 +3,4 @@ export * from './errors.ts';
 export * from './schemas.ts';
 export * from './observability.ts';
 export * from './fleet.ts';
+export * from './permissions.ts';

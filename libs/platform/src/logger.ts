@@ -7,7 +7,7 @@ export function createLogger(service: string, level: string): Logger {
   return pino({
     name: service,
     level,
-    redact: ['*.password', '*.token', 'headers.authorization'],
+    redact: ['*.password', '*.natsPassword', '*.token', 'headers.authorization'],
     base: { service },
   });
 }
