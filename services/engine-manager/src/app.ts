@@ -17,6 +17,7 @@ import { CircuitBreaker } from './breaker.ts';
 import type { ManagerConfig } from './config.ts';
 import { DockerRuntime } from './docker-runtime.ts';
 import { Drainer } from './drainer.ts';
+import { ownEngineFilter } from './engine-address.ts';
 import { registerEndpoints } from './endpoints.ts';
 import { Fleet } from './fleet.ts';
 import { HealthReplacer } from './health-replacer.ts';
@@ -144,7 +145,12 @@ export async function buildEngineManager(
     registry,
     provisioner,
     nc,
-    { hostId: config.hostId, claimTtlMs: config.claimTtlMs, forwardTimeoutMs: config.engineReadyTimeoutMs },
+    {
+      hostId: config.hostId,
+      claimTtlMs: config.claimTtlMs,
+      forwardTimeoutMs: config.engineReadyTimeoutMs,
+      ownEngine: ownEngineFilter({ ...config, runtime }, log),
+    },
     log,
     metrics,
   );
