@@ -1,6 +1,8 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { Svcm } from '@nats-io/services';
 import { ServiceNames } from '@acefleet/contracts';
@@ -45,7 +47,17 @@ test('npm start - serves a stream ffprobe reads, all four services answer $SRV.P
   t.is(probe.formatName, 'mpegts');
   t.true(probe.streams.some((s) => s.codec_type === 'video'));
 
-  const nc = await connect({ servers: `nats://127.0.0.1:${ports.NATS_PORT}` });
+  const operatorFile = path.join(repoRoot, '.run/operator.nats-url');
+  t.is((await stat(operatorFile)).mode & 0o777, 0o600, 'only the owner reads the operator URL');
+  const operator = new URL((await readFile(operatorFile, 'utf8')).trim());
+  t.is(operator.port, String(ports.NATS_PORT));
+  t.false(out.includes(operator.password), 'the password is never printed');
+  await t.throwsAsync(connect({ servers: `nats://127.0.0.1:${ports.NATS_PORT}` }), undefined, 'anonymous refused');
+  const nc = await connect({
+    servers: `nats://${operator.host}`,
+    user: operator.username,
+    pass: operator.password,
+  });
   const names = new Set<string>();
   for await (const p of await new Svcm(nc).client({ strategy: 'timer', maxWait: 1000 }).ping())
     names.add(p.name);

@@ -44,21 +44,22 @@ const bootJetStream = [
   `${API}.STREAM.CREATE.${KV_STREAM}`,
 ];
 
-/** Read the engines bucket: get (direct or through the API) and watch it with ordered consumers. */
+/** Read the engines bucket: get (direct or through the API), list and watch it with ordered consumers. */
 const readEnginesKv = [
   `${API}.DIRECT.GET.${KV_STREAM}`,
   `${API}.DIRECT.GET.${KV_STREAM}.>`,
   `${API}.STREAM.MSG.GET.${KV_STREAM}`,
-  `${API}.CONSUMER.CREATE.${KV_STREAM}`,
   `${API}.CONSUMER.CREATE.${KV_STREAM}.>`,
   `${API}.CONSUMER.INFO.${KV_STREAM}.*`,
   `${API}.CONSUMER.MSG.NEXT.${KV_STREAM}.*`,
   `${API}.CONSUMER.DELETE.${KV_STREAM}.*`,
 ];
 
-/** Ephemeral ordered consumers on the events stream (the stats durable is denied below to all but stats). */
+/**
+ * Ephemeral ordered consumers on the events stream. Only the named create (`CREATE.<stream>.<name>`, which
+ * the server checks against the config's name) is allowed, and the stats durable is denied to all but stats.
+ */
 const followEvents = [
-  `${API}.CONSUMER.CREATE.${EVENTS_STREAM}`,
   `${API}.CONSUMER.CREATE.${EVENTS_STREAM}.>`,
   `${API}.CONSUMER.INFO.${EVENTS_STREAM}.*`,
   `${API}.CONSUMER.MSG.NEXT.${EVENTS_STREAM}.*`,

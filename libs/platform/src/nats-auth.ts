@@ -64,6 +64,11 @@ export function natsServerConfig(opts: NatsServerConfigOptions): string {
   ].join('\n');
 }
 
+/** The config deploy/compose.yml mounts into nats: the store in the nats-data volume, monitoring on 8222. */
+export function composeNatsServerConfig(): string {
+  return natsServerConfig({ storeDir: '/data', monitorPort: 8222 });
+}
+
 /**
  * A fresh password. Hex behind a letter: nats-server parses an environment variable's value as a config
  * value, and this form always reads back as the same string.
