@@ -52,7 +52,11 @@ test('npm start - serves a stream ffprobe reads, all four services answer $SRV.P
   const operator = new URL((await readFile(operatorFile, 'utf8')).trim());
   t.is(operator.port, String(ports.NATS_PORT));
   t.false(out.includes(operator.password), 'the password is never printed');
-  await t.throwsAsync(connect({ servers: `nats://127.0.0.1:${ports.NATS_PORT}` }), undefined, 'anonymous refused');
+  await t.throwsAsync(
+    connect({ servers: `nats://127.0.0.1:${ports.NATS_PORT}` }),
+    undefined,
+    'anonymous refused',
+  );
   const nc = await connect({
     servers: `nats://${operator.host}`,
     user: operator.username,

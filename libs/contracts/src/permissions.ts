@@ -103,11 +103,7 @@ export const NatsPermissions: Record<NatsUser, UserPermissions> = {
       Subjects.streamEnded,
       ObservabilitySubjects.streamViewers,
     ],
-    subscribe: [
-      `${Subjects.proxyPrefix}.>`,
-      Subjects.engineDraining,
-      ObservabilitySubjects.streamStale,
-    ],
+    subscribe: [`${Subjects.proxyPrefix}.>`, Subjects.engineDraining, ObservabilitySubjects.streamStale],
     denyPublish: notStatsConsumer,
   }),
   [NatsUsers.engineManager]: service(NatsUsers.engineManager, {

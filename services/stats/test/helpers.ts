@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { NatsUsers, Subjects, type EndReason, type StreamEnded, type StreamStarted } from '@acefleet/contracts';
+import {
+  NatsUsers,
+  Subjects,
+  type EndReason,
+  type StreamEnded,
+  type StreamStarted,
+} from '@acefleet/contracts';
 import { entries, freePort, startService, type NatsServer, type ServiceProcess } from '@acefleet/testkit';
 
 /** Stats as a real process on a free port, with its database at `dbPath`. */
