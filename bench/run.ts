@@ -10,6 +10,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { NatsUsers } from '@acefleet/contracts';
 import { freePort, Player, repoRoot, startNatsServer, waitFor } from '@acefleet/testkit';
 import { runLoad, startBundle, startTs, waitHttp, type LoadResult, type Proc } from './processes.ts';
 import { percentile, summarize, type Row } from './summary.ts';
@@ -33,7 +34,7 @@ async function startAcefleet(simUrl: string, env: Record<string, string> = {}) {
   const nats = await startNatsServer();
   const port = await freePort();
   const proc = startBundle('edge-proxy', [], {
-    NATS_URL: nats.url,
+    ...nats.env(NatsUsers.edgeProxy),
     HTTP_PORT: String(port),
     STATIC_ENGINES: simUrl,
     ACQUIRE_TIMEOUT_MS: '500',

@@ -3,6 +3,11 @@
  * NATS_URL names one), engine-manager with simulated engines (Docker containers, or local processes where no
  * Docker engine runs), health-monitor, stats and the edge proxy. Ctrl-C stops everything it started,
  * engine containers included. Service logs go to .run/logs/.
+ *
+ * The local nats-server runs with acefleet's access rules: each service logs in as its own NATS user with a
+ * password made at the first start and kept in .run/nats/ (0600); the operator's URL, password included, is
+ * written to .run/operator.nats-url for people and the nats CLI. With NATS_URL set, NATS_USER and
+ * NATS_PASSWORD (if given) pass through to every service.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -10,7 +15,13 @@ import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, writ
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fleetIdOf } from '@acefleet/contracts';
+import { fleetIdOf, NatsUsers, type NatsUser } from '@acefleet/contracts';
+import {
+  loadOrCreateNatsPasswords,
+  natsPasswordsEnv,
+  natsServerConfig,
+  type NatsPasswords,
+} from '@acefleet/platform';
 
 const root = path.resolve(import.meta.dirname, '..');
 const runDir = path.join(root, '.run');
@@ -113,24 +124,40 @@ async function stop(code: number): Promise<never> {
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
+/**
+ * A local nats-server with the generated access rules (its config names the password variables, so the file
+ * holds no secret). Returns the passwords, made at the first start and reused afterwards.
+ */
+async function startLocalNats(): Promise<NatsPasswords> {
+  if (await portOpen(ports.nats))
+    throw new Error(`port ${ports.nats} is taken: stop what uses it or set NATS_URL`);
+  const passwords = loadOrCreateNatsPasswords(path.join(runDir, 'nats'));
+  const config = path.join(runDir, 'nats', `nats-${ports.nats}.conf`);
+  const storeDir = path.join(runDir, `nats-${ports.nats}`);
+  writeFileSync(config, natsServerConfig({ listen: `${host}:${ports.nats}`, storeDir }), { mode: 0o600 });
+  launch('nats-server', 'nats-server', ['-c', config], natsPasswordsEnv(passwords));
+  for (let i = 0; i < 40 && !(await portOpen(ports.nats)); i++) await sleep(250);
+  const operatorUrl = `nats://${NatsUsers.operator}:${passwords.operator}@${host}:${ports.nats}`;
+  writeFileSync(operatorFile, `${operatorUrl}\n`, { mode: 0o600 });
+  chmodSync(operatorFile, 0o600);
+  return passwords;
+}
+const operatorFile = path.join(runDir, 'operator.nats-url');
+
 async function main(): Promise<void> {
-  let natsUrl = env.NATS_URL;
-  if (!natsUrl) {
-    if (await portOpen(ports.nats))
-      throw new Error(`port ${ports.nats} is taken: stop what uses it or set NATS_URL`);
-    const store = path.join(runDir, `nats-${ports.nats}`);
-    launch('nats-server', 'nats-server', ['-js', '-a', host, '-p', String(ports.nats), '-sd', store], {});
-    for (let i = 0; i < 40 && !(await portOpen(ports.nats)); i++) await sleep(250);
-    natsUrl = `nats://${host}:${ports.nats}`;
-  }
+  const passwords = env.NATS_URL ? undefined : await startLocalNats();
+  const natsUrl = env.NATS_URL ?? `nats://${host}:${ports.nats}`;
+  /** Local server: each service its own user. External one: NATS_USER/NATS_PASSWORD of the environment. */
+  const natsLogin = (user: NatsUser): Record<string, string> =>
+    passwords ? { NATS_USER: user, NATS_PASSWORD: passwords[user] } : {};
   if (runtime !== 'docker')
     console.log('No Docker engine available: running simulated engines as local processes.');
   // The services run bundled (faster start, half the memory of tsx); rebuilding takes about 2 s.
   execFileSync('bash', ['scripts/build-services.sh'], { cwd: root, stdio: 'inherit' });
   const common = { NATS_URL: natsUrl, HTTP_HOST: host, API_KEY: apiKey() };
-  const services: [string, string, number, Record<string, string>][] = [
+  const services: [NatsUser, string, number, Record<string, string>][] = [
     [
-      'engine-manager',
+      NatsUsers.engineManager,
       '.run/dist/engine-manager.mjs',
       ports.manager,
       {
@@ -141,9 +168,9 @@ async function main(): Promise<void> {
         REMOVE_ENGINES_ON_EXIT: 'true',
       },
     ],
-    ['health-monitor', '.run/dist/health-monitor.mjs', ports.monitor, {}],
+    [NatsUsers.healthMonitor, '.run/dist/health-monitor.mjs', ports.monitor, {}],
     [
-      'stats',
+      NatsUsers.stats,
       '.run/dist/stats.mjs',
       ports.stats,
       {
@@ -151,24 +178,29 @@ async function main(): Promise<void> {
         DASHBOARD_DIR: path.join(root, 'services/stats/public'),
       },
     ],
-    ['edge-proxy', '.run/dist/edge-proxy.mjs', ports.proxy, {}],
+    [NatsUsers.edgeProxy, '.run/dist/edge-proxy.mjs', ports.proxy, {}],
   ];
   for (const [name, entry, port, extra] of services) {
     // A small young generation keeps the proxy's memory low under fan-out (measured in bench/).
     const v8 = name === 'edge-proxy' ? ['--max-semi-space-size=2'] : [];
-    launch(name, process.execPath, [...v8, entry], { ...common, ...extra, HTTP_PORT: String(port) });
+    launch(name, process.execPath, [...v8, entry], {
+      ...common,
+      ...natsLogin(name),
+      ...extra,
+      HTTP_PORT: String(port),
+    });
   }
   await Promise.all(services.map(([name, , port]) => waitHealthy(name, port)));
   const id = 'dd1e67078381739d14beca697356ab76d49d1a2d';
   console.log(`
-acefleet is running (engines: ${runtime}, NATS: ${natsUrl})
+acefleet is running (engines: ${runtime}, NATS: ${natsUrl.replace(/\/\/[^@/]*@/g, '//')})
 
   play:       http://${host}:${ports.proxy}/ace/getstream?id=${id}
               (any 40-hex id plays the simulator's test pattern: ffplay, mpv, vlc or ffprobe the URL)
   status:     http://${host}:${ports.proxy}/ace/status    streams: http://${host}:${ports.proxy}/api/streams
   dashboard:  http://${host}:${ports.stats}/          (live; API under /api)
   metrics:    http://${host}:${ports.proxy}/metrics (proxy), :${ports.stats}, :${ports.monitor}, :${ports.manager}
-  logs:       .run/logs/
+  logs:       .run/logs/${passwords ? `\n  operator:   NATS URL with the operator's password in ${path.relative(root, operatorFile)} (0600)` : ''}
   API key:    ${env.API_KEY ? 'API_KEY, from the environment' : '.run/api-key'} (the admin routes need it, e.g.
               curl -X POST -H "Authorization: Bearer ${env.API_KEY ? '$API_KEY' : '$(cat .run/api-key)'}" \\
                 http://${host}:${ports.manager}/api/engines/provision)

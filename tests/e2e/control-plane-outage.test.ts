@@ -2,14 +2,13 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { connect } from '@nats-io/transport-node';
 import { Subjects, type ListReply, type StreamEnded, type StreamStarted } from '@acefleet/contracts';
 import { Player, startStack, storedEvents, waitFor, type Stack } from '@acefleet/testkit';
 
 const run = promisify(execFile);
 
 async function engines(stack: Stack): Promise<ListReply['engines']> {
-  const nc = await connect({ servers: stack.nats.url });
+  const nc = await stack.nats.connect();
   try {
     return (await nc.request(Subjects.engineList, '{}', { timeout: 5000 })).json<ListReply>().engines;
   } finally {
@@ -66,8 +65,8 @@ test.serial(
         return body.sessionsEnded === 2 ? body : false;
       }, 30_000);
       t.like(totals, { sessionsStarted: 2, sessionsEnded: 2 });
-      const started = await storedEvents<StreamStarted>(stack.nats.url, Subjects.streamStarted);
-      const ended = await storedEvents<StreamEnded>(stack.nats.url, Subjects.streamEnded);
+      const started = await storedEvents<StreamStarted>(stack.nats, Subjects.streamStarted);
+      const ended = await storedEvents<StreamEnded>(stack.nats, Subjects.streamEnded);
       t.is(started.length, 2, 'each start stored exactly once');
       t.is(ended.length, 2, 'each end stored exactly once');
     } finally {

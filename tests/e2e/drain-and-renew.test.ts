@@ -1,10 +1,9 @@
 import test from 'ava';
-import { connect } from '@nats-io/transport-node';
 import { Subjects, type ListReply } from '@acefleet/contracts';
 import { Player, startStack, waitFor, type Stack } from '@acefleet/testkit';
 
 async function request<T>(stack: Stack, subject: string, body: unknown): Promise<T> {
-  const nc = await connect({ servers: stack.nats.url });
+  const nc = await stack.nats.connect();
   try {
     return (await nc.request(subject, JSON.stringify(body), { timeout: 10_000 })).json<T>();
   } finally {

@@ -47,6 +47,21 @@ test('npm start - serves a stream ffprobe reads, all four services answer $SRV.P
   t.is(probe.formatName, 'mpegts');
   t.true(probe.streams.some((s) => s.codec_type === 'video'));
 
+  const operatorFile = path.join(repoRoot, '.run/operator.nats-url');
+  t.is((await stat(operatorFile)).mode & 0o777, 0o600, 'only the owner reads the operator URL');
+  const operator = new URL((await readFile(operatorFile, 'utf8')).trim());
+  t.is(operator.port, String(ports.NATS_PORT));
+  t.false(out.includes(operator.password), 'the password is never printed');
+  await t.throwsAsync(
+    connect({ servers: `nats://127.0.0.1:${ports.NATS_PORT}` }),
+    undefined,
+    'anonymous refused',
+  );
+  const nc = await connect({
+    servers: `nats://${operator.host}`,
+    user: operator.username,
+    pass: operator.password,
+  });
   const keyFile = path.join(repoRoot, '.run/api-key');
   t.is((await stat(keyFile)).mode & 0o777, 0o600, 'only the owner reads the API key');
   const apiKey = (await readFile(keyFile, 'utf8')).trim();
@@ -59,7 +74,6 @@ test('npm start - serves a stream ffprobe reads, all four services answer $SRV.P
   });
   t.is(provisioned.status, 201, 'the services got the generated key');
 
-  const nc = await connect({ servers: `nats://127.0.0.1:${ports.NATS_PORT}` });
   const names = new Set<string>();
   for await (const p of await new Svcm(nc).client({ strategy: 'timer', maxWait: 1000 }).ping())
     names.add(p.name);

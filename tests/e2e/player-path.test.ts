@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import formats from 'ajv-formats';
-import { connect } from '@nats-io/transport-node';
 import { Svcm } from '@nats-io/services';
 import { ListReply, ServiceNames, Subjects } from '@acefleet/contracts';
 import {
@@ -28,7 +27,7 @@ test.after.always(async () => {
 });
 
 async function engines(): Promise<ListReply['engines']> {
-  const nc = await connect({ servers: stack.nats.url });
+  const nc = await stack.nats.connect();
   try {
     const msg = await nc.request(Subjects.engineList, '{}', { timeout: 5000 });
     return msg.json<ListReply>().engines;
@@ -96,7 +95,7 @@ test.serial('after the last player leaves the session is stopped and stats recor
 });
 
 test.serial('every service answers $SRV.PING with its name', async (t) => {
-  const nc = await connect({ servers: stack.nats.url });
+  const nc = await stack.nats.connect();
   try {
     const names = new Set<string>();
     const pings = await new Svcm(nc).client({ strategy: 'timer', maxWait: 1000 }).ping();
@@ -113,7 +112,7 @@ test.serial(
     const ajv = new Ajv({ strict: false, allErrors: true });
     formats.default(ajv);
     const schemaDir = path.join(repoRoot, '..', 'shared', 'schemas', 'micro-v1');
-    const nc = await connect({ servers: stack.nats.url });
+    const nc = await stack.nats.connect();
     try {
       for (const verb of ['PING', 'INFO', 'STATS'] as const) {
         const schema = JSON.parse(

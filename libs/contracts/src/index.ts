@@ -5,3 +5,4 @@ export * from './observability.ts';
 export * from './fleet.ts';
 export * from './fleet-identity.ts';
 export * from './redact.ts';
+export * from './permissions.ts';

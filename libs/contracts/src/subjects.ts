@@ -34,6 +34,8 @@ export function hostSubject(hostId: string, endpoint: 'acquire' | 'provision' | 
 export const EVENTS_STREAM = 'ACEFLEET_EVENTS';
 /** KV bucket holding one record per engine, keyed by engine id. */
 export const ENGINES_BUCKET = 'acefleet-engines';
+/** Durable consumer through which stats follows the events stream. */
+export const STATS_CONSUMER = 'acefleet-stats';
 
 /** NATS micro-service names, as `nats micro ls` shows them. */
 export const ServiceNames = {

@@ -9,6 +9,8 @@ import { connectNats, ensureEventsStream } from './nats.ts';
 interface Common {
   instanceId: string;
   natsUrl: string;
+  natsUser: string;
+  natsPassword: string;
   logLevel: string;
 }
 
@@ -31,7 +33,10 @@ export async function bootService<T extends TObject>(
   const loaded = loadConfigOrExit(schema, env) as Readonly<Static<T>> & Common;
   const config = { ...loaded, instanceId: loaded.instanceId || randomUUID() };
   const log = createLogger(name, config.logLevel);
-  const nc = await connectNats(config.natsUrl, name, log);
+  const nc = await connectNats(config.natsUrl, name, log, {
+    user: config.natsUser,
+    password: config.natsPassword,
+  });
   await ensureEventsStream(nc);
   return { config, log, nc };
 }

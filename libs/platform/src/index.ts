@@ -9,3 +9,4 @@ export * from './lifecycle.ts';
 export * from './engine-table.ts';
 export * from './events.ts';
 export * from './boot.ts';
+export * from './nats-auth.ts';

@@ -9,17 +9,35 @@ import {
   EVENTS_STREAM,
   Subjects,
   decodeMessage,
+  inboxPrefixOf,
   ErrorEnvelope,
 } from '@acefleet/contracts';
 import type { Logger } from './logger.ts';
 
 export type { NatsConnection, KV };
 
+/** A NATS user and its password; an empty user connects anonymously. */
+export interface NatsAuth {
+  user: string;
+  password: string;
+}
+
+/** Connect-options for `auth`: the user, its password and its own reply inbox prefix. */
+export function natsAuthOptions(auth: NatsAuth): { user?: string; pass?: string; inboxPrefix?: string } {
+  return auth.user ? { user: auth.user, pass: auth.password, inboxPrefix: inboxPrefixOf(auth.user) } : {};
+}
+
 /** Connect and keep reconnecting forever: services outlive NATS restarts. */
-export async function connectNats(servers: string, name: string, log: Logger): Promise<NatsConnection> {
+export async function connectNats(
+  servers: string,
+  name: string,
+  log: Logger,
+  auth: NatsAuth = { user: '', password: '' },
+): Promise<NatsConnection> {
   const nc = await connect({
     servers: servers.split(',').map((s) => s.trim()),
     name,
+    ...natsAuthOptions(auth),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     waitOnFirstConnect: true,

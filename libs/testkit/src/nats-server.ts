@@ -1,12 +1,33 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { connect, type ConnectionOptions } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { NatsUsers, natsUsers, type NatsUser } from '@acefleet/contracts';
+import {
+  natsAuthOptions,
+  natsPasswordsEnv,
+  natsServerConfig,
+  newNatsPassword,
+  type NatsAuth,
+  type NatsPasswords,
+} from '@acefleet/platform';
 import { waitFor } from './wait.ts';
 
 export interface NatsServer {
   url: string;
   port: number;
+  /** Whether clients must log in (the generated acefleet config); false only with `{ auth: false }`. */
+  auth: boolean;
+  /** nats-server's log (permission violations show up here). */
+  logFile: string;
+  /** The user and password a client playing `user` logs in with. */
+  credentials(user: NatsUser): NatsAuth;
+  /** What a service process playing `user` needs: NATS_URL, NATS_USER and NATS_PASSWORD. */
+  env(user: NatsUser): Record<string, string>;
+  /** A client logged in as `user` (operator: every right), with that user's inbox prefix. */
+  connect(user?: NatsUser, opts?: Partial<ConnectionOptions>): Promise<NatsConnection>;
   /** Kill the server (SIGKILL) without losing its store, to simulate an outage. */
   stop(): Promise<void>;
   /** Start it again on the same port and store. */
@@ -15,9 +36,23 @@ export interface NatsServer {
   destroy(): Promise<void>;
 }
 
-/** A real nats-server with JetStream on a random loopback port and a store of its own. */
-export async function startNatsServer(): Promise<NatsServer> {
+export interface NatsServerOptions {
+  /** Run with the generated per-service users and permissions (default), or open to anonymous clients. */
+  auth?: boolean;
+}
+
+/**
+ * A real nats-server with JetStream on a random loopback port and a store of its own, by default with
+ * acefleet's access rules (libs/platform natsServerConfig) and fresh passwords: anonymous clients are refused.
+ */
+export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServer> {
+  const auth = opts.auth ?? true;
   const dir = await mkdtemp(path.join(tmpdir(), 'acefleet-nats-'));
+  const passwords = Object.fromEntries(natsUsers.map((u) => [u, newNatsPassword()])) as NatsPasswords;
+  const configFile = path.join(dir, 'nats.conf');
+  const store = path.join(dir, 'store');
+  const logFile = path.join(dir, 'nats.log');
+  await writeFile(configFile, natsServerConfig({ storeDir: store }));
   let proc: ChildProcess | undefined;
   let port = -1;
 
@@ -25,8 +60,12 @@ export async function startNatsServer(): Promise<NatsServer> {
     const portsDir = path.join(dir, 'ports');
     await rm(portsDir, { recursive: true, force: true });
     await mkdir(portsDir, { recursive: true });
-    const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', path.join(dir, 'store')];
-    proc = spawn('nats-server', [...args, '--ports_file_dir', portsDir], { stdio: 'ignore' });
+    const where = ['-a', '127.0.0.1', '-p', String(port)];
+    const args = auth ? ['-c', configFile, ...where] : ['-js', ...where, '-sd', store];
+    proc = spawn('nats-server', [...args, '-l', logFile, '--ports_file_dir', portsDir], {
+      stdio: 'ignore',
+      env: { ...process.env, ...natsPasswordsEnv(passwords) },
+    });
     const child = proc;
     await waitFor(async () => {
       if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode}`);
@@ -47,14 +86,27 @@ export async function startNatsServer(): Promise<NatsServer> {
     await exited;
   };
 
+  const url = (): string => `nats://127.0.0.1:${port}`;
+  const credentials = (user: NatsUser): NatsAuth =>
+    auth ? { user, password: passwords[user] } : { user: '', password: '' };
+
   await launch();
   return {
     get url() {
-      return `nats://127.0.0.1:${port}`;
+      return url();
     },
     get port() {
       return port;
     },
+    auth,
+    logFile,
+    credentials,
+    env: (user) => {
+      const c = credentials(user);
+      return { NATS_URL: url(), NATS_USER: c.user, NATS_PASSWORD: c.password };
+    },
+    connect: (user = NatsUsers.operator, more = {}) =>
+      connect({ servers: url(), ...natsAuthOptions(credentials(user)), ...more }),
     stop,
     start: launch,
     destroy: async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { NatsUsers, type NatsUser } from '@acefleet/contracts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,14 @@ export const entries = {
   monitor: 'services/health-monitor/src/main.ts',
 } as const;
 export type ServiceKey = keyof typeof entries;
+
+/** The NATS user each service logs in as. */
+export const serviceUsers: Record<ServiceKey, NatsUser> = {
+  manager: NatsUsers.engineManager,
+  proxy: NatsUsers.edgeProxy,
+  stats: NatsUsers.stats,
+  monitor: NatsUsers.healthMonitor,
+};
 
 export interface StackOptions {
   /** Which services to start (all four by default). */
@@ -45,8 +54,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const apiKey = randomBytes(24).toString('base64url');
   const runtime = (await dockerAvailable()) ? 'docker' : 'process';
   const ports = portBlock();
-  const base = (): Record<string, string> => ({
-    NATS_URL: nats.url,
+  const base = (key: ServiceKey): Record<string, string> => ({
+    ...nats.env(serviceUsers[key]),
     HTTP_HOST: '127.0.0.1',
     API_KEY: apiKey,
     LOG_LEVEL: 'info',
@@ -72,7 +81,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const proc = await startService(key, {
       entry: entries[key],
       port,
-      env: { ...base(), ...defaults[key], ...opts.env?.[key], ...env, HTTP_PORT: String(port) },
+      env: { ...base(key), ...defaults[key], ...opts.env?.[key], ...env, HTTP_PORT: String(port) },
     });
     services[key] = proc;
     return proc;

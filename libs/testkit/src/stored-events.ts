@@ -1,6 +1,6 @@
-import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { EVENTS_STREAM } from '@acefleet/contracts';
+import type { NatsServer } from './nats-server.ts';
 
 export interface StoredEvent<T = unknown> {
   subject: string;
@@ -9,8 +9,11 @@ export interface StoredEvent<T = unknown> {
 }
 
 /** Every event JetStream has stored whose subject is `subject` (or starts with it, for `prefix.>`). */
-export async function storedEvents<T = unknown>(natsUrl: string, subject: string): Promise<StoredEvent<T>[]> {
-  const nc = await connect({ servers: natsUrl });
+export async function storedEvents<T = unknown>(
+  nats: NatsServer,
+  subject: string,
+): Promise<StoredEvent<T>[]> {
+  const nc = await nats.connect();
   try {
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(EVENTS_STREAM).catch(() => undefined);

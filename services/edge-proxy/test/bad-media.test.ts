@@ -41,7 +41,7 @@ async function streamsOf(id: string): Promise<{ state: string }[]> {
 
 async function endedEventOf(id: string): Promise<StreamEnded> {
   return waitFor(async () => {
-    const events = await storedEvents<StreamEnded>(proxy.nats.url, 'acefleet.events.stream.ended');
+    const events = await storedEvents<StreamEnded>(proxy.nats, 'acefleet.events.stream.ended');
     return events.find((e) => e.data.content.value === id)?.data ?? false;
   }, 5000);
 }

@@ -1,5 +1,4 @@
 import test from 'ava';
-import { connect } from '@nats-io/transport-node';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
 import {
   ObservabilitySubjects,
@@ -24,7 +23,7 @@ test.after.always(async () => {
 });
 
 async function publish(subject: string, body: unknown): Promise<void> {
-  const nc = await connect({ servers: proxy.nats.url });
+  const nc = await proxy.nats.connect();
   nc.publish(subject, JSON.stringify(body));
   await nc.flush();
   await nc.close();
@@ -51,7 +50,7 @@ test('proxy - a stream health-monitor reports stale is ended with session_expire
   await publish(ObservabilitySubjects.streamStale, stale);
   await p.closed;
   const ended = await waitFor(async () => {
-    const events = await storedEvents<StreamEnded>(proxy.nats.url, 'acefleet.events.stream.ended');
+    const events = await storedEvents<StreamEnded>(proxy.nats, 'acefleet.events.stream.ended');
     return events.find((e) => e.data.streamId === stream.id) ?? false;
   }, 5000);
   t.is(ended.data.reason, 'session_expired');
@@ -62,7 +61,7 @@ test('proxy - viewer counts are published as they change', async (t) => {
   const players = await Promise.all([0, 1].map(() => Player.open(`${proxy.url}/ace/getstream?id=${id}`, 0)));
   const stream = proxy.proxy.hub.all().find((s) => s.content.value === id)!;
   const counted = await waitFor(async () => {
-    const events = await storedEvents<StreamViewers>(proxy.nats.url, ObservabilitySubjects.streamViewers);
+    const events = await storedEvents<StreamViewers>(proxy.nats, ObservabilitySubjects.streamViewers);
     return events.find((e) => e.data.streamId === stream.id && e.data.viewers === 2) ?? false;
   }, 5000);
   t.is(counted.data.proxyId, 'proxy-under-test');

@@ -1,3 +1,4 @@
+import { NatsUsers } from '@acefleet/contracts';
 import { connectNats, createLogger, ensureEventsStream, loadConfig } from '@acefleet/platform';
 import { startNatsServer, type NatsServer } from '@acefleet/testkit';
 import { buildEdgeProxy, type EdgeProxy } from '../src/app.ts';
@@ -14,7 +15,7 @@ export interface ProxyUnderTest {
 export async function startProxy(env: Record<string, string> = {}): Promise<ProxyUnderTest> {
   const nats = await startNatsServer();
   const config = loadConfig(ProxyConfig, {
-    NATS_URL: nats.url,
+    ...nats.env(NatsUsers.edgeProxy),
     INSTANCE_ID: 'proxy-under-test',
     LINGER_MS: '0',
     ACQUIRE_TIMEOUT_MS: '1000',
@@ -25,7 +26,10 @@ export async function startProxy(env: Record<string, string> = {}): Promise<Prox
     ...env,
   });
   const log = createLogger('edge-proxy-test', process.env.TEST_LOG_LEVEL ?? 'silent');
-  const nc = await connectNats(config.natsUrl, 'edge-proxy-test', log);
+  const nc = await connectNats(config.natsUrl, 'edge-proxy-test', log, {
+    user: config.natsUser,
+    password: config.natsPassword,
+  });
   await ensureEventsStream(nc);
   const proxy = await buildEdgeProxy(config, nc, log);
   const url = await proxy.http.listen({ host: '127.0.0.1', port: 0 });

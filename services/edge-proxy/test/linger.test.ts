@@ -50,7 +50,7 @@ test.serial(
     t.is(sim.stats().stopsReceived, stops, 'still lingering');
     await waitFor(() => sim.stats().stopsReceived === stops + 1, LINGER_MS * 3);
     const ended = await waitFor(async () => {
-      const events = await storedEvents<StreamEnded>(proxy.nats.url, 'acefleet.events.stream.ended');
+      const events = await storedEvents<StreamEnded>(proxy.nats, 'acefleet.events.stream.ended');
       return events.find((e) => e.data.content.value === id) ?? false;
     }, 5000);
     t.is(ended.data.reason, 'linger_expired');

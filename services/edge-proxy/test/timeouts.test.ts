@@ -25,7 +25,7 @@ test.after.always(async () => {
 
 async function endReason(id: string): Promise<string> {
   const ended = await waitFor(async () => {
-    const events = await storedEvents<StreamEnded>(proxy.nats.url, 'acefleet.events.stream.ended');
+    const events = await storedEvents<StreamEnded>(proxy.nats, 'acefleet.events.stream.ended');
     return events.find((e) => e.data.content.value === id) ?? false;
   }, 5000);
   return ended.data.reason;

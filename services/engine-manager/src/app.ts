@@ -21,6 +21,7 @@ import type { ManagerConfig } from './config.ts';
 import { limitsOf } from './confinement.ts';
 import { DockerRuntime } from './docker-runtime.ts';
 import { Drainer } from './drainer.ts';
+import { ownEngineFilter } from './engine-address.ts';
 import { registerEndpoints } from './endpoints.ts';
 import { Fleet } from './fleet.ts';
 import { HealthReplacer } from './health-replacer.ts';
@@ -158,7 +159,12 @@ export async function buildEngineManager(
     registry,
     provisioner,
     nc,
-    { hostId: config.hostId, claimTtlMs: config.claimTtlMs, forwardTimeoutMs: config.engineReadyTimeoutMs },
+    {
+      hostId: config.hostId,
+      claimTtlMs: config.claimTtlMs,
+      forwardTimeoutMs: config.engineReadyTimeoutMs,
+      ownEngine: ownEngineFilter({ ...config, runtime }, log),
+    },
     log,
     metrics,
   );

@@ -23,11 +23,14 @@ export interface FleetOptions {
   claimTtlMs: number;
   /** How long to wait for another host's manager to answer a forwarded acquire. */
   forwardTimeoutMs: number;
+  /** Whether an engine record may be handed out from here (engine-address.ts): engines of this host only. */
+  ownEngine: (rec: EngineRecord) => boolean;
 }
 
 /**
- * Hands out engines: claims room on the best engine of any host by compare-and-set, or creates one (here,
- * else on the least loaded other host), and keeps claims as leases that proxies renew.
+ * Hands out engines: claims room on the best engine of this host by compare-and-set, or creates one (here,
+ * else through the least loaded other host's manager, which vouches for its own engines), and keeps claims
+ * as leases that proxies renew.
  */
 export class Fleet {
   private readonly lastRenewal = new Map<string, number>();
@@ -81,13 +84,14 @@ export class Fleet {
     }
   }
 
-  /** Claim room on an existing engine (content affinity first) by CAS, or provision one holding the claim. */
+  /** Claim room on an engine of this host (content affinity first) by CAS, or provision one holding the claim. */
   private async claimOrProvision(claim: Claim, exclude: Set<string>): Promise<{ engineId: string }> {
     for (;;) {
-      const [candidate] = rankCandidates(this.registry.table.records(), claim.contentKey, exclude);
+      const own = this.registry.table.records().filter(this.opts.ownEngine);
+      const [candidate] = rankCandidates(own, claim.contentKey, exclude);
       if (!candidate) break;
       const stored = await this.registry.mutate(candidate.id, (rec) =>
-        hasRoom(rec) ? { ...rec, claims: [...rec.claims, claim] } : undefined,
+        hasRoom(rec) && this.opts.ownEngine(rec) ? { ...rec, claims: [...rec.claims, claim] } : undefined,
       );
       if (stored?.record.claims.some((c) => c.claimId === claim.claimId)) return { engineId: candidate.id };
       exclude.add(candidate.id);

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Subjects } from '@acefleet/contracts';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { NatsUsers, Subjects } from '@acefleet/contracts';
 import { connectNats, createLogger, loadConfig } from '@acefleet/platform';
 import { startNatsServer, type NatsServer } from '@acefleet/testkit';
 import { buildEngineManager, type EngineManager } from '../src/app.ts';
@@ -14,7 +14,7 @@ let nc: NatsConnection;
 test.before(async () => {
   nats = await startNatsServer();
   const config = loadConfig(ManagerConfig, {
-    NATS_URL: nats.url,
+    ...nats.env(NatsUsers.engineManager),
     ENGINE_RUNTIME: 'process',
     MIN_REPLICAS: '0',
     HOST_ID: 'bad-requests',
@@ -22,10 +22,13 @@ test.before(async () => {
     INSTANCE_ID: 'manager-under-test',
   });
   const log = createLogger('engine-manager-test', 'silent');
-  managerNc = await connectNats(config.natsUrl, 'engine-manager-test', log);
+  managerNc = await connectNats(config.natsUrl, 'engine-manager-test', log, {
+    user: config.natsUser,
+    password: config.natsPassword,
+  });
   manager = await buildEngineManager(config, managerNc, log);
   await manager.serve('http://127.0.0.1:0');
-  nc = await connect({ servers: nats.url });
+  nc = await nats.connect();
 });
 test.after.always(async () => {
   await nc?.close();

@@ -30,7 +30,7 @@ dockerTest(
   async (t) => {
     t.timeout(90_000);
     const nats = await startNatsServer();
-    const m = await startManager(nats.url, {
+    const m = await startManager(nats, {
       ENGINE_MEMORY_MB: '256',
       ENGINE_CPUS: '0.5',
       ENGINE_PIDS_LIMIT: '128',
@@ -76,14 +76,14 @@ dockerTest(
     t.timeout(90_000);
     const hostId = newHostId('fleet');
     const [natsA, natsB] = await Promise.all([startNatsServer(), startNatsServer()]);
-    const a = await startManager(natsA.url, { FLEET_ID: `${hostId}-a` }, hostId);
+    const a = await startManager(natsA, { FLEET_ID: `${hostId}-a` }, hostId);
     t.teardown(async () => {
       await a.close();
       await natsA.destroy();
     });
     const { engine: engineA } = await acquire(a.client, 1);
 
-    const b = await startManager(natsB.url, { FLEET_ID: `${hostId}-b`, MIN_REPLICAS: '0' }, hostId);
+    const b = await startManager(natsB, { FLEET_ID: `${hostId}-b`, MIN_REPLICAS: '0' }, hostId);
     t.teardown(async () => {
       await b.close();
       await natsB.destroy();

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Static, TSchema } from '@sinclair/typebox';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   AcefleetError,
   AcquireReply,
   hostSubject,
   ListReply,
+  NatsUsers,
   StatusReply,
   Subjects,
 } from '@acefleet/contracts';
@@ -21,16 +22,16 @@ import { presets, type PresetName } from '../src/presets.ts';
 export interface ManagerUnderTest {
   manager: EngineManager;
   hostId: string;
-  /** A client connection, as a proxy would have. */
+  /** A client connection with the operator's rights (the tests call every endpoint). */
   client: NatsConnection;
   close(): Promise<void>;
 }
 
 /** Settings every manager test starts from: Docker, host network on loopback, quick loops, no spares. */
-export function testEnv(natsUrl: string, hostId: string): Record<string, string> {
+export function testEnv(nats: NatsServer, hostId: string): Record<string, string> {
   const ports = portBlock(40);
   return {
-    NATS_URL: natsUrl,
+    ...nats.env(NatsUsers.engineManager),
     HOST_ID: hostId,
     FLEET_ID: hostId,
     INSTANCE_ID: `${hostId}-manager`,
@@ -74,17 +75,20 @@ export function newHostId(what: string): string {
 
 /** An engine manager in this process, on its own host id; close() removes the containers it made. */
 export async function startManager(
-  natsUrl: string,
+  nats: NatsServer,
   env: Record<string, string> = {},
   hostId = newHostId('em'),
 ): Promise<ManagerUnderTest> {
-  const config = loadConfig(ManagerConfig, { ...testEnv(natsUrl, hostId), ...env });
+  const config = loadConfig(ManagerConfig, { ...testEnv(nats, hostId), ...env });
   const log = createLogger('engine-manager-test', config.logLevel);
-  const nc = await connectNats(config.natsUrl, 'engine-manager-test', log);
+  const nc = await connectNats(config.natsUrl, 'engine-manager-test', log, {
+    user: config.natsUser,
+    password: config.natsPassword,
+  });
   await ensureEventsStream(nc);
   const manager = await buildEngineManager(config, nc, log);
   await manager.serve('http://127.0.0.1:0');
-  const client = await connect({ servers: natsUrl });
+  const client = await nats.connect();
   return {
     manager,
     hostId,
@@ -104,7 +108,7 @@ export async function isolatedManager(
   env: Record<string, string> = {},
 ): Promise<ManagerUnderTest & { nats: NatsServer }> {
   const nats = await startNatsServer();
-  const m = await startManager(nats.url, env).catch(async (err: unknown) => {
+  const m = await startManager(nats, env).catch(async (err: unknown) => {
     await nats.destroy();
     throw err;
   });

@@ -6,8 +6,8 @@ test('manager - two managers on one NATS share the load without double claims', 
   t.timeout(90_000);
   const nats = await startNatsServer();
   const env = { MIN_FREE_REPLICAS: '1', MAX_REPLICAS: '2', MAX_STREAMS_PER_ENGINE: '2' };
-  const a = await startManager(nats.url, env);
-  const b = await startManager(nats.url, env);
+  const a = await startManager(nats, env);
+  const b = await startManager(nats, env);
   t.teardown(async () => {
     await Promise.all([a.close(), b.close()]);
     await nats.destroy();

@@ -1,7 +1,6 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { connect } from '@nats-io/transport-node';
 import { openPlayback, startSession } from '@acefleet/engine-client';
 import {
   containersWithLabels,
@@ -22,12 +21,12 @@ test('manager - kill -9 during play, then restart, adopts every container and cl
   const nats = await startNatsServer();
   const hostId = newHostId('restart');
   const env = {
-    ...testEnv(nats.url, hostId),
+    ...testEnv(nats, hostId),
     MAX_STREAMS_PER_ENGINE: '1',
     MAX_REPLICAS: '3',
     LOG_LEVEL: 'info',
   };
-  const client = await connect({ servers: nats.url });
+  const client = await nats.connect();
   t.teardown(async () => {
     await client.close();
     await removeContainersWithLabels([`io.acefleet.host=${hostId}`]);

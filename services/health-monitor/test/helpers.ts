@@ -1,6 +1,6 @@
-import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
+import { NatsUsers } from '@acefleet/contracts';
 import { ensureEventsStream } from '@acefleet/platform';
 import {
   entries,
@@ -25,7 +25,7 @@ export interface MonitorWorld {
  */
 export async function startMonitorWorld(engines: number, env: Record<string, string>): Promise<MonitorWorld> {
   const nats = await startNatsServer();
-  const nc = await connect({ servers: nats.url });
+  const nc = await nats.connect();
   await ensureEventsStream(nc);
   const sims = await Promise.all(
     Array.from({ length: engines }, async () => {
@@ -39,7 +39,7 @@ export async function startMonitorWorld(engines: number, env: Record<string, str
     entry: entries.monitor,
     port,
     env: {
-      NATS_URL: nats.url,
+      ...nats.env(NatsUsers.healthMonitor),
       HTTP_PORT: String(port),
       EXPECTED_SERVICES: 'acefleet-health-monitor',
       ...env,

@@ -1,5 +1,4 @@
 import test from 'ava';
-import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import {
@@ -23,7 +22,7 @@ test.before(async () => {
       monitor: { HEALTH_INTERVAL_MS: String(INTERVAL_MS), PROBE_TIMEOUT_MS: '500' },
     },
   });
-  nc = await connect({ servers: stack.nats.url });
+  nc = await stack.nats.connect();
 });
 test.after.always(async () => {
   await nc?.close();

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { STATS_CONSUMER } from '@acefleet/contracts';
 import { CommonConfig } from '@acefleet/platform';
 
 export const StatsConfig = Type.Object({
@@ -10,7 +11,7 @@ export const StatsConfig = Type.Object({
   dashboardDir: Type.String({ default: '' }),
   dbPath: Type.String({ default: '.run/stats.db' }),
   /** Durable consumer name: keep it stable so a restarted stats resumes where it stopped. */
-  consumerName: Type.String({ default: 'acefleet-stats', pattern: '^[A-Za-z0-9_-]+$' }),
+  consumerName: Type.String({ default: STATS_CONSUMER, pattern: '^[A-Za-z0-9_-]+$' }),
   /** Events delivered to a stats process that died unacknowledged are redelivered after this. */
   ackWaitMs: Type.Integer({ default: 5_000, minimum: 500 }),
   /** Per-stream stat samples older than this are deleted. */

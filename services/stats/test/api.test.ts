@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { ObservabilitySubjects, Subjects } from '@acefleet/contracts';
 import { ensureEventsStream } from '@acefleet/platform';
@@ -18,7 +17,7 @@ const contentA = hex40();
 
 test.before(async () => {
   nats = await startNatsServer();
-  nc = await connect({ servers: nats.url });
+  nc = await nats.connect();
   await ensureEventsStream(nc);
   dir = await mkdtemp(path.join(tmpdir(), 'acefleet-stats-api-'));
   stats = await startStats(nats, path.join(dir, 'stats.db'));

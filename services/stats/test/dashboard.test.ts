@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser } from 'playwright-core';
-import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { NatsUsers } from '@acefleet/contracts';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
 import { startSession } from '@acefleet/engine-client';
 import { ensureEventsStream } from '@acefleet/platform';
@@ -43,7 +43,7 @@ let browser: Browser;
 
 test.before(async () => {
   nats = await startNatsServer();
-  nc = await connect({ servers: nats.url });
+  nc = await nats.connect();
   await ensureEventsStream(nc);
   dir = await mkdtemp(path.join(tmpdir(), 'acefleet-dashboard-'));
   sims = await Promise.all(
@@ -58,7 +58,7 @@ test.before(async () => {
     entry: entries.monitor,
     port,
     env: {
-      NATS_URL: nats.url,
+      ...nats.env(NatsUsers.healthMonitor),
       HTTP_PORT: String(port),
       HEALTH_INTERVAL_MS: '500',
       PROBE_TIMEOUT_MS: '300',

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { Subjects, type EndReason, type StreamEnded, type StreamStarted } from '@acefleet/contracts';
+import {
+  NatsUsers,
+  Subjects,
+  type EndReason,
+  type StreamEnded,
+  type StreamStarted,
+} from '@acefleet/contracts';
 import { entries, freePort, startService, type NatsServer, type ServiceProcess } from '@acefleet/testkit';
 
 /** Stats as a real process on a free port, with its database at `dbPath`. */
@@ -14,7 +20,7 @@ export async function startStats(
   return startService('stats', {
     entry: entries.stats,
     port,
-    env: { NATS_URL: nats.url, HTTP_PORT: String(port), DB_PATH: dbPath, ...env },
+    env: { ...nats.env(NatsUsers.stats), HTTP_PORT: String(port), DB_PATH: dbPath, ...env },
   });
 }
 

@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect } from '@nats-io/transport-node';
 import { ensureEventsStream } from '@acefleet/platform';
 import type { EndReason, StreamStarted } from '@acefleet/contracts';
 import { startNatsServer, waitFor } from '@acefleet/testkit';
@@ -71,7 +70,7 @@ class Ledger {
 test('stats - restarted mid-run and stopped for a while, reports exactly the totals the proxy recorded', async (t) => {
   const nats = await startNatsServer();
   const dir = await mkdtemp(path.join(tmpdir(), 'acefleet-stats-'));
-  const nc = await connect({ servers: nats.url });
+  const nc = await nats.connect();
   try {
     await ensureEventsStream(nc);
     const ledger = new Ledger(nc);
