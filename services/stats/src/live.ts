@@ -28,6 +28,11 @@ export class LiveFeed {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
+    // HEAD has no body: node would hold the headers back until end(), leaving the client with no answer.
+    if (res.req.method === 'HEAD') {
+      res.end();
+      return;
+    }
     res.write('retry: 2000\n\n');
     this.clients.add(res);
     res.on('close', () => this.clients.delete(res));
