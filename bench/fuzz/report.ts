@@ -78,7 +78,9 @@ export function markdown(r: CampaignResult, meta: { seed: number; cores: string;
     '',
     '## Connections without an answer (samples)',
     '',
-    ...Object.entries(t.unanswered).flatMap(([k, xs]) => [`- ${k}:`, ...xs.map((x) => `  - ${code(x)}`)]),
+    ...Object.entries(t.unanswered)
+      .filter(([, xs]) => xs.length > 0)
+      .flatMap(([k, xs]) => [`- ${k}:`, ...xs.map((x) => `  - ${code(x)}`)]),
     '',
   ].join('\n');
 }
