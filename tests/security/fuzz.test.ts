@@ -12,7 +12,7 @@ test.before(async (t) => {
       playEvery: 500,
       concurrency: 24,
       deadlineMs: 50_000,
-      settleTimeoutMs: 35_000,
+      settleTimeoutMs: 40_000,
     },
     (line) => t.log(line),
   );
