@@ -44,6 +44,22 @@ export function toAcefleetError(err: unknown): AcefleetError {
   return new AcefleetError('internal', 'internal error', { cause: err });
 }
 
+/**
+ * Ajv coerces "1e309" and "Infinity" in a query or path to Infinity and then skips minimum/maximum for
+ * non-finite numbers, so `limit=1e309` passed a `maximum: 1000` schema and reached SQLite (a 500). Runs after
+ * validation; only schema-coerced values can be numbers here.
+ */
+function rejectNonFiniteNumbers(...parts: unknown[]): void {
+  for (const part of parts) {
+    if (typeof part !== 'object' || part === null) continue;
+    for (const [name, value] of Object.entries(part)) {
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        throw new AcefleetError('bad_request', `"${name}" must be a finite number`);
+      }
+    }
+  }
+}
+
 export interface HttpAppOptions {
   logger: Logger;
   registry: Registry;
@@ -118,6 +134,7 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     if (mapped.code === 'internal') req.log.error({ err }, 'request failed');
     return sendError(reply, mapped);
   });
+  app.addHook('preHandler', async (req) => rejectNonFiniteNumbers(req.query, req.params));
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, new AcefleetError('not_found', `no route for ${req.method} ${req.url.split('?')[0]}`)),
   );

@@ -57,6 +57,11 @@ export class LiveFeed {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
+    // HEAD has no body: node would hold the headers back until end(), leaving the client with no answer.
+    if (res.req.method === 'HEAD') {
+      res.end();
+      return;
+    }
     this.clients.add(res);
     res.on('close', () => this.clients.delete(res));
     this.write(res, 'retry: 2000\n\n');

@@ -146,3 +146,13 @@ test('stats api - bad input answers a JSON error, never a 500', async (t) => {
   const res = await fetch(`${stats.url}/api/sessions`, { method: 'DELETE' });
   t.is(res.status, 405);
 });
+
+// Pins two fuzz findings: `limit=1e309` answered 500 (SQLite datatype mismatch); HEAD /api/live never answered.
+test('stats api - limit=1e309 is a 400 and HEAD /api/live answers at once', async (t) => {
+  for (const route of ['/api/events', '/api/usage', '/api/sessions']) {
+    t.is((await get<{ error: { code: string } }>(`${route}?limit=1e309`, 400)).error.code, 'bad_request');
+  }
+  const head = await fetch(`${stats.url}/api/live`, { method: 'HEAD', signal: AbortSignal.timeout(5000) });
+  t.is(head.status, 200);
+  t.is(head.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+});
