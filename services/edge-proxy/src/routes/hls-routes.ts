@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AcefleetError, contentKeyOf, type ContentRef } from '@acefleet/contracts';
 import { HlsSession, type HlsDeps } from '../hls.ts';
 import { parseSelector } from '../selector.ts';
@@ -41,12 +41,17 @@ export class HlsHub {
   }
 }
 
+/** HLS players only poll: one is told apart from another by its address and user agent. */
+function viewerOf(req: FastifyRequest): string {
+  return `${req.ip} ${req.headers['user-agent'] ?? ''}`;
+}
+
 /** GET /ace/manifest.m3u8 (Acexy-compatible selection) and the segments it points at. */
 export function hlsRoutes(app: FastifyInstance, hub: HlsHub): void {
   app.get<{ Querystring: Query }>('/ace/manifest.m3u8', async (req, reply) => {
     const { content, extraParams } = parseSelector(req.query);
     const session = hub.open(content, extraParams);
-    const playlist = await session.playlist(`/ace/hls/${session.id}`);
+    const playlist = await session.playlist(`/ace/hls/${session.id}`, viewerOf(req));
     return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-cache').send(playlist);
   });
   app.get<{ Params: { session: string; segment: string } }>(
@@ -55,7 +60,7 @@ export function hlsRoutes(app: FastifyInstance, hub: HlsHub): void {
       const session = hub.get(req.params.session);
       if (!session)
         throw new AcefleetError('stream_not_found', 'this HLS session has ended; reload the playlist');
-      const body = await session.segment(req.params.segment);
+      const body = await session.segment(req.params.segment, viewerOf(req));
       return reply.type('video/mp2t').send(body);
     },
   );
