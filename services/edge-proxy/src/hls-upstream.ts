@@ -22,7 +22,8 @@ export class HlsLoss extends Error {
 }
 
 function startLoss(err: unknown): Loss {
-  const error = err instanceof AcefleetError ? err : new AcefleetError('internal', 'start failed', { cause: err });
+  const error =
+    err instanceof AcefleetError ? err : new AcefleetError('internal', 'start failed', { cause: err });
   return { reason: startFailureReason(error, 'start'), error };
 }
 
@@ -41,7 +42,10 @@ async function engineGet(url: string, timeoutMs: number, what: string, first: bo
   }
   if (!res.ok) {
     await res.body?.cancel();
-    const error = new AcefleetError('engine_error', `the engine answered the ${what} with HTTP ${res.status}`);
+    const error = new AcefleetError(
+      'engine_error',
+      `the engine answered the ${what} with HTTP ${res.status}`,
+    );
     throw new HlsLoss({ reason: 'engine_error', error });
   }
   return res;

@@ -111,7 +111,7 @@ export class HlsSession {
   /** Claim an engine and open the session on it, trying others (never one that failed) as `search` allows. */
   private async connect(search: Search): Promise<HlsUpstream> {
     const { engines, settings } = this.deps;
-    for (let failed = 0; ; ) {
+    for (let failed = 0; ;) {
       try {
         return await HlsUpstream.open(engines, this.content, this.extraParams, settings, this.failures);
       } catch (err) {
@@ -151,7 +151,11 @@ export class HlsSession {
       lastByteAt: this.lastByteAt,
     };
     this.log.warn({ engineId: from.engineId, reason: loss.reason }, 'engine lost: moving the session');
-    const search = { deadline: Date.now() + this.deps.settings.failoverDeadlineMs, retries: Infinity, move: true };
+    const search = {
+      deadline: Date.now() + this.deps.settings.failoverDeadlineMs,
+      retries: Infinity,
+      move: true,
+    };
     const next = this.connect(search).then((to) => this.completeMove(from, to, move));
     next.catch(() => this.end(loss.reason));
     if (move.reason === 'failover') {
@@ -221,7 +225,9 @@ export class HlsSession {
         this.checkAdvancing(upstream, text);
         return text
           .split('\n')
-          .map((line) => (line === '' || line.startsWith('#') ? line : `${segmentBase}/${this.nameFor(line, upstream)}`))
+          .map((line) =>
+            line === '' || line.startsWith('#') ? line : `${segmentBase}/${this.nameFor(line, upstream)}`,
+          )
           .join('\n');
       } catch (err) {
         if (!(err instanceof HlsLoss)) throw err;
