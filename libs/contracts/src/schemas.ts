@@ -132,6 +132,32 @@ export const StreamEnded = Type.Object({
 });
 export type StreamEnded = Static<typeof StreamEnded>;
 
+export const MoveReason = Type.Union([
+  /** The engine failed the stream (died, ended it, stalled, sent bad media). */
+  Type.Literal('failover'),
+  /** The engine is being drained. */
+  Type.Literal('drain'),
+]);
+export type MoveReason = Static<typeof MoveReason>;
+
+/** A stream (TS or HLS) now plays from another engine, with the same stream id and players. */
+export const StreamMoved = Type.Object({
+  streamId: Id,
+  content: ContentRef,
+  proxyId: Id,
+  /** The engine the stream left. */
+  previousEngineId: Id,
+  /** The engine it plays on now. */
+  engineId: Id,
+  /** The new engine session's stat URL: the health monitor polls it from now on. */
+  statUrl: Type.String({ maxLength: 2000 }),
+  /** From the last byte of the previous engine to the first byte of the new one. */
+  gapMs: Type.Integer({ minimum: 0 }),
+  reason: MoveReason,
+  at: IsoTime,
+});
+export type StreamMoved = Static<typeof StreamMoved>;
+
 export const HealthStatus = Type.Union([Type.Literal('healthy'), Type.Literal('unhealthy')]);
 export type HealthStatus = Static<typeof HealthStatus>;
 

@@ -14,6 +14,8 @@ export const Subjects = {
   engineHostPrefix: `${PREFIX}.engines.host`,
   streamStarted: `${PREFIX}.events.stream.started`,
   streamEnded: `${PREFIX}.events.stream.ended`,
+  /** A playing stream moved to another engine (failover or drain); it keeps its id and its players. */
+  streamMoved: `${PREFIX}.events.stream.moved`,
   engineHealth: `${PREFIX}.events.engine.health`,
   /** An engine is draining: proxies move its streams before `deadline`. */
   engineDraining: `${PREFIX}.events.engine.draining`,

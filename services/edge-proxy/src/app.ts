@@ -108,9 +108,15 @@ export async function buildEdgeProxy(
     events,
     log,
     proxyId: config.instanceId,
+    onViewersChanged: (session) => link.viewersChanged(session),
     settings: {
       engineStartTimeoutMs: config.engineStartTimeoutMs,
       engineCallTimeoutMs: config.engineCallTimeoutMs,
+      firstByteTimeoutMs: config.firstByteTimeoutMs,
+      emptyTimeoutMs: config.emptyTimeoutMs,
+      failoverDeadlineMs: config.failoverDeadlineMs,
+      startRetries: config.startRetries,
+      startPatienceMs: config.startPatienceMs,
       idleMs: Math.max(config.lingerMs, config.hlsIdleMs),
     },
   });

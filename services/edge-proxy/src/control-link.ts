@@ -11,7 +11,12 @@ import type { EventPublisher, Logger } from '@acefleet/platform';
 import type { EngineSource } from './engine-source.ts';
 import type { StreamHub } from './hub.ts';
 import type { HlsHub } from './routes/hls-routes.ts';
-import type { Stream } from './stream.ts';
+
+/** A TS stream or an HLS session, as far as its viewer count goes. */
+interface Watched {
+  readonly id: string;
+  readonly viewers: { readonly size: number };
+}
 
 export interface ControlLinkOptions {
   proxyId: string;
@@ -74,6 +79,7 @@ export class ControlLink {
 
   private onDraining(event: EngineDraining): void {
     for (const stream of this.streams.all()) stream.moveOff(event.engineId);
+    for (const session of this.hls.all()) session.moveOff(event.engineId);
   }
 
   private onStale(event: StreamStale): void {
@@ -86,7 +92,7 @@ export class ControlLink {
       );
       stream.expireSession(event.engineId);
     }
-    this.hls.get(event.streamId)?.end('session_expired');
+    this.hls.get(event.streamId)?.expireSession(event.engineId);
   }
 
   /** Renew every claim this proxy holds; re-claim the ones the manager has lost. */
@@ -102,7 +108,7 @@ export class ControlLink {
   }
 
   /** Publish a stream's viewer count, at most once per debounce period. */
-  viewersChanged(stream: Stream): void {
+  viewersChanged(stream: Watched): void {
     if (this.viewerTimers.has(stream.id)) return;
     const timer = setTimeout(() => {
       this.viewerTimers.delete(stream.id);

@@ -2,7 +2,9 @@ import {
   Subjects,
   type ContentRef,
   type EndReason,
+  type MoveReason,
   type StreamEnded,
+  type StreamMoved,
   type StreamStarted,
 } from '@acefleet/contracts';
 import type { EventPublisher } from '@acefleet/platform';
@@ -51,4 +53,43 @@ export function publishEnded(
     ...totals,
   };
   events.publish(Subjects.streamEnded, event, `${who.streamId}:ended`);
+}
+
+/** A move under way: where from and why, until the new engine's first byte completes it. */
+export interface PendingMove {
+  previousEngineId: string;
+  reason: MoveReason;
+  /** When the last byte came from the previous engine. */
+  lastByteAt: number;
+}
+
+/** A loss caused by a drain moves the stream for the drain; any other loss is a failover. */
+export function moveReasonOf(loss: EndReason): MoveReason {
+  return loss === 'engine_drained' ? 'drain' : 'failover';
+}
+
+/**
+ * stream.moved, at the new engine's first byte (`who` names the new engine). `seq` counts the session's
+ * moves (1, 2, …) and makes the message id, so a republished move is stored once.
+ */
+export function publishMoved(
+  events: EventPublisher,
+  who: SessionIdentity,
+  move: PendingMove,
+  statUrl: string,
+  seq: number,
+): void {
+  const now = Date.now();
+  const event: StreamMoved = {
+    streamId: who.streamId,
+    content: who.content,
+    proxyId: who.proxyId,
+    previousEngineId: move.previousEngineId,
+    engineId: who.engineId,
+    statUrl,
+    gapMs: Math.max(0, Math.round(now - move.lastByteAt)),
+    reason: move.reason,
+    at: new Date(now).toISOString(),
+  };
+  events.publish(Subjects.streamMoved, event, `${who.streamId}:moved:${seq}`);
 }

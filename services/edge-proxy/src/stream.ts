@@ -3,10 +3,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Socket } from 'node:net';
 import { AcefleetError, type ContentRef, type EndReason } from '@acefleet/contracts';
 import type { EventPublisher, Logger } from '@acefleet/platform';
-import type { EngineFailure, EngineLease, EngineSource } from './engine-source.ts';
+import { EngineFailures } from './engine-failures.ts';
+import type { EngineLease, EngineSource } from './engine-source.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { RingBuffer } from './ring-buffer.ts';
-import { publishEnded, publishStarted, type SessionIdentity } from './stream-events.ts';
+import {
+  moveReasonOf,
+  publishEnded,
+  publishMoved,
+  publishStarted,
+  type PendingMove,
+  type SessionIdentity,
+} from './stream-events.ts';
 import { Upstream, type Loss } from './upstream.ts';
 import { Viewer, type ViewerLimits } from './viewer.ts';
 
@@ -86,9 +94,14 @@ export class Stream {
   private lastEngineId: string | undefined;
   private recoverBy = 0;
   private lostBy: Loss | undefined;
-  private readonly failedEngines = new Set<string>();
-  /** The engine that failed last and why: the manager is told, so it places the next attempt elsewhere. */
-  private lastFailure: EngineFailure | undefined;
+  private readonly failures = new EngineFailures();
+  /** When the last media came from the engine: a move's gap starts there. */
+  private lastMediaAt = 0;
+  /** Set while a playing stream looks for another engine; published as stream.moved when bytes flow again. */
+  private pendingMove: PendingMove | undefined;
+  private moves = 0;
+  /** A drained engine's upstream, kept until the stream plays elsewhere so its session is not seen stale. */
+  private leaving: Upstream | undefined;
   private startRetriesUsed = 0;
   bytesIn = 0;
   private bytesOutOfGone = 0;
@@ -142,9 +155,9 @@ export class Stream {
     upstream.lose('engine_drained', 'the engine was drained');
   }
 
-  /** The engine forgot this stream's session: it cannot play on. */
+  /** The engine forgot this stream's session: it cannot play on (a session it left behind does not count). */
   expireSession(engineId: string): void {
-    if (this.lastEngineId === engineId) this.end('session_expired');
+    if (this.upstream?.engineId === engineId) this.end('session_expired');
   }
 
   /**
@@ -238,7 +251,7 @@ export class Stream {
       },
     );
     this.upstream = upstream;
-    const failure = await upstream.open(this.failedEngines, this.lastFailure);
+    const failure = await upstream.open(this.failures.excluded, this.failures.last);
     if (this.isEnded()) return upstream.close();
     if (failure) {
       this.log.warn({ err: failure.error.message, code: failure.error.code }, 'upstream start failed');
@@ -251,6 +264,7 @@ export class Stream {
     this.bytesIn += rawBytes;
     this.deps.metrics.bytesIn.inc(rawBytes);
     if (packets.length === 0) return;
+    this.lastMediaAt = Date.now();
     this.pendingChunks.push(packets);
     if (this.state === 'starting' || this.state === 'recovering') {
       this.onPlaying();
@@ -268,13 +282,32 @@ export class Stream {
     this.state = 'playing';
     this.lostBy = undefined;
     this.flush();
-    if (recovered) this.deps.metrics.failovers.inc({ result: 'ok' });
+    if (recovered) this.completeMove();
     if (!this.startedPublished) this.publishStarted();
     for (const w of this.waiters.splice(0)) {
       w.socket.off('close', w.onClose);
       w.resolve(this.join(w.socket, w.requestedAt, 'new'));
     }
     this.checkEmpty();
+  }
+
+  /** Bytes flow from another engine: tell the fleet where the stream is now, then let the drained engine go. */
+  private completeMove(): void {
+    this.deps.metrics.failovers.inc({ result: 'ok' });
+    const move = this.pendingMove;
+    this.pendingMove = undefined;
+    const { engineId, statUrl } = this;
+    if (move && engineId && statUrl && engineId !== move.previousEngineId) {
+      publishMoved(this.deps.events, this.identity(engineId), move, statUrl, ++this.moves);
+      this.log.info({ from: move.previousEngineId, to: engineId, reason: move.reason }, 'stream moved');
+    }
+    void this.closeLeaving();
+  }
+
+  private async closeLeaving(): Promise<void> {
+    const leaving = this.leaving;
+    this.leaving = undefined;
+    await leaving?.close();
   }
 
   /** Move what arrived since the last flush into the ring, as one segment, and feed every player. */
@@ -322,16 +355,21 @@ export class Stream {
   private async failOver(loss: Loss): Promise<void> {
     if (this.isEnded()) return;
     const engineId = this.upstream?.engineId;
-    if (engineId) {
-      this.failedEngines.add(engineId);
-      this.lastFailure = { engineId, reason: loss.reason };
-    }
-    await this.releaseUpstream();
+    if (engineId) this.failures.record(engineId, loss.reason);
+    if (loss.reason === 'engine_drained') {
+      await this.closeLeaving();
+      this.leaving = this.upstream;
+      this.upstream = undefined;
+    } else await this.releaseUpstream();
     if (this.isEnded()) return;
     if (this.state === 'playing') {
       this.state = 'recovering';
       this.recoverBy = Date.now() + this.deps.settings.failoverDeadlineMs;
       this.lostBy = loss;
+      if (engineId) {
+        const reason = moveReasonOf(loss.reason);
+        this.pendingMove = { previousEngineId: engineId, reason, lastByteAt: this.lastMediaAt };
+      }
     }
     // The stream ends for the reason that started the trouble, not for the last retry's failure.
     if (this.state === 'starting') this.lostBy ??= loss;
@@ -342,7 +380,7 @@ export class Stream {
       return;
     }
     if (this.state === 'starting') this.startRetriesUsed++;
-    this.log.info({ failed: [...this.failedEngines], state: this.state }, 'trying another engine');
+    this.log.info({ failed: [...this.failures.excluded], state: this.state }, 'trying another engine');
     await sleep(200);
     if (this.state === 'starting' || this.state === 'recovering') await this.connect();
   }
@@ -396,6 +434,7 @@ export class Stream {
     }
     this.viewers.clear();
     void this.releaseUpstream();
+    void this.closeLeaving();
     this.deps.metrics.streamsEnded.inc({ reason });
     this.log.info({ reason, bytesIn: this.bytesIn, bytesOut: this.bytesOutOfGone }, 'stream ended');
     if (this.lastEngineId !== undefined) {

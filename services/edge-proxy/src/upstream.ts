@@ -35,7 +35,7 @@ function errorCodeOf(reason: EndReason): ErrorCode {
 }
 
 /** Why a start failed: a timeout while opening the media counts as a first-byte timeout. */
-function startFailureReason(error: AcefleetError, phase: 'start' | 'playback'): EndReason {
+export function startFailureReason(error: AcefleetError, phase: 'start' | 'playback'): EndReason {
   if (error.code === 'content_unavailable') return 'content_unavailable';
   if (error.code !== 'engine_timeout') return 'engine_error';
   return phase === 'playback' ? 'first_byte_timeout' : 'engine_timeout';

@@ -1,17 +1,27 @@
 import test from 'ava';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
-import { Player, metric, waitFor } from '@acefleet/testkit';
+import { Subjects, type StreamMoved } from '@acefleet/contracts';
+import { Player, collectEvents, metric, waitFor, type EventCollector } from '@acefleet/testkit';
 import { startProxy, type ProxyUnderTest } from './helpers.ts';
 
 let sims: Simulator[];
+let urls: string[];
 let proxy: ProxyUnderTest;
+let nc: NatsConnection;
+let moves: EventCollector<StreamMoved>;
 
 test.before(async () => {
   sims = [buildSimulator({ burstSeconds: 1 }), buildSimulator({ burstSeconds: 1 })];
-  const urls = await Promise.all(sims.map(async (s) => (await s.listen()).url));
+  urls = await Promise.all(sims.map(async (s) => (await s.listen()).url));
   proxy = await startProxy({ STATIC_ENGINES: urls.join(','), FAILOVER_DEADLINE_MS: '5000' });
+  nc = await connect({ servers: proxy.nats.url });
+  moves = await collectEvents<StreamMoved>(nc, Subjects.streamMoved);
 });
 test.after.always(async () => {
+  await moves?.stop();
+  await nc?.close();
   await proxy?.close();
   await Promise.all(sims.map((s) => s.close()));
 });
@@ -37,5 +47,16 @@ test('proxy - engine killed mid-stream: players keep their connection and get by
   t.is(survivor.stats().sessionsStarted, 1);
   const text = await (await fetch(`${proxy.url}/metrics`)).text();
   t.is(metric(text, 'acefleet_proxy_failovers_total', 'result="ok"'), 1);
+  // The move is published with where the stream plays now, so health-monitor polls the new session.
+  const moved = await waitFor(() => moves.events[0]?.data ?? false, 10_000);
+  t.like(moved, {
+    streamId: stream.id,
+    previousEngineId: first,
+    engineId: stream.engineId,
+    reason: 'failover',
+  });
+  t.is(moved.statUrl, stream.statUrl ?? '');
+  t.true(moved.statUrl.startsWith(`${urls[sims.indexOf(survivor)]!}/`), moved.statUrl);
+  t.true(moved.gapMs > 0, `gap ${moved.gapMs} ms`);
   players.forEach((p) => p.close());
 });

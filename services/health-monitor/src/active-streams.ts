@@ -3,9 +3,11 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import {
   EVENTS_STREAM,
   StreamEnded,
+  StreamMoved,
   StreamStarted,
   Subjects,
   decodeMessage,
+  type StreamMoved as Moved,
   type StreamStarted as Started,
 } from '@acefleet/contracts';
 import type { Logger } from '@acefleet/platform';
@@ -14,13 +16,16 @@ import type { Logger } from '@acefleet/platform';
 const TOMBSTONE_MS = 3600_000;
 
 /**
- * The streams playing now, followed from stream.started / stream.ended. Two ordered consumers (nats-server
- * 2.9 takes one filter subject each) replay the last `lookbackMs` at start and then follow live; they may
- * interleave in any order, so an ended stream leaves a tombstone that a late started event cannot revive.
+ * The streams playing now, followed from stream.started / stream.moved / stream.ended. Three ordered
+ * consumers (nats-server 2.9 takes one filter subject each) replay the last `lookbackMs` at start and then
+ * follow live; they may interleave in any order, so an ended stream leaves a tombstone that a late started
+ * event cannot revive, and a move seen before its started event is applied when that arrives.
  */
 export class ActiveStreams {
   private readonly streams = new Map<string, Started>();
   private readonly ended = new Map<string, number>();
+  /** The latest move of each stream: where it plays now (its engine and stat URL). */
+  private readonly moved = new Map<string, Moved>();
   private readonly iterators: ConsumerMessages[] = [];
 
   constructor(
@@ -28,17 +33,27 @@ export class ActiveStreams {
     private readonly log: Logger,
     private readonly lookbackMs: number,
     private readonly onEnded: (streamId: string) => void = () => {},
+    private readonly onMoved: (streamId: string) => void = () => {},
   ) {}
 
   async start(): Promise<void> {
     const since = new Date(Date.now() - this.lookbackMs).toISOString();
     await this.follow(Subjects.streamStarted, since, (data) => {
       const e = decodeMessage(StreamStarted, data, 'stream.started');
-      if (!this.ended.has(e.streamId)) this.streams.set(e.streamId, e);
+      if (!this.ended.has(e.streamId)) this.streams.set(e.streamId, withMove(e, this.moved.get(e.streamId)));
+    });
+    await this.follow(Subjects.streamMoved, since, (data) => {
+      const e = decodeMessage(StreamMoved, data, 'stream.moved');
+      if (this.ended.has(e.streamId)) return;
+      this.moved.set(e.streamId, e);
+      const started = this.streams.get(e.streamId);
+      if (started) this.streams.set(e.streamId, withMove(started, e));
+      this.onMoved(e.streamId);
     });
     await this.follow(Subjects.streamEnded, since, (data) => {
       const e = decodeMessage(StreamEnded, data, 'stream.ended');
       this.streams.delete(e.streamId);
+      this.moved.delete(e.streamId);
       this.ended.set(e.streamId, Date.now());
       this.onEnded(e.streamId);
       this.pruneTombstones();
@@ -83,4 +98,9 @@ export class ActiveStreams {
       this.ended.delete(id);
     }
   }
+}
+
+/** A started stream as it is after its latest move: on the new engine, polled at the new stat URL. */
+function withMove(started: Started, move: Moved | undefined): Started {
+  return move ? { ...started, engineId: move.engineId, statUrl: move.statUrl } : started;
 }

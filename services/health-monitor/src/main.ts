@@ -35,7 +35,8 @@ const monitor = new HealthMonitor(
   registry,
 );
 const poller = new StreamPoller(() => streams.all(), getSessionStat, events, config, log, registry);
-const streams = new ActiveStreams(nc, log, config.streamLookbackMs, (id) => poller.forget(id));
+const forget = (id: string): void => poller.forget(id);
+const streams = new ActiveStreams(nc, log, config.streamLookbackMs, forget, forget);
 const expected = config.expectedServices
   ? config.expectedServices.split(',').map((s) => s.trim())
   : Object.values(ServiceNames);

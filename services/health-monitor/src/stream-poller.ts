@@ -19,6 +19,8 @@ export interface PollerOptions {
 }
 
 interface PollState {
+  /** The session polled: a stream that moves to another engine is polled afresh at its new stat URL. */
+  statUrl: string;
   polling: boolean;
   stale: boolean;
   starved: boolean;
@@ -82,7 +84,10 @@ export class StreamPoller {
     clearInterval(this.timer);
   }
 
-  /** Forget a stream at once (it ended), instead of at the next tick. */
+  /**
+   * Forget a stream at once, instead of at the next tick: it ended, or it moved (then it is polled afresh at
+   * its new stat URL, and a read of the old session still out is ignored).
+   */
   forget(streamId: string): void {
     this.states.delete(streamId);
   }
@@ -102,8 +107,15 @@ export class StreamPoller {
     for (const id of this.states.keys()) if (!ids.has(id)) this.states.delete(id);
     for (const stream of streams) {
       let state = this.states.get(stream.streamId);
-      if (!state) {
-        state = { polling: false, stale: false, starved: false, zeroPeersSince: undefined, last: undefined };
+      if (state === undefined || state.statUrl !== stream.statUrl) {
+        state = {
+          statUrl: stream.statUrl!,
+          polling: false,
+          stale: false,
+          starved: false,
+          zeroPeersSince: undefined,
+          last: undefined,
+        };
         this.states.set(stream.streamId, state);
       }
       if (!state.polling && !state.stale) void this.pollOne(stream, state);
@@ -113,10 +125,13 @@ export class StreamPoller {
   private async pollOne(stream: StreamStarted, state: PollState): Promise<void> {
     state.polling = true;
     try {
-      const stat = await this.readStat(stream.statUrl!, this.opts.statTimeoutMs);
+      const stat = await this.readStat(state.statUrl, this.opts.statTimeoutMs);
+      // The stream moved (or ended) while the read was out: what the old session says no longer counts.
+      if (this.states.get(stream.streamId) !== state) return;
       this.reads.inc({ result: 'ok' });
       this.onStat(stream, state, stat);
     } catch (err) {
+      if (this.states.get(stream.streamId) !== state) return;
       if (err instanceof AcefleetError && err.code === 'stream_not_found') {
         this.reads.inc({ result: 'unknown_session' });
         this.onStale(stream, state, err.message);

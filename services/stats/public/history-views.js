@@ -12,6 +12,8 @@ export function describe(e) {
       return `stream ${short(d.streamId)} ended: ${d.reason}, ${bytes(d.bytesOut ?? 0)} out, peak ${d.peakClients} viewers`;
     case 'engine.health':
       return `engine ${d.engineId} ${d.previous} → ${d.status} (${d.consecutiveFailures} failures) ${d.detail ?? ''}`;
+    case 'stream.moved':
+      return `stream ${short(d.streamId)} moved ${d.previousEngineId} → ${d.engineId} (${d.reason}, ${d.gapMs} ms gap)`;
     case 'stream.stale':
       return `stream ${short(d.streamId)} stale: the engine forgot the session (proxy ${d.proxyId})`;
     case 'stream.starved':

@@ -250,7 +250,7 @@ export function streamsView(st) {
         h(
           'div',
           { class: 'muted mono' },
-          `${s.engineId} · proxy ${short(s.proxyId, 8)} · ${ago(s.startedAt)}`,
+          `${s.engineId}${s.moves ? ` (moved ${s.moves}×)` : ''} · proxy ${short(s.proxyId, 8)} · ${ago(s.startedAt)}`,
         ),
         h(
           'div',

@@ -4,6 +4,7 @@ import {
   PREFIX,
   ServicePresence,
   StreamEnded,
+  StreamMoved,
   StreamStale,
   StreamStarted,
   StreamStarved,
@@ -34,6 +35,7 @@ const EVENT_PREFIX = `${PREFIX}.events.`;
 const schemas: Record<string, TSchema> = {
   [Subjects.streamStarted]: StreamStarted,
   [Subjects.streamEnded]: StreamEnded,
+  [Subjects.streamMoved]: StreamMoved,
   [Subjects.engineHealth]: EngineHealth,
   [ObservabilitySubjects.streamStats]: StreamStats,
   [ObservabilitySubjects.streamStale]: StreamStale,
@@ -66,6 +68,9 @@ export function makeApplier(
         break;
       case Subjects.streamEnded:
         sessions.recordEnded(data as Ended);
+        break;
+      case Subjects.streamMoved:
+        sessions.recordMoved(data as StreamMoved);
         break;
       case ObservabilitySubjects.streamStats:
         history.recordSample(data as StreamStats);

@@ -32,6 +32,9 @@ const migrations: string[] = [
      speed_down REAL NOT NULL, speed_up REAL NOT NULL, downloaded INTEGER NOT NULL, uploaded INTEGER NOT NULL,
      PRIMARY KEY (stream_id, at)) WITHOUT ROWID;
    CREATE INDEX stream_samples_at ON stream_samples(at);`,
+  // Moves to another engine (stream.moved): how many, and when the newest was (it wins, once).
+  `ALTER TABLE sessions ADD COLUMN moves INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE sessions ADD COLUMN moved_at TEXT;`,
 ];
 
 export function openDatabase(path: string): Db {

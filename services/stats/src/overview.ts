@@ -1,4 +1,10 @@
-import type { EngineHealth, EngineRecord, ServicePresence, StreamStarved } from '@acefleet/contracts';
+import type {
+  EngineHealth,
+  EngineRecord,
+  ServicePresence,
+  StreamStale,
+  StreamStarved,
+} from '@acefleet/contracts';
 import type { HistoryStore, SampleRow } from './history.ts';
 import type { SessionRow, SessionStore, Totals } from './store.ts';
 
@@ -53,12 +59,13 @@ export class FleetView {
   }
 
   streams(): StreamView[] {
-    const stale = this.history.latestBy('stream.stale', 'stream_id');
+    const stale = this.history.latestBy('stream.stale', 'stream_id') as Map<string, StreamStale>;
     const starved = this.history.latestBy('stream.starved', 'stream_id') as Map<string, StreamStarved>;
     const samples = this.history.latestSamples();
     return this.sessions.active().map((s) => ({
       ...s,
-      stale: stale.has(s.streamId),
+      // A session the stream left behind on its previous engine does not make it stale.
+      stale: stale.get(s.streamId)?.engineId === s.engineId,
       starved: starved.get(s.streamId)?.starved ?? false,
       sample: samples.get(s.streamId) ?? null,
     }));

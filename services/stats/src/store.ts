@@ -1,4 +1,4 @@
-import type { StreamEnded, StreamStarted, StreamViewers } from '@acefleet/contracts';
+import type { StreamEnded, StreamMoved, StreamStarted, StreamViewers } from '@acefleet/contracts';
 import type { Db } from './db.ts';
 
 export interface SessionRow {
@@ -14,6 +14,8 @@ export interface SessionRow {
   bytesOut: number;
   peakClients: number;
   viewers: number | null;
+  /** How many times the stream moved to another engine; engineId is where it plays now. */
+  moves: number;
 }
 
 export interface Totals {
@@ -38,7 +40,7 @@ export interface SessionFilter {
 
 const COLUMNS = `stream_id AS streamId, content_kind AS contentKind, content_value AS contentValue,
   engine_id AS engineId, proxy_id AS proxyId, started_at AS startedAt, ended_at AS endedAt, reason,
-  bytes_in AS bytesIn, bytes_out AS bytesOut, peak_clients AS peakClients, viewers`;
+  bytes_in AS bytesIn, bytes_out AS bytesOut, peak_clients AS peakClients, viewers, moves`;
 
 /**
  * Sessions built from stream events. Every write is idempotent (keyed by stream id, newest report wins), so
@@ -80,6 +82,16 @@ export class SessionStore {
         bytesOut: e.bytesOut,
         peak: e.peakClients,
       });
+  }
+
+  /** The stream plays on another engine now: one more move, applied once (the newest move wins). */
+  recordMoved(e: StreamMoved): void {
+    this.db
+      .prepare(
+        `UPDATE sessions SET engine_id = @engineId, moves = moves + 1, moved_at = @at
+         WHERE stream_id = @streamId AND ended_at IS NULL AND (moved_at IS NULL OR moved_at < @at)`,
+      )
+      .run({ streamId: e.streamId, engineId: e.engineId, at: e.at });
   }
 
   recordViewers(e: StreamViewers): void {

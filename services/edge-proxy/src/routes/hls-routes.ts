@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AcefleetError } from '@acefleet/contracts';
 import type { Admission, Release } from '../admission.ts';
 import { HlsSession, type HlsDeps } from '../hls.ts';
@@ -43,6 +43,11 @@ export class HlsHub {
   }
 }
 
+/** HLS players only poll: one is told apart from another by its address and user agent. */
+function viewerOf(req: FastifyRequest): string {
+  return `${req.ip} ${req.headers['user-agent'] ?? ''}`;
+}
+
 /** GET /ace/manifest.m3u8 (Acexy-compatible selection) and the segments it points at. */
 export function hlsRoutes(app: FastifyInstance, hub: HlsHub, admission: Admission): void {
   app.get<{ Querystring: Query }>('/ace/manifest.m3u8', async (req, reply) => {
@@ -50,7 +55,7 @@ export function hlsRoutes(app: FastifyInstance, hub: HlsHub, admission: Admissio
     const session = hub.open(selector, () =>
       admission.admit(req.ip, selector.key, { opensStream: true, asPlayer: false }),
     );
-    const playlist = await session.playlist(`/ace/hls/${session.id}`);
+    const playlist = await session.playlist(`/ace/hls/${session.id}`, viewerOf(req));
     return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-cache').send(playlist);
   });
   app.get<{ Params: { session: string; segment: string } }>(
@@ -59,7 +64,7 @@ export function hlsRoutes(app: FastifyInstance, hub: HlsHub, admission: Admissio
       const session = hub.get(req.params.session);
       if (!session)
         throw new AcefleetError('stream_not_found', 'this HLS session has ended; reload the playlist');
-      const body = await session.segment(req.params.segment);
+      const body = await session.segment(req.params.segment, viewerOf(req));
       return reply.type('video/mp2t').send(body);
     },
   );

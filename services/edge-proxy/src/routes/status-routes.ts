@@ -45,6 +45,8 @@ export function statusRoutes(app: FastifyInstance, hub: StreamHub, hls: HlsHub):
       streamId: s.id,
       content: s.content,
       engineId: s.engineId ?? null,
+      clients: s.viewers.size,
+      peakClients: s.peakClients,
       requests: s.requests,
       bytesIn: s.bytesIn,
       bytesOut: s.bytesOut,

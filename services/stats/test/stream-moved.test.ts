@@ -1,0 +1,94 @@
+import test from 'ava';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { ObservabilitySubjects, Subjects, type StreamMoved } from '@acefleet/contracts';
+import { ensureEventsStream } from '@acefleet/platform';
+import { startNatsServer, waitFor, type NatsServer, type ServiceProcess } from '@acefleet/testkit';
+import { publishStream, started, startStats } from './helpers.ts';
+
+let nats: NatsServer;
+let nc: NatsConnection;
+let stats: ServiceProcess;
+let dir: string;
+
+test.before(async () => {
+  nats = await startNatsServer();
+  nc = await connect({ servers: nats.url });
+  await ensureEventsStream(nc);
+  dir = await mkdtemp(path.join(tmpdir(), 'acefleet-stats-moved-'));
+  stats = await startStats(nats, path.join(dir, 'stats.db'));
+});
+test.after.always(async () => {
+  await stats?.stop();
+  await nc?.close();
+  await nats?.destroy();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function get<T>(route: string): Promise<T> {
+  const res = await fetch(`${stats.url}${route}`);
+  if (!res.ok) throw new Error(`${route}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+interface Session {
+  streamId: string;
+  engineId: string;
+  moves: number;
+}
+
+test('stats - a moved stream shows its new engine and counts its moves; the left session is no stale alert', async (t) => {
+  const s = started('moving', { engineId: 'engine-old' });
+  await publishStream(nc, s);
+  const js = jetstream(nc);
+  const moved: StreamMoved = {
+    streamId: s.streamId,
+    content: s.content,
+    proxyId: s.proxyId,
+    previousEngineId: 'engine-old',
+    engineId: 'engine-new',
+    statUrl: 'http://127.0.0.1:1/ace/stat/x/y',
+    gapMs: 250,
+    reason: 'failover',
+    at: new Date().toISOString(),
+  };
+  await js.publish(Subjects.streamMoved, JSON.stringify(moved), { msgID: 'moving:moved:1' });
+  // Delivered again (as after a crash before the ack): counted once.
+  await js.publish(Subjects.streamMoved, JSON.stringify(moved), { msgID: 'moving:moved:1-again' });
+  // The old engine forgot the session the stream left behind.
+  const stale = {
+    streamId: s.streamId,
+    proxyId: s.proxyId,
+    engineId: 'engine-old',
+    content: s.content,
+    reason: 'unknown_session',
+    detail: 'gone',
+    at: new Date().toISOString(),
+  };
+  await js.publish(ObservabilitySubjects.streamStale, JSON.stringify(stale));
+  await waitFor(
+    async () => (await get<{ events: unknown[] }>(`/api/events?stream=moving`)).events.length === 4,
+    20_000,
+  );
+
+  const { session } = await get<{ session: Session }>('/api/streams/moving');
+  t.like(session, { engineId: 'engine-new', moves: 1 });
+  const { streams } = await get<{ streams: (Session & { stale: boolean })[] }>('/api/streams');
+  t.like(
+    streams.find((x) => x.streamId === 'moving'),
+    { engineId: 'engine-new', moves: 1, stale: false },
+  );
+  const { events } = await get<{ events: { kind: string; engineId: string }[] }>(
+    '/api/events?kind=stream.moved&stream=moving',
+  );
+  t.true(events.length > 0 && events.every((e) => e.engineId === 'engine-new'));
+  const { sessions } = await get<{ sessions: Session[] }>('/api/sessions?engine=engine-new');
+  t.deepEqual(
+    sessions.map((x) => x.streamId),
+    ['moving'],
+  );
+});
