@@ -325,6 +325,7 @@ export class Stream {
     if (engineId) {
       this.failedEngines.add(engineId);
       this.lastFailure = { engineId, reason: loss.reason };
+      this.deps.engines.reportFailure(this.lastFailure);
     }
     await this.releaseUpstream();
     if (this.isEnded()) return;
