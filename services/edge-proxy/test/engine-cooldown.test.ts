@@ -86,11 +86,12 @@ test.serial(
     // No start retries: a new stream sent to the dead engine answers 502 instead of being retried elsewhere,
     // so every wrong choice shows.
     const world = await twoCachedEngines(t, { START_RETRIES: '0', ENGINE_COOLDOWN_MS: '600000' });
-    const player = await Player.open(`${world.proxy.url}/ace/getstream?id=${freshId()}`, 0);
+    const id = freshId();
+    const player = await Player.open(`${world.proxy.url}/ace/getstream?id=${id}`, 0);
     t.teardown(() => player.close());
     t.is(player.status, 200);
-    const stream = world.proxy.proxy.hub.all().find((s) => s.engineId === 'engine-preferred');
-    t.truthy(stream, 'the stream plays on the preferred engine');
+    const stream = world.proxy.proxy.hub.all().find((s) => s.content.value === id);
+    t.is(stream?.engineId, 'engine-preferred');
 
     await world.preferred.close(); // the engine process is gone: connections reset, port closed
     const lostAt = player.bytes;
