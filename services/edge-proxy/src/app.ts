@@ -17,6 +17,8 @@ import { Type } from '@sinclair/typebox';
 import type { ProxyConfig } from './config.ts';
 import { Admission } from './admission.ts';
 import { ControlLink } from './control-link.ts';
+import { EngineCooldown } from './engine-cooldown.ts';
+import { EngineHealthFollower } from './engine-health-follower.ts';
 import { EngineSource } from './engine-source.ts';
 import { StreamHub } from './hub.ts';
 import { createProxyMetrics } from './metrics.ts';
@@ -47,6 +49,9 @@ export async function buildEdgeProxy(
     clients: streams.clientCount(),
     streams: streams.all().length,
   }));
+  const cooldown = new EngineCooldown(config.engineCooldownMs);
+  const health = new EngineHealthFollower(nc, cooldown, log);
+  health.start();
   const engines = new EngineSource(
     nc,
     table,
@@ -61,6 +66,7 @@ export async function buildEdgeProxy(
     },
     log,
     metrics,
+    cooldown,
   );
   const events = new EventPublisher(nc, log);
   const streams: StreamHub = new StreamHub({
@@ -161,6 +167,7 @@ export async function buildEdgeProxy(
     async close() {
       closing = true;
       link.stop();
+      await health.stop();
       await service?.stop().catch(() => {});
       streams.closeAll('shutdown');
       hls.closeAll();

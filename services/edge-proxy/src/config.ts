@@ -43,6 +43,8 @@ export const ProxyConfig = Type.Object({
   startPatienceMs: Type.Integer({ default: 30_000, minimum: 0 }),
   /** HLS players only poll: a session with no playlist or segment request for this long is stopped. */
   hlsIdleMs: Type.Integer({ default: 30_000, minimum: 1000 }),
+  /** An engine that failed a stream (start, bad media, stall, EOF) is not chosen again for this long; 0: off. */
+  engineCooldownMs: Type.Integer({ default: 30_000, minimum: 0 }),
   /** How often engine claims are renewed at the manager (its lease TTL is 90 s by default). */
   renewIntervalMs: Type.Integer({ default: 30_000, minimum: 100 }),
   engineCallTimeoutMs: Type.Integer({ default: 5_000, minimum: 100 }),

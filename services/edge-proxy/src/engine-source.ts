@@ -10,6 +10,7 @@ import {
   type EngineRecord,
 } from '@acefleet/contracts';
 import { requestJson, type EngineTable, type Logger, type NatsConnection } from '@acefleet/platform';
+import type { EngineCooldown } from './engine-cooldown.ts';
 import type { ProxyMetrics } from './metrics.ts';
 
 /** An engine this proxy may start a session on, and the claim that holds it. */
@@ -66,6 +67,7 @@ export class EngineSource {
     private readonly opts: EngineSourceOptions,
     private readonly log: Logger,
     private readonly metrics: ProxyMetrics,
+    private readonly cooldown: EngineCooldown,
   ) {
     if (nc) void this.followConnection(nc);
   }
@@ -86,17 +88,25 @@ export class EngineSource {
     failed?: EngineFailure,
   ): Promise<EngineLease> {
     const end = this.metrics.acquireSeconds.startTimer();
+    const avoid = this.cooldown.excluding(exclude);
     try {
-      const lease = await this.fromManager(content, exclude, failed).catch((err: unknown) => {
+      const lease = await this.fromManager(content, avoid, failed).catch((err: unknown) => {
         if (!(err instanceof AcefleetError) || err.code !== 'control_plane_unavailable') throw err;
         this.log.warn({ err: err.message }, 'engine manager unavailable; choosing an engine locally');
-        return this.chooseLocally(content, exclude, err);
+        return this.chooseLocally(content, avoid, err);
       });
       end({ result: lease.local ? 'local' : 'ok' });
       return lease;
     } catch (err) {
       end({ result: err instanceof AcefleetError ? err.code : 'internal' });
       throw err;
+    }
+  }
+
+  /** An engine failed one of our streams: neither chosen here nor asked of the manager while it cools down. */
+  reportFailure(failure: EngineFailure): void {
+    if (this.cooldown.failed(failure.engineId, failure.reason)) {
+      this.log.info({ engineId: failure.engineId, reason: failure.reason }, 'engine failed: cooling down');
     }
   }
 

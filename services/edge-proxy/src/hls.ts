@@ -71,7 +71,7 @@ export class HlsSession {
   /** What polls read from: the current upstream, or the move that replaces a failed one. */
   private ready: Promise<HlsUpstream>;
   private moving = false;
-  private readonly failures = new EngineFailures();
+  private readonly failures = new EngineFailures((f) => this.deps.engines.reportFailure(f));
   private readonly segments = new Map<string, Segment>();
   private idleTimer: NodeJS.Timeout | undefined;
   private ended: AcefleetError | undefined;

@@ -94,7 +94,7 @@ export class Stream {
   private lastEngineId: string | undefined;
   private recoverBy = 0;
   private lostBy: Loss | undefined;
-  private readonly failures = new EngineFailures();
+  private readonly failures = new EngineFailures((f) => this.deps.engines.reportFailure(f));
   /** When the last media came from the engine: a move's gap starts there. */
   private lastMediaAt = 0;
   /** Set while a playing stream looks for another engine; published as stream.moved when bytes flow again. */

@@ -26,7 +26,8 @@ test.before(async () => {
         MAX_REPLICAS: '2',
         REMOVE_ENGINES_ON_EXIT: 'true',
       },
-      proxy: { FIRST_BYTE_TIMEOUT_MS: '5000' },
+      // The engine failed in one test would otherwise be kept from the next (engine-cooldown.test.ts).
+      proxy: { FIRST_BYTE_TIMEOUT_MS: '5000', ENGINE_COOLDOWN_MS: '0' },
     },
   });
   nc = await connect({ servers: stack.nats.url });
