@@ -1,5 +1,5 @@
 /**
- * The fuzz run (see docs/security-fuzz.md): malformed and odd requests against a real stack, then checks
+ * The fuzz run (see docs/security.md): malformed and odd requests against a real stack, then checks
  * for 5xx answers, crashes, leftover sessions and memory. Writes bench/results/fuzz.md; exits 1 on failure.
  *
  *   npm run fuzz                       # 10 000 cases

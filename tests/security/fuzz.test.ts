@@ -1,7 +1,7 @@
 import test from 'ava';
 import { runCampaign, type CampaignResult } from '../../bench/fuzz/campaign.ts';
 
-// The short form of `npm run fuzz` (see docs/security-fuzz.md): 1500 cases, a few of them real plays.
+// The short form of `npm run fuzz` (see docs/security.md): 1500 cases, a few of them real plays.
 let result: CampaignResult;
 test.before(async (t) => {
   t.timeout(110_000);
