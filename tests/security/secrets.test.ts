@@ -1,5 +1,4 @@
 import test from 'ava';
-import { connect } from '@nats-io/transport-node';
 import { Subjects } from '@acefleet/contracts';
 import {
   collectEvents,
@@ -62,7 +61,7 @@ test('an engine address with credentials reaches no reply, event, metric or log 
   const baseUrl = `http://user:${SECRET}@127.0.0.1:${CLOSED}`;
   const stack = await startStack({ services: ['proxy'], env: { proxy: { STATIC_ENGINES: baseUrl } } });
   t.teardown(() => stack.stop());
-  const nc = await connect({ servers: stack.nats.url });
+  const nc = await stack.nats.connect();
   t.teardown(() => nc.close());
   const health = await collectEvents<{ detail: string }>(nc, Subjects.engineHealth);
   t.teardown(() => health.stop());

@@ -1,5 +1,4 @@
 import test from 'ava';
-import { connect } from '@nats-io/transport-node';
 import { ConfigError, createLogger, loadConfig } from '@acefleet/platform';
 import { startNatsServer } from '@acefleet/testkit';
 import { buildEngineManager } from '../src/app.ts';
@@ -33,7 +32,7 @@ test('config - ENGINE_IMAGE must name a tag other than latest, or a digest', (t)
 
 test('config - a preset published only as latest refuses to start without ENGINE_IMAGE', async (t) => {
   const nats = await startNatsServer();
-  const nc = await connect({ servers: nats.url });
+  const nc = await nats.connect();
   t.teardown(async () => {
     await nc.close();
     await nats.destroy();

@@ -4,7 +4,6 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { ensureEventsStream } from '@acefleet/platform';
 import { metric, startNatsServer, waitFor, type NatsServer, type ServiceProcess } from '@acefleet/testkit';
@@ -17,7 +16,7 @@ let dir: string;
 
 test.before(async () => {
   nats = await startNatsServer();
-  nc = await connect({ servers: nats.url });
+  nc = await nats.connect();
   await ensureEventsStream(nc);
   dir = await mkdtemp(path.join(tmpdir(), 'acefleet-stats-live-'));
   stats = await startStats(nats, path.join(dir, 'stats.db'), {

@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { ObservabilitySubjects, Subjects, type StreamMoved } from '@acefleet/contracts';
 import { ensureEventsStream } from '@acefleet/platform';
@@ -17,7 +16,7 @@ let dir: string;
 
 test.before(async () => {
   nats = await startNatsServer();
-  nc = await connect({ servers: nats.url });
+  nc = await nats.connect();
   await ensureEventsStream(nc);
   dir = await mkdtemp(path.join(tmpdir(), 'acefleet-stats-moved-'));
   stats = await startStats(nats, path.join(dir, 'stats.db'));
