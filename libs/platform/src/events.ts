@@ -131,6 +131,7 @@ export class EventPublisher {
     const file = this.file;
     if (!file) return;
     if (this.outbox.length === 0) file.rewrite([]);
-    else if (file.size > 2 * this.outbox.length + COMPACT_SLACK) file.rewrite(this.outbox.map((p) => p.entry));
+    else if (file.size > 2 * this.outbox.length + COMPACT_SLACK)
+      file.rewrite(this.outbox.map((p) => p.entry));
   }
 }

@@ -135,7 +135,8 @@ function parseLines(text: string, log: Logger): OutboxEntry[] {
     if (!line) continue;
     try {
       const e = JSON.parse(line) as OutboxEntry;
-      if (typeof e.subject === 'string' && typeof e.msgId === 'string' && typeof e.at === 'number') out.push(e);
+      if (typeof e.subject === 'string' && typeof e.msgId === 'string' && typeof e.at === 'number')
+        out.push(e);
     } catch {
       // A crash in the middle of a write leaves a torn last line; everything before it is whole.
       log.warn('skipping a torn outbox line');

@@ -47,7 +47,7 @@ export function requestAcquire(
       try {
         resolve(decodeReply(subject, msg, AcquireReply));
       } catch (err) {
-        reject(err);
+        reject(err instanceof Error ? err : new Error(String(err)));
       }
     };
     const sub = nc.subscribe(inbox, {

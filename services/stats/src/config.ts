@@ -18,5 +18,10 @@ export const StatsConfig = Type.Object({
   /** Events-feed entries (health changes, stale streams…) older than this are deleted; sessions are kept. */
   eventRetentionMs: Type.Integer({ default: 30 * 24 * 3600_000, minimum: 1000 }),
   pruneIntervalMs: Type.Integer({ default: 60_000, minimum: 100 }),
+  /**
+   * An edge proxy that has not answered $SRV.PING for this long is gone: its open sessions are ended with
+   * reason proxy_lost (at once when a new instance answers at its HTTP address). Pinged every quarter of it.
+   */
+  proxyLostAfterMs: Type.Integer({ default: 45_000, minimum: 1000 }),
 });
 export type StatsConfig = Static<typeof StatsConfig>;
