@@ -1,3 +1,4 @@
+import { NoRespondersError } from '@nats-io/nats-core';
 import { Svcm } from '@nats-io/services';
 import { ServiceNames, Subjects, type StreamEnded } from '@acefleet/contracts';
 import type { EventPublisher, Logger, NatsConnection } from '@acefleet/platform';
@@ -79,9 +80,14 @@ export class ProxyWatch {
   private async ping(): Promise<Map<string, string>> {
     const answering = new Map<string, string>();
     const client = new Svcm(this.nc).client({ strategy: 'timer', maxWait: this.opts.waitMs });
-    for await (const p of await client.ping(ServiceNames.edgeProxy)) {
-      const id = p.metadata?.instance;
-      if (id) answering.set(id, p.metadata?.http ?? '');
+    try {
+      for await (const p of await client.ping(ServiceNames.edgeProxy)) {
+        const id = p.metadata?.instance;
+        if (id) answering.set(id, p.metadata?.http ?? '');
+      }
+    } catch (err) {
+      // No proxy at all is an answer too: every one of them is silent.
+      if (!(err instanceof NoRespondersError)) throw err;
     }
     return answering;
   }
