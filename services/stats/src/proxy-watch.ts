@@ -32,8 +32,6 @@ export class ProxyWatch {
   private readonly seen = new Map<string, Sighting>();
   /** Sessions whose end was published but not stored yet: not published again on every round. */
   private ending = new Set<string>();
-  /** Proxies never seen are given `lostAfterMs` from this process's start. */
-  private readonly since = Date.now();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -61,14 +59,17 @@ export class ProxyWatch {
       const byAddress = new Map([...answering].map(([id, http]) => [http, id]));
       const active = new Set(this.sessions.active().map((s) => s.streamId));
       this.ending = new Set([...this.ending].filter((id) => active.has(id)));
-      for (const proxyId of this.sessions.activeProxies()) {
+      const withSessions = this.sessions.activeProxies();
+      for (const proxyId of withSessions) {
         if (answering.has(proxyId)) continue;
-        const last = this.seen.get(proxyId);
-        const successor = last && byAddress.get(last.http);
-        if (successor || now - (last?.at ?? this.since) >= this.opts.lostAfterMs) {
-          this.endSessionsOf(proxyId, successor);
-        }
+        // A proxy never seen answering gets its grace from when its sessions were first noticed.
+        const last = this.seen.get(proxyId) ?? { at: now, http: '' };
+        this.seen.set(proxyId, last);
+        const successor = last.http ? byAddress.get(last.http) : undefined;
+        if (successor || now - last.at >= this.opts.lostAfterMs) this.endSessionsOf(proxyId, successor);
       }
+      const keep = new Set([...withSessions, ...answering.keys()]);
+      for (const id of this.seen.keys()) if (!keep.has(id)) this.seen.delete(id);
     } catch (err) {
       this.log.warn({ err }, 'proxy presence check failed');
     } finally {
