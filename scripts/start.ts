@@ -62,6 +62,9 @@ function launch(name: string, cmd: string, args: string[], extraEnv: Record<stri
     cwd: root,
     env: { ...env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own: the terminal's Ctrl-C reaches only this script, which stops the
+    // children in order (the proxy first, while NATS still stores its stream.ended events).
+    detached: true,
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
@@ -100,7 +103,9 @@ async function stop(code: number): Promise<never> {
   if (stopping) process.exit(code);
   stopping = true;
   console.log('\nstopping…');
-  for (const { name, child } of [...children].reverse()) {
+  const order = ['edge-proxy', 'health-monitor', 'stats', 'engine-manager', 'nats-server'];
+  const rank = (name: string): number => order.indexOf(name);
+  for (const { name, child } of [...children].sort((a, b) => rank(a.name) - rank(b.name))) {
     if (child.exitCode !== null || child.signalCode !== null) continue;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
@@ -178,7 +183,12 @@ async function main(): Promise<void> {
         DASHBOARD_DIR: path.join(root, 'services/stats/public'),
       },
     ],
-    [NatsUsers.edgeProxy, '.run/dist/edge-proxy.mjs', ports.proxy, {}],
+    [
+      NatsUsers.edgeProxy,
+      '.run/dist/edge-proxy.mjs',
+      ports.proxy,
+      { OUTBOX_DIR: path.join(runDir, `outbox-${ports.proxy}`) },
+    ],
   ];
   for (const [name, entry, port, extra] of services) {
     // A small young generation keeps the proxy's memory low under fan-out (measured in bench/).

@@ -67,6 +67,11 @@ export const AcquireRequest = Type.Object({
   /** The engine whose start just failed for this stream (never chosen again for it), and why. */
   failedEngineId: Type.Optional(Id),
   failureReason: Type.Optional(Type.String({ maxLength: 64 })),
+  /**
+   * When the proxy stops waiting for the reply. The manager grants nothing after it (it releases the claim
+   * and answers no_engine_available): a claim granted after the proxy gave up would be held by no one.
+   */
+  deadline: Type.Optional(IsoTime),
 });
 export type AcquireRequest = Static<typeof AcquireRequest>;
 
@@ -104,6 +109,8 @@ export const EndReason = Type.Union([
   Type.Literal('bad_media'),
   /** An operator stopped it (DELETE /api/streams/:id). */
   Type.Literal('stopped'),
+  /** Ended by stats: the proxy stopped answering presence for too long, or came back as a new instance. */
+  Type.Literal('proxy_lost'),
 ]);
 export type EndReason = Static<typeof EndReason>;
 

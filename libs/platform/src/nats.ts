@@ -1,5 +1,5 @@
 import { connect } from '@nats-io/transport-node';
-import { RequestError, TimeoutError, type NatsConnection } from '@nats-io/nats-core';
+import { RequestError, TimeoutError, type Msg, type NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Static, TSchema } from '@sinclair/typebox';
@@ -110,6 +110,11 @@ export async function requestJson<T extends TSchema>(
       retryAfterMs: 1000,
     });
   }
+  return decodeReply(subject, msg, reply);
+}
+
+/** A micro service's reply: its value, or the AcefleetError its service-error headers carry. */
+export function decodeReply<T extends TSchema>(subject: string, msg: Msg, reply: T): Static<T> {
   if (msg.headers?.get('Nats-Service-Error-Code')) {
     const body = decodeMessage(ErrorEnvelope, msg.data, `${subject} error reply`);
     throw AcefleetError.fromBody(body);

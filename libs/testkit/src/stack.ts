@@ -71,7 +71,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       P2P_PORT_RANGE_START: String(ports.start + 12_000),
       REMOVE_ENGINES_ON_EXIT: 'false',
     },
-    proxy: { LINGER_MS: '0' },
+    proxy: { LINGER_MS: '0', OUTBOX_DIR: path.join(dir, 'outbox') },
     stats: { DB_PATH: path.join(dir, 'stats.db') },
     monitor: { HEALTH_INTERVAL_MS: '1000', PROBE_TIMEOUT_MS: '500' },
   };

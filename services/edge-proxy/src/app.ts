@@ -68,7 +68,11 @@ export async function buildEdgeProxy(
     metrics,
     cooldown,
   );
-  const events = new EventPublisher(nc, log);
+  const events = new EventPublisher(nc, log, {
+    maxPending: config.outboxMaxEvents,
+    maxPendingBytes: config.outboxMaxBytes,
+    ...(config.outboxDir && { durable: { dir: config.outboxDir, name: ServiceNames.edgeProxy } }),
+  });
   const streams: StreamHub = new StreamHub({
     engines,
     events,
@@ -172,6 +176,7 @@ export async function buildEdgeProxy(
       streams.closeAll('shutdown');
       hls.closeAll();
       await events.drain(5000);
+      events.close();
       table.stop();
       await http.close();
     },

@@ -48,5 +48,13 @@ export const ProxyConfig = Type.Object({
   /** How often engine claims are renewed at the manager (its lease TTL is 90 s by default). */
   renewIntervalMs: Type.Integer({ default: 30_000, minimum: 100 }),
   engineCallTimeoutMs: Type.Integer({ default: 5_000, minimum: 100 }),
+  /**
+   * Directory of the durable event outbox: events NATS has not stored yet survive a restart and are
+   * replayed (same message ids). One directory per proxy; empty: the outbox is kept in memory only.
+   */
+  outboxDir: Type.String({ default: '.run/outbox' }),
+  /** Bounds of the outbox (count and payload bytes); past them the oldest event is dropped. */
+  outboxMaxEvents: Type.Integer({ default: 100_000, minimum: 100 }),
+  outboxMaxBytes: Type.Integer({ default: 64 * 1024 * 1024, minimum: 64 * 1024 }),
 });
 export type ProxyConfig = Static<typeof ProxyConfig>;

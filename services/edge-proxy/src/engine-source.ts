@@ -1,16 +1,17 @@
 import {
   AcefleetError,
-  AcquireReply,
   ReleaseReply,
   RenewReply,
   Subjects,
   contentKeyOf,
   type ContentRef,
   type EndReason,
+  type AcquireReply,
   type EngineRecord,
 } from '@acefleet/contracts';
 import { requestJson, type EngineTable, type Logger, type NatsConnection } from '@acefleet/platform';
 import type { EngineCooldown } from './engine-cooldown.ts';
+import { requestAcquire } from './acquire-request.ts';
 import type { ProxyMetrics } from './metrics.ts';
 
 /** An engine this proxy may start a session on, and the claim that holds it. */
@@ -118,17 +119,16 @@ export class EngineSource {
     if (!this.nc || this.nc.isClosed() || !this.connected) {
       throw new AcefleetError('control_plane_unavailable', 'not connected to NATS');
     }
-    const reply = await requestJson(
+    const reply = await requestAcquire(
       this.nc,
-      Subjects.engineAcquire,
       {
         content,
         proxyId: this.opts.proxyId,
         excludeEngineIds: [...exclude],
         ...(failed && { failedEngineId: failed.engineId, failureReason: failed.reason }),
       },
-      AcquireReply,
       this.opts.requestTimeoutMs,
+      (late) => void this.releaseLate(late),
     );
     return { engineId: reply.engine.id, baseUrl: reply.engine.baseUrl, claimId: reply.claimId, local: false };
   }
@@ -203,6 +203,12 @@ export class EngineSource {
       this.log.warn({ err: err instanceof Error ? err.message : err }, 'claim renewal failed');
       return undefined;
     }
+  }
+
+  /** A grant that came after we stopped waiting: nobody holds it, give it back at once. */
+  private releaseLate(late: AcquireReply): Promise<void> {
+    this.log.warn({ engineId: late.engine.id }, 'engine granted after the acquire timed out: releasing it');
+    return this.release({ engineId: late.engine.id, baseUrl: '', claimId: late.claimId, local: false });
   }
 
   /** Give the claim back; if the manager is unreachable, keep it and try again on the next release. */

@@ -33,8 +33,6 @@ export interface FleetOptions {
  * as leases that proxies renew.
  */
 export class Fleet {
-  private readonly lastRenewal = new Map<string, number>();
-
   constructor(
     private readonly registry: EngineRegistry,
     private readonly provisioner: Provisioner,
@@ -51,6 +49,7 @@ export class Fleet {
   /** `forward`: may ask other hosts when this one cannot create an engine (false for forwarded requests). */
   async acquire(req: AcquireRequest, forward = true): Promise<AcquireReply> {
     const end = this.metrics.acquireSeconds.startTimer();
+    const deadline = req.deadline === undefined ? Infinity : Date.parse(req.deadline);
     const now = new Date().toISOString();
     const claim: Claim = {
       claimId: randomUUID(),
@@ -60,6 +59,7 @@ export class Fleet {
       renewedAt: now,
     };
     try {
+      await this.withinDeadline(deadline);
       const exclude = new Set(req.excludeEngineIds ?? []);
       if (req.failedEngineId) {
         exclude.add(req.failedEngineId);
@@ -68,20 +68,28 @@ export class Fleet {
       }
       const placed = await this.provisioner.decisions
         .run(() => this.claimOrProvision(claim, exclude))
-        .catch((err: unknown) => this.forward(req, err, forward));
+        .catch((err: unknown) => this.forward(req, deadline, err, forward));
       if ('claimId' in placed) {
         end({ result: 'forwarded' });
         return placed;
       }
       const engine = await this.provisioner.awaitReady(placed.engineId);
+      await this.withinDeadline(deadline, { engineId: engine.id, claimId: claim.claimId });
       this.log.info({ engineId: engine.id, contentKey: claim.contentKey, claimId: claim.claimId }, 'claimed');
-      this.renewProxyLater(req.proxyId);
       end({ result: 'ok' });
       return { claimId: claim.claimId, engine };
     } catch (err) {
       end({ result: err instanceof AcefleetError ? err.code : 'internal' });
       throw err;
     }
+  }
+
+  /** A claim granted after the proxy stopped waiting would be held by no one: give it back instead. */
+  private async withinDeadline(deadline: number, claim?: ReleaseRequest): Promise<void> {
+    if (Date.now() <= deadline) return;
+    if (claim) await this.release(claim);
+    this.log.warn({ ...claim }, 'the proxy stopped waiting for this acquire: nothing granted');
+    throw new AcefleetError('no_engine_available', 'no engine was ready before the acquire deadline');
   }
 
   /** Claim room on an engine of this host (content affinity first) by CAS, or provision one holding the claim. */
@@ -100,17 +108,18 @@ export class Fleet {
   }
 
   /** This host cannot create an engine: ask the others, least loaded first; else report the local refusal. */
-  private async forward(req: AcquireRequest, localError: unknown, allowed: boolean): Promise<AcquireReply> {
+  private async forward(
+    req: AcquireRequest,
+    deadline: number,
+    localError: unknown,
+    allowed: boolean,
+  ): Promise<AcquireReply> {
     if (!allowed || !(localError instanceof AcefleetError) || localError.status !== 503) throw localError;
     for (const host of otherHostsByLoad(this.registry.table.records(), this.opts.hostId)) {
+      const left = Math.min(this.opts.forwardTimeoutMs, deadline - Date.now());
+      if (left <= 0) break;
       try {
-        return await requestJson(
-          this.nc,
-          hostSubject(host, 'acquire'),
-          req,
-          AcquireReply,
-          this.opts.forwardTimeoutMs,
-        );
+        return await requestJson(this.nc, hostSubject(host, 'acquire'), req, AcquireReply, left);
       } catch (err) {
         this.log.debug({ host, err: String(err) }, 'other host could not take the stream');
       }
@@ -146,19 +155,6 @@ export class Fleet {
     );
     const kept = new Set(renewed);
     const lost = req.claims.map((c) => c.claimId).filter((id) => !kept.has(id));
-    this.lastRenewal.set(req.proxyId, Date.now());
     return { renewed, lost, ttlMs: this.opts.claimTtlMs };
-  }
-
-  /** An acquire proves the proxy alive: renew all its claims, at most once per TTL/3 per proxy. */
-  private renewProxyLater(proxyId: string): void {
-    const last = this.lastRenewal.get(proxyId) ?? 0;
-    if (Date.now() - last < this.opts.claimTtlMs / 3) return;
-    this.lastRenewal.set(proxyId, Date.now());
-    const at = new Date().toISOString();
-    const held = this.registry.table.records().filter((r) => r.claims.some((c) => c.proxyId === proxyId));
-    void Promise.all(
-      held.map((r) => this.registry.mutate(r.id, (rec) => withRenewed(rec, proxyId, at))),
-    ).catch((err: unknown) => this.log.warn({ err, proxyId }, 'renewal on acquire failed'));
   }
 }

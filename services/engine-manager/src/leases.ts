@@ -17,18 +17,18 @@ export function withoutClaims(record: EngineRecord, claimIds: ReadonlySet<string
 }
 
 /**
- * The record with `proxyId`'s claims renewed at `at`: all of them when `claimIds` is undefined (any sign of
- * life from the proxy), else only those named. Undefined when nothing matched.
+ * The record with the named claims of `proxyId` renewed at `at` (only those the proxy says it holds: a claim
+ * it does not know of must expire). Undefined when nothing matched.
  */
 export function withRenewed(
   record: EngineRecord,
   proxyId: string,
   at: string,
-  claimIds?: ReadonlySet<string>,
+  claimIds: ReadonlySet<string>,
 ): EngineRecord | undefined {
   let touched = false;
   const claims = record.claims.map((c) => {
-    if (c.proxyId !== proxyId || (claimIds && !claimIds.has(c.claimId))) return c;
+    if (c.proxyId !== proxyId || !claimIds.has(c.claimId)) return c;
     touched = true;
     return { ...c, renewedAt: at };
   });

@@ -8,6 +8,7 @@ import {
   buildHttpApp,
   createRegistry,
   EngineTable,
+  EventPublisher,
   openEnginesKv,
   rejectOtherMethods,
   type Logger,
@@ -21,6 +22,7 @@ import { HistoryStore } from './history.ts';
 import { LiveFeed } from './live.ts';
 import { registerFleetMetrics } from './metrics.ts';
 import { FleetView } from './overview.ts';
+import { ProxyWatch } from './proxy-watch.ts';
 import { apiPaths, apiRoutes } from './routes/api-routes.ts';
 import { dashboardRoutes } from './routes/dashboard-routes.ts';
 import { SessionStore } from './store.ts';
@@ -64,6 +66,16 @@ export async function buildStats(
     },
   );
   await follower.start();
+  const events = new EventPublisher(nc, log);
+  const quarter = Math.min(5000, config.proxyLostAfterMs / 4);
+  const proxies = new ProxyWatch(
+    nc,
+    sessions,
+    events,
+    { lostAfterMs: config.proxyLostAfterMs, intervalMs: quarter, waitMs: Math.min(1000, quarter) },
+    log,
+  );
+  proxies.start();
 
   const prune = setInterval(() => {
     const now = Date.now();
@@ -102,6 +114,8 @@ export async function buildStats(
     },
     async close() {
       clearInterval(prune);
+      proxies.stop();
+      await events.drain(2000);
       await service?.stop().catch(() => {});
       follower.stop();
       table.stop();

@@ -23,5 +23,10 @@ export const StatsConfig = Type.Object({
   liveMaxClients: Type.Integer({ default: 64, minimum: 1 }),
   /** Bytes of the live feed a dashboard may leave unread before it is dropped. */
   liveMaxBacklogBytes: Type.Integer({ default: 256 * 1024, minimum: 1024 }),
+  /**
+   * An edge proxy that has not answered $SRV.PING for this long is gone: its open sessions are ended with
+   * reason proxy_lost (at once when a new instance answers at its HTTP address). Pinged every quarter of it.
+   */
+  proxyLostAfterMs: Type.Integer({ default: 45_000, minimum: 1000 }),
 });
 export type StatsConfig = Static<typeof StatsConfig>;

@@ -114,6 +114,12 @@ export class SessionStore {
       .all() as SessionRow[];
   }
 
+  /** The proxies that have open sessions. */
+  activeProxies(): string[] {
+    const rows = this.db.prepare('SELECT DISTINCT proxy_id AS id FROM sessions WHERE ended_at IS NULL').all();
+    return (rows as { id: string }[]).map((r) => r.id);
+  }
+
   sessions(f: SessionFilter): SessionRow[] {
     return this.db
       .prepare(

@@ -1,0 +1,120 @@
+import { NoRespondersError } from '@nats-io/nats-core';
+import { Svcm } from '@nats-io/services';
+import { ServiceNames, Subjects, type StreamEnded } from '@acefleet/contracts';
+import type { EventPublisher, Logger, NatsConnection } from '@acefleet/platform';
+import type { SessionStore } from './store.ts';
+
+export interface ProxyWatchOptions {
+  /** A proxy that has not answered $SRV.PING for this long is gone: its open sessions are ended. */
+  lostAfterMs: number;
+  intervalMs: number;
+  /** How long one ping round waits for answers. */
+  waitMs: number;
+}
+
+interface Sighting {
+  at: number;
+  http: string;
+}
+
+/**
+ * Ends the sessions of proxies that are gone (killed, host lost), which can no longer end them: with
+ * reason proxy_lost, when the proxy has not answered presence pings for `lostAfterMs`, or at once when
+ * another instance answers at its HTTP address (it was restarted).
+ *
+ * The end is a stream.ended event published through JetStream under the id the proxy itself would use
+ * (`<streamId>:ended`), so a second stats instance, a replay, or the proxy's own late event are dropped as
+ * duplicates: every stats view sees the same single end.
+ */
+export class ProxyWatch {
+  private timer: NodeJS.Timeout | undefined;
+  private checking = false;
+  private readonly seen = new Map<string, Sighting>();
+  /** Sessions whose end was published but not stored yet: not published again on every round. */
+  private ending = new Set<string>();
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly sessions: SessionStore,
+    private readonly events: EventPublisher,
+    private readonly opts: ProxyWatchOptions,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.check(), this.opts.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async check(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      const answering = await this.ping();
+      const now = Date.now();
+      for (const [id, http] of answering) this.seen.set(id, { at: now, http });
+      const byAddress = new Map([...answering].map(([id, http]) => [http, id]));
+      const active = new Set(this.sessions.active().map((s) => s.streamId));
+      this.ending = new Set([...this.ending].filter((id) => active.has(id)));
+      const withSessions = this.sessions.activeProxies();
+      for (const proxyId of withSessions) {
+        if (answering.has(proxyId)) continue;
+        // A proxy never seen answering gets its grace from when its sessions were first noticed.
+        const last = this.seen.get(proxyId) ?? { at: now, http: '' };
+        this.seen.set(proxyId, last);
+        const successor = last.http ? byAddress.get(last.http) : undefined;
+        if (successor || now - last.at >= this.opts.lostAfterMs) this.endSessionsOf(proxyId, successor);
+      }
+      const keep = new Set([...withSessions, ...answering.keys()]);
+      for (const id of this.seen.keys()) if (!keep.has(id)) this.seen.delete(id);
+    } catch (err) {
+      this.log.warn({ err }, 'proxy presence check failed');
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** Instance id → HTTP address of every edge proxy that answers. */
+  private async ping(): Promise<Map<string, string>> {
+    const answering = new Map<string, string>();
+    const client = new Svcm(this.nc).client({ strategy: 'timer', maxWait: this.opts.waitMs });
+    try {
+      for await (const p of await client.ping(ServiceNames.edgeProxy)) {
+        const id = p.metadata?.instance;
+        if (id) answering.set(id, p.metadata?.http ?? '');
+      }
+    } catch (err) {
+      // No proxy at all is an answer too: every one of them is silent.
+      if (!(err instanceof NoRespondersError)) throw err;
+    }
+    return answering;
+  }
+
+  private endSessionsOf(proxyId: string, successor: string | undefined): void {
+    const open = this.sessions
+      .sessions({ proxy: proxyId, state: 'active', limit: 100_000 })
+      .filter((s) => !this.ending.has(s.streamId));
+    if (open.length === 0) return;
+    this.log.warn({ proxyId, successor, sessions: open.length }, 'proxy lost: ending its sessions');
+    const endedAt = new Date().toISOString();
+    for (const s of open) {
+      const event: StreamEnded = {
+        streamId: s.streamId,
+        content: { kind: s.contentKind, value: s.contentValue } as StreamEnded['content'],
+        engineId: s.engineId,
+        proxyId,
+        startedAt: s.startedAt,
+        endedAt,
+        reason: 'proxy_lost',
+        bytesIn: s.bytesIn,
+        bytesOut: s.bytesOut,
+        peakClients: s.peakClients,
+      };
+      this.events.publish(Subjects.streamEnded, event, `${s.streamId}:ended`);
+      this.ending.add(s.streamId);
+    }
+  }
+}

@@ -1,0 +1,271 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect } from '@nats-io/transport-node';
+import { Subjects, type ListReply, type StreamEnded } from '@acefleet/contracts';
+import {
+  entries,
+  freePort,
+  Player,
+  repoRoot,
+  startService,
+  startStack,
+  storedEvents,
+  waitFor,
+  type Stack,
+} from '@acefleet/testkit';
+
+async function engines(natsUrl: string): Promise<ListReply['engines']> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    return (await nc.request(Subjects.engineList, '{}', { timeout: 5000 })).json<ListReply>().engines;
+  } finally {
+    await nc.close();
+  }
+}
+
+const readyEngine = (stack: Stack): Promise<boolean> =>
+  waitFor(async () => (await engines(stack.nats.url)).some((e) => e.state === 'ready'), 60_000);
+
+async function playing(proxyUrl: string, id: string): Promise<Player> {
+  const p = await Player.open(`${proxyUrl}/ace/getstream?id=${id}`, 0);
+  await waitFor(() => p.bytes > 50_000, 30_000);
+  return p;
+}
+
+async function statsJson<T>(statsUrl: string, route: string): Promise<T> {
+  return (await (await fetch(`${statsUrl}${route}`)).json()) as T;
+}
+
+const activeStreams = (statsUrl: string): Promise<number> =>
+  statsJson<{ activeStreams: number }>(statsUrl, '/api/totals').then((t) => t.activeStreams);
+
+const endedOf = async (natsUrl: string, streamId?: string): Promise<StreamEnded[]> =>
+  (await storedEvents<StreamEnded>(natsUrl, Subjects.streamEnded))
+    .map((e) => e.data)
+    .filter((e) => !streamId || e.streamId === streamId);
+
+test.serial(
+  'outbox - stream.ended written during a NATS outage survives a proxy kill and is stored exactly once, also when replayed twice',
+  async (t) => {
+    t.timeout(180_000);
+    const outbox = await mkdtemp(path.join(tmpdir(), 'acefleet-outbox-'));
+    const stack = await startStack({
+      services: ['manager', 'proxy'],
+      env: { manager: { MIN_REPLICAS: '1' }, proxy: { OUTBOX_DIR: outbox } },
+    });
+    try {
+      await readyEngine(stack);
+      const p = await playing(stack.proxyUrl(), 'c'.repeat(40));
+      await stack.nats.stop();
+      p.close();
+      const line = await waitFor(async () => {
+        for (const f of await readdir(outbox)) {
+          const text = await readFile(path.join(outbox, f), 'utf8');
+          const ended = text.split('\n').find((l) => l.includes(`"${Subjects.streamEnded}"`));
+          if (ended) return { file: f, ended: JSON.parse(ended) as { msgId: string; payload: StreamEnded } };
+        }
+        return false;
+      }, 30_000);
+      const saved = path.join(outbox, `${line.file}.saved`);
+      await copyFile(path.join(outbox, line.file), saved);
+      await stack.services.proxy!.kill();
+
+      await stack.nats.start();
+      await stack.start('proxy');
+      const streamId = line.ended.payload.streamId;
+      await waitFor(async () => (await endedOf(stack.nats.url, streamId)).length > 0, 30_000);
+      t.is(line.ended.msgId, `${streamId}:ended`);
+
+      // A crash after the store but before the file was emptied: the same file is replayed by a new instance.
+      await stack.services.proxy!.kill();
+      await copyFile(saved, path.join(outbox, line.file));
+      await rm(saved);
+      const third = await stack.start('proxy');
+      await waitFor(async () => {
+        const health = (await (await fetch(`${third.url}/health`)).json()) as { pendingEvents: number };
+        return health.pendingEvents === 0 && (await readdir(outbox)).every((f) => f !== line.file);
+      }, 30_000);
+      const ended = await endedOf(stack.nats.url, streamId);
+      t.is(ended.length, 1, 'stored exactly once');
+      t.like(ended[0], { reason: 'client_disconnected' });
+    } finally {
+      await stack.stop();
+      await rm(outbox, { recursive: true, force: true });
+    }
+  },
+);
+
+test.serial(
+  'late grant - an acquire answered after the proxy gave up leaves no claim at the manager',
+  async (t) => {
+    t.timeout(180_000);
+    const stack = await startStack({
+      services: ['manager', 'proxy'],
+      env: { manager: { MIN_REPLICAS: '1' }, proxy: { ACQUIRE_TIMEOUT_MS: '1500' } },
+    });
+    const manager = stack.services.manager!.child;
+    try {
+      await readyEngine(stack);
+      manager.kill('SIGSTOP');
+      // The proxy gives up on the paused manager and plays from its engine cache (a local claim).
+      const p = await playing(stack.proxyUrl(), 'd'.repeat(40));
+      manager.kill('SIGCONT');
+      await waitFor(
+        () => stack.services.manager!.output().includes('stopped waiting for this acquire'),
+        30_000,
+      );
+      const claims = (await engines(stack.nats.url)).flatMap((e) => e.claims);
+      t.deepEqual(claims, [], 'the manager granted nothing after the deadline');
+      p.close();
+    } finally {
+      manager.kill('SIGCONT');
+      await stack.stop();
+    }
+  },
+);
+
+test.serial(
+  'proxy_lost - a proxy killed during play has its sessions ended by stats within PROXY_LOST_AFTER_MS',
+  async (t) => {
+    t.timeout(180_000);
+    const stack = await startStack({
+      services: ['manager', 'stats', 'proxy'],
+      env: { manager: { MIN_REPLICAS: '1' }, stats: { PROXY_LOST_AFTER_MS: '3000' } },
+    });
+    try {
+      await readyEngine(stack);
+      const stats = stack.services.stats!.url;
+      const p = await playing(stack.proxyUrl(), 'e'.repeat(40));
+      await waitFor(async () => (await activeStreams(stats)) === 1, 30_000);
+      await stack.services.proxy!.kill();
+      const killedAt = Date.now();
+      await waitFor(async () => (await activeStreams(stats)) === 0, 20_000);
+      t.log(`sessions ended ${Date.now() - killedAt} ms after the kill (PROXY_LOST_AFTER_MS 3000)`);
+      const ended = await endedOf(stack.nats.url);
+      t.is(ended.length, 1);
+      t.like(ended[0], { reason: 'proxy_lost' });
+      p.close();
+    } finally {
+      await stack.stop();
+    }
+  },
+);
+
+test.serial(
+  'proxy_lost - a proxy restarted with a new instance id ends its predecessor sessions at once',
+  async (t) => {
+    t.timeout(180_000);
+    const stack = await startStack({
+      services: ['manager', 'stats', 'proxy'],
+      env: { manager: { MIN_REPLICAS: '1' }, stats: { PROXY_LOST_AFTER_MS: '60000' } },
+    });
+    try {
+      await readyEngine(stack);
+      const stats = stack.services.stats!.url;
+      const old = stack.services.proxy!;
+      const p = await playing(old.url, 'f'.repeat(40));
+      await waitFor(async () => (await activeStreams(stats)) === 1, 30_000);
+      // Stats learns a proxy's address from its periodic ping (every 5 s at this PROXY_LOST_AFTER_MS).
+      await sleep(6000);
+      await old.kill();
+      p.close();
+      const port = Number(new URL(old.url).port);
+      const successor = await startService('proxy', {
+        entry: entries.proxy,
+        port,
+        env: { NATS_URL: stack.nats.url, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), OUTBOX_DIR: '' },
+      });
+      try {
+        const restartedAt = Date.now();
+        await waitFor(async () => (await activeStreams(stats)) === 0, 30_000);
+        const tookMs = Date.now() - restartedAt;
+        t.log(`predecessor's session ended ${tookMs} ms after the restart`);
+        t.true(tookMs < 30_000, 'well before PROXY_LOST_AFTER_MS');
+        t.like((await endedOf(stack.nats.url))[0], { reason: 'proxy_lost' });
+      } finally {
+        await successor.stop();
+      }
+    } finally {
+      await stack.stop();
+    }
+  },
+);
+
+test.serial(
+  'npm start - Ctrl-C to the whole process group during play: the proxy ends its streams (shutdown), stats sees none active',
+  async (t) => {
+    t.timeout(180_000);
+    const ports = {
+      PROXY_PORT: await freePort(),
+      STATS_PORT: await freePort(),
+      MONITOR_PORT: await freePort(),
+      MANAGER_PORT: await freePort(),
+      NATS_PORT: await freePort(),
+    };
+    const env: Record<string, string> = {
+      ...process.env,
+      HOST_ID: `start-${randomBytes(3).toString('hex')}`,
+    };
+    for (const [k, v] of Object.entries(ports)) env[k] = String(v);
+    delete env.NATS_URL;
+    const runDir = path.join(repoRoot, '.run');
+    const natsStore = path.join(runDir, `nats-${ports.NATS_PORT}`);
+    const dbPath = path.join(runDir, `stats-${ports.STATS_PORT}.db`);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+      cwd: repoRoot,
+      env,
+      detached: true,
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const stats = `http://127.0.0.1:${ports.STATS_PORT}`;
+    let nats: ReturnType<typeof spawn> | undefined;
+    try {
+      const playUrl = await waitFor(() => /play:\s+(\S+)/.exec(out)?.[1] ?? false, 90_000);
+      const p = await Player.open(playUrl, 0);
+      await waitFor(() => p.bytes > 50_000, 30_000);
+      await waitFor(async () => (await activeStreams(stats)) === 1, 30_000);
+
+      process.kill(-child.pid!, 'SIGINT');
+      t.is(await exited, 0, out);
+      p.close();
+
+      // A new stats view over the same NATS store and database catches up with what was left to read.
+      nats = spawn(
+        'nats-server',
+        ['-js', '-a', '127.0.0.1', '-p', String(ports.NATS_PORT), '-sd', natsStore],
+        {
+          stdio: 'ignore',
+        },
+      );
+      const natsUrl = `nats://127.0.0.1:${ports.NATS_PORT}`;
+      const port = await freePort();
+      const view = await startService('stats', {
+        entry: entries.stats,
+        port,
+        env: { NATS_URL: natsUrl, HTTP_PORT: String(port), DB_PATH: dbPath },
+      });
+      try {
+        await waitFor(async () => (await activeStreams(view.url)) === 0, 30_000);
+        const ended = await endedOf(natsUrl);
+        t.is(ended.length, 1);
+        t.like(ended[0], { reason: 'shutdown' });
+      } finally {
+        await view.stop();
+      }
+    } finally {
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+      nats?.kill('SIGKILL');
+      await rm(natsStore, { recursive: true, force: true });
+      await rm(dbPath, { force: true });
+      await rm(path.join(runDir, `outbox-${ports.PROXY_PORT}`), { recursive: true, force: true });
+    }
+  },
+);
