@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '@nats-io/transport-node';
-import { Subjects, type ListReply, type StreamEnded } from '@acefleet/contracts';
+import { NatsUsers, Subjects, type ListReply, type StreamEnded } from '@acefleet/contracts';
 import {
   entries,
   freePort,
@@ -16,11 +16,12 @@ import {
   startStack,
   storedEvents,
   waitFor,
+  type NatsServer,
   type Stack,
 } from '@acefleet/testkit';
 
-async function engines(natsUrl: string): Promise<ListReply['engines']> {
-  const nc = await connect({ servers: natsUrl });
+async function engines(nats: Pick<NatsServer, 'connect'>): Promise<ListReply['engines']> {
+  const nc = await nats.connect();
   try {
     return (await nc.request(Subjects.engineList, '{}', { timeout: 5000 })).json<ListReply>().engines;
   } finally {
@@ -29,7 +30,7 @@ async function engines(natsUrl: string): Promise<ListReply['engines']> {
 }
 
 const readyEngine = (stack: Stack): Promise<boolean> =>
-  waitFor(async () => (await engines(stack.nats.url)).some((e) => e.state === 'ready'), 60_000);
+  waitFor(async () => (await engines(stack.nats)).some((e) => e.state === 'ready'), 60_000);
 
 async function playing(proxyUrl: string, id: string): Promise<Player> {
   const p = await Player.open(`${proxyUrl}/ace/getstream?id=${id}`, 0);
@@ -44,8 +45,8 @@ async function statsJson<T>(statsUrl: string, route: string): Promise<T> {
 const activeStreams = (statsUrl: string): Promise<number> =>
   statsJson<{ activeStreams: number }>(statsUrl, '/api/totals').then((t) => t.activeStreams);
 
-const endedOf = async (natsUrl: string, streamId?: string): Promise<StreamEnded[]> =>
-  (await storedEvents<StreamEnded>(natsUrl, Subjects.streamEnded))
+const endedOf = async (nats: Pick<NatsServer, 'connect'>, streamId?: string): Promise<StreamEnded[]> =>
+  (await storedEvents<StreamEnded>(nats, Subjects.streamEnded))
     .map((e) => e.data)
     .filter((e) => !streamId || e.streamId === streamId);
 
@@ -78,7 +79,7 @@ test.serial(
       await stack.nats.start();
       await stack.start('proxy');
       const streamId = line.ended.payload.streamId;
-      await waitFor(async () => (await endedOf(stack.nats.url, streamId)).length > 0, 30_000);
+      await waitFor(async () => (await endedOf(stack.nats, streamId)).length > 0, 30_000);
       t.is(line.ended.msgId, `${streamId}:ended`);
 
       // A crash after the store but before the file was emptied: the same file is replayed by a new instance.
@@ -90,7 +91,7 @@ test.serial(
         const health = (await (await fetch(`${third.url}/health`)).json()) as { pendingEvents: number };
         return health.pendingEvents === 0 && (await readdir(outbox)).every((f) => f !== line.file);
       }, 30_000);
-      const ended = await endedOf(stack.nats.url, streamId);
+      const ended = await endedOf(stack.nats, streamId);
       t.is(ended.length, 1, 'stored exactly once');
       t.like(ended[0], { reason: 'client_disconnected' });
     } finally {
@@ -119,7 +120,7 @@ test.serial(
         () => stack.services.manager!.output().includes('stopped waiting for this acquire'),
         30_000,
       );
-      const claims = (await engines(stack.nats.url)).flatMap((e) => e.claims);
+      const claims = (await engines(stack.nats)).flatMap((e) => e.claims);
       t.deepEqual(claims, [], 'the manager granted nothing after the deadline');
       p.close();
     } finally {
@@ -146,7 +147,7 @@ test.serial(
       const killedAt = Date.now();
       await waitFor(async () => (await activeStreams(stats)) === 0, 20_000);
       t.log(`sessions ended ${Date.now() - killedAt} ms after the kill (PROXY_LOST_AFTER_MS 3000)`);
-      const ended = await endedOf(stack.nats.url);
+      const ended = await endedOf(stack.nats);
       t.is(ended.length, 1);
       t.like(ended[0], { reason: 'proxy_lost' });
       p.close();
@@ -178,7 +179,13 @@ test.serial(
       const successor = await startService('proxy', {
         entry: entries.proxy,
         port,
-        env: { NATS_URL: stack.nats.url, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), OUTBOX_DIR: '' },
+        env: {
+          NATS_URL: stack.nats.url,
+          ...stack.nats.env(NatsUsers.edgeProxy),
+          HTTP_HOST: '127.0.0.1',
+          HTTP_PORT: String(port),
+          OUTBOX_DIR: '',
+        },
       });
       try {
         const restartedAt = Date.now();
@@ -186,7 +193,7 @@ test.serial(
         const tookMs = Date.now() - restartedAt;
         t.log(`predecessor's session ended ${tookMs} ms after the restart`);
         t.true(tookMs < 30_000, 'well before PROXY_LOST_AFTER_MS');
-        t.like((await endedOf(stack.nats.url))[0], { reason: 'proxy_lost' });
+        t.like((await endedOf(stack.nats))[0], { reason: 'proxy_lost' });
       } finally {
         await successor.stop();
       }
@@ -254,7 +261,8 @@ test.serial(
       });
       try {
         await waitFor(async () => (await activeStreams(view.url)) === 0, 30_000);
-        const ended = await endedOf(natsUrl);
+        // This nats-server runs without the start script's users: an anonymous reader is enough here.
+        const ended = await endedOf({ connect: () => connect({ servers: natsUrl }) });
         t.is(ended.length, 1);
         t.like(ended[0], { reason: 'shutdown' });
       } finally {

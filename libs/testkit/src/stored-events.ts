@@ -10,7 +10,7 @@ export interface StoredEvent<T = unknown> {
 
 /** Every event JetStream has stored whose subject is `subject` (or starts with it, for `prefix.>`). */
 export async function storedEvents<T = unknown>(
-  nats: NatsServer,
+  nats: Pick<NatsServer, 'connect'>,
   subject: string,
 ): Promise<StoredEvent<T>[]> {
   const nc = await nats.connect();
