@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Static, TObject } from '@sinclair/typebox';
-import type { NatsConnection } from '@nats-io/nats-core';
 import { loadConfigOrExit } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { NatsLink } from './nats-link.ts';
 import { connectNats, ensureEventsStream } from './nats.ts';
 
 /** The fields of CommonConfig that booting reads; every service schema spreads CommonConfig. */
@@ -16,22 +16,21 @@ export interface Booted<T extends TObject> {
   /** The service's configuration, with `instanceId` filled in (random when not configured). */
   config: Readonly<Static<T>> & { instanceId: string };
   log: Logger;
-  nc: NatsConnection;
+  /** Not connected yet: register what needs NATS with onConnect, then start() it once HTTP listens. */
+  link: NatsLink;
 }
 
 /**
  * The start every service shares: read the config once (exit 2 with the problems if it is bad), create the
- * root logger, connect to NATS and make sure the events stream exists.
+ * root logger, report unhandled rejections as the bugs they are, and prepare the NATS link whose first step
+ * makes sure the events stream exists. Nothing here waits for NATS.
  */
-export async function bootService<T extends TObject>(
-  schema: T,
-  name: string,
-  env: NodeJS.ProcessEnv,
-): Promise<Booted<T>> {
+export function bootService<T extends TObject>(schema: T, name: string, env: NodeJS.ProcessEnv): Booted<T> {
   const loaded = loadConfigOrExit(schema, env) as Readonly<Static<T>> & Common;
   const config = { ...loaded, instanceId: loaded.instanceId || randomUUID() };
   const log = createLogger(name, config.logLevel);
-  const nc = await connectNats(config.natsUrl, name, log);
-  await ensureEventsStream(nc);
-  return { config, log, nc };
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+  const link = new NatsLink(() => connectNats(config.natsUrl, name, log), log);
+  link.onConnect('events stream', ensureEventsStream);
+  return { config, log, link };
 }

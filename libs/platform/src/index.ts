@@ -8,3 +8,6 @@ export * from './lifecycle.ts';
 export * from './engine-table.ts';
 export * from './events.ts';
 export * from './boot.ts';
+export * from './supervise.ts';
+export * from './nats-link.ts';
+export * from './http-front.ts';

@@ -12,24 +12,29 @@ import {
   ErrorEnvelope,
 } from '@acefleet/contracts';
 import type { Logger } from './logger.ts';
+import { supervise } from './supervise.ts';
 
 export type { NatsConnection, KV };
 
-/** Connect and keep reconnecting forever: services outlive NATS restarts. */
+/**
+ * One attempt to connect (rejects at once when NATS is unreachable; NatsLink retries), then reconnect
+ * forever: services outlive NATS restarts.
+ */
 export async function connectNats(servers: string, name: string, log: Logger): Promise<NatsConnection> {
   const nc = await connect({
     servers: servers.split(',').map((s) => s.trim()),
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
-    waitOnFirstConnect: true,
+    waitOnFirstConnect: false,
   });
-  void (async () => {
+  // Ends by itself when the connection closes (the status iterator ends with it).
+  supervise('nats status log', log, async () => {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect' || s.type === 'reconnect')
         log.warn({ nats: s.type }, 'nats connection changed');
     }
-  })();
+  });
   return nc;
 }
 

@@ -77,11 +77,12 @@ function every(ms: number, step: () => Promise<void>, log: Logger, name: string)
   };
 }
 
-/** Build the engine manager from its config and an open NATS connection. */
+/** Build the engine manager from its config and an open NATS connection; `problems` feed /health. */
 export async function buildEngineManager(
   config: ManagerConfig,
   nc: NatsConnection,
   log: Logger,
+  problems: () => string[] = () => [],
 ): Promise<EngineManager> {
   const promRegistry = createRegistry(ServiceNames.engineManager);
   const table = new EngineTable(await openEnginesKv(nc), log);
@@ -198,6 +199,7 @@ export async function buildEngineManager(
   const http = buildHttpApp({
     logger: log,
     registry: promRegistry,
+    problems,
     health: () => ({ ok: true, runtime: runtime.kind, engines: ours().length, breaker: breaker.state }),
   });
   http.get('/api/engines', async () => ({ engines: fleet.list() }) satisfies ListReply);
@@ -235,9 +237,10 @@ export async function buildEngineManager(
       });
       const watching = new AbortController();
       void reconciler.follow(watching.signal);
+      const healthEvents = health.follow(nc, Subjects.engineHealth);
       stoppers.push(
         () => watching.abort(),
-        health.follow(nc, Subjects.engineHealth),
+        () => void healthEvents.stop(),
         every(config.maintenanceIntervalMs, maintenance, log, 'maintenance'),
         every(config.resyncIntervalMs, () => reconciler.reconcile(), log, 'resync'),
       );

@@ -12,8 +12,13 @@ export interface MonitorParts {
 }
 
 /** The monitor's HTTP side: /health, /metrics and what it currently believes, as JSON. */
-export function buildMonitorHttp(log: Logger, registry: Registry, parts: MonitorParts): FastifyInstance {
-  const http = buildHttpApp({ logger: log, registry });
+export function buildMonitorHttp(
+  log: Logger,
+  registry: Registry,
+  parts: MonitorParts,
+  problems: () => string[],
+): FastifyInstance {
+  const http = buildHttpApp({ logger: log, registry, problems });
   http.get('/api/health', async () => ({ engines: parts.monitor.snapshot() }));
   http.get('/api/streams', async () => ({ streams: parts.poller.snapshot() }));
   http.get('/api/services', async () => parts.presence.snapshot() ?? { present: [], missing: [], at: null });
