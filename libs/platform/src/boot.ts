@@ -22,15 +22,20 @@ export interface Booted<T extends TObject> {
 
 /**
  * The start every service shares: read the config once (exit 2 with the problems if it is bad), create the
- * root logger, report unhandled rejections as the bugs they are, and prepare the NATS link whose first step
- * makes sure the events stream exists. Nothing here waits for NATS.
+ * root logger, report unhandled rejections as the bugs they are, and prepare the NATS link. Nothing here
+ * waits for NATS.
  */
 export function bootService<T extends TObject>(schema: T, name: string, env: NodeJS.ProcessEnv): Booted<T> {
   const loaded = loadConfigOrExit(schema, env) as Readonly<Static<T>> & Common;
   const config = { ...loaded, instanceId: loaded.instanceId || randomUUID() };
   const log = createLogger(name, config.logLevel);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
-  const link = new NatsLink(() => connectNats(config.natsUrl, name, log), log);
+  return { config, log, link: createNatsLink(config.natsUrl, name, log) };
+}
+
+/** A service's NATS link (not started), whose first step makes sure the events stream exists. */
+export function createNatsLink(natsUrl: string, name: string, log: Logger): NatsLink {
+  const link = new NatsLink(() => connectNats(natsUrl, name, log), log);
   link.onConnect('events stream', ensureEventsStream);
-  return { config, log, link };
+  return link;
 }

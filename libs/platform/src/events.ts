@@ -18,10 +18,12 @@ interface PendingEvent {
 export class EventPublisher {
   private readonly outbox: PendingEvent[] = [];
   private flushing: Promise<void> | undefined;
-  private readonly js: JetStreamClient;
+  private nc: NatsConnection | undefined;
+  private js: JetStreamClient | undefined;
 
+  /** Without a connection yet, events wait in the outbox until attach(). */
   constructor(
-    private readonly nc: NatsConnection,
+    nc: NatsConnection | undefined,
     private readonly log: Logger,
     private readonly opts: { maxPending: number; retryMs: number; timeoutMs: number } = {
       maxPending: 100_000,
@@ -29,7 +31,14 @@ export class EventPublisher {
       timeoutMs: 2000,
     },
   ) {
-    this.js = jetstream(nc, { timeout: opts.timeoutMs });
+    if (nc) this.attach(nc);
+  }
+
+  /** Publish over `nc` from now on, starting with what waits in the outbox. */
+  attach(nc: NatsConnection): void {
+    this.nc = nc;
+    this.js = jetstream(nc, { timeout: this.opts.timeoutMs });
+    this.flushing ??= this.flush().finally(() => (this.flushing = undefined));
   }
 
   get pending(): number {
@@ -55,7 +64,7 @@ export class EventPublisher {
   private async flush(): Promise<void> {
     let failures = 0;
     // Once the connection is closed for good nothing can be published; what is left is reported by drain().
-    while (this.outbox.length > 0 && !this.nc.isClosed()) {
+    while (this.outbox.length > 0 && this.js && !this.nc?.isClosed()) {
       const next = this.outbox[0]!;
       try {
         await this.js.publish(next.subject, next.data, { msgID: next.msgId });

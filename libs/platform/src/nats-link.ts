@@ -21,6 +21,8 @@ export class NatsLink {
   private readonly setups: Setup[] = [];
   private setupsDone = 0;
   private readonly tasks: Supervised[] = [];
+  private markReady: () => void = () => {};
+  private readonly readyPromise = new Promise<void>((resolve) => (this.markReady = resolve));
 
   constructor(
     private readonly connect: () => Promise<NatsConnection>,
@@ -35,6 +37,11 @@ export class NatsLink {
 
   start(): void {
     this.tasks.push(supervise('nats connection', this.log, (signal) => this.connectAndSetUp(signal)));
+  }
+
+  /** Resolves once connected and every set-up step is done. */
+  ready(): Promise<void> {
+    return this.readyPromise;
   }
 
   /** The connection once made (it reconnects by itself after that), or undefined. */
@@ -67,6 +74,7 @@ export class NatsLink {
       await setup.run(nc);
       this.log.debug({ setup: setup.name }, 'set up on nats');
     }
+    if (this.setupsDone === this.setups.length) this.markReady();
   }
 
   private async firstConnect(signal: AbortSignal): Promise<NatsConnection | undefined> {

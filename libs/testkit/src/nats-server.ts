@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from './ports.ts';
 import { waitFor } from './wait.ts';
 
 export interface NatsServer {
@@ -15,11 +16,18 @@ export interface NatsServer {
   destroy(): Promise<void>;
 }
 
-/** A real nats-server with JetStream on a random loopback port and a store of its own. */
-export async function startNatsServer(): Promise<NatsServer> {
+export interface NatsServerOptions {
+  /** A fixed port (a random one by default). */
+  port?: number;
+  /** false: only prepare it (on a fixed port, taken from `port` or picked now); start() launches it. */
+  launch?: boolean;
+}
+
+/** A real nats-server with JetStream on a loopback port and a store of its own. */
+export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServer> {
   const dir = await mkdtemp(path.join(tmpdir(), 'acefleet-nats-'));
   let proc: ChildProcess | undefined;
-  let port = -1;
+  let port = opts.port ?? (opts.launch === false ? await freePort() : -1);
 
   const launch = async (): Promise<void> => {
     const portsDir = path.join(dir, 'ports');
@@ -47,7 +55,7 @@ export async function startNatsServer(): Promise<NatsServer> {
     await exited;
   };
 
-  await launch();
+  if (opts.launch !== false) await launch();
   return {
     get url() {
       return `nats://127.0.0.1:${port}`;

@@ -12,10 +12,12 @@ import {
   openEnginesKv,
   type Logger,
   type NatsConnection,
+  type NatsLink,
 } from '@acefleet/platform';
 import { Type } from '@sinclair/typebox';
 import type { ProxyConfig } from './config.ts';
 import { ControlLink } from './control-link.ts';
+import { EngineCache } from './engine-cache.ts';
 import { EngineSource } from './engine-source.ts';
 import { StreamHub } from './hub.ts';
 import { createProxyMetrics } from './metrics.ts';
@@ -27,26 +29,28 @@ export interface EdgeProxy {
   http: FastifyInstance;
   hub: StreamHub;
   events: EventPublisher;
-  serve(httpAddress: string): Promise<Service>;
+  /** Register the micro service once NATS is connected (call once HTTP listens, before link.start()). */
+  serve(httpAddress: string): void;
   /** Stop taking players, end every stream (reason shutdown), flush events, close HTTP. */
   close(): Promise<void>;
 }
 
-export async function buildEdgeProxy(
-  config: ProxyConfig,
-  nc: NatsConnection,
-  log: Logger,
-): Promise<EdgeProxy> {
+/**
+ * Build the proxy. It serves at once, NATS or not: engines come from the manager once `link` connects, and
+ * until then from the engine cache on disk and the static engines. What needs NATS (the engines table, the
+ * control link, the micro service) is registered on `link` and set up when it connects.
+ */
+export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger): EdgeProxy {
   const registry = createRegistry(ServiceNames.edgeProxy);
-  const table = new EngineTable(await openEnginesKv(nc), log);
-  await table.start();
+  const cache = new EngineCache(config.engineCacheFile, log);
+  let table: EngineTable | undefined;
   const metrics = createProxyMetrics(registry, () => ({
     clients: streams.clientCount(),
     streams: streams.all().length,
   }));
   const engines = new EngineSource(
-    nc,
-    table,
+    undefined,
+    cache,
     {
       proxyId: config.instanceId,
       requestTimeoutMs: config.acquireTimeoutMs,
@@ -58,14 +62,14 @@ export async function buildEdgeProxy(
     log,
     metrics,
   );
-  const events = new EventPublisher(nc, log);
+  const events = new EventPublisher(undefined, log);
   const streams: StreamHub = new StreamHub({
     engines,
     events,
     metrics,
     log,
     proxyId: config.instanceId,
-    onViewersChanged: (stream) => link.viewersChanged(stream),
+    onViewersChanged: (stream) => control?.viewersChanged(stream),
     settings: {
       ringBytes: config.ringBytes,
       joinWindowBytes: config.joinWindowBytes,
@@ -87,6 +91,7 @@ export async function buildEdgeProxy(
   const http = buildHttpApp({
     logger: log,
     registry,
+    problems: () => link.problems(),
     health: () => ({ ok: !closing, streams: streams.all().length, pendingEvents: events.pending }),
   });
   streamRoutes(http, streams, () => closing);
@@ -103,12 +108,20 @@ export async function buildEdgeProxy(
   });
   hlsRoutes(http, hls);
   statusRoutes(http, streams, hls);
-  const link = new ControlLink(nc, streams, hls, engines, events, log, {
-    proxyId: config.instanceId,
-    renewIntervalMs: config.renewIntervalMs,
-    viewersDebounceMs: 1000,
+  let control: ControlLink | undefined;
+  link.onConnect('engines table', async (nc) => {
+    table = new EngineTable(await openEnginesKv(nc), log, () => cache.changed());
+    await table.start();
+    cache.follow(table);
+    engines.attach(nc);
+    events.attach(nc);
+    control = new ControlLink(nc, streams, hls, engines, events, log, {
+      proxyId: config.instanceId,
+      renewIntervalMs: config.renewIntervalMs,
+      viewersDebounceMs: 1000,
+    });
+    control.start();
   });
-  link.start();
   rejectOtherMethods(http, ['/ace/getstream', '/ace/manifest.m3u8', '/ace/status', '/api/streams']);
 
   let service: Service | undefined;
@@ -116,37 +129,41 @@ export async function buildEdgeProxy(
     http,
     hub: streams,
     events,
-    async serve(httpAddress) {
-      service = await addMicroService(nc, {
-        name: ServiceNames.edgeProxy,
-        version: '0.1.0',
-        description: 'Acexy-compatible HTTP proxy multiplexing AceStream engine sessions',
-        httpAddress,
-        instanceId: config.instanceId,
-      });
-      addJsonEndpoint(
-        service,
-        log,
-        {
-          name: 'streams',
-          subject: `${Subjects.proxyPrefix}.${config.instanceId}.streams`,
-          request: Type.Object({}),
-        },
-        async () => ({
-          streams: streams.all().map((s) => ({ streamId: s.id, content: s.content, clients: s.clientCount })),
-        }),
-      );
-      return service;
+    serve(httpAddress) {
+      link.onConnect('micro service', (nc) => registerService(nc, httpAddress));
     },
     async close() {
       closing = true;
-      link.stop();
+      control?.stop();
       await service?.stop().catch(() => {});
       streams.closeAll('shutdown');
       hls.closeAll();
       await events.drain(5000);
-      table.stop();
+      table?.stop();
+      cache.stop();
       await http.close();
     },
   };
+
+  async function registerService(nc: NatsConnection, httpAddress: string): Promise<void> {
+    service = await addMicroService(nc, {
+      name: ServiceNames.edgeProxy,
+      version: '0.1.0',
+      description: 'Acexy-compatible HTTP proxy multiplexing AceStream engine sessions',
+      httpAddress,
+      instanceId: config.instanceId,
+    });
+    addJsonEndpoint(
+      service,
+      log,
+      {
+        name: 'streams',
+        subject: `${Subjects.proxyPrefix}.${config.instanceId}.streams`,
+        request: Type.Object({}),
+      },
+      async () => ({
+        streams: streams.all().map((s) => ({ streamId: s.id, content: s.content, clients: s.clientCount })),
+      }),
+    );
+  }
 }

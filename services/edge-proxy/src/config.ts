@@ -8,6 +8,8 @@ export const ProxyConfig = Type.Object({
   acquireTimeoutMs: Type.Integer({ default: 20_000, minimum: 100 }),
   /** Comma-separated engine base URLs used when neither the manager nor the engine cache can help. */
   staticEngines: Type.String({ default: '' }),
+  /** The last engines table seen, kept here so a proxy restarted while NATS is down still finds engines. */
+  engineCacheFile: Type.String({ default: '.run/edge-proxy-engines.json' }),
   ringBytes: Type.Integer({ default: 2 * 1024 * 1024, minimum: 64 * 1024 }),
   joinWindowBytes: Type.Integer({ default: 1024 * 1024, minimum: 0 }),
   /** Upper bound of the flush batching window; the window grows 1 ms per 10 players from 5 ms. */

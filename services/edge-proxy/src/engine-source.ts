@@ -8,7 +8,7 @@ import {
   type ContentRef,
   type EngineRecord,
 } from '@acefleet/contracts';
-import { requestJson, type EngineTable, type Logger, type NatsConnection } from '@acefleet/platform';
+import { requestJson, supervise, type Logger, type NatsConnection } from '@acefleet/platform';
 import type { ProxyMetrics } from './metrics.ts';
 
 /** An engine this proxy may start a session on, and the claim that holds it. */
@@ -39,13 +39,21 @@ export class EngineSource {
   private connected = true;
 
   constructor(
-    private readonly nc: NatsConnection | undefined,
-    private readonly table: EngineTable | undefined,
+    private nc: NatsConnection | undefined,
+    private readonly table: { records(): EngineRecord[] } | undefined,
     private readonly opts: EngineSourceOptions,
     private readonly log: Logger,
     private readonly metrics: ProxyMetrics,
   ) {
-    if (nc) void this.followConnection(nc);
+    if (nc) this.attach(nc);
+  }
+
+  /** Ask the manager over `nc` from now on (the proxy serves before NATS is reachable). */
+  attach(nc: NatsConnection): void {
+    this.nc = nc;
+    // Ends when the connection closes.
+    supervise('engine source connection', this.log, () => this.followConnection(nc));
+    void this.sendReleases();
   }
 
   private async followConnection(nc: NatsConnection): Promise<void> {

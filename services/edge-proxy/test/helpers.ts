@@ -1,4 +1,6 @@
-import { connectNats, createLogger, ensureEventsStream, loadConfig } from '@acefleet/platform';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createLogger, createNatsLink, loadConfig } from '@acefleet/platform';
 import { startNatsServer, type NatsServer } from '@acefleet/testkit';
 import { buildEdgeProxy, type EdgeProxy } from '../src/app.ts';
 import { ProxyConfig } from '../src/config.ts';
@@ -18,21 +20,23 @@ export async function startProxy(env: Record<string, string> = {}): Promise<Prox
     INSTANCE_ID: 'proxy-under-test',
     LINGER_MS: '0',
     ACQUIRE_TIMEOUT_MS: '1000',
+    ENGINE_CACHE_FILE: path.join(tmpdir(), `acefleet-proxy-test-${process.pid}-${Date.now()}.json`),
     ...env,
   });
   const log = createLogger('edge-proxy-test', process.env.TEST_LOG_LEVEL ?? 'silent');
-  const nc = await connectNats(config.natsUrl, 'edge-proxy-test', log);
-  await ensureEventsStream(nc);
-  const proxy = await buildEdgeProxy(config, nc, log);
+  const link = createNatsLink(config.natsUrl, 'edge-proxy-test', log);
+  const proxy = buildEdgeProxy(config, link, log);
   const url = await proxy.http.listen({ host: '127.0.0.1', port: 0 });
-  await proxy.serve(url);
+  proxy.serve(url);
+  link.start();
+  await link.ready();
   return {
     url,
     proxy,
     nats,
     async close() {
       await proxy.close();
-      await nc.close();
+      await link.close();
       await nats.destroy();
     },
   };

@@ -18,5 +18,7 @@ export const StatsConfig = Type.Object({
   /** Events-feed entries (health changes, stale streams…) older than this are deleted; sessions are kept. */
   eventRetentionMs: Type.Integer({ default: 30 * 24 * 3600_000, minimum: 1000 }),
   pruneIntervalMs: Type.Integer({ default: 60_000, minimum: 100 }),
+  /** How long a write waits for a database lock held elsewhere before it fails (and consuming pauses). */
+  dbBusyTimeoutMs: Type.Integer({ default: 500, minimum: 0, maximum: 10_000 }),
 });
 export type StatsConfig = Static<typeof StatsConfig>;

@@ -34,8 +34,12 @@ const migrations: string[] = [
    CREATE INDEX stream_samples_at ON stream_samples(at);`,
 ];
 
-export function openDatabase(path: string): Db {
-  const db = new Database(path);
+/**
+ * `busyTimeoutMs` bounds how long a write waits for a lock held by another connection (a backup, the
+ * sqlite3 shell); better-sqlite3 waits synchronously, so a long wait would stall the whole process.
+ */
+export function openDatabase(path: string, busyTimeoutMs = 500): Db {
+  const db = new Database(path, { timeout: busyTimeoutMs });
   db.pragma('journal_mode = WAL');
   const version = db.pragma('user_version', { simple: true }) as number;
   for (let v = version; v < migrations.length; v++) {
