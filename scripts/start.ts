@@ -49,18 +49,32 @@ function launch(name: string, cmd: string, args: string[], extraEnv: Record<stri
   return child;
 }
 
-function portOpen(port: number): Promise<boolean> {
+function portOpen(port: number, at = host): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect(port, host);
+    const socket = net.connect(port, at);
+    socket.setTimeout(3000, () => (socket.destroy(), resolve(false)));
     socket.once('connect', () => (socket.destroy(), resolve(true)));
     socket.once('error', () => resolve(false));
   });
 }
 
+/** Fail early, in one line, when none of NATS_URL's servers accepts connections (credentials left out). */
+async function checkNatsReachable(natsUrl: string): Promise<void> {
+  const servers = natsUrl
+    .split(',')
+    .map((s) => new URL(s.trim().includes('://') ? s.trim() : `nats://${s.trim()}`));
+  for (const url of servers) {
+    if (await portOpen(Number(url.port || 4222), url.hostname)) return;
+  }
+  const shown = servers.map((u) => `${u.protocol}//${u.host}`).join(',');
+  throw new Error(`NATS at ${shown} is unreachable: start it or fix NATS_URL`);
+}
+
+/** Wait until /health says ok: connected to NATS and set up, not only listening (degraded answers 200 too). */
 async function waitHealthy(name: string, port: number): Promise<void> {
   for (let i = 0; i < 120; i++) {
     const ok = await fetch(`http://${host}:${port}/health`).then(
-      (r) => r.ok,
+      async (r) => r.ok && ((await r.json()) as { status?: string }).status === 'ok',
       () => false,
     );
     if (ok) return;
@@ -73,7 +87,7 @@ let stopping = false;
 async function stop(code: number): Promise<never> {
   if (stopping) process.exit(code);
   stopping = true;
-  console.log('\nstopping…');
+  if (children.length > 0) console.log('\nstopping…');
   for (const { name, child } of [...children].reverse()) {
     if (child.exitCode !== null || child.signalCode !== null) continue;
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -106,6 +120,8 @@ async function main(): Promise<void> {
     launch('nats-server', 'nats-server', ['-js', '-a', host, '-p', String(ports.nats), '-sd', store], {});
     for (let i = 0; i < 40 && !(await portOpen(ports.nats)); i++) await sleep(250);
     natsUrl = `nats://${host}:${ports.nats}`;
+  } else {
+    await checkNatsReachable(natsUrl);
   }
   if (runtime !== 'docker')
     console.log('No Docker engine available: running simulated engines as local processes.');

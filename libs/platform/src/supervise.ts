@@ -52,9 +52,3 @@ export function supervise(
     },
   };
 }
-
-/** Resolve when `signal` aborts: for loops whose only work is in callbacks until they are stopped. */
-export function untilAborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-}

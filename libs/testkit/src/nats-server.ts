@@ -49,7 +49,8 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
 
   const stop = async (): Promise<void> => {
     const child = proc;
-    if (!child || child.exitCode !== null) return;
+    // A killed process has a signalCode and no exitCode: it must not be waited for a second time.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;

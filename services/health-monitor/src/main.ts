@@ -81,7 +81,12 @@ link.start();
 log.info({ address: front.address, intervalMs: config.healthIntervalMs }, 'health monitor started');
 
 onShutdown(log, [
-  { name: 'stop monitoring', run: async () => { for (const step of stopSteps) await step(); } },
+  {
+    name: 'stop monitoring',
+    run: async () => {
+      for (const step of stopSteps) await step();
+    },
+  },
   { name: 'close nats', run: () => link.close() },
   { name: 'close http', run: () => front.close() },
 ]);
