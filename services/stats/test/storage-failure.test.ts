@@ -27,7 +27,8 @@ test('stats - with its database locked by another connection, stays up and degra
     const stats = stack.services.stats!;
     const health = async (): Promise<Health> => (await (await fetch(`${stats.url}/health`)).json()) as Health;
     const stored = async (): Promise<number> =>
-      ((await (await fetch(`${stats.url}/api/totals`)).json()) as { sessionsStarted: number }).sessionsStarted;
+      ((await (await fetch(`${stats.url}/api/totals`)).json()) as { sessionsStarted: number })
+        .sessionsStarted;
 
     for (let i = 0; i < 5; i++) await publishStream(nc, started(`before-${i}`));
     await waitFor(async () => (await stored()) === 5, 15_000);
