@@ -78,18 +78,32 @@ function launch(name: string, cmd: string, args: string[], extraEnv: Record<stri
   return child;
 }
 
-function portOpen(port: number): Promise<boolean> {
+function portOpen(port: number, at = host): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect(port, host);
+    const socket = net.connect(port, at);
+    socket.setTimeout(3000, () => (socket.destroy(), resolve(false)));
     socket.once('connect', () => (socket.destroy(), resolve(true)));
     socket.once('error', () => resolve(false));
   });
 }
 
+/** Fail early, in one line, when none of NATS_URL's servers accepts connections (credentials left out). */
+async function checkNatsReachable(natsUrl: string): Promise<void> {
+  const servers = natsUrl
+    .split(',')
+    .map((s) => new URL(s.trim().includes('://') ? s.trim() : `nats://${s.trim()}`));
+  for (const url of servers) {
+    if (await portOpen(Number(url.port || 4222), url.hostname)) return;
+  }
+  const shown = servers.map((u) => `${u.protocol}//${u.host}`).join(',');
+  throw new Error(`NATS at ${shown} is unreachable: start it or fix NATS_URL`);
+}
+
+/** Wait until /health says ok: connected to NATS and set up, not only listening (degraded answers 200 too). */
 async function waitHealthy(name: string, port: number): Promise<void> {
   for (let i = 0; i < 120; i++) {
     const ok = await fetch(`http://${host}:${port}/health`).then(
-      (r) => r.ok,
+      async (r) => r.ok && ((await r.json()) as { status?: string }).status === 'ok',
       () => false,
     );
     if (ok) return;
@@ -102,7 +116,7 @@ let stopping = false;
 async function stop(code: number): Promise<never> {
   if (stopping) process.exit(code);
   stopping = true;
-  console.log('\nstopping…');
+  if (children.length > 0) console.log('\nstopping…');
   const order = ['edge-proxy', 'health-monitor', 'stats', 'engine-manager', 'nats-server'];
   const rank = (name: string): number => order.indexOf(name);
   for (const { name, child } of [...children].sort((a, b) => rank(a.name) - rank(b.name))) {
@@ -150,6 +164,7 @@ async function startLocalNats(): Promise<NatsPasswords> {
 const operatorFile = path.join(runDir, 'operator.nats-url');
 
 async function main(): Promise<void> {
+  if (env.NATS_URL) await checkNatsReachable(env.NATS_URL);
   const passwords = env.NATS_URL ? undefined : await startLocalNats();
   const natsUrl = env.NATS_URL ?? `nats://${host}:${ports.nats}`;
   /** Local server: each service its own user. External one: NATS_USER/NATS_PASSWORD of the environment. */

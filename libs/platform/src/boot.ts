@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Static, TObject } from '@sinclair/typebox';
-import type { NatsConnection } from '@nats-io/nats-core';
 import { loadConfigOrExit } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { connectNats, ensureEventsStream } from './nats.ts';
+import { NatsLink } from './nats-link.ts';
+import { connectNats, ensureEventsStream, type NatsAuth } from './nats.ts';
 
 /** The fields of CommonConfig that booting reads; every service schema spreads CommonConfig. */
 interface Common {
@@ -18,25 +18,32 @@ export interface Booted<T extends TObject> {
   /** The service's configuration, with `instanceId` filled in (random when not configured). */
   config: Readonly<Static<T>> & { instanceId: string };
   log: Logger;
-  nc: NatsConnection;
+  /** Not connected yet: register what needs NATS with onConnect, then start() it once HTTP listens. */
+  link: NatsLink;
 }
 
 /**
  * The start every service shares: read the config once (exit 2 with the problems if it is bad), create the
- * root logger, connect to NATS and make sure the events stream exists.
+ * root logger, report unhandled rejections as the bugs they are, and prepare the NATS link. Nothing here
+ * waits for NATS.
  */
-export async function bootService<T extends TObject>(
-  schema: T,
-  name: string,
-  env: NodeJS.ProcessEnv,
-): Promise<Booted<T>> {
+export function bootService<T extends TObject>(schema: T, name: string, env: NodeJS.ProcessEnv): Booted<T> {
   const loaded = loadConfigOrExit(schema, env) as Readonly<Static<T>> & Common;
   const config = { ...loaded, instanceId: loaded.instanceId || randomUUID() };
   const log = createLogger(name, config.logLevel);
-  const nc = await connectNats(config.natsUrl, name, log, {
-    user: config.natsUser,
-    password: config.natsPassword,
-  });
-  await ensureEventsStream(nc);
-  return { config, log, nc };
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+  const auth = { user: config.natsUser, password: config.natsPassword };
+  return { config, log, link: createNatsLink(config.natsUrl, name, log, auth) };
+}
+
+/** A service's NATS link (not started), whose first step makes sure the events stream exists. */
+export function createNatsLink(
+  natsUrl: string,
+  name: string,
+  log: Logger,
+  auth: NatsAuth = { user: '', password: '' },
+): NatsLink {
+  const link = new NatsLink(() => connectNats(natsUrl, name, log, auth), log);
+  link.onConnect('events stream', ensureEventsStream);
+  return link;
 }

@@ -1,6 +1,7 @@
 import type { KV, KvEntry } from '@nats-io/kv';
 import { EngineRecord, parseMessage } from '@acefleet/contracts';
 import type { Logger } from './logger.ts';
+import { supervise, type Supervised } from './supervise.ts';
 
 export interface VersionedEngine {
   record: EngineRecord;
@@ -14,7 +15,7 @@ export interface VersionedEngine {
 export class EngineTable {
   private readonly engines = new Map<string, VersionedEngine>();
   private readonly deletedAt = new Map<string, number>();
-  private stopWatch: (() => void) | undefined;
+  private watching: Supervised | undefined;
 
   constructor(
     readonly kv: KV,
@@ -28,15 +29,18 @@ export class EngineTable {
       const entry = await this.kv.get(key);
       if (entry) this.apply(entry);
     }
-    const watcher = await this.kv.watch();
-    this.stopWatch = () => watcher.stop();
-    void (async () => {
+    // A restarted watch replays the bucket's current entries, which apply() takes or ignores by revision.
+    this.watching = supervise('engines watch', this.log, async (signal) => {
+      const watcher = await this.kv.watch();
+      signal.addEventListener('abort', () => watcher.stop(), { once: true });
+      if (signal.aborted) watcher.stop();
       for await (const entry of watcher) this.apply(entry);
-    })();
+    });
   }
 
+  /** Stops the watch at once (the abort is synchronous; its loop ends on its own). */
   stop(): void {
-    this.stopWatch?.();
+    void this.watching?.stop();
   }
 
   /** Apply an entry read from or written to the bucket. */

@@ -41,23 +41,31 @@ export class EventPublisher {
   private readonly outbox: PendingEvent[] = [];
   private pendingBytes = 0;
   private flushing: Promise<void> | undefined;
-  private readonly js: JetStreamClient;
+  private nc: NatsConnection | undefined;
+  private js: JetStreamClient | undefined;
   private readonly opts: EventPublisherOptions;
   private readonly file: OutboxFile | undefined;
 
+  /** Without a connection yet, events wait in the outbox (and its file) until attach(). */
   constructor(
-    private readonly nc: NatsConnection,
+    nc: NatsConnection | undefined,
     private readonly log: Logger,
     opts: Partial<EventPublisherOptions> = {},
   ) {
     this.opts = { ...defaults, ...opts };
-    this.js = jetstream(nc, { timeout: this.opts.timeoutMs });
     if (this.opts.durable) {
       const { file, left } = OutboxFile.open(this.opts.durable.dir, this.opts.durable.name, log);
       this.file = file;
       for (const entry of left) this.enqueue(entry);
-      this.kick();
     }
+    if (nc) this.attach(nc);
+  }
+
+  /** Publish over `nc` from now on, starting with what waits in the outbox. */
+  attach(nc: NatsConnection): void {
+    this.nc = nc;
+    this.js = jetstream(nc, { timeout: this.opts.timeoutMs });
+    this.kick();
   }
 
   get pending(): number {
@@ -110,7 +118,7 @@ export class EventPublisher {
   private async flush(): Promise<void> {
     let failures = 0;
     // Once the connection is closed for good nothing can be published; what is left is reported by drain().
-    while (this.outbox.length > 0 && !this.nc.isClosed()) {
+    while (this.outbox.length > 0 && this.js && !this.nc?.isClosed()) {
       const next = this.outbox[0]!;
       try {
         await this.js.publish(next.entry.subject, next.data, { msgID: next.entry.msgId });

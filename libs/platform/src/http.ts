@@ -69,6 +69,23 @@ export interface HttpAppOptions {
   health?: () => { ok: boolean; [k: string]: unknown };
   /** Limits of the HTTP server itself; unset: node's and fastify's defaults. */
   limits?: HttpServerLimits;
+  /** Why the service runs degraded (e.g. `nats: disconnected`); see healthBody. */
+  problems?: () => string[];
+}
+
+export type HealthStatus = 'ok' | 'degraded' | 'failing';
+
+/**
+ * The body of GET /health. A degraded service still answers 200 (`{"ok":true,"status":"degraded",
+ * "reasons":[...]}`): it serves what it can and recovers by itself, so an orchestrator must not restart it.
+ * Only ok:false (closing, broken) answers 503.
+ */
+export function healthBody(
+  facts: { ok: boolean; [k: string]: unknown },
+  reasons: string[],
+): { ok: boolean; status: HealthStatus; reasons: string[]; [k: string]: unknown } {
+  const status = !facts.ok ? 'failing' : reasons.length > 0 ? 'degraded' : 'ok';
+  return { ...facts, status, reasons };
 }
 
 export interface HttpServerLimits {
@@ -139,8 +156,8 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     sendError(reply, new AcefleetError('not_found', `no route for ${req.method} ${req.url.split('?')[0]}`)),
   );
   app.get('/health', { config: { access: 'open' } }, async (_req, reply) => {
-    const facts = opts.health?.() ?? { ok: true };
-    return reply.code(facts.ok ? 200 : 503).send(facts);
+    const body = healthBody(opts.health?.() ?? { ok: true }, opts.problems?.() ?? []);
+    return reply.code(body.ok ? 200 : 503).send(body);
   });
   app.get('/metrics', async (_req, reply) => {
     return reply.type(opts.registry.contentType).send(await opts.registry.metrics());

@@ -10,3 +10,6 @@ export * from './engine-table.ts';
 export * from './events.ts';
 export * from './boot.ts';
 export * from './nats-auth.ts';
+export * from './supervise.ts';
+export * from './nats-link.ts';
+export * from './http-front.ts';

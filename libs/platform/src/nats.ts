@@ -13,6 +13,7 @@ import {
   ErrorEnvelope,
 } from '@acefleet/contracts';
 import type { Logger } from './logger.ts';
+import { supervise } from './supervise.ts';
 
 export type { NatsConnection, KV };
 
@@ -27,7 +28,10 @@ export function natsAuthOptions(auth: NatsAuth): { user?: string; pass?: string;
   return auth.user ? { user: auth.user, pass: auth.password, inboxPrefix: inboxPrefixOf(auth.user) } : {};
 }
 
-/** Connect and keep reconnecting forever: services outlive NATS restarts. */
+/**
+ * One attempt to connect (rejects at once when NATS is unreachable; NatsLink retries), then reconnect
+ * forever: services outlive NATS restarts.
+ */
 export async function connectNats(
   servers: string,
   name: string,
@@ -40,14 +44,15 @@ export async function connectNats(
     ...natsAuthOptions(auth),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
-    waitOnFirstConnect: true,
+    waitOnFirstConnect: false,
   });
-  void (async () => {
+  // Ends by itself when the connection closes (the status iterator ends with it).
+  supervise('nats status log', log, async () => {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect' || s.type === 'reconnect')
         log.warn({ nats: s.type }, 'nats connection changed');
     }
-  })();
+  });
   return nc;
 }
 

@@ -13,6 +13,7 @@ import {
   type NatsAuth,
   type NatsPasswords,
 } from '@acefleet/platform';
+import { freePort } from './ports.ts';
 import { waitFor } from './wait.ts';
 
 export interface NatsServer {
@@ -39,11 +40,15 @@ export interface NatsServer {
 export interface NatsServerOptions {
   /** Run with the generated per-service users and permissions (default), or open to anonymous clients. */
   auth?: boolean;
+  /** A fixed port (a random one by default). */
+  port?: number;
+  /** false: only prepare it (on a fixed port, taken from `port` or picked now); start() launches it. */
+  launch?: boolean;
 }
 
 /**
- * A real nats-server with JetStream on a random loopback port and a store of its own, by default with
- * acefleet's access rules (libs/platform natsServerConfig) and fresh passwords: anonymous clients are refused.
+ * A real nats-server with JetStream on a loopback port and a store of its own, by default with acefleet's
+ * access rules (libs/platform natsServerConfig) and fresh passwords: anonymous clients are refused.
  */
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServer> {
   const auth = opts.auth ?? true;
@@ -54,7 +59,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const logFile = path.join(dir, 'nats.log');
   await writeFile(configFile, natsServerConfig({ storeDir: store }));
   let proc: ChildProcess | undefined;
-  let port = -1;
+  let port = opts.port ?? (opts.launch === false ? await freePort() : -1);
 
   const launch = async (): Promise<void> => {
     const portsDir = path.join(dir, 'ports');
@@ -80,7 +85,8 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
 
   const stop = async (): Promise<void> => {
     const child = proc;
-    if (!child || child.exitCode !== null) return;
+    // A killed process has a signalCode and no exitCode: it must not be waited for a second time.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
@@ -90,7 +96,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const credentials = (user: NatsUser): NatsAuth =>
     auth ? { user, password: passwords[user] } : { user: '', password: '' };
 
-  await launch();
+  if (opts.launch !== false) await launch();
   return {
     get url() {
       return url();

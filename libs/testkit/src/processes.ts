@@ -24,6 +24,15 @@ export interface StartServiceOptions {
   /** The HTTP port the service will listen on (its /health is awaited). */
   port: number;
   timeoutMs?: number;
+  /**
+   * What to wait for: 'ok' (default) until /health says status ok (NATS connected, everything set up);
+   * 'listening' only until /health answers 200, degraded or not.
+   */
+  until?: 'ok' | 'listening';
+}
+
+interface HealthReply {
+  status?: string;
 }
 
 /** Start an acefleet service (or any entry file) as a real process and wait until its /health answers. */
@@ -45,7 +54,9 @@ export async function startService(name: string, opts: StartServiceOptions): Pro
     await waitFor(async () => {
       if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
       const res = await fetch(`${url}/health`);
-      return res.ok;
+      if (!res.ok) return false;
+      const body = (await res.json()) as HealthReply;
+      return opts.until === 'listening' || body.status === undefined || body.status === 'ok';
     }, opts.timeoutMs ?? 30_000);
   } catch (err) {
     child.kill('SIGKILL');
@@ -69,4 +80,9 @@ export async function startService(name: string, opts: StartServiceOptions): Pro
       await exited;
     },
   };
+}
+
+/** The lines of a service's output that report an unhandled rejection (a bug): tests expect none. */
+export function unhandledRejections(output: string): string[] {
+  return output.split('\n').filter((line) => line.includes('"msg":"unhandled rejection"'));
 }

@@ -28,6 +28,8 @@ export interface StackOptions {
   /** Which services to start (all four by default). */
   services?: ServiceKey[];
   env?: Partial<Record<ServiceKey, Record<string, string>>>;
+  /** Prepare nats-server on a fixed port but leave it down (stack.nats.start() brings it up). */
+  natsDown?: boolean;
 }
 
 export interface Stack {
@@ -37,8 +39,8 @@ export interface Stack {
   apiKey: string;
   runtime: 'docker' | 'process';
   services: Partial<Record<ServiceKey, ServiceProcess>>;
-  /** Start (or restart) one service with the stack's settings plus `env`. */
-  start(key: ServiceKey, env?: Record<string, string>): Promise<ServiceProcess>;
+  /** Start (or restart) one service with the stack's settings plus `env`; `until` as in startService. */
+  start(key: ServiceKey, env?: Record<string, string>, until?: 'ok' | 'listening'): Promise<ServiceProcess>;
   proxyUrl(): string;
   stop(): Promise<void>;
 }
@@ -48,7 +50,7 @@ export interface Stack {
  * of this stack's (removed at the end), each service on a free loopback port.
  */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  const nats = await startNatsServer();
+  const nats = await startNatsServer({ launch: !opts.natsDown });
   const dir = await mkdtemp(path.join(tmpdir(), 'acefleet-stack-'));
   const hostId = `test-${randomBytes(4).toString('hex')}`;
   const apiKey = randomBytes(24).toString('base64url');
@@ -71,16 +73,25 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       P2P_PORT_RANGE_START: String(ports.start + 12_000),
       REMOVE_ENGINES_ON_EXIT: 'false',
     },
-    proxy: { LINGER_MS: '0', OUTBOX_DIR: path.join(dir, 'outbox') },
+    proxy: {
+      LINGER_MS: '0',
+      OUTBOX_DIR: path.join(dir, 'outbox'),
+      ENGINE_CACHE_FILE: path.join(dir, 'proxy-engines.json'),
+    },
     stats: { DB_PATH: path.join(dir, 'stats.db') },
     monitor: { HEALTH_INTERVAL_MS: '1000', PROBE_TIMEOUT_MS: '500' },
   };
   const services: Stack['services'] = {};
-  const start = async (key: ServiceKey, env: Record<string, string> = {}): Promise<ServiceProcess> => {
+  const start = async (
+    key: ServiceKey,
+    env: Record<string, string> = {},
+    until: 'ok' | 'listening' = opts.natsDown ? 'listening' : 'ok',
+  ): Promise<ServiceProcess> => {
     const port = await freePort();
     const proc = await startService(key, {
       entry: entries[key],
       port,
+      until,
       env: { ...base(key), ...defaults[key], ...opts.env?.[key], ...env, HTTP_PORT: String(port) },
     });
     services[key] = proc;

@@ -12,11 +12,13 @@ import {
   openEnginesKv,
   type Logger,
   type NatsConnection,
+  type NatsLink,
 } from '@acefleet/platform';
 import { Type } from '@sinclair/typebox';
 import type { ProxyConfig } from './config.ts';
 import { Admission } from './admission.ts';
 import { ControlLink } from './control-link.ts';
+import { EngineCache } from './engine-cache.ts';
 import { EngineCooldown } from './engine-cooldown.ts';
 import { EngineHealthFollower } from './engine-health-follower.ts';
 import { EngineSource } from './engine-source.ts';
@@ -32,29 +34,30 @@ export interface EdgeProxy {
   http: FastifyInstance;
   hub: StreamHub;
   events: EventPublisher;
-  serve(httpAddress: string): Promise<Service>;
+  /** Register the micro service once NATS is connected (call once HTTP listens, before link.start()). */
+  serve(httpAddress: string): void;
   /** Stop taking players, end every stream (reason shutdown), flush events, close HTTP. */
   close(): Promise<void>;
 }
 
-export async function buildEdgeProxy(
-  config: ProxyConfig,
-  nc: NatsConnection,
-  log: Logger,
-): Promise<EdgeProxy> {
+/**
+ * Build the proxy. It serves at once, NATS or not: engines come from the manager once `link` connects, and
+ * until then from the engine cache on disk and the static engines. What needs NATS (the engines table, the
+ * engine-health follower, the control link, the micro service) is registered on `link` and set up when it
+ * connects.
+ */
+export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger): EdgeProxy {
   const registry = createRegistry(ServiceNames.edgeProxy);
-  const table = new EngineTable(await openEnginesKv(nc), log);
-  await table.start();
+  const cache = new EngineCache(config.engineCacheFile, log);
+  let table: EngineTable | undefined;
   const metrics = createProxyMetrics(registry, () => ({
     clients: streams.clientCount(),
     streams: streams.all().length,
   }));
   const cooldown = new EngineCooldown(config.engineCooldownMs);
-  const health = new EngineHealthFollower(nc, cooldown, log);
-  health.start();
   const engines = new EngineSource(
-    nc,
-    table,
+    undefined,
+    cache,
     {
       proxyId: config.instanceId,
       requestTimeoutMs: config.acquireTimeoutMs,
@@ -68,7 +71,7 @@ export async function buildEdgeProxy(
     metrics,
     cooldown,
   );
-  const events = new EventPublisher(nc, log, {
+  const events = new EventPublisher(undefined, log, {
     maxPending: config.outboxMaxEvents,
     maxPendingBytes: config.outboxMaxBytes,
     ...(config.outboxDir && { durable: { dir: config.outboxDir, name: ServiceNames.edgeProxy } }),
@@ -79,7 +82,7 @@ export async function buildEdgeProxy(
     metrics,
     log,
     proxyId: config.instanceId,
-    onViewersChanged: (stream) => link.viewersChanged(stream),
+    onViewersChanged: (stream) => control?.viewersChanged(stream),
     settings: {
       ringBytes: config.ringBytes,
       joinWindowBytes: config.joinWindowBytes,
@@ -104,6 +107,7 @@ export async function buildEdgeProxy(
     logger: log,
     registry,
     access: { ...config, openPaths: ['/ace/'] },
+    problems: () => link.problems(),
     health: () => ({ ok: !closing, streams: streams.all().length, pendingEvents: events.pending }),
     limits: config,
   });
@@ -118,7 +122,7 @@ export async function buildEdgeProxy(
     events,
     log,
     proxyId: config.instanceId,
-    onViewersChanged: (session) => link.viewersChanged(session),
+    onViewersChanged: (session) => control?.viewersChanged(session),
     settings: {
       engineStartTimeoutMs: config.engineStartTimeoutMs,
       engineCallTimeoutMs: config.engineCallTimeoutMs,
@@ -133,12 +137,23 @@ export async function buildEdgeProxy(
   hlsRoutes(http, hls, admission);
   statusRoutes(http, streams, hls);
   adminRoutes(http, streams, hls);
-  const link = new ControlLink(nc, streams, hls, engines, events, log, {
-    proxyId: config.instanceId,
-    renewIntervalMs: config.renewIntervalMs,
-    viewersDebounceMs: 1000,
+  let control: ControlLink | undefined;
+  let health: EngineHealthFollower | undefined;
+  link.onConnect('engines table', async (nc) => {
+    table = new EngineTable(await openEnginesKv(nc), log, () => cache.changed());
+    await table.start();
+    cache.follow(table);
+    health = new EngineHealthFollower(nc, cooldown, log);
+    health.start();
+    engines.attach(nc);
+    events.attach(nc);
+    control = new ControlLink(nc, streams, hls, engines, events, log, {
+      proxyId: config.instanceId,
+      renewIntervalMs: config.renewIntervalMs,
+      viewersDebounceMs: 1000,
+    });
+    control.start();
   });
-  link.start();
   rejectOtherMethods(http, ['/ace/getstream', '/ace/manifest.m3u8', '/ace/status', '/api/streams']);
 
   let service: Service | undefined;
@@ -146,39 +161,43 @@ export async function buildEdgeProxy(
     http,
     hub: streams,
     events,
-    async serve(httpAddress) {
-      service = await addMicroService(nc, {
-        name: ServiceNames.edgeProxy,
-        version: '0.1.0',
-        description: 'Acexy-compatible HTTP proxy multiplexing AceStream engine sessions',
-        httpAddress,
-        instanceId: config.instanceId,
-      });
-      addJsonEndpoint(
-        service,
-        log,
-        {
-          name: 'streams',
-          subject: `${Subjects.proxyPrefix}.${config.instanceId}.streams`,
-          request: Type.Object({}),
-        },
-        async () => ({
-          streams: streams.all().map((s) => ({ streamId: s.id, content: s.content, clients: s.clientCount })),
-        }),
-      );
-      return service;
+    serve(httpAddress) {
+      link.onConnect('micro service', (nc) => registerService(nc, httpAddress));
     },
     async close() {
       closing = true;
-      link.stop();
-      await health.stop();
+      control?.stop();
+      await health?.stop();
       await service?.stop().catch(() => {});
       streams.closeAll('shutdown');
       hls.closeAll();
       await events.drain(5000);
       events.close();
-      table.stop();
+      table?.stop();
+      cache.stop();
       await http.close();
     },
   };
+
+  async function registerService(nc: NatsConnection, httpAddress: string): Promise<void> {
+    service = await addMicroService(nc, {
+      name: ServiceNames.edgeProxy,
+      version: '0.1.0',
+      description: 'Acexy-compatible HTTP proxy multiplexing AceStream engine sessions',
+      httpAddress,
+      instanceId: config.instanceId,
+    });
+    addJsonEndpoint(
+      service,
+      log,
+      {
+        name: 'streams',
+        subject: `${Subjects.proxyPrefix}.${config.instanceId}.streams`,
+        request: Type.Object({}),
+      },
+      async () => ({
+        streams: streams.all().map((s) => ({ streamId: s.id, content: s.content, clients: s.clientCount })),
+      }),
+    );
+  }
 }

@@ -26,6 +26,8 @@ export const ProxyConfig = Type.Object({
   keepAliveTimeoutMs: Type.Integer({ default: 5_000, minimum: 100 }),
   /** Open client connections at most; a request on a connection over the cap answers 503 and closes it. */
   maxConnections: Type.Integer({ default: 4096, minimum: 1 }),
+  /** The last engines table seen, kept here so a proxy restarted while NATS is down still finds engines. */
+  engineCacheFile: Type.String({ default: '.run/edge-proxy-engines.json' }),
   ringBytes: Type.Integer({ default: 2 * 1024 * 1024, minimum: 64 * 1024 }),
   joinWindowBytes: Type.Integer({ default: 1024 * 1024, minimum: 0 }),
   /** Upper bound of the flush batching window; the window grows 1 ms per 10 players from 5 ms. */

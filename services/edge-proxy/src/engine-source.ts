@@ -9,7 +9,7 @@ import {
   type AcquireReply,
   type EngineRecord,
 } from '@acefleet/contracts';
-import { requestJson, type EngineTable, type Logger, type NatsConnection } from '@acefleet/platform';
+import { requestJson, supervise, type Logger, type NatsConnection } from '@acefleet/platform';
 import type { EngineCooldown } from './engine-cooldown.ts';
 import { requestAcquire } from './acquire-request.ts';
 import type { ProxyMetrics } from './metrics.ts';
@@ -63,14 +63,22 @@ export class EngineSource {
   private connected = true;
 
   constructor(
-    private readonly nc: NatsConnection | undefined,
-    private readonly table: EngineTable | undefined,
+    private nc: NatsConnection | undefined,
+    private readonly table: { records(): EngineRecord[] } | undefined,
     private readonly opts: EngineSourceOptions,
     private readonly log: Logger,
     private readonly metrics: ProxyMetrics,
     private readonly cooldown: EngineCooldown,
   ) {
-    if (nc) void this.followConnection(nc);
+    if (nc) this.attach(nc);
+  }
+
+  /** Ask the manager over `nc` from now on (the proxy serves before NATS is reachable). */
+  attach(nc: NatsConnection): void {
+    this.nc = nc;
+    // Ends when the connection closes.
+    supervise('engine source connection', this.log, () => this.followConnection(nc));
+    void this.sendReleases();
   }
 
   private async followConnection(nc: NatsConnection): Promise<void> {

@@ -3,13 +3,14 @@ import { bootService, onShutdown } from '@acefleet/platform';
 import { buildEdgeProxy } from './app.ts';
 import { ProxyConfig } from './config.ts';
 
-const { config, log, nc } = await bootService(ProxyConfig, ServiceNames.edgeProxy, process.env);
-const proxy = await buildEdgeProxy(config, nc, log);
+const { config, log, link } = bootService(ProxyConfig, ServiceNames.edgeProxy, process.env);
+const proxy = buildEdgeProxy(config, link, log);
 const address = await proxy.http.listen({ host: config.httpHost, port: config.httpPort });
-await proxy.serve(address);
+proxy.serve(address);
+link.start();
 log.info({ address }, 'edge proxy started');
 
 onShutdown(log, [
   { name: 'close proxy', run: () => proxy.close() },
-  { name: 'drain nats', run: () => nc.drain() },
+  { name: 'close nats', run: () => link.close() },
 ]);

@@ -1,5 +1,7 @@
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { NatsUsers } from '@acefleet/contracts';
-import { connectNats, createLogger, ensureEventsStream, loadConfig } from '@acefleet/platform';
+import { createLogger, createNatsLink, loadConfig } from '@acefleet/platform';
 import { startNatsServer, type NatsServer } from '@acefleet/testkit';
 import { buildEdgeProxy, type EdgeProxy } from '../src/app.ts';
 import { ProxyConfig } from '../src/config.ts';
@@ -23,24 +25,26 @@ export async function startProxy(env: Record<string, string> = {}): Promise<Prox
     // limits set them themselves.
     STATIC_ENGINE_CAPACITY: '100',
     MAX_STREAMS_PER_CLIENT: '100',
+    ENGINE_CACHE_FILE: path.join(tmpdir(), `acefleet-proxy-test-${process.pid}-${Date.now()}.json`),
     ...env,
   });
   const log = createLogger('edge-proxy-test', process.env.TEST_LOG_LEVEL ?? 'silent');
-  const nc = await connectNats(config.natsUrl, 'edge-proxy-test', log, {
+  const link = createNatsLink(config.natsUrl, 'edge-proxy-test', log, {
     user: config.natsUser,
     password: config.natsPassword,
   });
-  await ensureEventsStream(nc);
-  const proxy = await buildEdgeProxy(config, nc, log);
+  const proxy = buildEdgeProxy(config, link, log);
   const url = await proxy.http.listen({ host: '127.0.0.1', port: 0 });
-  await proxy.serve(url);
+  proxy.serve(url);
+  link.start();
+  await link.ready();
   return {
     url,
     proxy,
     nats,
     async close() {
       await proxy.close();
-      await nc.close();
+      await link.close();
       await nats.destroy();
     },
   };

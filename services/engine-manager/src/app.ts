@@ -91,11 +91,12 @@ function every(ms: number, step: () => Promise<void>, log: Logger, name: string)
   };
 }
 
-/** Build the engine manager from its config and an open NATS connection. */
+/** Build the engine manager from its config and an open NATS connection; `problems` feed /health. */
 export async function buildEngineManager(
   config: ManagerConfig,
   nc: NatsConnection,
   log: Logger,
+  problems: () => string[] = () => [],
 ): Promise<EngineManager> {
   const runtime = createRuntime(config, log);
   const promRegistry = createRegistry(ServiceNames.engineManager);
@@ -219,6 +220,7 @@ export async function buildEngineManager(
     logger: log,
     registry: promRegistry,
     access: config,
+    problems,
     health: () => ({ ok: true, runtime: runtime.kind, engines: ours().length, breaker: breaker.state }),
   });
   http.get('/api/engines', async () => ({ engines: fleet.list() }) satisfies ListReply);
@@ -252,9 +254,10 @@ export async function buildEngineManager(
       registerEndpoints(service, log, { hostId: config.hostId, fleet, admin, status });
       const watching = new AbortController();
       void reconciler.follow(watching.signal);
+      const healthEvents = health.follow(nc, Subjects.engineHealth);
       stoppers.push(
         () => watching.abort(),
-        health.follow(nc, Subjects.engineHealth),
+        () => void healthEvents.stop(),
         every(config.maintenanceIntervalMs, maintenance, log, 'maintenance'),
         every(config.resyncIntervalMs, () => reconciler.reconcile(), log, 'resync'),
       );

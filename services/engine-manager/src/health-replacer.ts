@@ -1,5 +1,5 @@
 import { EngineHealth, decodeMessage } from '@acefleet/contracts';
-import type { Logger, NatsConnection } from '@acefleet/platform';
+import { supervise, type Logger, type NatsConnection, type Supervised } from '@acefleet/platform';
 import type { Drainer } from './drainer.ts';
 import type { Provisioner } from './provisioner.ts';
 import type { EngineRegistry } from './registry.ts';
@@ -21,10 +21,11 @@ export class HealthReplacer {
     private readonly log: Logger,
   ) {}
 
-  /** Follow engine.health events until the connection closes. */
-  follow(nc: NatsConnection, subject: string): () => void {
-    const sub = nc.subscribe(subject);
-    void (async () => {
+  /** Follow engine.health events until stopped or the connection closes. */
+  follow(nc: NatsConnection, subject: string): Supervised {
+    return supervise('engine health events', this.log, async (signal) => {
+      const sub = nc.subscribe(subject);
+      signal.addEventListener('abort', () => sub.unsubscribe(), { once: true });
       for await (const msg of sub) {
         try {
           const event = decodeMessage(EngineHealth, msg.data, 'engine health event');
@@ -33,8 +34,7 @@ export class HealthReplacer {
           this.log.warn({ err }, 'engine health event not applied');
         }
       }
-    })();
-    return () => sub.unsubscribe();
+    });
   }
 
   async verdict(engineId: string, healthy: boolean, detail: string): Promise<void> {

@@ -1,16 +1,28 @@
 import { ServiceNames } from '@acefleet/contracts';
-import { bootService, onShutdown } from '@acefleet/platform';
-import { buildEngineManager } from './app.ts';
+import { bootService, listenFront, onShutdown } from '@acefleet/platform';
+import { buildEngineManager, type EngineManager } from './app.ts';
 import { ManagerConfig } from './config.ts';
 
-const { config, log, nc } = await bootService(ManagerConfig, ServiceNames.engineManager, process.env);
-const manager = await buildEngineManager(config, nc, log);
-const address = await manager.http.listen({ host: config.httpHost, port: config.httpPort });
-await manager.serve(address);
-log.info({ address, runtime: config.engineRuntime, hostId: config.hostId }, 'engine manager started');
+const { config, log, link } = bootService(ManagerConfig, ServiceNames.engineManager, process.env);
+const problems = (): string[] => link.problems();
+const front = await listenFront({ host: config.httpHost, port: config.httpPort, problems });
+let manager: EngineManager | undefined;
+link.onConnect('engine manager', async (nc) => {
+  manager = await buildEngineManager(config, nc, log, problems);
+  await front.mount(manager.http);
+});
+link.onConnect('micro service', async () => {
+  await manager?.serve(front.address);
+});
+link.start();
+log.info(
+  { address: front.address, runtime: config.engineRuntime, hostId: config.hostId },
+  'engine manager started',
+);
 
 onShutdown(log, [
-  { name: 'stop service', run: () => manager.close() },
-  { name: 'remove engines', run: () => (config.removeEnginesOnExit ? manager.removeAll() : undefined) },
-  { name: 'drain nats', run: () => nc.drain() },
+  { name: 'stop service', run: () => manager?.close() },
+  { name: 'remove engines', run: () => (config.removeEnginesOnExit ? manager?.removeAll() : undefined) },
+  { name: 'close nats', run: () => link.close() },
+  { name: 'close http', run: () => front.close() },
 ]);

@@ -1,4 +1,4 @@
-import { DeliverPolicy, jetstream, type ConsumerMessages } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import {
   EVENTS_STREAM,
@@ -10,7 +10,7 @@ import {
   type StreamMoved as Moved,
   type StreamStarted as Started,
 } from '@acefleet/contracts';
-import type { Logger } from '@acefleet/platform';
+import { supervise, type Logger, type Supervised } from '@acefleet/platform';
 
 /** How long an ended stream is remembered, so a started event replayed after its ended is ignored. */
 const TOMBSTONE_MS = 3600_000;
@@ -26,7 +26,7 @@ export class ActiveStreams {
   private readonly ended = new Map<string, number>();
   /** The latest move of each stream: where it plays now (its engine and stat URL). */
   private readonly moved = new Map<string, Moved>();
-  private readonly iterators: ConsumerMessages[] = [];
+  private readonly followers: Supervised[] = [];
 
   constructor(
     private readonly nc: NatsConnection,
@@ -36,13 +36,12 @@ export class ActiveStreams {
     private readonly onMoved: (streamId: string) => void = () => {},
   ) {}
 
-  async start(): Promise<void> {
-    const since = new Date(Date.now() - this.lookbackMs).toISOString();
-    await this.follow(Subjects.streamStarted, since, (data) => {
+  start(): void {
+    this.follow(Subjects.streamStarted, (data) => {
       const e = decodeMessage(StreamStarted, data, 'stream.started');
       if (!this.ended.has(e.streamId)) this.streams.set(e.streamId, withMove(e, this.moved.get(e.streamId)));
     });
-    await this.follow(Subjects.streamMoved, since, (data) => {
+    this.follow(Subjects.streamMoved, (data) => {
       const e = decodeMessage(StreamMoved, data, 'stream.moved');
       if (this.ended.has(e.streamId)) return;
       this.moved.set(e.streamId, e);
@@ -50,7 +49,7 @@ export class ActiveStreams {
       if (started) this.streams.set(e.streamId, withMove(started, e));
       this.onMoved(e.streamId);
     });
-    await this.follow(Subjects.streamEnded, since, (data) => {
+    this.follow(Subjects.streamEnded, (data) => {
       const e = decodeMessage(StreamEnded, data, 'stream.ended');
       this.streams.delete(e.streamId);
       this.moved.delete(e.streamId);
@@ -60,8 +59,8 @@ export class ActiveStreams {
     });
   }
 
-  stop(): void {
-    for (const it of this.iterators.splice(0)) void it.close();
+  async stop(): Promise<void> {
+    await Promise.all(this.followers.splice(0).map((f) => f.stop()));
   }
 
   all(): Started[] {
@@ -72,15 +71,17 @@ export class ActiveStreams {
     return this.streams.size;
   }
 
-  private async follow(subject: string, since: string, apply: (data: Uint8Array) => void): Promise<void> {
-    const consumer = await jetstream(this.nc).consumers.get(EVENTS_STREAM, {
-      filter_subjects: subject,
-      deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: since,
-    });
-    const messages = await consumer.consume();
-    this.iterators.push(messages);
-    void (async () => {
+  /** Replay the last `lookbackMs` of `subject`, then follow it live; a restart replays again (idempotent). */
+  private follow(subject: string, apply: (data: Uint8Array) => void): void {
+    const follower = supervise(`follow ${subject}`, this.log, async (signal) => {
+      const consumer = await jetstream(this.nc).consumers.get(EVENTS_STREAM, {
+        filter_subjects: subject,
+        deliver_policy: DeliverPolicy.StartTime,
+        opt_start_time: new Date(Date.now() - this.lookbackMs).toISOString(),
+      });
+      const messages = await consumer.consume();
+      signal.addEventListener('abort', () => void messages.close(), { once: true });
+      if (signal.aborted) await messages.close();
       for await (const msg of messages) {
         try {
           apply(msg.data);
@@ -88,7 +89,8 @@ export class ActiveStreams {
           this.log.warn({ err, subject, seq: msg.seq }, 'ignoring malformed stream event');
         }
       }
-    })();
+    });
+    this.followers.push(follower);
   }
 
   private pruneTombstones(): void {

@@ -17,8 +17,9 @@ export function buildMonitorHttp(
   registry: Registry,
   access: AccessOptions,
   parts: MonitorParts,
+  problems: () => string[],
 ): FastifyInstance {
-  const http = buildHttpApp({ logger: log, registry, access });
+  const http = buildHttpApp({ logger: log, registry, access, problems });
   http.get('/api/health', async () => ({ engines: parts.monitor.snapshot() }));
   http.get('/api/streams', async () => ({ streams: parts.poller.snapshot() }));
   http.get('/api/services', async () => parts.presence.snapshot() ?? { present: [], missing: [], at: null });

@@ -25,6 +25,7 @@ import { FleetView } from './overview.ts';
 import { ProxyWatch } from './proxy-watch.ts';
 import { apiPaths, apiRoutes } from './routes/api-routes.ts';
 import { dashboardRoutes } from './routes/dashboard-routes.ts';
+import { StorageGuard } from './storage-guard.ts';
 import { SessionStore } from './store.ts';
 
 export interface StatsService {
@@ -40,9 +41,10 @@ export async function buildStats(
   config: StatsConfig,
   nc: NatsConnection,
   log: Logger,
+  problems: () => string[] = () => [],
 ): Promise<StatsService> {
   const registry = createRegistry(ServiceNames.stats);
-  const db = openDatabase(config.dbPath);
+  const db = openDatabase(config.dbPath, config.dbBusyTimeoutMs);
   const sessions = new SessionStore(db);
   const history = new HistoryStore(db);
   const live = new LiveFeed(
@@ -55,7 +57,7 @@ export async function buildStats(
   await table.start();
   const view = new FleetView(() => table.records(), sessions, history);
   const stored = registerFleetMetrics(registry, view, live);
-  const follower = new EventFollower(
+  const follower: EventFollower = new EventFollower(
     nc,
     makeApplier(db, sessions, history),
     { durableName: config.consumerName, ackWaitMs: config.ackWaitMs },
@@ -64,8 +66,22 @@ export async function buildStats(
       stored.inc({ kind: e.kind });
       live.send('event', e);
     },
+    (err) => storage.failed(err),
+  );
+  const storage = new StorageGuard(
+    () => {
+      const now = Date.now();
+      return history.prune(
+        new Date(now - config.sampleRetentionMs).toISOString(),
+        new Date(now - config.eventRetentionMs).toISOString(),
+      );
+    },
+    follower,
+    { pruneIntervalMs: config.pruneIntervalMs, retryMs: Math.min(config.pruneIntervalMs, 2000) },
+    log,
   );
   await follower.start();
+  storage.start();
   const events = new EventPublisher(nc, log);
   const quarter = Math.min(5000, config.proxyLostAfterMs / 4);
   const proxies = new ProxyWatch(
@@ -77,16 +93,12 @@ export async function buildStats(
   );
   proxies.start();
 
-  const prune = setInterval(() => {
-    const now = Date.now();
-    const gone = history.prune(
-      new Date(now - config.sampleRetentionMs).toISOString(),
-      new Date(now - config.eventRetentionMs).toISOString(),
-    );
-    if (gone.samples + gone.events > 0) log.debug(gone, 'pruned history');
-  }, config.pruneIntervalMs);
-
-  const http = buildHttpApp({ logger: log, registry, access: config });
+  const http = buildHttpApp({
+    logger: log,
+    registry,
+    access: config,
+    problems: () => [...problems(), ...storage.problems()],
+  });
   apiRoutes(http, { db, sessions, history, view, live });
   dashboardRoutes(http, config.dashboardDir || undefined);
   rejectOtherMethods(http, [...apiPaths, '/', '/assets/:file']);
@@ -113,7 +125,7 @@ export async function buildStats(
       return service;
     },
     async close() {
-      clearInterval(prune);
+      storage.stop();
       proxies.stop();
       await events.drain(2000);
       await service?.stop().catch(() => {});

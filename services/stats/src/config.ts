@@ -28,5 +28,7 @@ export const StatsConfig = Type.Object({
    * reason proxy_lost (at once when a new instance answers at its HTTP address). Pinged every quarter of it.
    */
   proxyLostAfterMs: Type.Integer({ default: 45_000, minimum: 1000 }),
+  /** How long a write waits for a database lock held elsewhere before it fails (and consuming pauses). */
+  dbBusyTimeoutMs: Type.Integer({ default: 500, minimum: 0, maximum: 10_000 }),
 });
 export type StatsConfig = Static<typeof StatsConfig>;

@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { AcefleetError, EVENTS_STREAM, Subjects } from '@acefleet/contracts';
-import type { Logger } from '@acefleet/platform';
+import { supervise, type Logger, type Supervised } from '@acefleet/platform';
 import type { AppliedEvent } from './apply-event.ts';
 
 export type Applier = (subject: string, seq: number, received: Date, payload: Uint8Array) => AppliedEvent;
@@ -9,11 +9,13 @@ export type Applier = (subject: string, seq: number, received: Date, payload: Ui
 /**
  * Follows the event stream with a durable consumer: each event is stored, then acknowledged, so a stats
  * process that stops (or crashes) resumes after the last stored event and nothing is lost or counted twice
- * (an event stored but not yet acknowledged comes again and is a no-op the second time).
+ * (an event stored but not yet acknowledged comes again and is a no-op the second time). When storing fails
+ * (database locked, disk full) `onStoreFailed` hears it; pause() stops consuming until resume(), and what
+ * was handed out meanwhile is redelivered after ack_wait.
  */
 export class EventFollower {
   private stopped = false;
-  private stopConsuming: (() => void) | undefined;
+  private consuming: Supervised | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -21,6 +23,7 @@ export class EventFollower {
     private readonly opts: { durableName: string; ackWaitMs: number },
     private readonly log: Logger,
     private readonly onApplied: (event: AppliedEvent) => void = () => {},
+    private readonly onStoreFailed: (err: unknown) => void = () => {},
   ) {}
 
   async start(): Promise<void> {
@@ -41,15 +44,30 @@ export class EventFollower {
     } else if (existing.config.ack_wait !== ackWait) {
       await jsm.consumers.update(EVENTS_STREAM, durableName, { ack_wait: ackWait });
     }
-    const consumer = await jetstream(this.nc).consumers.get(EVENTS_STREAM, durableName);
+    this.resume();
+  }
+
+  /** Stop taking events (storing them fails); resume() starts again from the first unacknowledged one. */
+  pause(): void {
+    void this.consuming?.stop();
+    this.consuming = undefined;
+  }
+
+  resume(): void {
+    if (this.stopped || this.consuming) return;
+    this.consuming = supervise('event consumer', this.log, (signal) => this.consume(signal));
+  }
+
+  private async consume(signal: AbortSignal): Promise<void> {
+    const consumer = await jetstream(this.nc).consumers.get(EVENTS_STREAM, this.opts.durableName);
     const messages = await consumer.consume({ max_messages: 256 });
-    this.stopConsuming = () => void messages.stop();
-    void (async () => {
-      for await (const msg of messages) {
-        if (this.stopped) break;
-        this.apply(msg);
-      }
-    })();
+    signal.addEventListener('abort', () => messages.stop(), { once: true });
+    if (signal.aborted) messages.stop();
+    for await (const msg of messages) {
+      // Messages already handed to us when paused are left unacknowledged: they come again after ack_wait.
+      if (signal.aborted) break;
+      this.apply(msg);
+    }
   }
 
   private apply(msg: JsMsg): void {
@@ -64,6 +82,7 @@ export class EventFollower {
       } else {
         this.log.error({ err, seq: msg.seq }, 'could not store event; it will be redelivered');
         msg.nak(1000);
+        this.onStoreFailed(err);
       }
       return;
     }
@@ -73,6 +92,6 @@ export class EventFollower {
 
   stop(): void {
     this.stopped = true;
-    this.stopConsuming?.();
+    this.pause();
   }
 }

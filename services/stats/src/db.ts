@@ -37,8 +37,12 @@ const migrations: string[] = [
    ALTER TABLE sessions ADD COLUMN moved_at TEXT;`,
 ];
 
-export function openDatabase(path: string): Db {
-  const db = new Database(path);
+/**
+ * `busyTimeoutMs` bounds how long a write waits for a lock held by another connection (a backup, the
+ * sqlite3 shell); better-sqlite3 waits synchronously, so a long wait would stall the whole process.
+ */
+export function openDatabase(path: string, busyTimeoutMs = 500): Db {
+  const db = new Database(path, { timeout: busyTimeoutMs });
   db.pragma('journal_mode = WAL');
   const version = db.pragma('user_version', { simple: true }) as number;
   for (let v = version; v < migrations.length; v++) {
