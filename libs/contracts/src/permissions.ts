@@ -1,5 +1,5 @@
 import { ObservabilitySubjects } from './observability.ts';
-import { ENGINES_BUCKET, EVENTS_STREAM, PREFIX, STATS_CONSUMER, Subjects } from './subjects.ts';
+import { ENGINES_BUCKET, EVENTS_STREAM, PREFIX, STATS_CONSUMER, ServiceNames, Subjects } from './subjects.ts';
 
 /**
  * Who may do what on NATS: one user per service, least privilege, plus `operator` with every right (people,
@@ -100,10 +100,16 @@ export const NatsPermissions: Record<NatsUser, UserPermissions> = {
       Subjects.engineRelease,
       Subjects.engineRenew,
       Subjects.streamStarted,
+      Subjects.streamMoved,
       Subjects.streamEnded,
       ObservabilitySubjects.streamViewers,
     ],
-    subscribe: [`${Subjects.proxyPrefix}.>`, Subjects.engineDraining, ObservabilitySubjects.streamStale],
+    subscribe: [
+      `${Subjects.proxyPrefix}.>`,
+      Subjects.engineDraining,
+      Subjects.engineHealth,
+      ObservabilitySubjects.streamStale,
+    ],
     denyPublish: notStatsConsumer,
   }),
   [NatsUsers.engineManager]: service(NatsUsers.engineManager, {
@@ -133,7 +139,14 @@ export const NatsPermissions: Record<NatsUser, UserPermissions> = {
     denyPublish: notStatsConsumer,
   }),
   [NatsUsers.stats]: service(NatsUsers.stats, {
-    publish: [...bootJetStream, ...readEnginesKv, ...statsConsumer],
+    publish: [
+      ...bootJetStream,
+      ...readEnginesKv,
+      ...statsConsumer,
+      // Proxy presence, and the stream.ended (reason proxy_lost) it publishes for a proxy that is gone.
+      `$SRV.PING.${ServiceNames.edgeProxy}`,
+      Subjects.streamEnded,
+    ],
     subscribe: [Subjects.statsSummary],
   }),
   [NatsUsers.operator]: {
