@@ -58,3 +58,28 @@ export async function startMonitorWorld(engines: number, env: Record<string, str
     },
   };
 }
+
+/** GET /api/health of the monitor: per engine, its status and the count and last start of its probes. */
+export interface HealthSnapshot {
+  engines: Record<string, { status: string; probes: number; lastProbeStartedAt: string | null }>;
+}
+
+export async function healthSnapshot(monitorUrl: string): Promise<HealthSnapshot> {
+  return (await (await fetch(`${monitorUrl}/api/health`)).json()) as HealthSnapshot;
+}
+
+/**
+ * The mean time between probe starts of engine `id` from snapshot `from` to snapshot `to`, from the
+ * monitor's own counters and timestamps: exact however seldom the test could poll on a loaded machine.
+ */
+export function meanProbeGap(
+  from: HealthSnapshot,
+  to: HealthSnapshot,
+  id: string,
+): { gaps: number; meanMs: number } {
+  const a = from.engines[id];
+  const b = to.engines[id];
+  if (!a?.lastProbeStartedAt || !b?.lastProbeStartedAt) throw new Error(`engine ${id} was not probed`);
+  const gaps = b.probes - a.probes;
+  return { gaps, meanMs: (Date.parse(b.lastProbeStartedAt) - Date.parse(a.lastProbeStartedAt)) / gaps };
+}
