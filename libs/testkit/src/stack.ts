@@ -15,6 +15,19 @@ export const entries = {
 } as const;
 export type ServiceKey = keyof typeof entries;
 
+/** One acefleet service as a real process on a free loopback port, with `env` (NATS_URL, ...) as its settings. */
+export async function startAcefleetService(
+  key: ServiceKey,
+  env: Record<string, string>,
+): Promise<ServiceProcess> {
+  const port = await freePort();
+  return startService(key, {
+    entry: entries[key],
+    port,
+    env: { HTTP_HOST: '127.0.0.1', ...env, HTTP_PORT: String(port) },
+  });
+}
+
 export interface StackOptions {
   /** Which services to start (all four by default). */
   services?: ServiceKey[];
@@ -64,12 +77,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
   const services: Stack['services'] = {};
   const start = async (key: ServiceKey, env: Record<string, string> = {}): Promise<ServiceProcess> => {
-    const port = await freePort();
-    const proc = await startService(key, {
-      entry: entries[key],
-      port,
-      env: { ...base(), ...defaults[key], ...opts.env?.[key], ...env, HTTP_PORT: String(port) },
-    });
+    const proc = await startAcefleetService(key, { ...base(), ...defaults[key], ...opts.env?.[key], ...env });
     services[key] = proc;
     return proc;
   };

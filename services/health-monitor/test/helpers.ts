@@ -3,10 +3,8 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
 import { ensureEventsStream } from '@acefleet/platform';
 import {
-  entries,
-  freePort,
+  startAcefleetService,
   startNatsServer,
-  startService,
   type NatsServer,
   type ServiceProcess,
 } from '@acefleet/testkit';
@@ -34,16 +32,10 @@ export async function startMonitorWorld(engines: number, env: Record<string, str
       return { sim, url };
     }),
   );
-  const port = await freePort();
-  const monitor = await startService('monitor', {
-    entry: entries.monitor,
-    port,
-    env: {
-      NATS_URL: nats.url,
-      HTTP_PORT: String(port),
-      EXPECTED_SERVICES: 'acefleet-health-monitor',
-      ...env,
-    },
+  const monitor = await startAcefleetService('monitor', {
+    NATS_URL: nats.url,
+    EXPECTED_SERVICES: 'acefleet-health-monitor',
+    ...env,
   });
   return {
     nats,

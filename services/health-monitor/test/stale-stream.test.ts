@@ -1,8 +1,6 @@
 import test from 'ava';
-import { jetstream } from '@nats-io/jetstream';
 import {
   ObservabilitySubjects,
-  Subjects,
   type ContentRef,
   type StreamStale,
   type StreamStarted,
@@ -10,7 +8,14 @@ import {
   type StreamStats,
 } from '@acefleet/contracts';
 import { startSession } from '@acefleet/engine-client';
-import { collectEvents, waitFor, type EventCollector } from '@acefleet/testkit';
+import {
+  collectEvents,
+  publishStreamEvent,
+  streamEnded,
+  streamStarted,
+  waitFor,
+  type EventCollector,
+} from '@acefleet/testkit';
 import { startMonitorWorld, type MonitorWorld } from './helpers.ts';
 
 const STAT_INTERVAL_MS = 300;
@@ -30,22 +35,16 @@ test.after.always(async () => {
 });
 
 /** Start a real session on the simulated engine and announce it as a proxy would. */
-async function playOnEngine(streamId: string, value: string): Promise<{ psid: string; content: ContentRef }> {
+async function playOnEngine(
+  streamId: string,
+  value: string,
+): Promise<{ psid: string; content: ContentRef; started: StreamStarted }> {
   const url = world.sims[0]!.url;
   const content: ContentRef = { kind: 'id', value };
   const session = await startSession(url, content, { timeoutMs: 5000 });
-  const started: StreamStarted = {
-    streamId,
-    content,
-    engineId: 'engine-0',
-    proxyId: 'proxy-a',
-    startedAt: new Date().toISOString(),
-    statUrl: session.statUrl,
-  };
-  await jetstream(world.nc).publish(Subjects.streamStarted, JSON.stringify(started), {
-    msgID: `${streamId}:started`,
-  });
-  return { psid: session.playbackSessionId, content };
+  const started = streamStarted(streamId, { content, engineId: 'engine-0', statUrl: session.statUrl });
+  await publishStreamEvent(world.nc, started);
+  return { psid: session.playbackSessionId, content, started };
 }
 
 function of<T>(subject: string, streamId: string): T[] {
@@ -141,25 +140,9 @@ test.serial(
 test.serial('health-monitor - an ended stream is no longer polled', async (t) => {
   const value = 'cc'.repeat(20);
   await playOnEngine('control-ending', 'cd'.repeat(20));
-  await playOnEngine('stream-ending', value);
+  const { started } = await playOnEngine('stream-ending', value);
   await waitFor(() => of(ObservabilitySubjects.streamStats, 'stream-ending').length > 0, 5000);
-  const now = new Date().toISOString();
-  await jetstream(world.nc).publish(
-    Subjects.streamEnded,
-    JSON.stringify({
-      streamId: 'stream-ending',
-      content: { kind: 'id', value },
-      engineId: 'engine-0',
-      proxyId: 'proxy-a',
-      startedAt: now,
-      endedAt: now,
-      reason: 'client_disconnected',
-      bytesIn: 0,
-      bytesOut: 0,
-      peakClients: 1,
-    }),
-    { msgID: 'stream-ending:ended' },
-  );
+  await publishStreamEvent(world.nc, streamEnded(started, 'client_disconnected', 0));
   // A poll already under way when the end arrived may still report; after that, none.
   await pollRounds('control-ending', 2);
   const count = of(ObservabilitySubjects.streamStats, 'stream-ending').length;

@@ -6,8 +6,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '@nats-io/transport-node';
 import { ensureEventsStream } from '@acefleet/platform';
 import type { EndReason, StreamStarted } from '@acefleet/contracts';
-import { startNatsServer, waitFor } from '@acefleet/testkit';
-import { ended, publishStream, started, startStats } from './helpers.ts';
+import {
+  startNatsServer,
+  waitFor,
+  streamEnded as ended,
+  publishStreamEvent as publishStream,
+  streamStarted as started,
+} from '@acefleet/testkit';
+import { startStats } from './helpers.ts';
 
 // "Stopped for a minute", scaled down to keep the suite fast: the consumer does not care how long.
 const DOWNTIME_MS = 8_000;
