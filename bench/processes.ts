@@ -1,16 +1,13 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { repoRoot, waitFor } from '@acefleet/testkit';
+import { repoRoot, spawnNode, waitFor, type NodeProcess } from '@acefleet/testkit';
 
-export interface Proc {
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
+export type Proc = NodeProcess;
 
 /** Start a TypeScript entry as its own process (so its CPU and memory can be read from /proc). */
 export function startTs(entry: string, args: string[], env: Record<string, string> = {}): Proc {
-  return startNode(['--import', 'tsx', entry, ...args], env);
+  return spawnNode(['--import', 'tsx', entry, ...args], { LOG_LEVEL: 'warn', ...env });
 }
 
 /** Start a bundled service from .run/dist (as `npm start` runs them). */
@@ -18,26 +15,7 @@ export function startBundle(name: string, args: string[], env: Record<string, st
   // The proxy runs as `npm start` runs it; BENCH_NODE_FLAGS replaces the flags for experiments.
   const flags = process.env.BENCH_NODE_FLAGS ?? (name === 'edge-proxy' ? '--max-semi-space-size=2' : '');
   const v8 = flags.split(' ').filter(Boolean);
-  return startNode([...v8, `.run/dist/${name}.mjs`, ...args], env);
-}
-
-function startNode(args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, args, {
-    cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return {
-    child,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
+  return spawnNode([...v8, `.run/dist/${name}.mjs`, ...args], { LOG_LEVEL: 'warn', ...env });
 }
 
 export async function waitHttp(url: string): Promise<void> {
@@ -101,7 +79,7 @@ export async function runLoad(
       lateFirstBytes = await lateJoiners(url.replace('{i}', '0'.repeat(40)), opts.lateJoiners ?? 0);
     }
   }
-  if (!result) throw new Error('load client printed no result');
+  if (!result) throw new Error(`load client printed no result:\n${client.output().slice(-4000)}`);
   return { ...result, lateFirstBytes, serverCpu: cpu, serverRssStart: rssStart, serverRssEnd: rssEnd };
 }
 

@@ -5,16 +5,20 @@ import { waitFor } from './wait.ts';
 /** The repository root (services are started from here, as `npm start` does). */
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
-export interface ServiceProcess {
-  name: string;
-  url: string;
+/** A node process started from the repository root, its output kept for the test to read. */
+export interface NodeProcess {
   child: ChildProcess;
-  /** Everything the process printed so far (pino JSON lines). */
+  /** Everything the process printed so far (the last 200 kB; pino JSON lines for services). */
   output(): string;
   /** SIGTERM, wait for the exit; returns the exit code. */
   stop(): Promise<number | null>;
   /** SIGKILL: a crash. */
   kill(): Promise<void>;
+}
+
+export interface ServiceProcess extends NodeProcess {
+  name: string;
+  url: string;
 }
 
 export interface StartServiceOptions {
@@ -35,11 +39,11 @@ interface HealthReply {
   status?: string;
 }
 
-/** Start an acefleet service (or any entry file) as a real process and wait until its /health answers. */
-export async function startService(name: string, opts: StartServiceOptions): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', opts.entry], {
+/** Run `node <args>` from the repository root with `env` over this process's environment (LOG_LEVEL info). */
+export function spawnNode(args: string[], env: Record<string, string>): NodeProcess {
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: 'info', ...opts.env },
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -49,27 +53,12 @@ export async function startService(name: string, opts: StartServiceOptions): Pro
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = `http://127.0.0.1:${opts.port}`;
-  try {
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
-      const res = await fetch(`${url}/health`);
-      if (!res.ok) return false;
-      const body = (await res.json()) as HealthReply;
-      return opts.until === 'listening' || body.status === undefined || body.status === 'ok';
-    }, opts.timeoutMs ?? 30_000);
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw new Error(`${name} did not become healthy:\n${output.slice(-4000)}`, { cause: err });
-  }
   return {
-    name,
-    url,
     child,
     output: () => output,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
-      // A service that cannot stop in time is a failure of its own tests, not a reason to hang the suite.
+      // A process that cannot stop in time is a failure of its own tests, not a reason to hang the suite.
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       const code = await exited;
       clearTimeout(timer);
@@ -80,6 +69,27 @@ export async function startService(name: string, opts: StartServiceOptions): Pro
       await exited;
     },
   };
+}
+
+/** Start an acefleet service (or any entry file) as a real process and wait until its /health answers. */
+export async function startService(name: string, opts: StartServiceOptions): Promise<ServiceProcess> {
+  const proc = spawnNode(['--import', 'tsx', opts.entry], opts.env);
+  const url = `http://127.0.0.1:${opts.port}`;
+  try {
+    await waitFor(async () => {
+      if (proc.child.exitCode !== null) {
+        throw new Error(`${name} exited with ${proc.child.exitCode}:\n${proc.output()}`);
+      }
+      const res = await fetch(`${url}/health`);
+      if (!res.ok) return false;
+      const body = (await res.json()) as HealthReply;
+      return opts.until === 'listening' || body.status === undefined || body.status === 'ok';
+    }, opts.timeoutMs ?? 30_000);
+  } catch (err) {
+    await proc.kill();
+    throw new Error(`${name} did not become healthy:\n${proc.output().slice(-4000)}`, { cause: err });
+  }
+  return { ...proc, name, url };
 }
 
 /** The lines of a service's output that report an unhandled rejection (a bug): tests expect none. */

@@ -8,6 +8,8 @@ export interface SocketRelay {
   path: string;
   /** Cut every connection and refuse new ones (the daemon "goes away"), or relay again. */
   setAvailable(available: boolean): void;
+  /** Connections clients have opened so far, refused ones included: how often the client tried. */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -19,8 +21,10 @@ export async function startSocketRelay(target: string): Promise<SocketRelay> {
   const dir = await mkdtemp(path.join(tmpdir(), 'acefleet-relay-'));
   const socketPath = path.join(dir, 'relay.sock');
   let available = true;
+  let connections = 0;
   const open = new Set<net.Socket>();
   const server = net.createServer((client) => {
+    connections++;
     if (!available) return void client.destroy();
     const upstream = net.connect(target);
     open.add(client).add(upstream);
@@ -41,6 +45,7 @@ export async function startSocketRelay(target: string): Promise<SocketRelay> {
       available = a;
       if (!a) for (const s of open) s.destroy();
     },
+    connections: () => connections,
     async close() {
       for (const s of open) s.destroy();
       await new Promise((resolve) => server.close(resolve));

@@ -24,6 +24,21 @@ export const serviceUsers: Record<ServiceKey, NatsUser> = {
   monitor: NatsUsers.healthMonitor,
 };
 
+/** One acefleet service as a real process on a free loopback port, with `env` (NATS_URL, ...) as its settings. */
+export async function startAcefleetService(
+  key: ServiceKey,
+  env: Record<string, string>,
+  until: 'ok' | 'listening' = 'ok',
+): Promise<ServiceProcess> {
+  const port = await freePort();
+  return startService(key, {
+    entry: entries[key],
+    port,
+    until,
+    env: { HTTP_HOST: '127.0.0.1', ...env, HTTP_PORT: String(port) },
+  });
+}
+
 export interface StackOptions {
   /** Which services to start (all four by default). */
   services?: ServiceKey[];
@@ -87,13 +102,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     env: Record<string, string> = {},
     until: 'ok' | 'listening' = opts.natsDown ? 'listening' : 'ok',
   ): Promise<ServiceProcess> => {
-    const port = await freePort();
-    const proc = await startService(key, {
-      entry: entries[key],
-      port,
+    const proc = await startAcefleetService(
+      key,
+      { ...base(key), ...defaults[key], ...opts.env?.[key], ...env },
       until,
-      env: { ...base(key), ...defaults[key], ...opts.env?.[key], ...env, HTTP_PORT: String(port) },
-    });
+    );
     services[key] = proc;
     return proc;
   };

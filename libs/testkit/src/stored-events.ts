@@ -1,14 +1,11 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { EVENTS_STREAM } from '@acefleet/contracts';
+import { readEvents, type CollectedEvent } from './events.ts';
 import type { NatsServer } from './nats-server.ts';
 
-export interface StoredEvent<T = unknown> {
-  subject: string;
-  seq: number;
-  data: T;
-}
+export type StoredEvent<T = unknown> = CollectedEvent<T>;
 
-/** Every event JetStream has stored whose subject is `subject` (or starts with it, for `prefix.>`). */
+/** Every event JetStream has stored whose subject matches `subject` (wildcards allowed). */
 export async function storedEvents<T = unknown>(
   nats: Pick<NatsServer, 'connect'>,
   subject: string,
@@ -18,15 +15,7 @@ export async function storedEvents<T = unknown>(
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(EVENTS_STREAM).catch(() => undefined);
     if (!info || info.state.messages === 0) return [];
-    const prefix = subject.endsWith('.>') ? subject.slice(0, -1) : undefined;
-    const out: StoredEvent<T>[] = [];
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-      const m = await jsm.streams.getMessage(EVENTS_STREAM, { seq }).catch(() => null);
-      if (m && (prefix ? m.subject.startsWith(prefix) : m.subject === subject)) {
-        out.push({ subject: m.subject, seq, data: m.json<T>() });
-      }
-    }
-    return out;
+    return await readEvents<T>(nc, subject);
   } finally {
     await nc.close();
   }

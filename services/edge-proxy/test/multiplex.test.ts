@@ -1,5 +1,4 @@
 import test from 'ava';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
 import type { StreamEnded } from '@acefleet/contracts';
 import { Player, metric, storedEvents, waitFor } from '@acefleet/testkit';
@@ -26,18 +25,33 @@ test.after.always(async () => {
 });
 
 const streamUrl = (id: string): string => `${proxy.url}/ace/getstream?id=${id}`;
+/** A cold engine session of a test channel holds its first byte this long: the baseline "at once" beats. */
+const COLD_START_MS = 2000;
+/** Bytes the engine has sent for content `id` so far. */
+const upstreamBytes = (id: string): number =>
+  sim
+    .stats()
+    .sessions.filter((s) => s.contentId === id)
+    .reduce((sum, s) => sum + s.bytesSent, 0);
 const isPat = (b: Buffer): boolean =>
   b[0] === 0x47 && (b[1]! & 0x40) !== 0 && (b[1]! & 0x1f) === 0 && b[2] === 0;
 
 test('proxy - a late joiner starts at once, on a PAT from the buffered window, sharing the one upstream', async (t) => {
   const id = '1111111111111111111111111111111111111111';
+  sim.faults.setContent(id, { firstByteDelayMs: COLD_START_MS });
   const first = await Player.open(streamUrl(id));
-  await waitFor(() => first.bytes > 500_000, 10_000);
+  await waitFor(() => first.bytes > 500_000, 10_000 + COLD_START_MS);
   const before = sim.stats().sessionsStarted;
   const late = await Player.open(streamUrl(id));
-  await waitFor(() => late.bytes >= 188 * 100, 5_000);
-  // The 50 ms p99 target is measured by bench/; here: at once, not after a new engine session.
-  t.true(late.timeToFirstByteMs! < 250, `late joiner first byte after ${late.timeToFirstByteMs} ms`);
+  await waitFor(() => late.bytes >= 188 * 100, COLD_START_MS * 2);
+  // The 50 ms p99 target is measured by bench/; here: at once, sooner than any engine session could start.
+  t.log(
+    `first byte: cold ${first.timeToFirstByteMs?.toFixed(0)} ms, late ${late.timeToFirstByteMs?.toFixed(0)} ms`,
+  );
+  t.true(
+    late.timeToFirstByteMs! < COLD_START_MS,
+    `late joiner first byte after ${late.timeToFirstByteMs} ms`,
+  );
   t.true(isPat(late.head), 'the late joiner begins with a PAT');
   for (let at = 0; at + 188 <= late.head.length; at += 188) {
     if (late.head[at] !== 0x47) return t.fail(`no sync byte at ${at}: not on packet boundaries`);
@@ -52,12 +66,14 @@ test('proxy - a client that never reads does not stall the others and is dropped
   const stuck = await Player.open(streamUrl(id));
   stuck.pause();
   const reader = await Player.open(streamUrl(id));
-  const startBytes = reader.bytes;
-  const started = performance.now();
-  await sleep(3000);
-  const seconds = (performance.now() - started) / 1000;
-  const rate = ((reader.bytes - startBytes) * 8) / seconds;
-  t.true(rate > 8_000_000 * 0.9, `reader kept ${(rate / 1e6).toFixed(2)} Mbit/s of 8`);
+  const readerFrom = reader.bytes;
+  const upstreamFrom = upstreamBytes(id);
+  // A window of three seconds of media as the engine sent it (a loaded machine may take longer to send it);
+  // the reader must have had all of it but what is in flight, whatever the stuck client does meanwhile.
+  await waitFor(() => upstreamBytes(id) - upstreamFrom >= 3_000_000, 20_000);
+  const sent = upstreamBytes(id) - upstreamFrom;
+  const share = (reader.bytes - readerFrom) / sent;
+  t.true(share > 0.85, `reader got ${(share * 100).toFixed(0)}% of the ${sent} bytes the engine sent`);
   const stream = proxy.proxy.hub.all().find((s) => s.content.value === id)!;
   await waitFor(() => stream.viewers.size === 1, 15_000);
   const text = await (await fetch(`${proxy.url}/metrics`)).text();

@@ -21,9 +21,9 @@ test('manager - Docker made unavailable opens the breaker (503 + retry hint, sta
   t.is(open.breaker.state, 'open');
   t.false(open.canProvision);
   t.true((open.breaker.retryAfterMs ?? 0) > 0 && (open.breaker.retryAfterMs ?? 0) <= 2000);
-  const started = Date.now();
+  const tries = relay.connections();
   const refused = await acquireError(m.client, 3);
-  t.true(Date.now() - started < 500, 'refused at once, no call to Docker');
+  t.is(relay.connections(), tries, 'refused at once, no call to Docker');
   t.is(refused.code, 'runtime_unavailable');
   t.true((refused.retryAfterMs ?? 0) > 0, 'carries the recovery ETA');
   t.regex(refused.message, /circuit breaker open/);

@@ -3,10 +3,8 @@ import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
 import { NatsUsers } from '@acefleet/contracts';
 import { ensureEventsStream } from '@acefleet/platform';
 import {
-  entries,
-  freePort,
+  startAcefleetService,
   startNatsServer,
-  startService,
   type NatsServer,
   type ServiceProcess,
 } from '@acefleet/testkit';
@@ -34,16 +32,10 @@ export async function startMonitorWorld(engines: number, env: Record<string, str
       return { sim, url };
     }),
   );
-  const port = await freePort();
-  const monitor = await startService('monitor', {
-    entry: entries.monitor,
-    port,
-    env: {
-      ...nats.env(NatsUsers.healthMonitor),
-      HTTP_PORT: String(port),
-      EXPECTED_SERVICES: 'acefleet-health-monitor',
-      ...env,
-    },
+  const monitor = await startAcefleetService('monitor', {
+    ...nats.env(NatsUsers.healthMonitor),
+    EXPECTED_SERVICES: 'acefleet-health-monitor',
+    ...env,
   });
   return {
     nats,
@@ -57,4 +49,29 @@ export async function startMonitorWorld(engines: number, env: Record<string, str
       await nats.destroy();
     },
   };
+}
+
+/** GET /api/health of the monitor: per engine, its status and the count and last start of its probes. */
+export interface HealthSnapshot {
+  engines: Record<string, { status: string; probes: number; lastProbeStartedAt: string | null }>;
+}
+
+export async function healthSnapshot(monitorUrl: string): Promise<HealthSnapshot> {
+  return (await (await fetch(`${monitorUrl}/api/health`)).json()) as HealthSnapshot;
+}
+
+/**
+ * The mean time between probe starts of engine `id` from snapshot `from` to snapshot `to`, from the
+ * monitor's own counters and timestamps: exact however seldom the test could poll on a loaded machine.
+ */
+export function meanProbeGap(
+  from: HealthSnapshot,
+  to: HealthSnapshot,
+  id: string,
+): { gaps: number; meanMs: number } {
+  const a = from.engines[id];
+  const b = to.engines[id];
+  if (!a?.lastProbeStartedAt || !b?.lastProbeStartedAt) throw new Error(`engine ${id} was not probed`);
+  const gaps = b.probes - a.probes;
+  return { gaps, meanMs: (Date.parse(b.lastProbeStartedAt) - Date.parse(a.lastProbeStartedAt)) / gaps };
 }

@@ -6,8 +6,17 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { ObservabilitySubjects, Subjects } from '@acefleet/contracts';
 import { ensureEventsStream } from '@acefleet/platform';
-import { startNatsServer, waitFor, type NatsServer, type ServiceProcess } from '@acefleet/testkit';
-import { ended, hex40, publishStream, started, startStats } from './helpers.ts';
+import {
+  startNatsServer,
+  waitFor,
+  type NatsServer,
+  type ServiceProcess,
+  streamEnded as ended,
+  randomContentId as hex40,
+  publishStreamEvent as publishStream,
+  streamStarted as started,
+} from '@acefleet/testkit';
+import { startStats } from './helpers.ts';
 
 let nats: NatsServer;
 let nc: NatsConnection;

@@ -10,17 +10,19 @@ import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
 import { startSession } from '@acefleet/engine-client';
 import { ensureEventsStream } from '@acefleet/platform';
 import {
-  entries,
-  freePort,
   putEngineRecord,
   readyEngine,
   repoRoot,
   startNatsServer,
-  startService,
+  startAcefleetService,
   type NatsServer,
   type ServiceProcess,
+  streamEnded as ended,
+  randomContentId as hex40,
+  publishStreamEvent as publishStream,
+  streamStarted as started,
 } from '@acefleet/testkit';
-import { ended, hex40, publishStream, started, startStats } from './helpers.ts';
+import { startStats } from './helpers.ts';
 
 const CHROMIUM = [
   '--headless',
@@ -53,18 +55,12 @@ test.before(async () => {
     }),
   );
   stats = await startStats(nats, path.join(dir, 'stats.db'));
-  const port = await freePort();
-  monitor = await startService('monitor', {
-    entry: entries.monitor,
-    port,
-    env: {
-      ...nats.env(NatsUsers.healthMonitor),
-      HTTP_PORT: String(port),
-      HEALTH_INTERVAL_MS: '500',
-      PROBE_TIMEOUT_MS: '300',
-      STAT_INTERVAL_MS: '500',
-      EXPECTED_SERVICES: 'acefleet-health-monitor,acefleet-stats',
-    },
+  monitor = await startAcefleetService('monitor', {
+    ...nats.env(NatsUsers.healthMonitor),
+    HEALTH_INTERVAL_MS: '500',
+    PROBE_TIMEOUT_MS: '300',
+    STAT_INTERVAL_MS: '500',
+    EXPECTED_SERVICES: 'acefleet-health-monitor,acefleet-stats',
   });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM });
 });

@@ -6,8 +6,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { ensureEventsStream } from '@acefleet/platform';
-import { metric, startNatsServer, waitFor, type NatsServer, type ServiceProcess } from '@acefleet/testkit';
-import { hex40, publishStream, started, startStats } from './helpers.ts';
+import {
+  metric,
+  startNatsServer,
+  waitFor,
+  type NatsServer,
+  type ServiceProcess,
+  randomContentId as hex40,
+  publishStreamEvent as publishStream,
+  streamStarted as started,
+} from '@acefleet/testkit';
+import { startStats } from './helpers.ts';
 
 let nats: NatsServer;
 let nc: NatsConnection;

@@ -5,8 +5,14 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureEventsStream } from '@acefleet/platform';
 import type { EndReason, StreamStarted } from '@acefleet/contracts';
-import { startNatsServer, waitFor } from '@acefleet/testkit';
-import { ended, publishStream, started, startStats } from './helpers.ts';
+import {
+  startNatsServer,
+  waitFor,
+  streamEnded as ended,
+  publishStreamEvent as publishStream,
+  streamStarted as started,
+} from '@acefleet/testkit';
+import { startStats } from './helpers.ts';
 
 // "Stopped for a minute", scaled down to keep the suite fast: the consumer does not care how long.
 const DOWNTIME_MS = 8_000;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startStack, unhandledRejections, waitFor } from '@acefleet/testkit';
-import { publishStream, started } from './helpers.ts';
+import { publishStreamEvent as publishStream, streamStarted as started } from '@acefleet/testkit';
 
 interface Health {
   ok: boolean;

@@ -7,7 +7,8 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { ObservabilitySubjects, Subjects, type StreamMoved } from '@acefleet/contracts';
 import { ensureEventsStream } from '@acefleet/platform';
 import { startNatsServer, waitFor, type NatsServer, type ServiceProcess } from '@acefleet/testkit';
-import { publishStream, started, startStats } from './helpers.ts';
+import { publishStreamEvent as publishStream, streamStarted as started } from '@acefleet/testkit';
+import { startStats } from './helpers.ts';
 
 let nats: NatsServer;
 let nc: NatsConnection;

@@ -1,7 +1,8 @@
 import test from 'ava';
+import { waitFor } from '@acefleet/testkit';
 import { badBodies } from '../src/index.ts';
 import { parseConfig } from '../src/config.ts';
-import { CONTENT_ID, putJson, readBody, sleep, start, startSim } from './helpers.ts';
+import { CONTENT_ID, putJson, readBody, start, startSim } from './helpers.ts';
 
 const TS_PACKET = 188;
 
@@ -57,7 +58,7 @@ test('badBody switched on mid-stream turns a playing TS body into noise', async 
   const r = await start(url, `id=${CONTENT_ID}`);
   let switchedAt = 0;
   const body = await readBody(r.playback_url, 1500, async () => {
-    await sleep(500);
+    await waitFor(() => sim.stats().sessions[0]!.bytesSent > 40 * TS_PACKET, 10_000);
     await putJson(`${url}/__sim/faults`, { badBody: 'random' });
     // Every byte the simulator writes after it answered the switch is noise.
     switchedAt = sim.stats().sessions[0]!.bytesSent;

@@ -1,12 +1,5 @@
-// Test plumbing: a simulator on 127.0.0.1:0, JSON and body readers, and ffprobe as the player.
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { once } from 'node:events';
+// Test plumbing: a simulator on 127.0.0.1:0, and JSON and body readers (ports, waits and ffprobe: testkit).
 import { get } from 'node:http';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { buildSimulator, type Simulator, type SimulatorOptions } from '../src/index.ts';
 
 export const CONTENT_ID = '0123456789abcdef0123456789abcdef01234567';
@@ -103,40 +96,4 @@ export function readBody(url: string, ms: number, during?: () => Promise<void>):
     });
     req.on('error', reject);
   });
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-export interface Probe {
-  format: { format_name: string };
-  streams: { codec_type: string }[];
-}
-
-export async function ffprobe(bytes: Buffer): Promise<Probe> {
-  const dir = await mkdtemp(join(tmpdir(), 'ace-sim-'));
-  try {
-    const file = join(dir, 'media.ts');
-    await writeFile(file, bytes);
-    const { stdout } = await promisify(execFile)('ffprobe', [
-      '-v',
-      'error',
-      '-show_entries',
-      'format=format_name:stream=codec_type',
-      '-of',
-      'json',
-      file,
-    ]);
-    return JSON.parse(stdout) as Probe;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
 }

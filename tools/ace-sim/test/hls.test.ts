@@ -1,5 +1,6 @@
 import test from 'ava';
-import { CONTENT_ID, ffprobe, start, startSim } from './helpers.ts';
+import { ffprobeBytes } from '@acefleet/testkit';
+import { CONTENT_ID, start, startSim } from './helpers.ts';
 
 test('manifest.m3u8 starts an HLS session whose live playlist lists decodable TS segments', async (t) => {
   const { sim, url } = await startSim();
@@ -18,8 +19,8 @@ test('manifest.m3u8 starts an HLS session whose live playlist lists decodable TS
   t.true(segments.every((s) => new RegExp(`^${url}/ace/c/${r.infohash}/\\d+\\.ts$`).test(s)));
   const segment = await fetch(segments.at(-1)!);
   t.is(segment.headers.get('content-type'), 'video/mp2t');
-  const probe = await ffprobe(Buffer.from(await segment.arrayBuffer()));
-  t.is(probe.format.format_name, 'mpegts');
+  const probe = await ffprobeBytes(Buffer.from(await segment.arrayBuffer()));
+  t.is(probe.formatName, 'mpegts');
   t.true(probe.streams.some((s) => s.codec_type === 'video'));
 });
 

@@ -2,7 +2,8 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort, getJson, sleep } from './helpers.ts';
+import { freePort, waitFor } from '@acefleet/testkit';
+import { getJson } from './helpers.ts';
 
 const run = promisify(execFile);
 const BUILD = fileURLToPath(new URL('../../../scripts/build-engine-image.sh', import.meta.url));
@@ -31,13 +32,11 @@ const dockerWorks = await run('docker', ['info']).then(
     ]);
     const id = stdout.trim();
     t.teardown(() => run('docker', ['rm', '-f', id]).then(() => undefined));
-    let answer: unknown;
-    for (let i = 0; i < 40 && answer === undefined; i++) {
-      await sleep(250);
-      answer = await getJson(`http://127.0.0.1:${port}/server/api?api_version=3&method=get_status`).catch(
-        () => undefined,
-      );
-    }
+    const answer = await waitFor(
+      () => getJson(`http://127.0.0.1:${port}/server/api?api_version=3&method=get_status`),
+      30_000,
+      250,
+    );
     t.like(answer, { result: { playlist_loaded: true }, error: null });
     const { stdout: logs } = await run('docker', ['logs', id]);
     t.regex(logs, /"host":"127\.0\.0\.1"/);

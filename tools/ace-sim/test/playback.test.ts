@@ -1,6 +1,8 @@
 import test from 'ava';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ffprobeBytes } from '@acefleet/testkit';
 import { get } from 'node:http';
-import { CONTENT_ID, ffprobe, readBody, sleep, start, startSim } from './helpers.ts';
+import { CONTENT_ID, readBody, start, startSim } from './helpers.ts';
 
 test('playback is chunked MPEG-TS with a video stream that ffprobe identifies', async (t) => {
   const { sim, url } = await startSim();
@@ -12,8 +14,8 @@ test('playback is chunked MPEG-TS with a video stream that ffprobe identifies', 
   t.is(body.headers['transfer-encoding'], 'chunked');
   t.is(body.ended, 'timeout', 'the live body is endless');
   t.is(body.bytes[0], 0x47);
-  const probe = await ffprobe(body.bytes);
-  t.is(probe.format.format_name, 'mpegts');
+  const probe = await ffprobeBytes(body.bytes);
+  t.is(probe.formatName, 'mpegts');
   t.true(probe.streams.some((s) => s.codec_type === 'video'));
 });
 

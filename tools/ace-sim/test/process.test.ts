@@ -2,26 +2,37 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { freePort, getJson, sleep } from './helpers.ts';
+import { createInterface } from 'node:readline';
+import { freePort, waitFor } from '@acefleet/testkit';
+import { getJson } from './helpers.ts';
 
+// Long enough that the refusal is checked inside it, however late a loaded machine gets to the check.
+const STARTUP_DELAY_MS = 3000;
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 test('the process refuses connections during its startup delay, then serves, and exits 0 on SIGTERM', async (t) => {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', MAIN, '--client-console', '--http-port', String(port), '--startup-delay-ms', '1500'],
+    [
+      '--import',
+      'tsx',
+      MAIN,
+      '--client-console',
+      '--http-port',
+      String(port),
+      '--startup-delay-ms',
+      String(STARTUP_DELAY_MS),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ACE_SIM_FAULT_PEERS: '5' } },
   );
   t.teardown(() => child.kill('SIGKILL'));
   const statusUrl = `http://127.0.0.1:${port}/server/api?api_version=3&method=get_status`;
-  await sleep(500);
+  // The process says when its startup delay begins: from then on, nothing listens until it ends.
+  for await (const line of createInterface({ input: child.stdout })) if (line.includes('booting')) break;
+  child.stdout.resume();
   await t.throwsAsync(fetch(statusUrl));
-  let answer: unknown;
-  for (let i = 0; i < 40 && answer === undefined; i++) {
-    await sleep(250);
-    answer = await getJson(statusUrl).catch(() => undefined);
-  }
+  const answer = await waitFor(() => getJson(statusUrl), 30_000, 250);
   t.like(answer, { result: { playlist_loaded: true } });
   t.like(await getJson(`http://127.0.0.1:${port}/__sim/faults`), { global: { peers: 5 } });
   child.kill('SIGTERM');

@@ -1,15 +1,6 @@
 import test from 'ava';
-import {
-  CONTENT_ID,
-  getJson,
-  post,
-  readBody,
-  sleep,
-  start,
-  startSim,
-  type Ace,
-  type Stat,
-} from './helpers.ts';
+import { waitFor } from '@acefleet/testkit';
+import { CONTENT_ID, getJson, post, readBody, start, startSim, type Ace, type Stat } from './helpers.ts';
 import type { SessionStats } from '../src/index.ts';
 
 test('stop ends the playback body and later stat answers unknown playback session id', async (t) => {
@@ -19,7 +10,7 @@ test('stop ends the playback body and later stat answers unknown playback sessio
   const stat = await getJson<Ace<Stat>>(r.stat_url);
   t.like(stat, { error: null, response: { playback_session_id: r.playback_session_id, peers: 8 } });
   const body = await readBody(r.playback_url, 5000, async () => {
-    await sleep(300);
+    await waitFor(() => sim.stats().playbackReaders === 1, 5000);
     t.deepEqual(await getJson(`${r.command_url}?method=stop`), { response: 'ok', error: null });
   });
   t.is(body.ended, 'end');
@@ -38,7 +29,7 @@ test('a second start with the same pid cuts off the first reader', async (t) => 
   t.teardown(() => sim.close());
   const first = await start(url, `id=${CONTENT_ID}&pid=same`);
   const body = await readBody(first.playback_url, 5000, async () => {
-    await sleep(300);
+    await waitFor(() => sim.stats().playbackReaders === 1, 5000);
     await start(url, `id=${CONTENT_ID}&pid=same`);
   });
   t.is(body.ended, 'end');
@@ -65,8 +56,14 @@ test('a session nobody reads expires by itself after the idle timeout, a read on
   t.is(body.ended, 'timeout');
   t.like(await getJson(idle.stat_url), { error: 'unknown playback session id' });
   t.like(await getJson(read.stat_url), { error: null });
-  await sleep(1000);
-  t.like(await getJson(read.stat_url), { error: 'unknown playback session id' }, 'idle once the reader left');
+  const expired = await waitFor(
+    async () => (await getJson<Ace<Stat>>(read.stat_url)).error === 'unknown playback session id',
+    5000,
+  ).then(
+    () => true,
+    () => false,
+  );
+  t.true(expired, 'idle once the reader left');
 });
 
 test('POST /__sim/sessions/<id>/expire ends one session and its readers', async (t) => {
@@ -74,8 +71,7 @@ test('POST /__sim/sessions/<id>/expire ends one session and its readers', async 
   t.teardown(() => sim.close());
   const r = await start(url, `id=${CONTENT_ID}&pid=x`);
   const body = await readBody(r.playback_url, 5000, async () => {
-    await sleep(200);
-    t.is(sim.stats().playbackReaders, 1);
+    await waitFor(() => sim.stats().playbackReaders === 1, 5000);
     t.deepEqual(await post(`${url}/__sim/sessions/${r.playback_session_id}/expire`), { ok: true });
   });
   t.is(body.ended, 'end');
