@@ -1,5 +1,5 @@
 import { ObservabilitySubjects } from './observability.ts';
-import { ENGINES_BUCKET, EVENTS_STREAM, PREFIX, STATS_CONSUMER, Subjects } from './subjects.ts';
+import { ENGINES_BUCKET, EVENTS_STREAM, PREFIX, STATS_CONSUMER, Subjects, proxySubject } from './subjects.ts';
 
 /**
  * Who may do what on NATS: one user per service, least privilege, plus `operator` with every right (people,
@@ -113,6 +113,7 @@ export const NatsPermissions: Record<NatsUser, UserPermissions> = {
       `$KV.${ENGINES_BUCKET}.>`,
       `${Subjects.engineHostPrefix}.*.acquire`,
       Subjects.engineDraining,
+      proxySubject('*', 'stop'),
     ],
     subscribe: [`${PREFIX}.engines.>`, Subjects.engineHealth],
     denyPublish: notStatsConsumer,
@@ -133,7 +134,15 @@ export const NatsPermissions: Record<NatsUser, UserPermissions> = {
     denyPublish: notStatsConsumer,
   }),
   [NatsUsers.stats]: service(NatsUsers.stats, {
-    publish: [...bootJetStream, ...readEnginesKv, ...statsConsumer],
+    // The dashboard's actions (key checked by stats' HTTP access policy): drain, remove, stop a stream.
+    publish: [
+      ...bootJetStream,
+      ...readEnginesKv,
+      ...statsConsumer,
+      Subjects.engineDrain,
+      Subjects.engineRemove,
+      proxySubject('*', 'stop'),
+    ],
     subscribe: [Subjects.statsSummary],
   }),
   [NatsUsers.operator]: {

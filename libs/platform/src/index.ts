@@ -10,3 +10,4 @@ export * from './engine-table.ts';
 export * from './events.ts';
 export * from './boot.ts';
 export * from './nats-auth.ts';
+export * from './openapi.ts';
