@@ -46,7 +46,12 @@ function bearerOf(req: FastifyRequest): string | undefined {
 }
 
 /** The access a route gets: declared in its config, open under an open prefix, else by its method. */
-export function routeAccess(method: string, url: string, declared: Access | undefined, openPaths: string[]): Access {
+export function routeAccess(
+  method: string,
+  url: string,
+  declared: Access | undefined,
+  openPaths: string[],
+): Access {
   if (declared) return declared;
   if (openPaths.some((prefix) => url.startsWith(prefix))) return 'open';
   return READ_METHODS.has(method) ? 'read' : 'write';

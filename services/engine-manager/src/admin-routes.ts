@@ -38,7 +38,8 @@ export function adminRoutes(app: FastifyInstance, admin: AdminOperations): void 
     '/api/engines/scale',
     {
       schema: {
-        summary: "Bring this host to N usable engines now (provision the missing, drain the least loaded surplus)",
+        summary:
+          'Bring this host to N usable engines now (provision the missing, drain the least loaded surplus)',
         body: ScaleRequest,
         response: { 200: ScaleReply },
       },

@@ -20,7 +20,9 @@ function matchesContent(contentKey: string, content: string): boolean {
  */
 export function claimedStreams(records: EngineRecord[], f: StreamFilter): ClaimedStream[] {
   return records
-    .filter((r) => (f.engine === undefined || r.id === f.engine) && (f.host === undefined || r.hostId === f.host))
+    .filter(
+      (r) => (f.engine === undefined || r.id === f.engine) && (f.host === undefined || r.hostId === f.host),
+    )
     .flatMap((r) =>
       r.claims.map((c) => ({
         id: c.claimId,

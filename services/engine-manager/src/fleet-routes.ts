@@ -41,7 +41,9 @@ export function fleetRoutes(app: FastifyInstance, reads: FleetReads): void {
       const { state, host } = req.query;
       const engines = reads
         .records()
-        .filter((e) => (state === undefined || e.state === state) && (host === undefined || e.hostId === host));
+        .filter(
+          (e) => (state === undefined || e.state === state) && (host === undefined || e.hostId === host),
+        );
       return { engines };
     },
   );
