@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '@nats-io/services';
-import { fleetIdOf, ServiceNames, Subjects, type ListReply } from '@acefleet/contracts';
+import { fleetIdOf, ServiceNames, Subjects } from '@acefleet/contracts';
 import {
   addMicroService,
   buildHttpApp,

@@ -114,7 +114,7 @@ test('openapi - the manager documents every route as OpenAPI 3.1, writes behind 
   for (const route of listed) {
     const [method, path] = route.split(' ') as [string, string];
     const url = path.replace(/\{[^}]+\}/g, ':id');
-    t.true(m.manager.http.hasRoute({ method: method as 'GET', url }), `${route} is a route`);
+    t.true(m.manager.http.hasRoute({ method, url }), `${route} is a route`);
   }
 
   const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>

@@ -1,4 +1,5 @@
 import test from 'ava';
+import type { StatusReply, VpnReply } from '@acefleet/contracts';
 import { startGluetunSim, waitFor } from '@acefleet/testkit';
 import { isolatedManager } from './helpers.ts';
 
@@ -10,19 +11,21 @@ test('manager - GET /api/vpn and GET /api/status follow the tunnel: up with its 
     GLUETUN_CONTROL_URL: gluetun.url,
     GLUETUN_POLL_INTERVAL_MS: '200',
   });
-  const get = async (url: string) => (await m.manager.http.inject({ url })).json();
+  const get = async <T>(url: string): Promise<T> => (await m.manager.http.inject({ url })).json<T>();
+  const vpn = () => get<VpnReply>('/api/vpn');
+  const status = () => get<StatusReply>('/api/status');
 
-  t.deepEqual(await get('/api/vpn'), { enabled: true, up: true, forwardedPort: 51_413 });
-  t.true((await get('/api/status')).canProvision);
+  t.deepEqual(await vpn(), { enabled: true, up: true, forwardedPort: 51_413 });
+  t.true((await status()).canProvision);
 
   gluetun.setTunnelUp(false);
   const down = await waitFor(async () => {
-    const vpn = await get('/api/vpn');
-    return vpn.up === false ? vpn : false;
+    const now = await vpn();
+    return now.up === false ? now : false;
   }, 10_000);
-  t.regex(down.reason, /no public IP/);
-  const status = await get('/api/status');
-  t.false(status.canProvision);
-  t.regex(status.reason, /^VPN down: tunnel down/);
-  t.is(status.vpn.up, false);
+  t.regex(down.reason ?? '', /no public IP/);
+  const refused = await status();
+  t.false(refused.canProvision);
+  t.regex(refused.reason ?? '', /^VPN down: tunnel down/);
+  t.is(refused.vpn?.up, false);
 });
