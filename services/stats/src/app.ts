@@ -21,6 +21,7 @@ import { HistoryStore } from './history.ts';
 import { LiveFeed } from './live.ts';
 import { registerFleetMetrics } from './metrics.ts';
 import { FleetView } from './overview.ts';
+import { actionRoutes } from './routes/action-routes.ts';
 import { apiPaths, apiRoutes } from './routes/api-routes.ts';
 import { dashboardRoutes } from './routes/dashboard-routes.ts';
 import { SessionStore } from './store.ts';
@@ -76,6 +77,7 @@ export async function buildStats(
 
   const http = buildHttpApp({ logger: log, registry, access: config });
   apiRoutes(http, { db, sessions, history, view, live });
+  actionRoutes(http, nc, sessions);
   dashboardRoutes(http, config.dashboardDir || undefined);
   rejectOtherMethods(http, [...apiPaths, '/', '/assets/:file']);
 
