@@ -102,11 +102,12 @@ test('nats - health-monitor cannot write engines or remove one', async (t) => {
   );
 });
 
-test('nats - stats cannot delete the events stream or ask for an engine', async (t) => {
+test('nats - stats (dashboard actions: drain, remove, stop) cannot delete the events stream, ask for or provision an engine', async (t) => {
   const jsm = await jetstreamManager(as(NatsUsers.stats));
   t.is((await jsm.streams.info(EVENTS_STREAM)).config.name, EVENTS_STREAM, 'stats looks the stream up');
   await denied(t, jsm.streams.delete(EVENTS_STREAM), 'delete the events stream');
   await denied(t, ask(NatsUsers.stats, Subjects.engineAcquire), 'acquire');
+  await denied(t, ask(NatsUsers.stats, Subjects.engineProvision), 'provision');
 });
 
 test('nats - no service may delete, purge or change the events stream or the engines bucket stream', async (t) => {

@@ -1,5 +1,13 @@
 import { ObservabilitySubjects } from './observability.ts';
-import { ENGINES_BUCKET, EVENTS_STREAM, PREFIX, STATS_CONSUMER, ServiceNames, Subjects } from './subjects.ts';
+import {
+  ENGINES_BUCKET,
+  EVENTS_STREAM,
+  PREFIX,
+  STATS_CONSUMER,
+  ServiceNames,
+  Subjects,
+  proxySubject,
+} from './subjects.ts';
 
 /**
  * Who may do what on NATS: one user per service, least privilege, plus `operator` with every right (people,
@@ -119,6 +127,7 @@ export const NatsPermissions: Record<NatsUser, UserPermissions> = {
       `$KV.${ENGINES_BUCKET}.>`,
       `${Subjects.engineHostPrefix}.*.acquire`,
       Subjects.engineDraining,
+      proxySubject('*', 'stop'),
     ],
     subscribe: [`${PREFIX}.engines.>`, Subjects.engineHealth],
     denyPublish: notStatsConsumer,
@@ -139,6 +148,7 @@ export const NatsPermissions: Record<NatsUser, UserPermissions> = {
     denyPublish: notStatsConsumer,
   }),
   [NatsUsers.stats]: service(NatsUsers.stats, {
+    // The dashboard's actions (key checked by stats' HTTP access policy): drain, remove, stop a stream.
     publish: [
       ...bootJetStream,
       ...readEnginesKv,
@@ -146,6 +156,9 @@ export const NatsPermissions: Record<NatsUser, UserPermissions> = {
       // Proxy presence, and the stream.ended (reason proxy_lost) it publishes for a proxy that is gone.
       `$SRV.PING.${ServiceNames.edgeProxy}`,
       Subjects.streamEnded,
+      Subjects.engineDrain,
+      Subjects.engineRemove,
+      proxySubject('*', 'stop'),
     ],
     subscribe: [Subjects.statsSummary],
   }),

@@ -32,6 +32,11 @@ export function hostSubject(hostId: string, endpoint: 'acquire' | 'provision' | 
   return `${Subjects.engineHostPrefix}.${hostId}.${endpoint}`;
 }
 
+/** Subject of a per-proxy endpoint of the edge proxy whose instance id is `proxyId`. */
+export function proxySubject(proxyId: string, endpoint: 'streams' | 'stop'): string {
+  return `${Subjects.proxyPrefix}.${proxyId}.${endpoint}`;
+}
+
 /** JetStream stream that keeps the durable events. */
 export const EVENTS_STREAM = 'ACEFLEET_EVENTS';
 /** KV bucket holding one record per engine, keyed by engine id. */

@@ -45,12 +45,20 @@ function bearerOf(req: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-function accessOf(req: FastifyRequest, openPaths: string[]): Access {
-  const declared = req.routeOptions.config.access;
+/** The access a route gets: declared in its config, open under an open prefix, else by its method. */
+export function routeAccess(
+  method: string,
+  url: string,
+  declared: Access | undefined,
+  openPaths: string[],
+): Access {
   if (declared) return declared;
-  const url = req.routeOptions.url ?? '';
   if (openPaths.some((prefix) => url.startsWith(prefix))) return 'open';
-  return READ_METHODS.has(req.method) ? 'read' : 'write';
+  return READ_METHODS.has(method) ? 'read' : 'write';
+}
+
+function accessOf(req: FastifyRequest, openPaths: string[]): Access {
+  return routeAccess(req.method, req.routeOptions.url ?? '', req.routeOptions.config.access, openPaths);
 }
 
 /**

@@ -11,6 +11,7 @@ import type { Registry } from 'prom-client';
 import { AcefleetError, type ErrorBody } from '@acefleet/contracts';
 import { applyAccessPolicy, type AccessOptions } from './http-auth.ts';
 import type { Logger } from './logger.ts';
+import { serveOpenApi, type OpenApiInfo } from './openapi.ts';
 
 /** The HTTP form of a catalogue error: its status, `{"error":{"code","message"}}`, and Retry-After when known. */
 export function errorResponse(err: AcefleetError): {
@@ -71,6 +72,8 @@ export interface HttpAppOptions {
   limits?: HttpServerLimits;
   /** Why the service runs degraded (e.g. `nats: disconnected`); see healthBody. */
   problems?: () => string[];
+  /** Set: every route is documented at GET /api/openapi.json (see openapi.ts). */
+  openApi?: OpenApiInfo;
 }
 
 export type HealthStatus = 'ok' | 'degraded' | 'failing';
@@ -146,6 +149,7 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     ...serverOptions(opts.limits),
   });
   applyAccessPolicy(app, opts.access);
+  if (opts.openApi) serveOpenApi(app, opts.openApi, opts.access.openPaths ?? []);
   app.setErrorHandler((err, req, reply) => {
     const mapped = toAcefleetError(err);
     if (mapped.code === 'internal') req.log.error({ err }, 'request failed');
@@ -177,6 +181,7 @@ export function rejectOtherMethods(app: FastifyInstance, paths: string[], allowe
       url,
       // Only ever answers 405, so no key is needed to learn that.
       config: { access: 'open' },
+      schema: { hide: true },
       handler: async (req, reply) => {
         reply.header('allow', allowed.join(', '));
         return sendError(

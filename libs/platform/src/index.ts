@@ -13,3 +13,4 @@ export * from './nats-auth.ts';
 export * from './supervise.ts';
 export * from './nats-link.ts';
 export * from './http-front.ts';
+export * from './openapi.ts';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '@nats-io/services';
-import { ServiceNames, Subjects } from '@acefleet/contracts';
+import { ServiceNames, StopStreamRequest, proxySubject } from '@acefleet/contracts';
 import {
   addJsonEndpoint,
   addMicroService,
@@ -24,7 +24,7 @@ import { EngineHealthFollower } from './engine-health-follower.ts';
 import { EngineSource } from './engine-source.ts';
 import { StreamHub } from './hub.ts';
 import { createProxyMetrics } from './metrics.ts';
-import { adminRoutes } from './routes/admin-routes.ts';
+import { adminRoutes, stopStream } from './routes/admin-routes.ts';
 import { HlsHub, hlsRoutes } from './routes/hls-routes.ts';
 import { requestLimits } from './routes/request-limits.ts';
 import { statusRoutes } from './routes/status-routes.ts';
@@ -192,12 +192,18 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       log,
       {
         name: 'streams',
-        subject: `${Subjects.proxyPrefix}.${config.instanceId}.streams`,
+        subject: proxySubject(config.instanceId, 'streams'),
         request: Type.Object({}),
       },
       async () => ({
         streams: streams.all().map((s) => ({ streamId: s.id, content: s.content, clients: s.clientCount })),
       }),
+    );
+    addJsonEndpoint(
+      service,
+      log,
+      { name: 'stop', subject: proxySubject(config.instanceId, 'stop'), request: StopStreamRequest },
+      async (req) => stopStream(streams, hls, req),
     );
   }
 }

@@ -1,31 +1,84 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { DrainRequest, Id, ProvisionRequest } from '@acefleet/contracts';
+import {
+  DrainReply,
+  DrainRequest,
+  Id,
+  ProvisionReply,
+  ProvisionRequest,
+  ScaleReply,
+  ScaleRequest,
+  StopStreamReply,
+} from '@acefleet/contracts';
 import type { AdminOperations } from './admin.ts';
 
-const EngineParams = Type.Object({ id: Id });
+const IdParams = Type.Object({ id: Id });
 const DrainBody = Type.Union([Type.Omit(DrainRequest, ['engineId']), Type.Null()]);
 const RemoveQuery = Type.Object({ force: Type.Optional(Type.Boolean()) });
 
 /**
  * The state-changing admin API (the access policy asks for the API key on every one):
- * `POST /api/engines/provision` `{count}`, `POST /api/engines/:id/drain` `{deadlineMs?}`,
- * `DELETE /api/engines/:id[?force=true]`.
+ * `POST /api/engines/provision` `{count}`, `POST /api/engines/scale` `{replicas}`,
+ * `POST /api/engines/:id/drain` `{deadlineMs?}`, `DELETE /api/engines/:id[?force=true]`,
+ * `DELETE /api/streams/:id` (a claim id from GET /api/streams).
  */
 export function adminRoutes(app: FastifyInstance, admin: AdminOperations): void {
   app.post<{ Body: ProvisionRequest | null }>(
     '/api/engines/provision',
-    { schema: { body: Type.Union([ProvisionRequest, Type.Null()]) } },
+    {
+      schema: {
+        summary: 'Create engines on this host and wait until they are ready',
+        body: Type.Union([ProvisionRequest, Type.Null()]),
+        response: { 201: ProvisionReply },
+      },
+    },
     async (req, reply) => reply.code(201).send(await admin.provision(req.body ?? {})),
   );
-  app.post<{ Params: Static<typeof EngineParams>; Body: Static<typeof DrainBody> }>(
+  app.post<{ Body: ScaleRequest }>(
+    '/api/engines/scale',
+    {
+      schema: {
+        summary:
+          'Bring this host to N usable engines now (provision the missing, drain the least loaded surplus)',
+        body: ScaleRequest,
+        response: { 200: ScaleReply },
+      },
+    },
+    async (req) => admin.scale(req.body),
+  );
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof DrainBody> }>(
     '/api/engines/:id/drain',
-    { schema: { params: EngineParams, body: DrainBody } },
+    {
+      schema: {
+        summary: 'Drain an engine: no new streams, its streams move, removed when empty or at the deadline',
+        params: IdParams,
+        body: DrainBody,
+        response: { 200: DrainReply },
+      },
+    },
     async (req) => admin.drain({ ...req.body, engineId: req.params.id }),
   );
-  app.delete<{ Params: Static<typeof EngineParams>; Querystring: Static<typeof RemoveQuery> }>(
+  app.delete<{ Params: Static<typeof IdParams>; Querystring: Static<typeof RemoveQuery> }>(
     '/api/engines/:id',
-    { schema: { params: EngineParams, querystring: RemoveQuery } },
+    {
+      schema: {
+        summary: 'Remove an engine: drained first, or at once with force=true (its streams end)',
+        params: IdParams,
+        querystring: RemoveQuery,
+        response: { 200: DrainReply },
+      },
+    },
     async (req) => admin.remove({ engineId: req.params.id, force: req.query.force ?? false }),
+  );
+  app.delete<{ Params: Static<typeof IdParams> }>(
+    '/api/streams/:id',
+    {
+      schema: {
+        summary: 'Stop a stream: the proxy holding it cuts its players off (reason stopped)',
+        params: IdParams,
+        response: { 200: StopStreamReply },
+      },
+    },
+    async (req) => admin.stopStream(req.params.id),
   );
 }

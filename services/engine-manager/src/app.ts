@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '@nats-io/services';
-import { fleetIdOf, ServiceNames, Subjects, type ListReply } from '@acefleet/contracts';
+import { fleetIdOf, ServiceNames, Subjects } from '@acefleet/contracts';
 import {
   addMicroService,
   buildHttpApp,
@@ -24,6 +24,7 @@ import { Drainer } from './drainer.ts';
 import { ownEngineFilter } from './engine-address.ts';
 import { registerEndpoints } from './endpoints.ts';
 import { Fleet } from './fleet.ts';
+import { fleetRoutes } from './fleet-routes.ts';
 import { HealthReplacer } from './health-replacer.ts';
 import { sweepExpiredClaims } from './lease-sweeper.ts';
 import { ProvisionLimiter } from './limiter.ts';
@@ -75,6 +76,9 @@ function createRuntime(config: ManagerConfig, log: Logger): EngineRuntime {
     engineHost: config.engineHost,
   });
 }
+
+/** How long the proxy holding a stream has to answer DELETE /api/streams/:id. */
+const PROXY_STOP_TIMEOUT_MS = 5000;
 
 /** Run `step` every `ms`, never two at once; returns the stopper. */
 function every(ms: number, step: () => Promise<void>, log: Logger, name: string): () => void {
@@ -222,10 +226,22 @@ export async function buildEngineManager(
     access: config,
     problems,
     health: () => ({ ok: true, runtime: runtime.kind, engines: ours().length, breaker: breaker.state }),
+    openApi: { title: 'acefleet engine manager', version: '0.2.0', description: 'The fleet admin API' },
   });
-  http.get('/api/engines', async () => ({ engines: fleet.list() }) satisfies ListReply);
-  http.get('/api/status', async () => status());
-  const admin = adminOperations({ hostId: config.hostId, provisioner, drainer });
+  const admin = adminOperations({
+    hostId: config.hostId,
+    provisioner,
+    drainer,
+    nc,
+    records: () => fleet.list(),
+    limits: config,
+    proxyTimeoutMs: PROXY_STOP_TIMEOUT_MS,
+  });
+  fleetRoutes(http, {
+    records: () => fleet.list(),
+    status,
+    vpn: () => (vpn ? { enabled: true, ...vpn.state } : { enabled: false }),
+  });
   adminRoutes(http, admin);
 
   const maintenance = async (): Promise<void> => {

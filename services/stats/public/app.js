@@ -1,4 +1,5 @@
 // The dashboard: loads the JSON API once, then follows the live feed (Server-Sent Events) and re-renders.
+import { setupKeyForm } from './actions.js';
 import { eventsView, sessionsView } from './history-views.js';
 import { enginesView, overviewView, streamsView } from './views.js';
 
@@ -116,10 +117,12 @@ function connectLive() {
   source.addEventListener('engine', () => refresh('overview', 'engines'));
 }
 
+const afterAction = () => refresh('overview', 'engines', 'streams');
+
 const views = {
   overview: overviewView,
-  engines: enginesView,
-  streams: streamsView,
+  engines: (st) => enginesView(st, afterAction),
+  streams: (st) => streamsView(st, afterAction),
   sessions: (st) =>
     sessionsView(st, (filter) => {
       state.sessionFilter = filter;
@@ -145,6 +148,7 @@ function route() {
 }
 
 window.addEventListener('hashchange', route);
+setupKeyForm(render);
 route();
 connectLive();
 // Ages and chart windows move with the clock even when nothing happens.

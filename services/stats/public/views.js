@@ -1,4 +1,5 @@
 // Live tabs: overview, engines and streams; each builds its view from the current state.
+import { engineActions, streamActions } from './actions.js';
 import { lineChart } from './charts.js';
 import { ago, bytes, chip, h, rate, short, time } from './dom.js';
 import { contentOf, feedItem } from './history-views.js';
@@ -179,7 +180,8 @@ export function overviewView(st) {
   );
 }
 
-export function enginesView(st) {
+/** `onAction`: called after an operator action (drain, remove) went through. */
+export function enginesView(st, onAction) {
   if (st.engines.length === 0) return h('div', { class: 'empty' }, 'No engine is registered.');
   return h(
     'table',
@@ -190,8 +192,8 @@ export function enginesView(st) {
       h(
         'tr',
         {},
-        ['Engine', 'State', 'Health', 'Load', 'Claims', 'Age', 'Address', 'Last probe', 'History'].map((t) =>
-          h('th', {}, t),
+        ['Engine', 'State', 'Health', 'Load', 'Claims', 'Age', 'Address', 'Last probe', 'History', ''].map(
+          (t) => h('th', {}, t),
         ),
       ),
     ),
@@ -220,13 +222,15 @@ export function enginesView(st) {
             {},
             h('a', { href: `/api/events?engine=${encodeURIComponent(e.id)}`, target: '_blank' }, 'events'),
           ),
+          h('td', { class: 'actions' }, engineActions(e, onAction)),
         ),
       ),
     ),
   );
 }
 
-export function streamsView(st) {
+/** `onAction`: called after an operator action (stop) went through. */
+export function streamsView(st, onAction) {
   if (st.streams.length === 0) return h('div', { class: 'empty' }, 'No stream is playing.');
   return h(
     'div',
@@ -246,6 +250,7 @@ export function streamsView(st) {
             : s.starved
               ? chip('starved')
               : chip(last?.status ?? 'new', last?.status ?? 'starting'),
+          streamActions(s, onAction),
         ),
         h(
           'div',

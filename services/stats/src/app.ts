@@ -23,6 +23,7 @@ import { LiveFeed } from './live.ts';
 import { registerFleetMetrics } from './metrics.ts';
 import { FleetView } from './overview.ts';
 import { ProxyWatch } from './proxy-watch.ts';
+import { actionRoutes } from './routes/action-routes.ts';
 import { apiPaths, apiRoutes } from './routes/api-routes.ts';
 import { dashboardRoutes } from './routes/dashboard-routes.ts';
 import { StorageGuard } from './storage-guard.ts';
@@ -100,6 +101,7 @@ export async function buildStats(
     problems: () => [...problems(), ...storage.problems()],
   });
   apiRoutes(http, { db, sessions, history, view, live });
+  actionRoutes(http, nc, sessions);
   dashboardRoutes(http, config.dashboardDir || undefined);
   rejectOtherMethods(http, [...apiPaths, '/', '/assets/:file']);
 
