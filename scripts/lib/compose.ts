@@ -1,13 +1,15 @@
 /**
  * docker-compose on deploy/compose.yml, as `npm run compose:up` and `compose:down` run it: the project is
  * COMPOSE_PROJECT_NAME (default `acefleet`; the file names the engines network after it), the rest of the
- * settings come from the environment and deploy/.env, as for any docker-compose call.
+ * settings come from the environment and deploy/.env, as for any docker-compose call. ACEFLEET_VPN=1 lays
+ * deploy/compose.vpn.yml (Gluetun, engines in its namespace) over it.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
 export const root = path.resolve(import.meta.dirname, '../..');
-const composeFile = path.join(root, 'deploy/compose.yml');
+const files = ['deploy/compose.yml', ...(process.env.ACEFLEET_VPN === '1' ? ['deploy/compose.vpn.yml'] : [])];
+const fileArgs = files.flatMap((f) => ['-f', path.join(root, f)]);
 
 export const composeEnv = (): NodeJS.ProcessEnv => ({
   ...process.env,
@@ -16,7 +18,7 @@ export const composeEnv = (): NodeJS.ProcessEnv => ({
 
 /** Runs docker-compose with its output on ours. */
 export function compose(args: string[], env = composeEnv()): void {
-  execFileSync('docker-compose', ['-f', composeFile, ...args], {
+  execFileSync('docker-compose', [...fileArgs, ...args], {
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -24,7 +26,7 @@ export function compose(args: string[], env = composeEnv()): void {
 
 /** docker-compose's output, for reading. */
 export function composeOutput(args: string[], env = composeEnv()): string {
-  return execFileSync('docker-compose', ['-f', composeFile, ...args], { env, encoding: 'utf8' });
+  return execFileSync('docker-compose', [...fileArgs, ...args], { env, encoding: 'utf8' });
 }
 
 /**
