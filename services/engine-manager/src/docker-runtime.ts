@@ -32,7 +32,8 @@ const watchedActions = ['die', 'oom', 'destroy', 'health_status'];
 const engineHealthTiming = { Interval: 10e9, Timeout: 5e9, Retries: 3, StartPeriod: 10e9 };
 
 /** A bridge network (not `host`, not a VPN container's namespace): the engine's P2P port must be published. */
-const isBridge = (mode: string): boolean => mode !== 'host' && mode !== 'none' && !mode.startsWith('container:');
+const isBridge = (mode: string): boolean =>
+  mode !== 'host' && mode !== 'none' && !mode.startsWith('container:');
 
 /** The same value for the P2P port over TCP and UDP (BitTorrent-style peers use both). */
 const p2pPublished = <T>(port: number, value: T): Record<string, T> => ({

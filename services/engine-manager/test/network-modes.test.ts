@@ -59,7 +59,11 @@ test('runtime - on a bridge network the P2P port is published on the host over T
   });
   for (const mode of ['host', 'container:gluetun']) {
     const other = runtimeFor(mode).containerSpec(spec);
-    t.is(other.HostConfig?.PortBindings, undefined, `${mode}: the engine's ports are already the namespace's`);
+    t.is(
+      other.HostConfig?.PortBindings,
+      undefined,
+      `${mode}: the engine's ports are already the namespace's`,
+    );
     t.is(other.ExposedPorts, undefined);
   }
 });
