@@ -46,16 +46,13 @@ async function waitHealthy(): Promise<void> {
   const deadline = Date.now() + healthyTimeoutMs;
   for (;;) {
     const ids = composeOutput(['ps', '-q'], env).split('\n').filter(Boolean);
-    const states = execFileSync(
-      'docker',
-      ['inspect', '--format', '{{.Name}} {{.State.Health.Status}}', ...ids],
-      {
-        encoding: 'utf8',
-      },
-    )
+    const format = ['--format', '{{.Name}} {{.State.Health.Status}}'];
+    const states =
+      ids.length > 0 ? execFileSync('docker', ['inspect', ...format, ...ids], { encoding: 'utf8' }) : '';
+    const waiting = states
       .split('\n')
-      .filter(Boolean);
-    const waiting = states.filter((s) => !s.endsWith(' healthy'));
+      .filter(Boolean)
+      .filter((s) => !s.endsWith(' healthy'));
     if (ids.length > 0 && waiting.length === 0) return;
     if (Date.now() > deadline)
       throw new Error(`compose:up: not healthy after ${healthyTimeoutMs / 1000} s: ${waiting.join(', ')}`);
