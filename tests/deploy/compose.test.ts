@@ -99,3 +99,22 @@ test('deploy - without the NATS passwords compose refuses and says how to make t
   const err = await t.throwsAsync(compose(['--env-file', emptyEnvFile, 'config'], unset));
   t.regex(String((err as Error & { stderr?: string }).stderr), /npm run compose:secrets/);
 });
+
+// Gluetun cannot run here (no image, no tunnel): the overlay is checked as docker-compose resolves it.
+test('deploy - the VPN overlay puts engines in the Gluetun namespace and gives engine-manager its API key', async (t) => {
+  const vpnConfig = (key: string) =>
+    run(
+      'docker-compose',
+      ['-f', composeFile, '-f', path.join(repoRoot, 'deploy/compose.vpn.yml'), 'config'],
+      {
+        env: { ...process.env, ...secrets, VPN_SERVICE_PROVIDER: 'mullvad', GLUETUN_API_KEY: key },
+      },
+    );
+  const { stdout } = await vpnConfig('test-key');
+  t.regex(stdout, /NETWORK_MODE: container:acefleet-gluetun/);
+  t.regex(stdout, /GLUETUN_CONTROL_URL: http:\/\/gluetun:8000/);
+  t.regex(stdout, /GLUETUN_API_KEY: test-key/);
+  t.regex(stdout, /HTTP_CONTROL_SERVER_AUTH_CONFIG_FILEPATH: \/gluetun\/auth\/config.toml/);
+  const err = await t.throwsAsync(vpnConfig(''));
+  t.regex(String((err as Error & { stderr?: string }).stderr), /GLUETUN_API_KEY/, 'no key, no VPN stack');
+});

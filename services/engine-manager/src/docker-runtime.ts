@@ -28,6 +28,19 @@ interface DockerEvent {
 
 const watchedActions = ['die', 'oom', 'destroy', 'health_status'];
 
+/** Docker health check timing for engines (nanoseconds): unhealthy after about 30 s without an answer. */
+const engineHealthTiming = { Interval: 10e9, Timeout: 5e9, Retries: 3, StartPeriod: 10e9 };
+
+/** A bridge network (not `host`, not a VPN container's namespace): the engine's P2P port must be published. */
+const isBridge = (mode: string): boolean =>
+  mode !== 'host' && mode !== 'none' && !mode.startsWith('container:');
+
+/** The same value for the P2P port over TCP and UDP (BitTorrent-style peers use both). */
+const p2pPublished = <T>(port: number, value: T): Record<string, T> => ({
+  [`${port}/tcp`]: value,
+  [`${port}/udp`]: value,
+});
+
 /**
  * Engines as Docker containers, confined (see confinement.ts) and marked with our host and fleet labels;
  * containers without both are never touched.
@@ -65,6 +78,7 @@ export class DockerRuntime implements EngineRuntime {
     const { preset, image, networkMode, limits } = this.opts;
     const httpPort = preset.httpPort(spec.httpPort);
     const bindAll = networkMode !== 'host';
+    const health = preset.healthcheck?.(httpPort);
     return {
       name: this.containerName(spec.engineId),
       Image: image,
@@ -78,8 +92,13 @@ export class DockerRuntime implements EngineRuntime {
         [Labels.p2pPort]: String(spec.p2pPort),
         [Labels.configHash]: this.configHash,
       },
+      ...(health ? { Healthcheck: { Test: health, ...engineHealthTiming } } : {}),
+      ...(isBridge(networkMode) ? { ExposedPorts: p2pPublished(spec.p2pPort, {}) } : {}),
       HostConfig: {
         NetworkMode: networkMode,
+        ...(isBridge(networkMode)
+          ? { PortBindings: p2pPublished(spec.p2pPort, [{ HostPort: String(spec.p2pPort) }]) }
+          : {}),
         RestartPolicy: { Name: 'no' },
         Init: false,
         ...confinedHostConfig(preset, limits, hostCpus),

@@ -22,6 +22,8 @@ export interface EnginePreset {
   user: string | undefined;
   /** Root filesystem read-only (with a tmpfs /tmp): only for images that write nowhere else. */
   readonlyRootfs: boolean;
+  /** Docker health check command (exec form); undefined keeps whatever the image declares. */
+  healthcheck: ((httpPort: number) => string[]) | undefined;
 }
 
 /**
@@ -46,10 +48,12 @@ export const presetNames = ['ace-sim', 'acestream-http-proxy', 'krinkuto11', 'jo
 export type PresetName = (typeof presetNames)[number];
 
 /** Real engines run as their image's user (or root, in jopsis), write caches into it, need no capability. */
-const realEngine: Pick<EnginePreset, 'capAdd' | 'user' | 'readonlyRootfs'> = {
+const realEngine: Pick<EnginePreset, 'capAdd' | 'user' | 'readonlyRootfs' | 'healthcheck'> = {
   capAdd: [],
   user: undefined,
   readonlyRootfs: false,
+  // Which HTTP client (if any) each image holds is not pinned down; health-monitor probes them over HTTP.
+  healthcheck: undefined,
 };
 
 export const presets: Record<PresetName, EnginePreset> = {
@@ -71,6 +75,14 @@ export const presets: Record<PresetName, EnginePreset> = {
     // nobody (the image's own USER too): its files are world-readable and the simulator writes no file.
     user: '65534:65534',
     readonlyRootfs: true,
+    // The image has node (at the same path in the local and the official-node builds), nothing else.
+    healthcheck: (http) => [
+      'CMD',
+      '/usr/local/bin/node',
+      '-e',
+      `fetch('http://127.0.0.1:${http}/webui/api/service?method=get_version')` +
+        '.then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))',
+    ],
   },
   'acestream-http-proxy': {
     image: 'ghcr.io/martinbjeldbak/acestream-http-proxy:3.0.0',

@@ -49,3 +49,29 @@ test('runtime - a container made with other settings carries another config hash
   t.not(runtimeFor('host').configHash, runtimeFor('acefleet-net').configHash);
   t.is(runtimeFor('host').configHash, runtimeFor('host').configHash);
 });
+
+test('runtime - on a bridge network the P2P port is published on the host over TCP and UDP', (t) => {
+  const c = runtimeFor('acefleet-net').containerSpec(spec);
+  t.deepEqual(Object.keys(c.ExposedPorts ?? {}), ['40001/tcp', '40001/udp']);
+  t.deepEqual(c.HostConfig?.PortBindings, {
+    '40001/tcp': [{ HostPort: '40001' }],
+    '40001/udp': [{ HostPort: '40001' }],
+  });
+  for (const mode of ['host', 'container:gluetun']) {
+    const other = runtimeFor(mode).containerSpec(spec);
+    t.is(
+      other.HostConfig?.PortBindings,
+      undefined,
+      `${mode}: the engine's ports are already the namespace's`,
+    );
+    t.is(other.ExposedPorts, undefined);
+  }
+});
+
+test('runtime - ace-sim engines get a Docker health check on their own HTTP port; real engines keep theirs', (t) => {
+  const check = runtimeFor('acefleet-net').containerSpec(spec).Healthcheck;
+  t.is(check?.Test?.[0], 'CMD');
+  t.true(check?.Test?.join(' ').includes('http://127.0.0.1:19000/webui/api/service?method=get_version'));
+  t.true((check?.Interval ?? 0) > 0 && (check?.Retries ?? 0) > 0);
+  t.is(runtimeFor('acefleet-net', 'jopsis').containerSpec(spec).Healthcheck, undefined);
+});

@@ -1,0 +1,135 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Labels } from '@acefleet/contracts';
+import {
+  containersWithLabels,
+  dockerAvailable,
+  ffprobe,
+  freePort,
+  portBlock,
+  repoRoot,
+  waitFor,
+} from '@acefleet/testkit';
+
+const run = promisify(execFile);
+const composeRuns = await run('docker-compose', ['version']).then(
+  () => dockerAvailable(),
+  () => false,
+);
+/** Needs dockerd and docker-compose; builds and starts the real stack. */
+const composeTest = composeRuns ? test : test.skip;
+
+/** A project, host and fleet of its own, so that neither a user's stack nor another test run is touched. */
+const project = `acefleet-test-${process.pid}`;
+
+async function script(name: string, env: Record<string, string>): Promise<void> {
+  await run('node', ['--import', 'tsx', `scripts/${name}.ts`], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  }).catch((err: Error & { stdout?: string; stderr?: string }) => {
+    throw new Error(`${name} failed: ${err.stderr?.slice(-2000) ?? ''}\n${err.stdout?.slice(-2000) ?? ''}`, {
+      cause: err,
+    });
+  });
+}
+
+/** Networks or volumes whose name contains the project's, or that carry its compose label. */
+async function projectObjects(what: 'network' | 'volume', filter: 'name' | 'label'): Promise<string[]> {
+  const value = filter === 'name' ? project : `com.docker.compose.project=${project}`;
+  const args = [what, 'ls', '-q', '--filter', `${filter}=${value}`];
+  return (await run('docker', args)).stdout.split('\n').filter(Boolean);
+}
+
+composeTest(
+  'compose - compose:up starts a healthy stack that plays a stream, compose:down leaves nothing',
+  async (t) => {
+    t.timeout(240_000);
+    const [proxyPort, statsPort] = [await freePort(), await freePort()];
+    const p2pStart = portBlock(4).start;
+    const env = {
+      COMPOSE_PROJECT_NAME: project,
+      HOST_ID: project,
+      FLEET_ID: project,
+      PROXY_BIND: '127.0.0.1',
+      PROXY_PORT: String(proxyPort),
+      STATS_PORT: String(statsPort),
+      P2P_PORT_RANGE_START: String(p2pStart),
+      MIN_REPLICAS: '1',
+    };
+    const engineLabels = [`${Labels.host}=${project}`, `${Labels.fleet}=${project}`];
+    t.teardown(() => script('compose-down', env).catch(() => undefined));
+
+    let started = Date.now();
+    await script('compose-up', env);
+    t.log(`compose:up (builds included) took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+    const ids = (
+      await run('docker', ['ps', '-q', '--filter', `label=com.docker.compose.project=${project}`])
+    ).stdout
+      .split('\n')
+      .filter(Boolean);
+    const states = (
+      await run('docker', [
+        'inspect',
+        '--format',
+        '{{index .Config.Labels "com.docker.compose.service"}} {{.State.Health.Status}}',
+        ...ids,
+      ])
+    ).stdout
+      .split('\n')
+      .filter(Boolean)
+      .sort();
+    t.deepEqual(states, [
+      'edge-proxy healthy',
+      'engine-manager healthy',
+      'health-monitor healthy',
+      'nats healthy',
+      'stats healthy',
+    ]);
+
+    const probe = await ffprobe(
+      `http://127.0.0.1:${proxyPort}/ace/getstream?id=${'c0ffee'.padEnd(40, '0')}`,
+      60_000,
+    );
+    t.is(probe.formatName, 'mpegts');
+    t.true(probe.streams.some((s) => s.codec_type === 'video'));
+
+    const [engine] = await containersWithLabels(engineLabels);
+    t.truthy(engine, 'engine-manager started an engine through the socket');
+    await waitFor(
+      async () =>
+        (await run('docker', ['inspect', '--format', '{{.State.Health.Status}}', engine!])).stdout.trim() ===
+        'healthy',
+      60_000,
+      500,
+    );
+    const { stdout: published } = await run('docker', ['port', engine!]);
+    t.regex(
+      published,
+      new RegExp(`^${p2pStart}/tcp -> 0\\.0\\.0\\.0:${p2pStart}$`, 'm'),
+      'its P2P port is published',
+    );
+    const { stdout: networks } = await run('docker', [
+      'inspect',
+      '--format',
+      '{{range $n, $_ := .NetworkSettings.Networks}}{{$n}} {{end}}',
+      engine!,
+    ]);
+    t.is(networks.trim(), `${project}-engines`);
+
+    started = Date.now();
+    await script('compose-down', env);
+    t.log(`compose:down took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    t.deepEqual(
+      await containersWithLabels([`com.docker.compose.project=${project}`]),
+      [],
+      'no service container',
+    );
+    t.deepEqual(await containersWithLabels(engineLabels), [], 'no engine');
+    for (const what of ['network', 'volume'] as const)
+      for (const filter of ['name', 'label'] as const)
+        t.deepEqual(await projectObjects(what, filter), [], `no ${what} by ${filter}`);
+  },
+);
