@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Static, TObject } from '@sinclair/typebox';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { loadConfigOrExit } from './config.ts';
+import { loadConfigOrExit, orExitOnConfigError } from './config.ts';
+import { mapLegacyEnv, type LegacyRule } from './legacy-env.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { connectNats, ensureEventsStream } from './nats.ts';
 
@@ -23,16 +24,20 @@ export interface Booted<T extends TObject> {
 
 /**
  * The start every service shares: read the config once (exit 2 with the problems if it is bad), create the
- * root logger, connect to NATS and make sure the events stream exists.
+ * root logger, connect to NATS and make sure the events stream exists. `legacy` reads the variables of the
+ * project this service replaces (Acexy, acestream-orchestrator); each one read is logged, never its value.
  */
 export async function bootService<T extends TObject>(
   schema: T,
   name: string,
   env: NodeJS.ProcessEnv,
+  legacy: readonly LegacyRule[] = [],
 ): Promise<Booted<T>> {
-  const loaded = loadConfigOrExit(schema, env) as Readonly<Static<T>> & Common;
+  const mapped = orExitOnConfigError(() => mapLegacyEnv(env, legacy));
+  const loaded = loadConfigOrExit(schema, mapped.env) as Readonly<Static<T>> & Common;
   const config = { ...loaded, instanceId: loaded.instanceId || randomUUID() };
   const log = createLogger(name, config.logLevel);
+  for (const note of mapped.notes) log.info(note);
   const nc = await connectNats(config.natsUrl, name, log, {
     user: config.natsUser,
     password: config.natsPassword,

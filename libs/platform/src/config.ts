@@ -65,13 +65,18 @@ export const CommonConfig = {
   instanceId: Type.String({ default: '', description: 'identity of this process; random when empty' }),
 };
 
-/** loadConfig for a process entry point: print the problems and exit 2 instead of a stack trace. */
-export function loadConfigOrExit<T extends TObject>(schema: T, env: NodeJS.ProcessEnv): Readonly<Static<T>> {
+/** A configuration step of a process entry point: print a ConfigError's problems and exit 2, not a stack trace. */
+export function orExitOnConfigError<R>(step: () => R): R {
   try {
-    return loadConfig(schema, env);
+    return step();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }
+}
+
+/** loadConfig for a process entry point (exit 2 with the problems when the configuration is bad). */
+export function loadConfigOrExit<T extends TObject>(schema: T, env: NodeJS.ProcessEnv): Readonly<Static<T>> {
+  return orExitOnConfigError(() => loadConfig(schema, env));
 }

@@ -10,3 +10,5 @@ export * from './engine-table.ts';
 export * from './events.ts';
 export * from './boot.ts';
 export * from './nats-auth.ts';
+export * from './legacy-env.ts';
+export * from './legacy-values.ts';
