@@ -10,3 +10,4 @@ export * from './gluetun.ts';
 export * from './socket-relay.ts';
 export * from './stored-events.ts';
 export * from './player.ts';
+export * from './tls-relay.ts';
