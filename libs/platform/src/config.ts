@@ -44,7 +44,7 @@ export const CommonConfig = {
     description: 'NATS user of this service (npm start and compose generate one per service)',
   }),
   natsPassword: Type.String({ default: '', description: 'password of NATS_USER; never logged' }),
-  httpHost: Type.String({ default: '127.0.0.1' }),
+  httpHost: Type.String({ default: '127.0.0.1', description: 'address the HTTP server binds' }),
   apiKey: Type.String({
     default: '',
     description:
@@ -60,7 +60,7 @@ export const CommonConfig = {
   }),
   logLevel: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    { default: 'info' },
+    { default: 'info', description: 'least severe log level written' },
   ),
   instanceId: Type.String({ default: '', description: 'identity of this process; random when empty' }),
 };
