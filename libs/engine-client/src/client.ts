@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { AcefleetError, parseMessage, type ContentRef } from '@acefleet/contracts';
@@ -153,11 +154,12 @@ export async function probeStatus(baseUrl: string, timeoutMs: number): Promise<v
 
 /**
  * Open the media body. Resolves with the response once headers arrive; the caller owns it and must
- * destroy it. Uses node:http directly: the body is relayed as raw buffers with no decoding in between.
+ * destroy it. Uses node:http(s) directly: the body is relayed as raw buffers with no decoding in between.
  */
 export function openPlayback(playbackUrl: string, timeoutMs: number): Promise<http.IncomingMessage> {
+  const get = new URL(playbackUrl).protocol === 'https:' ? https.get : http.get;
   return new Promise((resolve, reject) => {
-    const req = http.get(playbackUrl, { agent: false, headers: { 'user-agent': 'acefleet' } }, (res) => {
+    const req = get(playbackUrl, { agent: false, headers: { 'user-agent': 'acefleet' } }, (res) => {
       clearTimeout(timer);
       if (res.statusCode !== 200) {
         res.destroy();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Static, TObject } from '@sinclair/typebox';
-import { loadConfigOrExit } from './config.ts';
+import { loadConfigOrExit, orExitOnConfigError } from './config.ts';
+import { mapLegacyEnv, type LegacyRule } from './legacy-env.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { NatsLink } from './nats-link.ts';
 import { connectNats, ensureEventsStream, type NatsAuth } from './nats.ts';
@@ -25,12 +26,20 @@ export interface Booted<T extends TObject> {
 /**
  * The start every service shares: read the config once (exit 2 with the problems if it is bad), create the
  * root logger, report unhandled rejections as the bugs they are, and prepare the NATS link. Nothing here
- * waits for NATS.
+ * waits for NATS. `legacy` reads the variables of the project this service replaces (Acexy,
+ * acestream-orchestrator); each one read is logged, never its value.
  */
-export function bootService<T extends TObject>(schema: T, name: string, env: NodeJS.ProcessEnv): Booted<T> {
-  const loaded = loadConfigOrExit(schema, env) as Readonly<Static<T>> & Common;
+export function bootService<T extends TObject>(
+  schema: T,
+  name: string,
+  env: NodeJS.ProcessEnv,
+  legacy: readonly LegacyRule[] = [],
+): Booted<T> {
+  const mapped = orExitOnConfigError(() => mapLegacyEnv(env, legacy));
+  const loaded = loadConfigOrExit(schema, mapped.env) as Readonly<Static<T>> & Common;
   const config = { ...loaded, instanceId: loaded.instanceId || randomUUID() };
   const log = createLogger(name, config.logLevel);
+  for (const note of mapped.notes) log.info(note);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   const auth = { user: config.natsUser, password: config.natsPassword };
   return { config, log, link: createNatsLink(config.natsUrl, name, log, auth) };

@@ -44,7 +44,7 @@ export const CommonConfig = {
     description: 'NATS user of this service (npm start and compose generate one per service)',
   }),
   natsPassword: Type.String({ default: '', description: 'password of NATS_USER; never logged' }),
-  httpHost: Type.String({ default: '127.0.0.1' }),
+  httpHost: Type.String({ default: '127.0.0.1', description: 'address the HTTP server binds' }),
   apiKey: Type.String({
     default: '',
     description:
@@ -60,18 +60,23 @@ export const CommonConfig = {
   }),
   logLevel: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    { default: 'info' },
+    { default: 'info', description: 'least severe log level written' },
   ),
   instanceId: Type.String({ default: '', description: 'identity of this process; random when empty' }),
 };
 
-/** loadConfig for a process entry point: print the problems and exit 2 instead of a stack trace. */
-export function loadConfigOrExit<T extends TObject>(schema: T, env: NodeJS.ProcessEnv): Readonly<Static<T>> {
+/** A configuration step of a process entry point: print a ConfigError's problems and exit 2, not a stack trace. */
+export function orExitOnConfigError<R>(step: () => R): R {
   try {
-    return loadConfig(schema, env);
+    return step();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }
+}
+
+/** loadConfig for a process entry point (exit 2 with the problems when the configuration is bad). */
+export function loadConfigOrExit<T extends TObject>(schema: T, env: NodeJS.ProcessEnv): Readonly<Static<T>> {
+  return orExitOnConfigError(() => loadConfig(schema, env));
 }

@@ -14,3 +14,5 @@ export * from './supervise.ts';
 export * from './nats-link.ts';
 export * from './http-front.ts';
 export * from './openapi.ts';
+export * from './legacy-env.ts';
+export * from './legacy-values.ts';

@@ -11,3 +11,4 @@ export * from './socket-relay.ts';
 export * from './stored-events.ts';
 export * from './player.ts';
 export * from './stream-events.ts';
+export * from './tls-relay.ts';

@@ -13,6 +13,20 @@ export interface SocketRelay {
   close(): Promise<void>;
 }
 
+/** Pipe two sockets into each other, kept in `open` until either ends (then both are destroyed). */
+export function relay(client: net.Socket, upstream: net.Socket, open: Set<net.Socket>): void {
+  open.add(client).add(upstream);
+  const forget = (): void => {
+    client.destroy();
+    upstream.destroy();
+    open.delete(client);
+    open.delete(upstream);
+  };
+  client.on('error', forget).on('close', forget);
+  upstream.on('error', forget).on('close', forget);
+  client.pipe(upstream).pipe(client);
+}
+
 /**
  * A unix-socket relay in front of another socket (e.g. /var/run/docker.sock), switchable off and on, so
  * tests can make a real daemon unavailable to one client without touching the daemon.
@@ -26,17 +40,7 @@ export async function startSocketRelay(target: string): Promise<SocketRelay> {
   const server = net.createServer((client) => {
     connections++;
     if (!available) return void client.destroy();
-    const upstream = net.connect(target);
-    open.add(client).add(upstream);
-    const forget = (): void => {
-      client.destroy();
-      upstream.destroy();
-      open.delete(client);
-      open.delete(upstream);
-    };
-    client.on('error', forget).on('close', forget);
-    upstream.on('error', forget).on('close', forget);
-    client.pipe(upstream).pipe(client);
+    relay(client, net.connect(target), open);
   });
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
   return {

@@ -3,60 +3,177 @@ import { CommonConfig } from '@acefleet/platform';
 
 export const ProxyConfig = Type.Object({
   ...CommonConfig,
-  httpPort: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
-  /** How long to wait for engine-manager to answer an acquire (provisioning an engine can take a while). */
-  acquireTimeoutMs: Type.Integer({ default: 20_000, minimum: 100 }),
-  /** Comma-separated engine base URLs used when neither the manager nor the engine cache can help. */
-  staticEngines: Type.String({ default: '' }),
-  /** Sessions this proxy opens at most on one static engine (cached engines use their record's capacity). */
-  staticEngineCapacity: Type.Integer({ default: 2, minimum: 1 }),
-  /** Streams (TS streams plus HLS sessions, each one engine session) this proxy holds at most; then 503. */
-  maxStreams: Type.Integer({ default: 200, minimum: 1 }),
-  /** MPEG-TS players (attached or waiting for their first bytes) this proxy serves at most; then 503. */
-  maxPlayers: Type.Integer({ default: 2000, minimum: 1 }),
-  /** Distinct streams one client address may play at once; then 429. */
-  maxStreamsPerClient: Type.Integer({ default: 8, minimum: 1 }),
-  /** Longest request target (path and query) in bytes; longer answers 414. */
-  maxUrlLength: Type.Integer({ default: 2048, minimum: 256 }),
-  /** Request line plus headers in bytes (node's maxHeaderSize); larger answers 431. */
-  maxHeaderBytes: Type.Integer({ default: 16 * 1024, minimum: 1024 }),
-  /** Time a client has to send its whole request (headers); then 408. Responses are not limited by it. */
-  requestTimeoutMs: Type.Integer({ default: 10_000, minimum: 100 }),
-  /** An idle keep-alive connection is closed after this. */
-  keepAliveTimeoutMs: Type.Integer({ default: 5_000, minimum: 100 }),
-  /** Open client connections at most; a request on a connection over the cap answers 503 and closes it. */
-  maxConnections: Type.Integer({ default: 4096, minimum: 1 }),
-  /** The last engines table seen, kept here so a proxy restarted while NATS is down still finds engines. */
-  engineCacheFile: Type.String({ default: '.run/edge-proxy-engines.json' }),
-  ringBytes: Type.Integer({ default: 2 * 1024 * 1024, minimum: 64 * 1024 }),
-  joinWindowBytes: Type.Integer({ default: 1024 * 1024, minimum: 0 }),
-  /** Upper bound of the flush batching window; the window grows 1 ms per 10 players from 5 ms. */
-  coalesceMs: Type.Integer({ default: 100, minimum: 5, maximum: 1000 }),
-  maxClientBacklogBytes: Type.Integer({ default: 512 * 1024, minimum: 16 * 1024 }),
-  slowClientTimeoutMs: Type.Integer({ default: 15_000, minimum: 100 }),
-  lingerMs: Type.Integer({ default: 30_000, minimum: 0 }),
-  engineStartTimeoutMs: Type.Integer({ default: 20_000, minimum: 100 }),
-  firstByteTimeoutMs: Type.Integer({ default: 20_000, minimum: 100 }),
-  emptyTimeoutMs: Type.Integer({ default: 20_000, minimum: 100 }),
-  failoverDeadlineMs: Type.Integer({ default: 15_000, minimum: 0 }),
-  /** A failed start (engine error, timeout, bad media) is tried again on another engine this many times... */
-  startRetries: Type.Integer({ default: 2, minimum: 0, maximum: 10 }),
-  /** ...while the first waiting player has waited less than this. */
-  startPatienceMs: Type.Integer({ default: 30_000, minimum: 0 }),
-  /** HLS players only poll: a session with no playlist or segment request for this long is stopped. */
-  hlsIdleMs: Type.Integer({ default: 30_000, minimum: 1000 }),
-  /** An engine that failed a stream (start, bad media, stall, EOF) is not chosen again for this long; 0: off. */
-  engineCooldownMs: Type.Integer({ default: 30_000, minimum: 0 }),
-  /** How often engine claims are renewed at the manager (its lease TTL is 90 s by default). */
-  renewIntervalMs: Type.Integer({ default: 30_000, minimum: 100 }),
-  engineCallTimeoutMs: Type.Integer({ default: 5_000, minimum: 100 }),
-  /**
-   * Directory of the durable event outbox: events NATS has not stored yet survive a restart and are
-   * replayed (same message ids). One directory per proxy; empty: the outbox is kept in memory only.
-   */
-  outboxDir: Type.String({ default: '.run/outbox' }),
-  /** Bounds of the outbox (count and payload bytes); past them the oldest event is dropped. */
-  outboxMaxEvents: Type.Integer({ default: 100_000, minimum: 100 }),
-  outboxMaxBytes: Type.Integer({ default: 64 * 1024 * 1024, minimum: 64 * 1024 }),
+  httpPort: Type.Integer({
+    default: 8080,
+    minimum: 0,
+    maximum: 65535,
+    description: 'HTTP port (`0`: any free port)',
+  }),
+  acquireTimeoutMs: Type.Integer({
+    default: 20_000,
+    minimum: 100,
+    description:
+      'how long to wait for engine-manager to answer an acquire (provisioning an engine can take a while).',
+  }),
+  staticEngines: Type.String({
+    default: '',
+    description:
+      'comma-separated engine base URLs used when neither the manager nor the engine cache can help.',
+  }),
+  staticEngineCapacity: Type.Integer({
+    default: 2,
+    minimum: 1,
+    description:
+      "sessions this proxy opens at most on one static engine (cached engines use their record's capacity).",
+  }),
+  maxStreams: Type.Integer({
+    default: 200,
+    minimum: 1,
+    description:
+      'streams (TS streams plus HLS sessions, each one engine session) this proxy holds at most; then 503.',
+  }),
+  maxPlayers: Type.Integer({
+    default: 2000,
+    minimum: 1,
+    description:
+      'MPEG-TS players (attached or waiting for their first bytes) this proxy serves at most; then 503.',
+  }),
+  maxStreamsPerClient: Type.Integer({
+    default: 8,
+    minimum: 1,
+    description: 'distinct streams one client address may play at once; then 429.',
+  }),
+  maxUrlLength: Type.Integer({
+    default: 2048,
+    minimum: 256,
+    description: 'longest request target (path and query) in bytes; longer answers 414.',
+  }),
+  maxHeaderBytes: Type.Integer({
+    default: 16 * 1024,
+    minimum: 1024,
+    description: "request line plus headers in bytes (node's maxHeaderSize); larger answers 431.",
+  }),
+  requestTimeoutMs: Type.Integer({
+    default: 10_000,
+    minimum: 100,
+    description:
+      'time a client has to send its whole request (headers); then 408. Responses are not limited by it.',
+  }),
+  keepAliveTimeoutMs: Type.Integer({
+    default: 5_000,
+    minimum: 100,
+    description: 'an idle keep-alive connection is closed after this.',
+  }),
+  maxConnections: Type.Integer({
+    default: 4096,
+    minimum: 1,
+    description:
+      'open client connections at most; a request on a connection over the cap answers 503 and closes it.',
+  }),
+  ringBytes: Type.Integer({
+    default: 2 * 1024 * 1024,
+    minimum: 64 * 1024,
+    description: 'ring buffer per stream, about 4 s at 4 Mbit/s (minimum 64 KiB)',
+  }),
+  joinWindowBytes: Type.Integer({
+    default: 1024 * 1024,
+    minimum: 0,
+    description: 'how far back in the ring a new player starts (at a PAT when there is one)',
+  }),
+  coalesceMs: Type.Integer({
+    default: 100,
+    minimum: 5,
+    maximum: 1000,
+    description: 'upper bound of the flush batching window; the window grows 1 ms per 10 players from 5 ms.',
+  }),
+  maxClientBacklogBytes: Type.Integer({
+    default: 512 * 1024,
+    minimum: 16 * 1024,
+    description: 'bytes a player may have queued in its socket before the proxy stops writing to it',
+  }),
+  slowClientTimeoutMs: Type.Integer({
+    default: 15_000,
+    minimum: 100,
+    description: 'a player stuck at its backlog limit this long is disconnected',
+  }),
+  lingerMs: Type.Integer({
+    default: 30_000,
+    minimum: 0,
+    description: 'how long the engine session is kept after the last player leaves; `0` stops it at once',
+  }),
+  engineStartTimeoutMs: Type.Integer({
+    default: 20_000,
+    minimum: 100,
+    description: "limit for the engine's answer to the start call",
+  }),
+  firstByteTimeoutMs: Type.Integer({
+    default: 20_000,
+    minimum: 100,
+    description: 'limit for the playback response, and then for its first media byte',
+  }),
+  emptyTimeoutMs: Type.Integer({
+    default: 20_000,
+    minimum: 100,
+    description: 'limit for silence from the engine once media has flowed',
+  }),
+  failoverDeadlineMs: Type.Integer({
+    default: 15_000,
+    minimum: 0,
+    description: 'time allowed to move a playing stream to another engine before it ends',
+  }),
+  startRetries: Type.Integer({
+    default: 2,
+    minimum: 0,
+    maximum: 10,
+    description:
+      'A failed start (engine error, timeout, bad media) is tried again on another engine this many times...',
+  }),
+  startPatienceMs: Type.Integer({
+    default: 30_000,
+    minimum: 0,
+    description: '...while the first waiting player has waited less than this.',
+  }),
+  hlsIdleMs: Type.Integer({
+    default: 30_000,
+    minimum: 1000,
+    description:
+      'HLS players only poll: a session with no playlist or segment request for this long is stopped.',
+  }),
+  engineCooldownMs: Type.Integer({
+    default: 30_000,
+    minimum: 0,
+    description:
+      'an engine that failed a stream (start, bad media, stall, EOF) is not chosen again for this long; 0: off.',
+  }),
+  renewIntervalMs: Type.Integer({
+    default: 30_000,
+    minimum: 100,
+    description: 'how often engine claims are renewed at the manager (its lease TTL is 90 s by default).',
+  }),
+  engineCallTimeoutMs: Type.Integer({
+    default: 5_000,
+    minimum: 100,
+    description: 'limit for stop calls, HLS playlist and segment fetches',
+  }),
+  engineCacheFile: Type.String({
+    default: '.run/edge-proxy-engines.json',
+    description:
+      'the last engines table seen, kept so a proxy restarted while NATS is down still finds engines',
+  }),
+  outboxDir: Type.String({
+    default: '.run/outbox',
+    description:
+      'directory of the durable event outbox: events NATS has not stored yet survive a restart and are replayed (same message ids); one directory per proxy; empty: memory only',
+  }),
+  outboxMaxEvents: Type.Integer({
+    default: 100_000,
+    minimum: 100,
+    description: 'outbox bound (count); past it the oldest event is dropped and logged',
+  }),
+  outboxMaxBytes: Type.Integer({
+    default: 64 * 1024 * 1024,
+    minimum: 64 * 1024,
+    description: 'outbox bound (payload bytes); past it the oldest event is dropped and logged',
+  }),
 });
 export type ProxyConfig = Static<typeof ProxyConfig>;

@@ -1,9 +1,10 @@
 import { ServiceNames } from '@acefleet/contracts';
 import { bootService, onShutdown } from '@acefleet/platform';
+import { acexyEnv } from './acexy-env.ts';
 import { buildEdgeProxy } from './app.ts';
 import { ProxyConfig } from './config.ts';
 
-const { config, log, link } = bootService(ProxyConfig, ServiceNames.edgeProxy, process.env);
+const { config, log, link } = bootService(ProxyConfig, ServiceNames.edgeProxy, process.env, acexyEnv);
 const proxy = buildEdgeProxy(config, link, log);
 const address = await proxy.http.listen({ host: config.httpHost, port: config.httpPort });
 proxy.serve(address);

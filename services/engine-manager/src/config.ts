@@ -8,16 +8,25 @@ const Ms = (def: number, minimum = 0, description?: string) =>
 
 export const ManagerConfig = Type.Object({
   ...CommonConfig,
-  httpPort: Type.Integer({ default: 8083, minimum: 0, maximum: 65535 }),
+  httpPort: Type.Integer({
+    default: 8083,
+    minimum: 0,
+    maximum: 65535,
+    description: 'HTTP port (`0`: any free port)',
+  }),
   hostId: Type.String({
     default: os.hostname().replace(/[^A-Za-z0-9_-]/g, '-'),
     pattern: '^[A-Za-z0-9_-]+$',
     description: 'the Docker host this manager owns; its containers carry it as a label',
+    'x-default-doc': 'the host name, characters outside `A-Za-z0-9_-` as `-`',
   }),
-  engineRuntime: Type.Union([Type.Literal('docker'), Type.Literal('process')], { default: 'docker' }),
+  engineRuntime: Type.Union([Type.Literal('docker'), Type.Literal('process')], {
+    default: 'docker',
+    description: '`docker`, or `process` (engines as local child processes)',
+  }),
   enginePreset: Type.Union(
     presetNames.map((p) => Type.Literal(p)),
-    { default: 'ace-sim' },
+    { default: 'ace-sim', description: 'engine image preset (services/engine-manager/src/presets.ts)' },
   ),
   fleetId: Type.String({
     default: '',
@@ -40,42 +49,90 @@ export const ManagerConfig = Type.Object({
   }),
   engineCpus: Type.Number({ default: 1.5, minimum: 0, description: 'CPU limit per engine; 0: none' }),
   enginePidsLimit: Type.Integer({ default: 512, minimum: 0, description: 'processes+threads; 0: none' }),
-  engineLogMaxSize: Type.String({ default: '10m', pattern: '^[1-9][0-9]*[kmg]?$' }),
-  engineLogMaxFiles: Type.Integer({ default: 3, minimum: 1 }),
-  /** For the process runtime: the command that starts one engine; the preset's flags are appended. */
-  engineProcessCommand: Type.String({ default: 'node --import tsx tools/ace-sim/src/main.ts' }),
+  engineLogMaxSize: Type.String({
+    default: '10m',
+    pattern: '^[1-9][0-9]*[kmg]?$',
+    description: 'size of one engine log file before Docker rotates it (json-file `max-size`, e.g. `10m`)',
+  }),
+  engineLogMaxFiles: Type.Integer({
+    default: 3,
+    minimum: 1,
+    description: 'rotated log files Docker keeps per engine (json-file `max-file`)',
+  }),
+  engineProcessCommand: Type.String({
+    default: 'node --import tsx tools/ace-sim/src/main.ts',
+    description:
+      "for the process runtime: the command that starts one engine; the preset's flags are appended.",
+  }),
   networkMode: Type.String({
     default: 'host',
     description: 'host | <bridge network name> | container:<name>',
   }),
-  /** Address engines are reached at in host and container:<vpn> modes. */
-  engineHost: Type.String({ default: '127.0.0.1' }),
-  httpPortRangeStart: Type.Integer({ default: 19000, minimum: 1024, maximum: 65535 }),
-  httpPortRangeEnd: Type.Integer({ default: 19499, minimum: 1024, maximum: 65535 }),
-  p2pPortRangeStart: Type.Integer({ default: 19500, minimum: 1024, maximum: 65535 }),
-  minReplicas: Type.Integer({ default: 1, minimum: 0 }),
+  engineHost: Type.String({
+    default: '127.0.0.1',
+    description: 'address engines are reached at in host and container:<vpn> modes.',
+  }),
+  httpPortRangeStart: Type.Integer({
+    default: 19000,
+    minimum: 1024,
+    maximum: 65535,
+    description: 'first engine HTTP port; each engine takes two (HTTP, and HTTPS = HTTP + 1)',
+  }),
+  httpPortRangeEnd: Type.Integer({
+    default: 19499,
+    minimum: 1024,
+    maximum: 65535,
+    description: 'last engine HTTP port',
+  }),
+  p2pPortRangeStart: Type.Integer({
+    default: 19500,
+    minimum: 1024,
+    maximum: 65535,
+    description: 'first engine P2P port (one per engine)',
+  }),
+  minReplicas: Type.Integer({ default: 1, minimum: 0, description: 'usable engines kept running' }),
   minFreeReplicas: Type.Integer({ default: 0, minimum: 0, description: 'warm spares with no stream' }),
-  maxReplicas: Type.Integer({ default: 4, minimum: 1 }),
-  maxStreamsPerEngine: Type.Integer({ default: 2, minimum: 1 }),
-  engineReadyTimeoutMs: Ms(30_000, 100),
+  maxReplicas: Type.Integer({
+    default: 4,
+    minimum: 1,
+    description: 'containers on this host, enforced on every creation path',
+  }),
+  maxStreamsPerEngine: Type.Integer({ default: 2, minimum: 1, description: 'claims (streams) per engine' }),
+  engineReadyTimeoutMs: Ms(30_000, 100, 'a new engine must answer `get_status` within this'),
   idleGraceMs: Ms(120_000, 0, 'an idle engine above the minimums is drained after this'),
   claimTtlMs: Ms(90_000, 500, 'a claim not renewed for this long expires'),
   maintenanceIntervalMs: Ms(1000, 50, 'lease sweep, drains and autoscaling run this often'),
   resyncIntervalMs: Ms(30_000, 100, 'full comparison of records with Docker'),
   drainTimeoutMs: Ms(60_000, 0, 'a draining engine is removed at the latest after this'),
-  provisionConcurrency: Type.Integer({ default: 2, minimum: 1 }),
-  provisionRatePerMinute: Type.Integer({ default: 30, minimum: 1 }),
-  provisionBurst: Type.Integer({ default: 5, minimum: 1 }),
-  breakerFailureThreshold: Type.Integer({ default: 3, minimum: 1 }),
-  breakerRecoveryMs: Ms(30_000, 10),
+  provisionConcurrency: Type.Integer({ default: 2, minimum: 1, description: 'engine starts at once' }),
+  provisionRatePerMinute: Type.Integer({
+    default: 30,
+    minimum: 1,
+    description: 'average engine starts per minute',
+  }),
+  provisionBurst: Type.Integer({ default: 5, minimum: 1, description: 'engine starts allowed back to back' }),
+  breakerFailureThreshold: Type.Integer({
+    default: 3,
+    minimum: 1,
+    description: 'consecutive Docker failures that open the circuit breaker',
+  }),
+  breakerRecoveryMs: Ms(30_000, 10, 'time the breaker stays open before a trial call'),
   unhealthyReplaceCooldownMs: Ms(30_000, 0, 'pause between replacements of unhealthy engines'),
-  /** Gluetun control server (e.g. http://gluetun:8000); set for VPN mode. */
-  gluetunControlUrl: Type.String({ default: '' }),
-  /** Gluetun control-server API key (role with auth = "apikey"), sent as X-API-Key; never logged. */
-  gluetunApiKey: Type.String({ default: '' }),
-  gluetunPollIntervalMs: Ms(5000, 50),
-  /** Remove this host's engines when the manager stops (npm start); off so restarts keep streams playing. */
-  removeEnginesOnExit: Type.Boolean({ default: false }),
-  dockerSocket: Type.String({ default: '/var/run/docker.sock' }),
+  gluetunControlUrl: Type.String({
+    default: '',
+    description: 'gluetun control server (e.g. http://gluetun:8000); set for VPN mode.',
+  }),
+  gluetunApiKey: Type.String({
+    default: '',
+    description:
+      'gluetun control-server API key (role with auth = "apikey"), sent as X-API-Key; never logged.',
+  }),
+  gluetunPollIntervalMs: Ms(5000, 50, 'how often the VPN is checked'),
+  removeEnginesOnExit: Type.Boolean({
+    default: false,
+    description:
+      "remove this host's engines when the manager stops (npm start); off so restarts keep streams playing.",
+  }),
+  dockerSocket: Type.String({ default: '/var/run/docker.sock', description: 'docker API socket' }),
 });
 export type ManagerConfig = Static<typeof ManagerConfig>;

@@ -2,8 +2,14 @@ import { ServiceNames } from '@acefleet/contracts';
 import { bootService, listenFront, onShutdown } from '@acefleet/platform';
 import { buildEngineManager, type EngineManager } from './app.ts';
 import { ManagerConfig } from './config.ts';
+import { orchestratorEnv } from './orchestrator-env.ts';
 
-const { config, log, link } = bootService(ManagerConfig, ServiceNames.engineManager, process.env);
+const { config, log, link } = bootService(
+  ManagerConfig,
+  ServiceNames.engineManager,
+  process.env,
+  orchestratorEnv,
+);
 const problems = (): string[] => link.problems();
 const front = await listenFront({ host: config.httpHost, port: config.httpPort, problems });
 let manager: EngineManager | undefined;
