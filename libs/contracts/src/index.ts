@@ -6,3 +6,4 @@ export * from './fleet.ts';
 export * from './fleet-identity.ts';
 export * from './redact.ts';
 export * from './permissions.ts';
+export * from './proxy.ts';

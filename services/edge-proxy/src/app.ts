@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '@nats-io/services';
-import { ServiceNames, Subjects } from '@acefleet/contracts';
+import { ServiceNames, StopStreamRequest, proxySubject } from '@acefleet/contracts';
 import {
   addJsonEndpoint,
   addMicroService,
@@ -22,6 +22,7 @@ import { EngineHealthFollower } from './engine-health-follower.ts';
 import { EngineSource } from './engine-source.ts';
 import { StreamHub } from './hub.ts';
 import { createProxyMetrics } from './metrics.ts';
+import { stopStream, streamsView } from './operator-view.ts';
 import { adminRoutes } from './routes/admin-routes.ts';
 import { HlsHub, hlsRoutes } from './routes/hls-routes.ts';
 import { requestLimits } from './routes/request-limits.ts';
@@ -150,17 +151,12 @@ export async function buildEdgeProxy(
         httpAddress,
         instanceId: config.instanceId,
       });
-      addJsonEndpoint(
-        service,
-        log,
-        {
-          name: 'streams',
-          subject: `${Subjects.proxyPrefix}.${config.instanceId}.streams`,
-          request: Type.Object({}),
-        },
-        async () => ({
-          streams: streams.all().map((s) => ({ streamId: s.id, content: s.content, clients: s.clientCount })),
-        }),
+      const at = (name: 'streams' | 'stop') => ({ name, subject: proxySubject(config.instanceId, name) });
+      addJsonEndpoint(service, log, { ...at('streams'), request: Type.Object({}) }, async () =>
+        streamsView(streams, hls),
+      );
+      addJsonEndpoint(service, log, { ...at('stop'), request: StopStreamRequest }, async (req) =>
+        stopStream(streams, hls, req.streamId),
       );
       return service;
     },

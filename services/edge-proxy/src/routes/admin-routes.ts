@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { AcefleetError, Id } from '@acefleet/contracts';
+import { Id } from '@acefleet/contracts';
 import type { StreamHub } from '../hub.ts';
+import { stopStream } from '../operator-view.ts';
 import type { HlsHub } from './hls-routes.ts';
 
 const StreamParams = Type.Object({ id: Id });
@@ -14,12 +15,6 @@ export function adminRoutes(app: FastifyInstance, hub: StreamHub, hls: HlsHub): 
   app.delete<{ Params: Static<typeof StreamParams> }>(
     '/api/streams/:id',
     { schema: { params: StreamParams } },
-    async (req) => {
-      const { id } = req.params;
-      const stream = hub.all().find((s) => s.id === id) ?? hls.get(id);
-      if (!stream) throw new AcefleetError('stream_not_found', `no stream ${id}`);
-      stream.end('stopped');
-      return { streamId: id, reason: 'stopped' };
-    },
+    async (req) => stopStream(hub, hls, req.params.id),
   );
 }
