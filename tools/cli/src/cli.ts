@@ -1,24 +1,19 @@
 import { parseCommandLine, usage, type CommandName } from './args.ts';
-import { connectTarget } from './connection.ts';
 import { resolveTarget } from './credentials.ts';
 import { ExitCodes, asCliError, type ExitCode } from './errors.ts';
 import type { Command, Output } from './context.ts';
-import { drain, provision, remove } from './commands/admin.ts';
-import { events } from './commands/events.ts';
-import { engines, status } from './commands/fleet.ts';
-import { micro } from './commands/micro.ts';
-import { stop, streams } from './commands/streams.ts';
 
-const handlers: Record<CommandName, Command> = {
-  status,
-  engines,
-  streams,
-  events,
-  drain,
-  remove,
-  stop,
-  provision,
-  micro,
+/** Loaded on use, so `--help` and usage errors answer without loading NATS and the commands. */
+const handlers: Record<CommandName, () => Promise<Command>> = {
+  status: async () => (await import('./commands/fleet.ts')).status,
+  engines: async () => (await import('./commands/fleet.ts')).engines,
+  streams: async () => (await import('./commands/streams.ts')).streams,
+  stop: async () => (await import('./commands/streams.ts')).stop,
+  events: async () => (await import('./commands/events.ts')).events,
+  drain: async () => (await import('./commands/admin.ts')).drain,
+  remove: async () => (await import('./commands/admin.ts')).remove,
+  provision: async () => (await import('./commands/admin.ts')).provision,
+  micro: async () => (await import('./commands/micro.ts')).micro,
 };
 
 export interface Io {
@@ -37,6 +32,10 @@ export async function run(argv: string[], io: Io): Promise<ExitCode> {
       return args.help ? ExitCodes.ok : ExitCodes.usage;
     }
     const target = resolveTarget({ nats: args.nats, creds: args.creds, cwd: io.cwd });
+    const [command, { connectTarget }] = await Promise.all([
+      handlers[args.command](),
+      import('./connection.ts'),
+    ]);
     const nc = await connectTarget(target);
     const out: Output = {
       json: args.json,
@@ -44,7 +43,7 @@ export async function run(argv: string[], io: Io): Promise<ExitCode> {
       write: (text) => void io.stdout.write(text),
     };
     try {
-      await handlers[args.command]({ nc, args, out, signal: io.signal });
+      await command({ nc, args, out, signal: io.signal });
     } finally {
       await nc.close();
     }

@@ -8,8 +8,8 @@ const CONNECT_TIMEOUT_MS = 3000;
 
 /** Why a first connect failed, in words; never with the password (the target's server has none). */
 function reason(err: unknown): string {
-  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : undefined;
-  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  const cause: unknown = err instanceof Error ? err.cause : undefined;
+  const code = cause instanceof Error && 'code' in cause ? cause.code : undefined;
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'unknown host';
   if (err instanceof Error && /timeout/i.test(err.message)) return 'timed out';

@@ -2,15 +2,20 @@ export interface Column<T> {
   header: string;
   value: (row: T) => string;
   align?: 'left' | 'right';
-  /** Cut (with an ellipsis) when the table is too wide; ids that commands take whole are never cut. */
-  shrink?: boolean;
+  /**
+   * Cut with an ellipsis when the table is too wide: at the end (ids taken by prefix), or in the middle
+   * (ids whose two ends both tell, like `<host>-<hex>`). Ids that commands take whole are never cut.
+   */
+  shrink?: 'end' | 'middle';
 }
 
 const GAP = '  ';
 const MIN_CUT = 8;
 
-function cut(text: string, width: number): string {
-  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+function cut(text: string, width: number, where: 'end' | 'middle' = 'end'): string {
+  if (text.length <= width) return text;
+  const head = where === 'end' ? width - 1 : Math.ceil((width - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (width - 1 - head))}`;
 }
 
 /** Rows under a header, each column as wide as its widest cell, shrinkable columns cut to fit `width`. */
@@ -34,7 +39,7 @@ export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]
   const line = (values: string[]): string =>
     values
       .map((v, i) => {
-        const text = cut(v, widths[i]!);
+        const text = cut(v, widths[i]!, columns[i]!.shrink);
         return columns[i]!.align === 'right' ? text.padStart(widths[i]!) : text.padEnd(widths[i]!);
       })
       .join(GAP)

@@ -37,7 +37,7 @@ function print(out: Output, m: JsMsg): void {
     return;
   }
   const type = m.subject.slice(`${PREFIX}.events.`.length);
-  const line = `${time.slice(11, 19)}  ${type.padEnd(14)}  ${summary(data)}`;
+  const line = `${time.slice(11, 19)}  ${type.padEnd(17)}  ${summary(data)}`;
   out.write(`${line.length > out.width ? `${line.slice(0, out.width - 1)}…` : line}\n`);
 }
 

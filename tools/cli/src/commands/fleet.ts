@@ -11,8 +11,8 @@ const engineColumns: Column<EngineRecord>[] = [
   { header: 'STATE', value: (e) => e.state },
   { header: 'CLAIMS', value: (e) => `${e.claims.length}/${e.capacity}`, align: 'right' },
   { header: 'AGE', value: (e) => age(e.createdAt), align: 'right' },
-  { header: 'URL', value: (e) => e.baseUrl, shrink: true },
-  { header: 'REASON', value: (e) => e.stateReason ?? '', shrink: true },
+  { header: 'URL', value: (e) => e.baseUrl, shrink: 'end' },
+  { header: 'REASON', value: (e) => e.stateReason ?? '', shrink: 'end' },
 ];
 
 export function writeEngines(out: Output, engines: readonly EngineRecord[]): void {
@@ -54,9 +54,9 @@ interface ServiceRow {
 
 const serviceColumns: Column<ServiceRow>[] = [
   { header: 'SERVICE', value: (s) => s.name },
-  { header: 'INSTANCE', value: (s) => s.instance, shrink: true },
+  { header: 'INSTANCE', value: (s) => s.instance, shrink: 'end' },
   { header: 'VERSION', value: (s) => s.version },
-  { header: 'HTTP', value: (s) => s.http, shrink: true },
+  { header: 'HTTP', value: (s) => s.http, shrink: 'end' },
 ];
 
 /**

@@ -9,7 +9,7 @@ const identity: Column<ServiceIdentity>[] = [
   { header: 'NAME', value: (s) => s.name },
   { header: 'ID', value: (s) => s.id },
   { header: 'VERSION', value: (s) => s.version },
-  { header: 'INSTANCE', value: (s) => s.metadata?.instance ?? '', shrink: true },
+  { header: 'INSTANCE', value: (s) => s.metadata?.instance ?? '', shrink: 'end' },
 ];
 
 function infoText(s: ServiceInfo, width: number): string {
@@ -20,8 +20,8 @@ function infoText(s: ServiceInfo, width: number): string {
   const endpoints = renderTable(
     rows,
     [
-      { header: '  ENDPOINT', value: (e) => `  ${e.name}`, shrink: true },
-      { header: 'SUBJECT', value: (e) => e.subject, shrink: true },
+      { header: '  ENDPOINT', value: (e) => `  ${e.name}`, shrink: 'end' },
+      { header: 'SUBJECT', value: (e) => e.subject, shrink: 'end' },
       { header: 'QUEUE', value: (e) => e.queue },
     ],
     width,
@@ -39,9 +39,9 @@ interface EndpointRow {
 }
 
 const statsColumns: Column<EndpointRow>[] = [
-  { header: 'SERVICE', value: (r) => r.service, shrink: true },
-  { header: 'ID', value: (r) => r.id, shrink: true },
-  { header: 'ENDPOINT', value: (r) => r.endpoint, shrink: true },
+  { header: 'SERVICE', value: (r) => r.service, shrink: 'end' },
+  { header: 'ID', value: (r) => r.id, shrink: 'middle' },
+  { header: 'ENDPOINT', value: (r) => r.endpoint },
   { header: 'REQUESTS', value: (r) => String(r.requests), align: 'right' },
   { header: 'ERRORS', value: (r) => String(r.errors), align: 'right' },
   { header: 'AVG MS', value: (r) => r.averageMs.toFixed(1), align: 'right' },

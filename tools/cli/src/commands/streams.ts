@@ -34,12 +34,12 @@ async function fleetStreams(ctx: CommandContext): Promise<{ proxies: number; str
 }
 
 const columns: Column<FleetStream>[] = [
-  { header: 'STREAM', value: (s) => s.streamId, shrink: true },
+  { header: 'STREAM', value: (s) => s.streamId, shrink: 'end' },
   { header: 'KIND', value: (s) => s.kind },
   { header: 'STATE', value: (s) => s.state ?? '' },
   { header: 'CLIENTS', value: (s) => String(s.clients), align: 'right' },
-  { header: 'ENGINE', value: (s) => s.engineId ?? '-', shrink: true },
-  { header: 'PROXY', value: (s) => s.proxyId, shrink: true },
+  { header: 'ENGINE', value: (s) => s.engineId ?? '-', shrink: 'middle' },
+  { header: 'PROXY', value: (s) => s.proxyId, shrink: 'end' },
   { header: 'AGE', value: (s) => duration(s.ageMs), align: 'right' },
   { header: 'OUT', value: (s) => bytes(s.bytesOut), align: 'right' },
 ];
