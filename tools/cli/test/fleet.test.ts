@@ -1,7 +1,9 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ServiceNames } from '@acefleet/contracts';
+import { NatsUsers, ServiceNames } from '@acefleet/contracts';
 import { Player, repoRoot, startStack, waitFor, type Stack } from '@acefleet/testkit';
 import { acefleet, json, operatorDir, wideLines, type CliRun } from './helpers.ts';
 
@@ -142,6 +144,22 @@ test.serial('an unknown engine fails with exit 1 and one line naming it', async 
     t.is(run.code, 1);
     t.is(run.stdout, '');
     t.is(run.stderr, 'acefleet: no engine no-such-engine (not_found)\n');
+  }
+});
+
+test.serial('credentials come from --creds (a URL line, or NATS_* lines with --nats) as well', async (t) => {
+  const { user, password } = stack.nats.credentials(NatsUsers.operator);
+  const urlFile = path.join(op.dir, 'url.creds');
+  await writeFile(urlFile, `nats://${user}:${password}@127.0.0.1:${stack.nats.port}\n`, { mode: 0o600 });
+  const linesFile = path.join(op.dir, 'lines.creds');
+  await writeFile(linesFile, `# operator\nNATS_USER=${user}\nNATS_PASSWORD=${password}\n`, { mode: 0o600 });
+  for (const args of [
+    ['--creds', urlFile],
+    ['--creds', linesFile, '--nats', stack.nats.url],
+  ]) {
+    const run = await acefleet(['engines', '--json', ...args], tmpdir());
+    t.is(run.code, 0, run.stderr);
+    t.true(Array.isArray(json<{ engines: unknown[] }>(run).engines));
   }
 });
 
