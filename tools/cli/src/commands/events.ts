@@ -56,6 +56,7 @@ export const events: Command = async (ctx) => {
     opt_start_seq: Math.max(info.state.first_seq, last - ctx.args.limit + 1, 1),
   });
   const messages = await consumer.consume();
+  if (ctx.signal.aborted) await messages.close();
   const stop = (): void => void messages.close();
   ctx.signal.addEventListener('abort', stop, { once: true });
   try {
