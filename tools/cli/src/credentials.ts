@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ExitCodes, CliError } from './errors.ts';
 
 /** Where NATS is and who the CLI logs in as. The password never leaves this object except to connect. */
@@ -76,16 +75,13 @@ function readCredentials(file: string): TargetParts {
   return parseCredentials(text, file);
 }
 
-/** The operator file nearest to `cwd` (walking up), else the one of the repo this CLI lives in. */
+/** The operator file of the repository `cwd` is in: the nearest `.run/operator.nats-url` walking up. */
 function findOperatorFile(cwd: string): string | undefined {
-  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
   for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
     const file = path.join(dir, OPERATOR_FILE);
     if (existsSync(file)) return file;
-    if (path.dirname(dir) === dir) break;
+    if (path.dirname(dir) === dir) return undefined;
   }
-  const own = path.join(repo, OPERATOR_FILE);
-  return existsSync(own) ? own : undefined;
 }
 
 /**
