@@ -14,6 +14,7 @@ import {
   Subjects,
   type EngineRecord,
   type NatsUser,
+  proxySubject,
 } from '@acefleet/contracts';
 import { encodeJson, requestJson } from '@acefleet/platform';
 import { startStack, waitFor, type Stack } from '@acefleet/testkit';
@@ -55,6 +56,16 @@ async function putEngine(user: NatsUser, record: Partial<EngineRecord> & { id: s
   const kv = await new Kvm(as(user)).open(ENGINES_BUCKET);
   return kv.put(record.id, encodeJson(record));
 }
+
+test('nats - only the operator may stop a stream through a proxy endpoint', async (t) => {
+  for (const user of services) {
+    await denied(
+      t,
+      ask(user, proxySubject('any-proxy', 'stop'), { streamId: 's1' }),
+      `${user} stops a stream`,
+    );
+  }
+});
 
 test('nats - anonymous clients are refused', async (t) => {
   const err = await t.throwsAsync(connect({ servers: stack.nats.url }));

@@ -7,3 +7,4 @@ export * from './fleet-identity.ts';
 export * from './redact.ts';
 export * from './permissions.ts';
 export * from './admin-api.ts';
+export * from './proxy.ts';

@@ -19,7 +19,7 @@ export const Subjects = {
   engineHealth: `${PREFIX}.events.engine.health`,
   /** An engine is draining: proxies move its streams before `deadline`. */
   engineDraining: `${PREFIX}.events.engine.draining`,
-  /** Per-proxy endpoints live under `<proxyPrefix>.<instance id>`. */
+  /** Per-proxy endpoints live under `<proxyPrefix>.<instance id>`: see proxySubject (proxy.ts). */
   proxyPrefix: `${PREFIX}.proxy`,
   statsSummary: `${PREFIX}.stats.summary`,
   /** Wildcard covering every durable event. */

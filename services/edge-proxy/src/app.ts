@@ -24,6 +24,7 @@ import { EngineHealthFollower } from './engine-health-follower.ts';
 import { EngineSource } from './engine-source.ts';
 import { StreamHub } from './hub.ts';
 import { createProxyMetrics } from './metrics.ts';
+import { streamsView } from './operator-view.ts';
 import { adminRoutes, stopStream } from './routes/admin-routes.ts';
 import { HlsHub, hlsRoutes } from './routes/hls-routes.ts';
 import { requestLimits } from './routes/request-limits.ts';
@@ -195,9 +196,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
         subject: proxySubject(config.instanceId, 'streams'),
         request: Type.Object({}),
       },
-      async () => ({
-        streams: streams.all().map((s) => ({ streamId: s.id, content: s.content, clients: s.clientCount })),
-      }),
+      async () => streamsView(streams, hls),
     );
     addJsonEndpoint(
       service,

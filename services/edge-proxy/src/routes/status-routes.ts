@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AcefleetError } from '@acefleet/contracts';
 import type { StreamHub } from '../hub.ts';
+import { streamsView } from '../operator-view.ts';
 import { hasSelector } from '../selector.ts';
 import type { HlsHub } from './hls-routes.ts';
 import { playerSelector, type Query } from './player-request.ts';
@@ -26,31 +27,5 @@ export function statusRoutes(app: FastifyInstance, hub: StreamHub, hls: HlsHub):
     };
   });
 
-  app.get('/api/streams', async () => ({
-    streams: hub.all().map((s) => ({
-      kind: 'ts',
-      streamId: s.id,
-      content: s.content,
-      engineId: s.engineId ?? null,
-      state: s.state,
-      clients: s.clientCount,
-      peakClients: s.peakClients,
-      bytesIn: s.bytesIn,
-      bytesOut: s.bytesOut,
-      bufferedBytes: s.ring.bytes,
-      ageMs: Date.now() - s.startedAt.getTime(),
-    })),
-    hls: hls.all().map((s) => ({
-      kind: 'hls',
-      streamId: s.id,
-      content: s.content,
-      engineId: s.engineId ?? null,
-      clients: s.viewers.size,
-      peakClients: s.peakClients,
-      requests: s.requests,
-      bytesIn: s.bytesIn,
-      bytesOut: s.bytesOut,
-      ageMs: Date.now() - s.startedAt.getTime(),
-    })),
-  }));
+  app.get('/api/streams', async () => streamsView(hub, hls));
 }

@@ -1,0 +1,30 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { ContentRef, Id } from './schemas.ts';
+
+const Count = Type.Integer({ minimum: 0 });
+
+/** One stream as its proxy sees it (GET /api/streams and the `streams` endpoint alike). */
+export const ProxyStream = Type.Object({
+  kind: Type.Union([Type.Literal('ts'), Type.Literal('hls')]),
+  streamId: Id,
+  content: ContentRef,
+  engineId: Type.Union([Id, Type.Null()]),
+  /** MPEG-TS only: starting, playing, recovering, lingering or ended. */
+  state: Type.Optional(Type.String({ maxLength: 32 })),
+  clients: Count,
+  peakClients: Count,
+  bytesIn: Count,
+  bytesOut: Count,
+  /** MPEG-TS only: what the stream's ring buffer holds now. */
+  bufferedBytes: Type.Optional(Count),
+  /** HLS only: playlist and segment requests served. */
+  requests: Type.Optional(Count),
+  ageMs: Count,
+});
+export type ProxyStream = Static<typeof ProxyStream>;
+
+export const ProxyStreamsReply = Type.Object({
+  streams: Type.Array(ProxyStream),
+  hls: Type.Array(ProxyStream),
+});
+export type ProxyStreamsReply = Static<typeof ProxyStreamsReply>;

@@ -1,0 +1,178 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from './errors.ts';
+
+/** Every option any command takes; each command lists which of its own it accepts. */
+const options = {
+  json: { type: 'boolean' },
+  nats: { type: 'string' },
+  creds: { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  'wait-ms': { type: 'string' },
+  follow: { type: 'boolean', short: 'f' },
+  limit: { type: 'string', short: 'n' },
+  force: { type: 'boolean' },
+  'deadline-ms': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+type OptionName = keyof typeof options;
+
+const common: OptionName[] = ['json', 'nats', 'creds', 'timeout-ms', 'help'];
+
+interface CommandSpec {
+  /** Positional arguments, `<required>` or `[optional]`, as the usage shows them. */
+  args: string[];
+  options: OptionName[];
+  summary: string;
+}
+
+export const commands = {
+  status: {
+    args: [],
+    options: ['wait-ms'],
+    summary: "the manager's view, and services that answer",
+  },
+  engines: { args: [], options: [], summary: 'engines with their state and claims' },
+  streams: { args: [], options: ['wait-ms'], summary: 'the streams every edge proxy plays' },
+  events: {
+    args: [],
+    options: ['follow', 'limit'],
+    summary: 'the last N events; --follow waits for more',
+  },
+  drain: {
+    args: ['<engine>'],
+    options: ['deadline-ms'],
+    summary: 'move its streams away, then remove it',
+  },
+  remove: {
+    args: ['<engine>'],
+    options: ['force'],
+    summary: 'remove it (--force: do not move streams)',
+  },
+  stop: { args: ['<stream>'], options: ['wait-ms'], summary: 'end a stream (full id or unique prefix)' },
+  provision: { args: ['[n]'], options: [], summary: 'start n engines (default 1), wait for ready' },
+  micro: {
+    args: ['ls|info|stats', '[service]'],
+    options: ['wait-ms'],
+    summary: '$SRV.PING|INFO|STATS, like nats micro',
+  },
+} as const satisfies Record<string, CommandSpec>;
+export type CommandName = keyof typeof commands;
+
+export const microVerbs = ['ls', 'info', 'stats'] as const;
+export type MicroVerb = (typeof microVerbs)[number];
+
+/** Checks of positional arguments beyond their count, made before anything connects. */
+const positionalChecks: Partial<Record<CommandName, (positionals: string[]) => void>> = {
+  provision: ([n]) => void integer('n', n, 1, 20),
+  micro: ([verb]) => {
+    if (!microVerbs.includes(verb as MicroVerb))
+      throw new UsageError(`micro wants ls, info or stats, not "${verb}"`);
+  },
+};
+
+export interface ParsedArgs {
+  command: CommandName | undefined;
+  positionals: string[];
+  help: boolean;
+  json: boolean;
+  nats: string | undefined;
+  creds: string | undefined;
+  timeoutMs: number | undefined;
+  waitMs: number;
+  follow: boolean;
+  limit: number;
+  force: boolean;
+  deadlineMs: number | undefined;
+}
+
+function isCommand(name: string | undefined): name is CommandName {
+  return name !== undefined && Object.hasOwn(commands, name);
+}
+
+function integer(
+  name: string,
+  raw: string | undefined,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`${name} wants a whole number ${range}, not "${raw}"`);
+  }
+  return n;
+}
+
+/** Parse the command line; anything wrong is a UsageError naming what. */
+export function parseCommandLine(argv: string[]): ParsedArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message.split('\n')[0]! : 'bad command line');
+  }
+  const { values } = parsed;
+  const [name, ...positionals] = parsed.positionals;
+  if (name !== undefined && !isCommand(name)) throw new UsageError(`unknown command "${name}"`);
+  const help = values.help ?? false;
+  if (name && !help) {
+    const spec: CommandSpec = commands[name];
+    const allowed = new Set<string>([...common, ...spec.options]);
+    const stray = Object.keys(values).find((k) => !allowed.has(k));
+    if (stray) throw new UsageError(`${name} takes no --${stray}`);
+    const required = spec.args.filter((a) => !a.startsWith('[')).length;
+    if (positionals.length < required) throw new UsageError(`${name} wants ${spec.args.join(' ')}`);
+    if (positionals.length > spec.args.length)
+      throw new UsageError(`${name}: unexpected "${positionals[spec.args.length]}"`);
+    positionalChecks[name]?.(positionals);
+  }
+  return {
+    command: name,
+    positionals,
+    help,
+    json: values.json ?? false,
+    nats: values.nats,
+    creds: values.creds,
+    timeoutMs: integer('--timeout-ms', values['timeout-ms'], 1),
+    waitMs: integer('--wait-ms', values['wait-ms'], 1) ?? 1000,
+    follow: values.follow ?? false,
+    limit: integer('--limit', values.limit, 1) ?? 20,
+    force: values.force ?? false,
+    deadlineMs: integer('--deadline-ms', values['deadline-ms'], 0),
+  };
+}
+
+/** The help text: fits in 80 columns. */
+export function usage(command?: CommandName): string {
+  if (command) {
+    const spec: CommandSpec = commands[command];
+    const opts = [...spec.options, ...common].map((o) => `--${o}`).join(' ');
+    return `usage: acefleet ${command} ${spec.args.join(' ')}\n  ${spec.summary}\n  options: ${opts}\n`;
+  }
+  const lines = Object.entries(commands).map(
+    ([name, spec]) => `  ${`${name} ${spec.args.join(' ')}`.padEnd(32)}${spec.summary}`,
+  );
+  return [
+    'usage: acefleet <command> [options]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'options:',
+    '  --json              machine output (events: one JSON object per line)',
+    '  --nats <url>        NATS server, nats://[user:password@]host:port',
+    '  --creds <file>      credentials: a NATS URL line, or NATS_USER=/NATS_PASSWORD=',
+    '                      (and NATS_URL=) lines; default .run/operator.nats-url',
+    '  --timeout-ms <ms>   how long to wait for a reply (provision: 120000)',
+    '  --wait-ms <ms>      how long to collect service replies (default 1000)',
+    '  -f, --follow        events: keep printing new events until interrupted',
+    '  -n, --limit <n>     events: how many recent events (default 20)',
+    '  --deadline-ms <ms>  drain: time the streams have to move',
+    '  --force             remove: do not wait for streams to move',
+    '',
+    'exit codes: 0 ok, 1 operation failed, 2 usage error,',
+    '            3 NATS unreachable or login refused',
+    '',
+  ].join('\n');
+}
