@@ -22,6 +22,7 @@ import { EngineHealthFollower } from './engine-health-follower.ts';
 import { EngineSource } from './engine-source.ts';
 import { StreamHub } from './hub.ts';
 import { createProxyMetrics } from './metrics.ts';
+import { RingMemory } from './ring-memory.ts';
 import { adminRoutes } from './routes/admin-routes.ts';
 import { HlsHub, hlsRoutes } from './routes/hls-routes.ts';
 import { requestLimits } from './routes/request-limits.ts';
@@ -69,15 +70,18 @@ export async function buildEdgeProxy(
     cooldown,
   );
   const events = new EventPublisher(nc, log);
+  const ringMemory = new RingMemory(config.maxRingMemoryBytes);
   const streams: StreamHub = new StreamHub({
     engines,
     events,
     metrics,
     log,
     proxyId: config.instanceId,
+    memory: ringMemory,
     onViewersChanged: (stream) => link.viewersChanged(stream),
     settings: {
       ringBytes: config.ringBytes,
+      ringSeconds: config.ringSeconds,
       joinWindowBytes: config.joinWindowBytes,
       coalesceMs: config.coalesceMs,
       engineStartTimeoutMs: config.engineStartTimeoutMs,
@@ -107,6 +111,7 @@ export async function buildEdgeProxy(
   const admission = new Admission(config, {
     streams: () => streams.all().length + hls.all().length,
     players: () => streams.clientCount(),
+    ringMemoryFull: () => ringMemory.isFull,
   });
   streamRoutes(http, streams, admission, () => closing);
   const hls = new HlsHub({

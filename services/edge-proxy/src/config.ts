@@ -26,9 +26,14 @@ export const ProxyConfig = Type.Object({
   keepAliveTimeoutMs: Type.Integer({ default: 5_000, minimum: 100 }),
   /** Open client connections at most; a request on a connection over the cap answers 503 and closes it. */
   maxConnections: Type.Integer({ default: 4096, minimum: 1 }),
-  ringBytes: Type.Integer({ default: 2 * 1024 * 1024, minimum: 64 * 1024 }),
+  /** The most one stream's ring holds, whatever its bitrate. */
+  ringBytes: Type.Integer({ default: 2 * 1024 * 1024, minimum: 256 * 1024 }),
+  /** A stream's ring holds this many seconds of its measured bitrate (at least 256 KiB, at most ringBytes). */
+  ringSeconds: Type.Number({ default: 2, minimum: 0.5, maximum: 60 }),
+  /** Ring memory of all streams together; at this, new streams are refused with 503 (existing ones play on). */
+  maxRingMemoryBytes: Type.Integer({ default: 768 * 1024 * 1024, minimum: 1024 * 1024 }),
   joinWindowBytes: Type.Integer({ default: 1024 * 1024, minimum: 0 }),
-  /** Upper bound of the flush batching window; the window grows 1 ms per 10 players from 5 ms. */
+  /** Upper bound of the proxy-wide flush window; the window grows 1 ms per 10 players from 5 ms. */
   coalesceMs: Type.Integer({ default: 100, minimum: 5, maximum: 1000 }),
   maxClientBacklogBytes: Type.Integer({ default: 512 * 1024, minimum: 16 * 1024 }),
   slowClientTimeoutMs: Type.Integer({ default: 15_000, minimum: 100 }),

@@ -37,7 +37,7 @@ export function statusRoutes(app: FastifyInstance, hub: StreamHub, hls: HlsHub):
       peakClients: s.peakClients,
       bytesIn: s.bytesIn,
       bytesOut: s.bytesOut,
-      bufferedBytes: s.ring.bytes,
+      bufferedBytes: s.bufferedBytes,
       ageMs: Date.now() - s.startedAt.getTime(),
     })),
     hls: hls.all().map((s) => ({
