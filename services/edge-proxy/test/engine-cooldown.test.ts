@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
 import { Subjects, type EngineHealth, type EngineRecord } from '@acefleet/contracts';
-import { EventPublisher, connectNats, createLogger, type NatsConnection } from '@acefleet/platform';
+import { EventPublisher, createLogger, type NatsConnection } from '@acefleet/platform';
 import { Player, putEngineRecord, readyEngine, waitFor } from '@acefleet/testkit';
 import { startProxy, type ProxyUnderTest } from './helpers.ts';
 
@@ -32,7 +32,7 @@ async function twoCachedEngines(t: ExecutionContext, env: Record<string, string>
   t.teardown(() => Promise.all(sims.map((s) => s.close())).then(() => undefined));
   const proxy = await startProxy(env);
   t.teardown(() => proxy.close());
-  const nc = await connectNats(proxy.nats.url, 'engine-cooldown-test', createLogger('test', 'silent'));
+  const nc = await proxy.nats.connect();
   t.teardown(() => nc.close());
 
   const now = new Date().toISOString();

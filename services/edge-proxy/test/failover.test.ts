@@ -1,5 +1,4 @@
 import test from 'ava';
-import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
 import { Subjects, type StreamMoved } from '@acefleet/contracts';
@@ -16,7 +15,7 @@ test.before(async () => {
   sims = [buildSimulator({ burstSeconds: 1 }), buildSimulator({ burstSeconds: 1 })];
   urls = await Promise.all(sims.map(async (s) => (await s.listen()).url));
   proxy = await startProxy({ STATIC_ENGINES: urls.join(','), FAILOVER_DEADLINE_MS: '5000' });
-  nc = await connect({ servers: proxy.nats.url });
+  nc = await proxy.nats.connect();
   moves = await collectEvents<StreamMoved>(nc, Subjects.streamMoved);
 });
 test.after.always(async () => {

@@ -2,7 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import http from 'node:http';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
 import type { EngineRecord } from '@acefleet/contracts';
-import { connectNats, createLogger, openEnginesKv } from '@acefleet/platform';
+import { openEnginesKv } from '@acefleet/platform';
 import { waitFor } from '@acefleet/testkit';
 import { startProxy, type ProxyUnderTest } from './helpers.ts';
 
@@ -105,8 +105,7 @@ test('proxy - with the manager down a static engine gets at most STATIC_ENGINE_C
 test('proxy - with the manager down a cached engine gets no more sessions than its record leaves room for', async (t) => {
   const engine = await watchedEngine(t);
   const proxy = await proxyWith(t, {});
-  const log = createLogger('fallback-test', 'silent');
-  const nc = await connectNats(proxy.nats.url, 'fallback-test', log);
+  const nc = await proxy.nats.connect();
   t.teardown(() => nc.close());
   const now = new Date().toISOString();
   const record: EngineRecord = {

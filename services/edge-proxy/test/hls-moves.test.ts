@@ -1,5 +1,4 @@
 import test from 'ava';
-import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
 import {
@@ -30,7 +29,7 @@ test.before(async () => {
     FAILOVER_DEADLINE_MS: '20000',
     HLS_IDLE_MS: '3000',
   });
-  nc = await connect({ servers: proxy.nats.url });
+  nc = await proxy.nats.connect();
   events = await collectEvents(nc, 'acefleet.events.stream.>');
 });
 test.after.always(async () => {

@@ -2,7 +2,7 @@
 // Real processes: nats-server, engine-manager running ace-sim engines as child processes (this checkout's
 // simulator, with its badBody fault), and the proxy.
 import test from 'ava';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   Subjects,
   type AcquireRequest,
@@ -30,7 +30,7 @@ test.before(async () => {
       proxy: { FIRST_BYTE_TIMEOUT_MS: '5000', ENGINE_COOLDOWN_MS: '0' },
     },
   });
-  nc = await connect({ servers: stack.nats.url });
+  nc = await stack.nats.connect();
   // A plain subscriber sees every acquire the proxy sends, beside the manager's queue group.
   nc.subscribe(Subjects.engineAcquire, {
     callback: (_err, msg) => void acquires.push(msg.json<AcquireRequest>()),
