@@ -41,6 +41,8 @@ export interface LoadResult {
   clients: number;
   seconds: number;
   rates: number[];
+  /** Each load client's time from connect to its first byte (-1: none). */
+  firstByteMs: number[];
   lateFirstBytes: number[];
   closed: number;
   serverCpu: number;

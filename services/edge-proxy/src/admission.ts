@@ -12,6 +12,8 @@ export interface ProxyLoad {
   streams(): number;
   /** MPEG-TS players attached or waiting. */
   players(): number;
+  /** The rings of all streams hold the proxy's ring memory cap (see ring-memory.ts). */
+  ringMemoryFull(): boolean;
 }
 
 /** Gives back a slot taken by `admit`; calling it again does nothing. */
@@ -54,6 +56,11 @@ export class Admission {
           retryAfterMs: RETRY_AFTER_MS,
         },
       );
+    }
+    if (opts.opensStream && opts.asPlayer && this.load.ringMemoryFull()) {
+      throw new AcefleetError('ring_memory_full', 'the proxy holds as much stream buffer as it may', {
+        retryAfterMs: RETRY_AFTER_MS,
+      });
     }
     if (opts.asPlayer && this.load.players() >= this.limits.maxPlayers) {
       throw new AcefleetError(

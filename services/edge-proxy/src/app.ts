@@ -25,6 +25,7 @@ import { EngineSource } from './engine-source.ts';
 import { StreamHub } from './hub.ts';
 import { createProxyMetrics } from './metrics.ts';
 import { streamsView } from './operator-view.ts';
+import { RingMemory } from './ring-memory.ts';
 import { adminRoutes, stopStream } from './routes/admin-routes.ts';
 import { HlsHub, hlsRoutes } from './routes/hls-routes.ts';
 import { requestLimits } from './routes/request-limits.ts';
@@ -77,15 +78,18 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     maxPendingBytes: config.outboxMaxBytes,
     ...(config.outboxDir && { durable: { dir: config.outboxDir, name: ServiceNames.edgeProxy } }),
   });
+  const ringMemory = new RingMemory(config.maxRingMemoryBytes);
   const streams: StreamHub = new StreamHub({
     engines,
     events,
     metrics,
     log,
     proxyId: config.instanceId,
+    memory: ringMemory,
     onViewersChanged: (stream) => control?.viewersChanged(stream),
     settings: {
       ringBytes: config.ringBytes,
+      ringSeconds: config.ringSeconds,
       joinWindowBytes: config.joinWindowBytes,
       coalesceMs: config.coalesceMs,
       engineStartTimeoutMs: config.engineStartTimeoutMs,
@@ -116,6 +120,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
   const admission = new Admission(config, {
     streams: () => streams.all().length + hls.all().length,
     players: () => streams.clientCount(),
+    ringMemoryFull: () => ringMemory.isFull,
   });
   streamRoutes(http, streams, admission, () => closing);
   const hls = new HlsHub({

@@ -72,8 +72,21 @@ export const ProxyConfig = Type.Object({
   }),
   ringBytes: Type.Integer({
     default: 2 * 1024 * 1024,
-    minimum: 64 * 1024,
-    description: 'ring buffer per stream, about 4 s at 4 Mbit/s (minimum 64 KiB)',
+    minimum: 256 * 1024,
+    description: "the most one stream's ring holds, whatever its bitrate",
+  }),
+  ringSeconds: Type.Number({
+    default: 2,
+    minimum: 0.5,
+    maximum: 60,
+    description:
+      "a stream's ring holds this many seconds of its measured bitrate (at least 256 KiB, at most RING_BYTES)",
+  }),
+  maxRingMemoryBytes: Type.Integer({
+    default: 768 * 1024 * 1024,
+    minimum: 1024 * 1024,
+    description:
+      'ring memory of all streams together; at this, new streams are refused with 503 (playing ones go on)',
   }),
   joinWindowBytes: Type.Integer({
     default: 1024 * 1024,
@@ -84,7 +97,8 @@ export const ProxyConfig = Type.Object({
     default: 100,
     minimum: 5,
     maximum: 1000,
-    description: 'upper bound of the flush batching window; the window grows 1 ms per 10 players from 5 ms.',
+    description:
+      'upper bound of the proxy-wide flush window; the window grows 1 ms per 10 players from 5 ms.',
   }),
   maxClientBacklogBytes: Type.Integer({
     default: 512 * 1024,

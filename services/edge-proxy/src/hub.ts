@@ -1,32 +1,46 @@
 import type { EndReason } from '@acefleet/contracts';
+import { FlushClock, flushDelayMs } from './flush-clock.ts';
 import type { StreamSelector } from './selector.ts';
 import { Stream, type StreamDeps } from './stream.ts';
 
-/** Every open stream of this proxy, one per stream key (content plus output options): the multiplexing point. */
+/** How often the watchdog looks at what no event marks (upstream timeouts, stuck players, bitrates). */
+const WATCHDOG_MS = 250;
+
+/**
+ * Every open stream of this proxy, one per stream key (content plus output options): the multiplexing point.
+ * It owns what the streams share: the flush clock and one watchdog timer, which runs while any stream does.
+ */
 export class StreamHub {
   private readonly streams = new Map<string, Stream>();
+  private readonly clock: FlushClock;
+  private watchdog: NodeJS.Timeout | undefined;
 
-  constructor(private readonly deps: Omit<StreamDeps, 'onEnded' | 'totalClients'>) {}
+  constructor(private readonly deps: Omit<StreamDeps, 'onEnded' | 'clock'>) {
+    this.clock = new FlushClock(() => flushDelayMs(this.clientCount(), deps.settings.coalesceMs));
+  }
 
-  /** The stream already playing this content with these options, or a new one. */
+  /** The stream already playing this content with these options, or a new one, started. */
   open({ key, content, options }: StreamSelector): Stream {
     const existing = this.get(key);
     if (existing) return existing;
     const stream = new Stream(content, options, {
       ...this.deps,
-      totalClients: () => this.clientCount(),
+      clock: this.clock,
       onEnded: (s) => {
         if (this.streams.get(key) === s) this.streams.delete(key);
+        if (this.streams.size === 0) this.stopWatchdog();
       },
     });
     this.streams.set(key, stream);
+    this.watchdog ??= setInterval(() => this.check(), WATCHDOG_MS);
+    stream.start();
     return stream;
   }
 
   /** The live (not ended) stream of a stream key. */
   get(key: string): Stream | undefined {
     const stream = this.streams.get(key);
-    return stream && stream.state !== 'ended' ? stream : undefined;
+    return stream && !stream.isEnded() ? stream : undefined;
   }
 
   all(): Stream[] {
@@ -42,5 +56,17 @@ export class StreamHub {
 
   closeAll(reason: EndReason): void {
     for (const stream of this.all()) stream.end(reason);
+    this.stopWatchdog();
+    this.clock.stop();
+  }
+
+  private check(): void {
+    const now = Date.now();
+    for (const stream of this.streams.values()) stream.checkTimers(now);
+  }
+
+  private stopWatchdog(): void {
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
   }
 }

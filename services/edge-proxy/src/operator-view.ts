@@ -15,7 +15,7 @@ export function streamsView(hub: StreamHub, hls: HlsHub): ProxyStreamsReply {
       peakClients: s.peakClients,
       bytesIn: s.bytesIn,
       bytesOut: s.bytesOut,
-      bufferedBytes: s.ring.bytes,
+      bufferedBytes: s.bufferedBytes,
       ageMs: Date.now() - s.startedAt.getTime(),
     })),
     hls: hls.all().map((s) => ({

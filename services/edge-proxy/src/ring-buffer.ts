@@ -1,50 +1,91 @@
+import type { RingMemory } from './ring-memory.ts';
 import { isPatAt, PACKET_SIZE } from './ts-packets.ts';
 
-interface Segment {
+/** Bytes per ring block: a whole number of packets, so no packet straddles two blocks. */
+export const BLOCK_BYTES = PACKET_SIZE * 348;
+
+interface Block {
   /** Absolute stream offset of data[0]. */
   start: number;
   data: Buffer;
+  /** Bytes written so far (the block is full at BLOCK_BYTES). */
+  filled: number;
 }
 
 /**
- * The stream's recent past: whole-packet segments addressed by absolute byte offset, at most `maxBytes`
- * (the newest segment is always kept). Every offset that is a multiple of 188 is a packet boundary.
- * Segments are shared, never copied, between all the clients that read them.
+ * The stream's recent past, addressed by absolute byte offset: whole packets copied into fixed blocks, so
+ * the ring holds its capacity plus at most one block, whatever the size of the chunks it was fed (socket
+ * reads are not kept alive by it). Every offset that is a multiple of 188 is a packet boundary. Readers get
+ * views of the blocks, shared by every client; a block is only written past its filled end, never reused.
  */
 export class RingBuffer {
-  private segments: Segment[] = [];
+  private blocks: Block[] = [];
   private first = 0;
-  private size = 0;
   end = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private capacity: number,
+    private readonly memory: RingMemory,
+  ) {}
 
   get start(): number {
-    return this.segments[this.first]?.start ?? this.end;
+    return this.blocks[this.first]?.start ?? this.end;
   }
 
+  /** Media bytes held (what players can still be served). */
   get bytes(): number {
-    return this.size;
+    return this.end - this.start;
   }
 
+  /** Keep at least `bytes` of the past from now on (the oldest blocks beyond it are dropped). */
+  resize(bytes: number): void {
+    this.capacity = bytes;
+    this.evict();
+  }
+
+  /** Copy whole packets in. */
   append(data: Buffer): void {
-    if (data.length === 0) return;
-    this.segments.push({ start: this.end, data });
-    this.end += data.length;
-    this.size += data.length;
-    while (this.size > this.maxBytes && this.segments.length - this.first > 1) {
-      this.size -= this.segments[this.first]!.data.length;
+    let from = 0;
+    while (from < data.length) {
+      let tail = this.blocks[this.blocks.length - 1];
+      if (!tail || tail.filled === BLOCK_BYTES) {
+        tail = { start: this.end, data: this.memory.allocate(BLOCK_BYTES), filled: 0 };
+        this.blocks.push(tail);
+      }
+      const n = Math.min(BLOCK_BYTES - tail.filled, data.length - from);
+      data.copy(tail.data, tail.filled, from, from + n);
+      tail.filled += n;
+      this.end += n;
+      from += n;
+    }
+    this.evict();
+  }
+
+  /** Give every block back to the memory account (the stream has ended). */
+  clear(): void {
+    for (let i = this.first; i < this.blocks.length; i++) this.memory.free(BLOCK_BYTES);
+    this.blocks = [];
+    this.first = 0;
+  }
+
+  /** Drop the oldest blocks while the rest still hold `capacity` bytes; the newest block always stays. */
+  private evict(): void {
+    while (
+      this.blocks.length - this.first > 1 &&
+      this.end - this.blocks[this.first + 1]!.start >= this.capacity
+    ) {
+      this.memory.free(BLOCK_BYTES);
       this.first++;
     }
-    if (this.first > 64 && this.first * 2 > this.segments.length) {
-      this.segments = this.segments.slice(this.first);
+    if (this.first > 16 && this.first * 2 > this.blocks.length) {
+      this.blocks = this.blocks.slice(this.first);
       this.first = 0;
     }
   }
 
-  /** The start of the newest segment: where a client that fell out of the window resumes. */
+  /** The start of the newest block: where a client that fell out of the window resumes. */
   liveEdge(): number {
-    return this.segments[this.segments.length - 1]?.start ?? this.end;
+    return this.blocks[this.blocks.length - 1]?.start ?? this.end;
   }
 
   /**
@@ -54,33 +95,33 @@ export class RingBuffer {
   joinPoint(windowBytes: number): number {
     const from = Math.max(this.start, this.end - windowBytes);
     const aligned = from + ((PACKET_SIZE - (from % PACKET_SIZE)) % PACKET_SIZE);
-    let i = this.indexOf(aligned);
     let offset = aligned;
-    for (; i < this.segments.length; i++) {
-      const seg = this.segments[i]!;
-      for (let at = offset - seg.start; at < seg.data.length; at += PACKET_SIZE) {
-        if (isPatAt(seg.data, at)) return seg.start + at;
+    for (let i = this.indexOf(aligned); i < this.blocks.length; i++) {
+      const block = this.blocks[i]!;
+      for (let at = offset - block.start; at < block.filled; at += PACKET_SIZE) {
+        if (isPatAt(block.data, at)) return block.start + at;
       }
-      offset = seg.start + seg.data.length;
+      offset = block.start + block.filled;
     }
     return Math.min(aligned, this.end);
   }
 
-  /** The bytes from `pos` on, as shared views of the stored segments (the first may be a partial view). */
+  /** The bytes from `pos` on, as shared views of the stored blocks. */
   *readFrom(pos: number): Generator<Buffer> {
-    for (let i = this.indexOf(pos); i < this.segments.length; i++) {
-      const seg = this.segments[i]!;
-      yield pos > seg.start ? seg.data.subarray(pos - seg.start) : seg.data;
+    for (let i = this.indexOf(pos); i < this.blocks.length; i++) {
+      const block = this.blocks[i]!;
+      const at = Math.max(0, pos - block.start);
+      if (at < block.filled) yield block.data.subarray(at, block.filled);
     }
   }
 
-  /** Index of the segment holding `pos` (binary search over the live segments). */
+  /** Index of the block holding `pos` (binary search over the live blocks). */
   private indexOf(pos: number): number {
     let lo = this.first;
-    let hi = this.segments.length - 1;
+    let hi = this.blocks.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.segments[mid]!.start <= pos) lo = mid;
+      if (this.blocks[mid]!.start <= pos) lo = mid;
       else hi = mid - 1;
     }
     return lo;

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Socket } from 'node:net';
 import { AcefleetError, type ContentRef, type EndReason } from '@acefleet/contracts';
 import type { EventPublisher, Logger } from '@acefleet/platform';
 import { EngineFailures } from './engine-failures.ts';
 import type { EngineLease, EngineSource } from './engine-source.ts';
+import { Fanout, type FanoutSettings, type JoinKind, type LeaveReason } from './fanout.ts';
+import type { FlushClock } from './flush-clock.ts';
 import type { ProxyMetrics } from './metrics.ts';
-import { RingBuffer } from './ring-buffer.ts';
+import type { RingMemory } from './ring-memory.ts';
 import {
   moveReasonOf,
   publishEnded,
@@ -15,25 +16,21 @@ import {
   type PendingMove,
   type SessionIdentity,
 } from './stream-events.ts';
-import { Upstream, type Loss } from './upstream.ts';
-import { Viewer, type ViewerLimits } from './viewer.ts';
+import { mayRetry, move, whenEmpty, type StreamState } from './stream-lifecycle.ts';
+import { Upstream, type Loss, type UpstreamSettings } from './upstream.ts';
+import type { Viewer } from './viewer.ts';
 
-export interface StreamSettings {
-  ringBytes: number;
-  joinWindowBytes: number;
+export type { StreamState } from './stream-lifecycle.ts';
+
+export interface StreamSettings extends FanoutSettings, UpstreamSettings {
   /** Longest wait before arriving bytes are flushed to players (see flushDelayMs). */
   coalesceMs: number;
-  engineStartTimeoutMs: number;
-  firstByteTimeoutMs: number;
-  emptyTimeoutMs: number;
   lingerMs: number;
   failoverDeadlineMs: number;
   /** A failed start is tried again on another engine this many times... */
   startRetries: number;
   /** ...while its first player has waited less than this. */
   startPatienceMs: number;
-  engineCallTimeoutMs: number;
-  viewer: ViewerLimits;
 }
 
 export interface StreamDeps {
@@ -43,14 +40,13 @@ export interface StreamDeps {
   log: Logger;
   proxyId: string;
   settings: StreamSettings;
+  /** The proxy-wide flush clock and ring memory account, shared by every stream. */
+  clock: FlushClock;
+  memory: RingMemory;
   onEnded: (stream: Stream) => void;
-  /** How many players this whole proxy serves now: flushes are batched more as it grows. */
-  totalClients: () => number;
   /** Told when players join or leave (the control link publishes viewer counts from it). */
   onViewersChanged?: (stream: Stream) => void;
 }
-
-export type StreamState = 'starting' | 'playing' | 'recovering' | 'lingering' | 'ended';
 
 interface Waiter {
   socket: Socket;
@@ -61,38 +57,31 @@ interface Waiter {
   onClose: () => void;
 }
 
-let viewerIds = 0;
-
-/**
- * How long arriving bytes may wait to be written, so each player gets fewer, larger writes: 1 ms per 10
- * players the proxy serves, from 5 ms up to `maxMs`. A few players get bytes almost as they arrive; a
- * thousand share the cost of a write syscall per player per 100 ms instead of per engine chunk.
- */
-export function flushDelayMs(totalClients: number, maxMs: number): number {
-  return Math.min(maxMs, Math.max(5, Math.round(totalClients / 10)));
-}
+/** Pause before another engine is tried, so a failing fleet is not hammered. */
+const RETRY_DELAY_MS = 200;
 
 /**
  * One content fanned out to every player of it. Owns its upstream (see upstream.ts; replaced on failover),
- * its ring buffer, its players and its timers, and releases all of them on every path to `ended`.
+ * its fan-out (players and ring, fanout.ts) and its timers, and releases all of them on every path to
+ * `ended`. Its state changes only in `moveTo`, along the table of stream-lifecycle.ts. Nothing starts
+ * before `start()`.
  */
 export class Stream {
   readonly id = randomUUID();
   readonly startedAt = new Date();
-  state: StreamState = 'starting';
-  readonly ring: RingBuffer;
-  readonly viewers = new Set<Viewer>();
+  private current: StreamState = 'starting';
+  private readonly fanout: Fanout;
   private waiters: Waiter[] = [];
   private upstream: Upstream | undefined;
-  private pendingChunks: Buffer[] = [];
-  private flushTimer: NodeJS.Timeout | undefined;
+  /** A drained engine's upstream, kept until the stream plays elsewhere so its session is not seen stale. */
+  private leaving: Upstream | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
-  private readonly watchdog: NodeJS.Timeout;
-  private lastFlushAt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
   private startedPublished = false;
   /** The engine this stream last used: sessions that reached an engine are reported even if they failed. */
   private lastEngineId: string | undefined;
   private recoverBy = 0;
+  /** The loss that started the trouble: the stream ends for it, not for the last retry's failure. */
   private lostBy: Loss | undefined;
   private readonly failures = new EngineFailures((f) => this.deps.engines.reportFailure(f));
   /** When the last media came from the engine: a move's gap starts there. */
@@ -100,12 +89,8 @@ export class Stream {
   /** Set while a playing stream looks for another engine; published as stream.moved when bytes flow again. */
   private pendingMove: PendingMove | undefined;
   private moves = 0;
-  /** A drained engine's upstream, kept until the stream plays elsewhere so its session is not seen stale. */
-  private leaving: Upstream | undefined;
   private startRetriesUsed = 0;
-  bytesIn = 0;
-  private bytesOutOfGone = 0;
-  peakClients = 0;
+  private bytesFromEngines = 0;
   private readonly log: Logger;
 
   constructor(
@@ -113,10 +98,31 @@ export class Stream {
     private readonly extraParams: Record<string, string>,
     private readonly deps: StreamDeps,
   ) {
-    this.ring = new RingBuffer(deps.settings.ringBytes);
     this.log = deps.log.child({ streamId: this.id, content: `${content.kind}:${content.value}` });
-    this.watchdog = setInterval(() => this.checkTimers(), 250);
-    void this.connect();
+    this.fanout = new Fanout({
+      settings: deps.settings,
+      metrics: deps.metrics,
+      log: this.log,
+      memory: deps.memory,
+      clock: deps.clock,
+      onViewersChanged: (left) => {
+        this.deps.onViewersChanged?.(this);
+        if (left) this.checkEmpty(left);
+      },
+    });
+  }
+
+  /** Claim an engine and open the media (in the background: players wait in `attach`). */
+  start(): void {
+    this.background('connect', this.connect());
+  }
+
+  get state(): StreamState {
+    return this.current;
+  }
+
+  get viewers(): ReadonlySet<Viewer> {
+    return this.fanout.viewers;
   }
 
   get engineId(): string | undefined {
@@ -132,19 +138,29 @@ export class Stream {
     return this.upstream?.session?.statUrl;
   }
 
+  get bytesIn(): number {
+    return this.bytesFromEngines;
+  }
+
   get bytesOut(): number {
-    let sum = this.bytesOutOfGone;
-    for (const v of this.viewers) sum += v.bytesOut;
-    return sum;
+    return this.fanout.bytesOut;
+  }
+
+  get peakClients(): number {
+    return this.fanout.peakClients;
+  }
+
+  get bufferedBytes(): number {
+    return this.fanout.bufferedBytes;
   }
 
   /** Re-read after every await: the stream may have ended meanwhile. */
   isEnded(): boolean {
-    return this.state === 'ended';
+    return this.current === 'ended';
   }
 
   get clientCount(): number {
-    return this.viewers.size + this.waiters.length;
+    return this.fanout.viewers.size + this.waiters.length;
   }
 
   /** The engine is draining: move to another one now, keeping the players (as after an engine loss). */
@@ -177,14 +193,15 @@ export class Stream {
 
   /** Attach a player. Resolves once it has its response head and first bytes; rejects (nothing sent) on failure. */
   attach(socket: Socket, requestedAt: bigint): Promise<Viewer> {
-    if (this.state === 'ended')
-      return Promise.reject(new AcefleetError('engine_error', 'the stream has ended'));
-    if (this.ring.end > 0)
-      return Promise.resolve(this.join(socket, requestedAt, this.state === 'lingering' ? 'linger' : 'live'));
+    if (this.isEnded()) return Promise.reject(new AcefleetError('engine_error', 'the stream has ended'));
+    if (this.fanout.hasMedia)
+      return Promise.resolve(
+        this.join(socket, requestedAt, this.current === 'lingering' ? 'linger' : 'live'),
+      );
     return new Promise((resolve, reject) => {
       const onClose = (): void => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        this.checkEmpty();
+        this.checkEmpty('client_disconnected');
       };
       const waiter: Waiter = { socket, requestedAt, resolve, reject, onClose };
       this.waiters.push(waiter);
@@ -192,45 +209,61 @@ export class Stream {
     });
   }
 
-  /** `kind` labels the time-to-first-byte metric: a new stream, a running one, or one kept by linger. */
-  private join(socket: Socket, requestedAt: bigint, kind: 'new' | 'live' | 'linger'): Viewer {
-    if (this.state === 'lingering') {
-      clearTimeout(this.lingerTimer);
-      this.state = 'playing';
+  /** Timeouts that no event marks (upstream first byte and silence, stuck players); on the proxy's watchdog. */
+  checkTimers(now: number): void {
+    this.upstream?.checkTimers(now);
+    this.fanout.check(now);
+  }
+
+  /** End the stream for everyone, once: players get a clean end (or, if still waiting, the error). */
+  end(reason: EndReason, error?: AcefleetError): void {
+    if (this.isEnded()) return;
+    this.moveTo('ended', reason);
+    clearTimeout(this.lingerTimer);
+    clearTimeout(this.retryTimer);
+    const failure = error ?? new AcefleetError('engine_error', `the stream ended (${reason})`);
+    for (const w of this.waiters.splice(0)) {
+      w.socket.off('close', w.onClose);
+      w.reject(failure);
+    }
+    this.fanout.close();
+    this.background('release', this.releaseUpstream());
+    this.background('release drained engine', this.closeLeaving());
+    this.deps.metrics.streamsEnded.inc({ reason });
+    const totals = { bytesIn: this.bytesIn, bytesOut: this.bytesOut, peakClients: this.peakClients };
+    this.log.info({ reason, bytesIn: totals.bytesIn, bytesOut: totals.bytesOut }, 'stream ended');
+    if (this.lastEngineId !== undefined) {
+      if (!this.startedPublished) this.publishStarted();
+      publishEnded(this.deps.events, this.identity(this.lastEngineId), reason, totals);
+    }
+    this.deps.onEnded(this);
+  }
+
+  /** The one place the state changes: the move is checked against the lifecycle table and logged. */
+  private moveTo(to: StreamState, why: string): void {
+    const from = this.current;
+    this.current = move(from, to);
+    if (from === 'lingering') clearTimeout(this.lingerTimer);
+    this.log.debug({ from, to, why }, 'stream state');
+  }
+
+  private join(socket: Socket, requestedAt: bigint, kind: JoinKind): Viewer {
+    if (this.current === 'lingering') {
+      this.moveTo('playing', 'a player joined');
       this.deps.metrics.lingerHits.inc();
     }
-    const viewer = new Viewer(++viewerIds, socket, this.deps.settings.viewer);
-    viewer.begin(this.ring.joinPoint(this.deps.settings.joinWindowBytes));
-    this.viewers.add(viewer);
-    this.peakClients = Math.max(this.peakClients, this.viewers.size);
-    this.deps.onViewersChanged?.(this);
-    socket.once('close', () => this.detach(viewer, 'client_disconnected'));
-    socket.on('drain', () => this.deps.metrics.bytesOut.inc(this.pumpOne(viewer)));
-    socket.on('error', () => {});
-    this.deps.metrics.bytesOut.inc(this.pumpOne(viewer));
-    const seconds = Number(process.hrtime.bigint() - requestedAt) / 1e9;
-    this.deps.metrics.firstByteSeconds.observe({ join: kind }, seconds);
-    return viewer;
+    return this.fanout.join(socket, requestedAt, kind);
   }
 
-  private detach(viewer: Viewer, why: 'client_disconnected' | 'slow_client'): void {
-    if (!this.viewers.delete(viewer)) return;
-    this.bytesOutOfGone += viewer.bytesOut;
-    this.deps.onViewersChanged?.(this);
-    this.checkEmpty(why);
-  }
-
-  /** The last player left: linger, so a returning viewer or a channel-surfer starts instantly. */
-  private checkEmpty(why: 'client_disconnected' | 'slow_client' = 'client_disconnected'): void {
-    if (this.clientCount > 0 || this.state === 'ended' || this.state === 'lingering') return;
-    // Nobody waits for a start any more: stop it rather than hold an engine for a stream nobody asked for.
-    if (this.deps.settings.lingerMs <= 0 || this.state === 'starting') {
-      this.end(why);
-      return;
+  /** Nobody is left: end, linger or wait, as the lifecycle says. */
+  private checkEmpty(why: LeaveReason = 'client_disconnected'): void {
+    if (this.clientCount > 0) return;
+    const next = whenEmpty(this.current, this.deps.settings.lingerMs);
+    if (next === 'end') this.end(why);
+    else if (next === 'linger') {
+      this.moveTo('lingering', why);
+      this.lingerTimer = setTimeout(() => this.end('linger_expired'), this.deps.settings.lingerMs);
     }
-    if (this.state === 'recovering') return; // decided when bytes flow again
-    this.state = 'lingering';
-    this.lingerTimer = setTimeout(() => this.end('linger_expired'), this.deps.settings.lingerMs);
   }
 
   /** Get an engine and open the media; on failure decide between failover and the end. */
@@ -246,7 +279,7 @@ export class Stream {
         onLost: (loss) => {
           if (this.upstream !== upstream) return;
           this.log.warn({ reason: loss.reason, engineId: upstream.engineId }, 'upstream lost');
-          void this.failOver(loss);
+          this.background('failover', this.failOver(loss));
         },
       },
     );
@@ -260,28 +293,21 @@ export class Stream {
     this.log.info({ engineId: upstream.engineId }, 'upstream open');
   }
 
-  private onData(packets: Buffer, rawBytes: number): void {
-    this.bytesIn += rawBytes;
+  private onData(packets: readonly Buffer[], rawBytes: number): void {
+    this.bytesFromEngines += rawBytes;
     this.deps.metrics.bytesIn.inc(rawBytes);
-    if (packets.length === 0) return;
-    this.lastMediaAt = Date.now();
-    this.pendingChunks.push(packets);
-    if (this.state === 'starting' || this.state === 'recovering') {
-      this.onPlaying();
-      return;
-    }
-    if (this.flushTimer) return;
-    const wait =
-      this.lastFlushAt + flushDelayMs(this.deps.totalClients(), this.deps.settings.coalesceMs) - Date.now();
-    if (wait <= 0) this.flush();
-    else this.flushTimer = setTimeout(() => this.flush(), wait);
+    if (packets.length === 0 || this.isEnded()) return;
+    const now = Date.now();
+    this.lastMediaAt = now;
+    this.fanout.push(packets, now);
+    if (this.current === 'starting' || this.current === 'recovering') this.onPlaying(now);
   }
 
-  private onPlaying(): void {
-    const recovered = this.state === 'recovering';
-    this.state = 'playing';
+  private onPlaying(now: number): void {
+    const recovered = this.current === 'recovering';
+    this.moveTo('playing', recovered ? 'media from another engine' : 'first media');
     this.lostBy = undefined;
-    this.flush();
+    this.fanout.flush(now);
     if (recovered) this.completeMove();
     if (!this.startedPublished) this.publishStarted();
     for (const w of this.waiters.splice(0)) {
@@ -301,50 +327,13 @@ export class Stream {
       publishMoved(this.deps.events, this.identity(engineId), move, statUrl, ++this.moves);
       this.log.info({ from: move.previousEngineId, to: engineId, reason: move.reason }, 'stream moved');
     }
-    void this.closeLeaving();
+    this.background('release drained engine', this.closeLeaving());
   }
 
   private async closeLeaving(): Promise<void> {
     const leaving = this.leaving;
     this.leaving = undefined;
     await leaving?.close();
-  }
-
-  /** Move what arrived since the last flush into the ring, as one segment, and feed every player. */
-  private flush(): void {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    this.lastFlushAt = Date.now();
-    if (this.pendingChunks.length === 0) return;
-    const segment =
-      this.pendingChunks.length === 1 ? this.pendingChunks[0]! : Buffer.concat(this.pendingChunks);
-    this.pendingChunks = [];
-    this.ring.append(segment);
-    let written = 0;
-    for (const viewer of this.viewers) written += this.pumpOne(viewer);
-    this.deps.metrics.bytesOut.inc(written);
-  }
-
-  /** Feed one player what it lacks; returns the bytes written (counted by the caller, once per flush). */
-  private pumpOne(viewer: Viewer): number {
-    const before = viewer.bytesOut;
-    const result = viewer.pump(this.ring, this.lastFlushAt);
-    if (result === 'skipped') this.deps.metrics.slowSkips.inc();
-    if (result === 'slow') {
-      this.log.info({ viewer: viewer.id }, 'dropping slow client');
-      this.deps.metrics.slowDrops.inc();
-      viewer.destroy();
-      this.detach(viewer, 'slow_client');
-    }
-    return viewer.bytesOut - before;
-  }
-
-  /** Timeouts that no event marks: the upstream's first byte and silence, and players stuck at their backlog. */
-  private checkTimers(): void {
-    this.upstream?.checkTimers(Date.now());
-    let written = 0;
-    for (const viewer of this.viewers) if (viewer.socket.writableLength > 0) written += this.pumpOne(viewer);
-    this.deps.metrics.bytesOut.inc(written);
   }
 
   /**
@@ -362,8 +351,8 @@ export class Stream {
       this.upstream = undefined;
     } else await this.releaseUpstream();
     if (this.isEnded()) return;
-    if (this.state === 'playing') {
-      this.state = 'recovering';
+    if (this.current === 'playing') {
+      this.moveTo('recovering', loss.reason);
       this.recoverBy = Date.now() + this.deps.settings.failoverDeadlineMs;
       this.lostBy = loss;
       if (engineId) {
@@ -371,39 +360,41 @@ export class Stream {
         this.pendingMove = { previousEngineId: engineId, reason, lastByteAt: this.lastMediaAt };
       }
     }
-    // The stream ends for the reason that started the trouble, not for the last retry's failure.
-    if (this.state === 'starting') this.lostBy ??= loss;
+    if (this.current === 'starting') this.lostBy ??= loss;
     const cause = this.lostBy ?? loss;
-    if (!this.mayRetry(loss, engineId !== undefined)) {
-      if (this.state === 'recovering') this.deps.metrics.failovers.inc({ result: 'failed' });
+    const { startRetries, startPatienceMs } = this.deps.settings;
+    const retry = mayRetry({
+      state: this.current,
+      contentUnavailable: loss.reason === 'content_unavailable',
+      engineFailed: engineId !== undefined,
+      waiters: this.waiters.length,
+      viewers: this.fanout.viewers.size,
+      startRetriesUsed: this.startRetriesUsed,
+      startRetries,
+      waitedMs: Date.now() - this.startedAt.getTime(),
+      startPatienceMs,
+      recoverLeftMs: this.recoverBy - Date.now(),
+    });
+    if (!retry) {
+      if (this.current === 'recovering') this.deps.metrics.failovers.inc({ result: 'failed' });
       this.end(cause.reason, cause.error);
       return;
     }
-    if (this.state === 'starting') this.startRetriesUsed++;
-    this.log.info({ failed: [...this.failures.excluded], state: this.state }, 'trying another engine');
-    await sleep(200);
-    if (this.state === 'starting' || this.state === 'recovering') await this.connect();
-  }
-
-  /**
-   * Another engine may help: the content exists and players wait, within their patience or the failover
-   * deadline. A start is retried only after an engine failed it: when none could be had, asking again
-   * would only keep the players waiting.
-   */
-  private mayRetry(loss: Loss, engineFailed: boolean): boolean {
-    if (loss.reason === 'content_unavailable') return false;
-    const { startRetries, startPatienceMs } = this.deps.settings;
-    if (this.state === 'starting') {
-      const patient = Date.now() - this.startedAt.getTime() < startPatienceMs;
-      return engineFailed && this.waiters.length > 0 && this.startRetriesUsed < startRetries && patient;
-    }
-    return this.state === 'recovering' && this.viewers.size > 0 && Date.now() < this.recoverBy;
+    if (this.current === 'starting') this.startRetriesUsed++;
+    this.log.info({ failed: [...this.failures.excluded], state: this.current }, 'trying another engine');
+    // Cancelled by end(): a stream that ended meanwhile claims nothing.
+    this.retryTimer = setTimeout(() => this.background('connect', this.connect()), RETRY_DELAY_MS);
   }
 
   private async releaseUpstream(): Promise<void> {
     const upstream = this.upstream;
     this.upstream = undefined;
     await upstream?.close();
+  }
+
+  /** Background work of this stream: a failure is logged here, never left unhandled. */
+  private background(what: string, work: Promise<void>): void {
+    work.catch((err: unknown) => this.log.error({ err, what }, 'stream background work failed'));
   }
 
   private identity(engineId: string): SessionIdentity {
@@ -414,34 +405,5 @@ export class Stream {
   private publishStarted(): void {
     this.startedPublished = true;
     publishStarted(this.deps.events, this.identity(this.lastEngineId ?? 'unknown'), this.statUrl);
-  }
-
-  /** End the stream for everyone, once: players get a clean end (or, if still waiting, the error). */
-  end(reason: EndReason, error?: AcefleetError): void {
-    if (this.state === 'ended') return;
-    this.state = 'ended';
-    clearInterval(this.watchdog);
-    clearTimeout(this.flushTimer);
-    clearTimeout(this.lingerTimer);
-    const failure = error ?? new AcefleetError('engine_error', `the stream ended (${reason})`);
-    for (const w of this.waiters.splice(0)) {
-      w.socket.off('close', w.onClose);
-      w.reject(failure);
-    }
-    for (const viewer of this.viewers) {
-      this.bytesOutOfGone += viewer.bytesOut;
-      viewer.end();
-    }
-    this.viewers.clear();
-    void this.releaseUpstream();
-    void this.closeLeaving();
-    this.deps.metrics.streamsEnded.inc({ reason });
-    this.log.info({ reason, bytesIn: this.bytesIn, bytesOut: this.bytesOutOfGone }, 'stream ended');
-    if (this.lastEngineId !== undefined) {
-      if (!this.startedPublished) this.publishStarted();
-      const totals = { bytesIn: this.bytesIn, bytesOut: this.bytesOutOfGone, peakClients: this.peakClients };
-      publishEnded(this.deps.events, this.identity(this.lastEngineId), reason, totals);
-    }
-    this.deps.onEnded(this);
   }
 }

@@ -29,9 +29,10 @@ export function findSync(buf: Buffer): number {
 
 /**
  * Turns an upstream's arbitrary chunks into whole packets. Until it has locked on (LOCK_PACKETS sync bytes a
- * packet apart) it discards bytes; afterwards it carries the partial packet at the end of a chunk into the
- * next. A packet without its sync byte drops the lock: what follows is discarded until it locks again, so
- * bytes that are not MPEG-TS never reach a player.
+ * packet apart) it discards bytes; afterwards it carries the partial packet at the end of a chunk (at most
+ * 187 bytes) into the next, completing it in a packet of its own, and hands on the rest of the chunk as views:
+ * a locked stream costs no copy of its chunks. A packet without its sync byte drops the lock: what follows is
+ * discarded until it locks again, so bytes that are not MPEG-TS never reach a player.
  */
 export class PacketAligner {
   private carry: Buffer | undefined;
@@ -41,18 +42,40 @@ export class PacketAligner {
     return this.locked;
   }
 
-  /** Whole packets from this chunk (possibly empty). */
-  push(chunk: Buffer): Buffer {
-    let buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    this.carry = undefined;
+  /** Whole packets from this chunk, as views in stream order (possibly none). */
+  push(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
+    let buf = chunk;
+    const carry = this.carry;
+    this.carry = undefined;
+    if (carry && this.locked) {
+      const need = PACKET_SIZE - carry.length;
+      if (chunk.length < need) {
+        this.carry = Buffer.concat([carry, chunk]);
+        return out;
+      }
+      const packet = Buffer.concat([carry, chunk.subarray(0, need)], PACKET_SIZE);
+      buf = chunk.subarray(need);
+      if (packet[0] === SYNC) out.push(packet);
+      else {
+        this.locked = false;
+        buf = Buffer.concat([packet.subarray(1), buf]);
+      }
+    } else if (carry) buf = Buffer.concat([carry, chunk]);
+    this.split(buf, out);
+    return out;
+  }
+
+  /** Whole packets of `buf` into `out`; the partial tail (or the unlocked probe) becomes the carry. */
+  private split(start: Buffer, out: Buffer[]): void {
+    let buf = start;
     for (;;) {
       if (!this.locked) {
         const at = findSync(buf);
         if (at < 0) {
           const keep = LOCK_PACKETS * PACKET_SIZE;
           this.carry = buf.length > keep ? Buffer.from(buf.subarray(buf.length - keep)) : buf;
-          break;
+          return;
         }
         this.locked = true;
         buf = buf.subarray(at);
@@ -60,15 +83,15 @@ export class PacketAligner {
       const whole = buf.length - (buf.length % PACKET_SIZE);
       const lost = firstUnsynced(buf, whole);
       if (lost < 0) {
+        // A copy of the tail only: a view would keep the whole socket read alive until the next chunk.
         if (whole < buf.length) this.carry = Buffer.from(buf.subarray(whole));
-        out.push(buf.subarray(0, whole));
-        break;
+        if (whole > 0) out.push(buf.subarray(0, whole));
+        return;
       }
-      out.push(buf.subarray(0, lost));
+      if (lost > 0) out.push(buf.subarray(0, lost));
       this.locked = false;
       buf = buf.subarray(lost + 1);
     }
-    return out.length === 1 ? out[0]! : Buffer.concat(out);
   }
 }
 

@@ -21,8 +21,8 @@ export interface Loss {
 }
 
 export interface UpstreamHandlers {
-  /** Whole TS packets (possibly none yet) from `rawBytes` bytes read off the engine. */
-  onData: (packets: Buffer, rawBytes: number) => void;
+  /** Whole TS packets (possibly none yet), as views in order, from `rawBytes` bytes read off the engine. */
+  onData: (packets: readonly Buffer[], rawBytes: number) => void;
   /** An engine was claimed: from now on the stream has an engine to report. */
   onClaimed: (engineId: string) => void;
   /** The open media body failed: ended, broke, timed out, or was given up (drain). Called once. */

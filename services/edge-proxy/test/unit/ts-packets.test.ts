@@ -9,7 +9,7 @@ function align(bytes: Buffer, sizes: number[], aligner = new PacketAligner()): B
   const out: Buffer[] = [];
   for (let at = 0, i = 0; at < bytes.length; i++) {
     const size = sizes[i % sizes.length]!;
-    out.push(aligner.push(bytes.subarray(at, at + size)));
+    out.push(...aligner.push(bytes.subarray(at, at + size)));
     at += size;
   }
   return Buffer.concat(out);

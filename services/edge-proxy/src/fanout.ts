@@ -1,0 +1,182 @@
+import type { Socket } from 'node:net';
+import type { Logger } from '@acefleet/platform';
+import type { FlushClock, Flushable } from './flush-clock.ts';
+import type { ProxyMetrics } from './metrics.ts';
+import { RingBuffer } from './ring-buffer.ts';
+import type { RingMemory } from './ring-memory.ts';
+import { Viewer, type ViewerLimits } from './viewer.ts';
+
+export interface FanoutSettings {
+  /** The most a stream's ring holds, whatever its bitrate. */
+  ringBytes: number;
+  /** The ring holds this much of the stream's measured bitrate (within MIN_RING_BYTES and ringBytes). */
+  ringSeconds: number;
+  joinWindowBytes: number;
+  viewer: ViewerLimits;
+}
+
+export interface FanoutDeps {
+  settings: FanoutSettings;
+  metrics: ProxyMetrics;
+  log: Logger;
+  memory: RingMemory;
+  clock: FlushClock;
+  /** A player joined (`left` undefined) or left, and how. */
+  onViewersChanged: (left?: LeaveReason) => void;
+}
+
+/** The smallest ring, whatever the bitrate: room for a few PATs to join at. */
+export const MIN_RING_BYTES = 256 * 1024;
+const RATE_SAMPLE_MS = 1000;
+
+/** How a player went: it hung up, or it was dropped for not reading. */
+export type LeaveReason = 'client_disconnected' | 'slow_client';
+
+/** What a time-to-first-byte counts: a new stream, a running one, or one kept by linger. */
+export type JoinKind = 'new' | 'live' | 'linger';
+
+let viewerIds = 0;
+
+/**
+ * One stream's players, its ring and its writes. Arriving packets are copied into the ring at once (see
+ * ring-buffer.ts); the proxy-wide flush clock then writes to every player what it lacks, so the cost is one
+ * write per player per flush window, with no timer of its own. The ring is sized in seconds of the measured
+ * bitrate, so a low-rate channel holds little.
+ */
+export class Fanout implements Flushable {
+  private readonly ring: RingBuffer;
+  private readonly players = new Set<Viewer>();
+  private bytesOutOfGone = 0;
+  private peak = 0;
+  private lastFlushAt = 0;
+  private closed = false;
+  private rateBytes = 0;
+  private rateSince = 0;
+  private bytesPerSecond = 0;
+
+  constructor(private readonly deps: FanoutDeps) {
+    this.ring = new RingBuffer(deps.settings.ringBytes, deps.memory);
+  }
+
+  get viewers(): ReadonlySet<Viewer> {
+    return this.players;
+  }
+
+  get hasMedia(): boolean {
+    return this.ring.end > 0;
+  }
+
+  get bufferedBytes(): number {
+    return this.ring.bytes;
+  }
+
+  get peakClients(): number {
+    return this.peak;
+  }
+
+  /** The stream's byte rate as last measured (0 until a second of media has arrived). */
+  get measuredBytesPerSecond(): number {
+    return this.bytesPerSecond;
+  }
+
+  get bytesOut(): number {
+    let sum = this.bytesOutOfGone;
+    for (const v of this.players) sum += v.bytesOut;
+    return sum;
+  }
+
+  /** Whole packets from the engine: into the ring now, to the players at the next tick of the clock. */
+  push(packets: readonly Buffer[], now: number): void {
+    if (this.closed) return;
+    for (const p of packets) {
+      this.ring.append(p);
+      this.rateBytes += p.length;
+    }
+    if (this.rateSince === 0) this.rateSince = now;
+    this.deps.clock.mark(this);
+  }
+
+  flush(now: number): void {
+    if (this.closed) return;
+    this.lastFlushAt = now;
+    let written = 0;
+    for (const viewer of this.players) written += this.pumpOne(viewer);
+    this.deps.metrics.bytesOut.inc(written);
+  }
+
+  /** Attach a player at the join point of the ring and send it what the ring holds from there. */
+  join(socket: Socket, requestedAt: bigint, kind: JoinKind): Viewer {
+    const viewer = new Viewer(++viewerIds, socket, this.deps.settings.viewer);
+    viewer.begin(this.ring.joinPoint(this.deps.settings.joinWindowBytes));
+    this.players.add(viewer);
+    this.peak = Math.max(this.peak, this.players.size);
+    this.deps.onViewersChanged();
+    socket.once('close', () => this.detach(viewer, 'client_disconnected'));
+    socket.on('drain', () => this.deps.metrics.bytesOut.inc(this.pumpOne(viewer)));
+    // A player's socket error is its own: 'close' follows and detaches it.
+    socket.on('error', () => {});
+    this.deps.metrics.bytesOut.inc(this.pumpOne(viewer));
+    const seconds = Number(process.hrtime.bigint() - requestedAt) / 1e9;
+    this.deps.metrics.firstByteSeconds.observe({ join: kind }, seconds);
+    return viewer;
+  }
+
+  /**
+   * Work no event marks, on the proxy's watchdog: players stuck at their backlog get another try (or are
+   * dropped as slow), and the ring follows the measured bitrate.
+   */
+  check(now: number): void {
+    let written = 0;
+    for (const viewer of this.players) if (viewer.socket.writableLength > 0) written += this.pumpOne(viewer);
+    this.deps.metrics.bytesOut.inc(written);
+    this.measure(now);
+  }
+
+  /** End every player's body cleanly and give the ring's memory back. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.deps.clock.forget(this);
+    for (const viewer of this.players) {
+      this.bytesOutOfGone += viewer.bytesOut;
+      viewer.end();
+    }
+    this.players.clear();
+    this.ring.clear();
+  }
+
+  private measure(now: number): void {
+    const elapsed = now - this.rateSince;
+    if (this.rateSince === 0 || elapsed < RATE_SAMPLE_MS) return;
+    // A silent second (a failover gap) says nothing about the bitrate: the ring keeps its size.
+    if (this.rateBytes > 0) {
+      const sample = (this.rateBytes * 1000) / elapsed;
+      this.bytesPerSecond = this.bytesPerSecond === 0 ? sample : (this.bytesPerSecond + sample) / 2;
+      const { ringBytes, ringSeconds } = this.deps.settings;
+      const wanted = Math.round(this.bytesPerSecond * ringSeconds);
+      this.ring.resize(Math.min(ringBytes, Math.max(MIN_RING_BYTES, wanted)));
+    }
+    this.rateBytes = 0;
+    this.rateSince = now;
+  }
+
+  private detach(viewer: Viewer, why: LeaveReason): void {
+    if (!this.players.delete(viewer)) return;
+    this.bytesOutOfGone += viewer.bytesOut;
+    this.deps.onViewersChanged(why);
+  }
+
+  /** Feed one player what it lacks; returns the bytes written (counted by the caller). */
+  private pumpOne(viewer: Viewer): number {
+    const before = viewer.bytesOut;
+    const result = viewer.pump(this.ring, this.lastFlushAt);
+    if (result === 'skipped') this.deps.metrics.slowSkips.inc();
+    if (result === 'slow') {
+      this.deps.log.info({ viewer: viewer.id }, 'dropping slow client');
+      this.deps.metrics.slowDrops.inc();
+      viewer.destroy();
+      this.detach(viewer, 'slow_client');
+    }
+    return viewer.bytesOut - before;
+  }
+}
