@@ -4,15 +4,28 @@ import { packet, packets } from './ts-bytes.ts';
 
 const P = PACKET_SIZE;
 
-/** Feed `bytes` to a fresh aligner in chunks of `sizes` (cycled); everything that came out. */
-function align(bytes: Buffer, sizes: number[], aligner = new PacketAligner()): Buffer {
+/** Feed `bytes` to a fresh aligner in chunks of `sizes` (cycled); every piece that came out. */
+function alignPieces(bytes: Buffer, sizes: number[]): Buffer[] {
+  const aligner = new PacketAligner();
   const out: Buffer[] = [];
   for (let at = 0, i = 0; at < bytes.length; i++) {
     const size = sizes[i % sizes.length]!;
     out.push(...aligner.push(bytes.subarray(at, at + size)));
     at += size;
   }
-  return Buffer.concat(out);
+  return out;
+}
+
+const align = (bytes: Buffer, sizes: number[]): Buffer => Buffer.concat(alignPieces(bytes, sizes));
+
+/** Bytes that never hold a sync byte. */
+const noise = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + 7) % 0x47));
+
+/** A packet whose sync byte was lost. */
+function broken(): Buffer {
+  const p = packet('data', 0x30);
+  p[0] = 0x00;
+  return p;
 }
 
 test('ts packets - a PAT is recognised only at a packet start carrying PID 0 with payload start', (t) => {
@@ -35,21 +48,8 @@ test('ts packets - sync is found only where five packets in a row carry 0x47', (
 test('ts packets - whole packets in one chunk pass through unchanged', (t) => {
   const aligner = new PacketAligner();
   const input = packets(8, [0]);
-  t.deepEqual(aligner.push(input), input);
+  t.deepEqual(Buffer.concat(aligner.push(input)), input);
   t.true(aligner.isLocked);
-});
-
-test('ts packets - chunks cut anywhere come out as the same stream, in whole packets', (t) => {
-  const input = packets(40, [0, 20]);
-  const aligner = new PacketAligner();
-  const out: Buffer[] = [];
-  const sizes = [7, 1000, 188, 333, 1];
-  for (let at = 0, i = 0; at < input.length; at += sizes[i++ % sizes.length]!) {
-    const chunk = aligner.push(input.subarray(at, at + sizes[i % sizes.length]!));
-    t.is(chunk.length % P, 0, 'only whole packets');
-    out.push(chunk);
-  }
-  t.deepEqual(Buffer.concat(out), input);
 });
 
 test('ts packets - bytes before the first lock are dropped', (t) => {
@@ -60,26 +60,59 @@ test('ts packets - bytes before the first lock are dropped', (t) => {
 test('ts packets - nothing comes out until five packets confirm the lock', (t) => {
   const aligner = new PacketAligner();
   const input = packets(5);
-  t.is(aligner.push(input.subarray(0, 4 * P)).length, 0);
+  t.deepEqual(aligner.push(input.subarray(0, 4 * P)), []);
   t.false(aligner.isLocked);
-  t.deepEqual(aligner.push(input.subarray(4 * P)), input);
+  t.deepEqual(Buffer.concat(aligner.push(input.subarray(4 * P))), input);
   t.true(aligner.isLocked);
 });
 
 test('ts packets - a packet without its sync byte drops the lock until five good packets follow', (t) => {
-  const broken = packet('data', 0x30);
-  broken[0] = 0x00;
   const aligner = new PacketAligner();
   const before = packets(6);
-  const out = aligner.push(Buffer.concat([before, broken, packets(3)]));
-  t.deepEqual(out, before, 'the broken packet and what follows it are held back');
+  const out = aligner.push(Buffer.concat([before, broken(), packets(3)]));
+  t.deepEqual(Buffer.concat(out), before, 'the broken packet and what follows it are held back');
   t.false(aligner.isLocked);
   const after = aligner.push(packets(5));
-  t.deepEqual(after, Buffer.concat([packets(3), packets(5)]), 'relocked on the eight good packets');
+  t.deepEqual(
+    Buffer.concat(after),
+    Buffer.concat([packets(3), packets(5)]),
+    'relocked on the eight good packets',
+  );
   t.true(aligner.isLocked);
 });
 
-test('ts packets - bytes that are not MPEG-TS never come out', (t) => {
-  const noise = Buffer.from(Array.from({ length: 20_000 }, (_, i) => (i * 31 + 7) % 0x47));
-  t.is(align(noise, [1000, 37, 4096]).length, 0);
+test('ts packets - chunks cut anywhere give the same whole packets, through noise and a lost lock', (t) => {
+  const good = packets(12, [0]);
+  const relocked = packets(9);
+  const afterStray = packets(7, [0]);
+  // A stray byte shifts the stream by one: the lock is lost there and regained on the very next byte.
+  // The trailing half packet is never completed, so it never comes out.
+  const input = Buffer.concat([
+    noise(100),
+    good,
+    broken(),
+    relocked,
+    Buffer.from([0x00]),
+    afterStray,
+    packet('data').subarray(0, P / 2),
+  ]);
+  const expected = Buffer.concat([good, relocked, afterStray]);
+  for (let size = 1; size <= 2 * P + 1; size++) {
+    const pieces = alignPieces(input, [size]);
+    t.true(
+      pieces.every((piece) => piece.length > 0 && piece.length % P === 0),
+      `chunks of ${size}: only whole packets`,
+    );
+    t.deepEqual(Buffer.concat(pieces), expected, `chunks of ${size}`);
+  }
+});
+
+test('ts packets - bytes that are not MPEG-TS never come out, even four sync bytes a packet apart', (t) => {
+  t.is(align(noise(20_000), [1000, 37, 4096]).length, 0);
+  // Four packets with their sync byte, then one without, over and over: never five in a row.
+  const nearLock = Buffer.concat(
+    Array.from({ length: 100 }, (_, i) => (i % 5 === 4 ? broken() : packet('data', 0x30))),
+  );
+  t.is(align(nearLock, [nearLock.length]).length, 0);
+  t.is(align(nearLock, [1000, 37, 4096]).length, 0);
 });
