@@ -57,8 +57,10 @@ async function putEngine(user: NatsUser, record: Partial<EngineRecord> & { id: s
   return kv.put(record.id, encodeJson(record));
 }
 
-test('nats - only the operator may stop a stream through a proxy endpoint', async (t) => {
-  for (const user of services) {
+// engine-manager (DELETE /api/streams/:id) and stats (the dashboard's stop action) forward an operator's
+// request that their HTTP access policy checked; the proxy and the monitor have no business stopping streams.
+test('nats - neither the proxy nor the monitor may stop a stream through a proxy endpoint', async (t) => {
+  for (const user of [NatsUsers.edgeProxy, NatsUsers.healthMonitor]) {
     await denied(
       t,
       ask(user, proxySubject('any-proxy', 'stop'), { streamId: 's1' }),

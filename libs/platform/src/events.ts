@@ -74,7 +74,9 @@ export class EventPublisher {
 
   publish(subject: string, payload: unknown, msgId: string): void {
     const entry: OutboxEntry = { subject, msgId, at: Date.now(), payload };
-    this.file?.append(entry);
+    if (this.file && !this.file.append(entry)) {
+      this.log.warn({ subject }, 'event published after the outbox closed: kept in memory only');
+    }
     this.enqueue(entry);
     this.kick();
   }

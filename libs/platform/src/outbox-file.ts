@@ -51,6 +51,7 @@ export class OutboxFile {
   private fd: number;
   private lines = 0;
   private syncTimer: NodeJS.Timeout | undefined;
+  private closed = false;
   private readonly file: string;
 
   private constructor(
@@ -91,7 +92,12 @@ export class OutboxFile {
     return this.lines;
   }
 
-  append(entry: OutboxEntry): void {
+  /**
+   * Keep `entry` on disk. After close() (a publisher that goes on after its process began shutting down) it
+   * is not written: false tells the caller it lives in memory only.
+   */
+  append(entry: OutboxEntry): boolean {
+    if (this.closed) return false;
     writeSync(this.fd, `${JSON.stringify(entry)}\n`);
     this.lines++;
     this.syncTimer ??= setTimeout(() => {
@@ -100,10 +106,12 @@ export class OutboxFile {
         if (err) this.log.warn({ err }, 'outbox sync failed');
       });
     }, SYNC_DELAY_MS);
+    return true;
   }
 
   /** Replace the file's content by `pending` (atomically: a crash leaves the old or the new file). */
   rewrite(pending: readonly OutboxEntry[]): void {
+    if (this.closed) return;
     if (pending.length === 0) {
       ftruncateSync(this.fd, 0);
       this.lines = 0;
@@ -122,6 +130,8 @@ export class OutboxFile {
 
   /** Sync what was written and close; the file stays for the next process when events are left. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     clearTimeout(this.syncTimer);
     fsyncSync(this.fd);
     closeSync(this.fd);

@@ -9,7 +9,7 @@ import { decodeReply, encodeJson, type NatsConnection } from '@acefleet/platform
 const LATE_GRANT_WAIT_MS = 90_000;
 
 /**
- * Ask the engine manager for an engine, waiting `timeoutMs` (the request carries that deadline, which the
+ * Ask the engine manager for an engine, waiting `opts.timeoutMs` (the request carries that deadline, which the
  * manager honours). The reply comes to an inbox of our own rather than through nc.request, so that a grant
  * arriving after we stopped waiting (a manager paused or overloaded) is still seen and handed to `lateGrant`
  * to be released at once, instead of being dropped by NATS and leaving a claim held by no one.
@@ -17,11 +17,13 @@ const LATE_GRANT_WAIT_MS = 90_000;
 export function requestAcquire(
   nc: NatsConnection,
   body: Omit<AcquireRequest, 'deadline'>,
-  timeoutMs: number,
+  opts: { timeoutMs: number; inboxPrefix: string },
   lateGrant: (reply: AcquireReply) => void,
 ): Promise<AcquireReply> {
+  const { timeoutMs } = opts;
   const subject = Subjects.engineAcquire;
-  const inbox = createInbox();
+  // Under this connection's own prefix: a service user may subscribe to no other inbox.
+  const inbox = createInbox(opts.inboxPrefix);
   return new Promise((resolve, reject) => {
     let waiting = true;
     const giveUp = (why: string): void => {

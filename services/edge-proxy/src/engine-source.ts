@@ -39,6 +39,8 @@ interface LocalChoice {
 export interface EngineSourceOptions {
   proxyId: string;
   requestTimeoutMs: number;
+  /** This connection's reply-inbox prefix (its NATS user's): acquires are answered there. */
+  inboxPrefix: string;
   /** Engines to use when neither the manager nor the cache can help (base URLs). */
   staticEngines: string[];
   /** Sessions this proxy opens at most on one static engine (static engines have no record to say). */
@@ -135,7 +137,7 @@ export class EngineSource {
         excludeEngineIds: [...exclude],
         ...(failed && { failedEngineId: failed.engineId, failureReason: failed.reason }),
       },
-      this.opts.requestTimeoutMs,
+      { timeoutMs: this.opts.requestTimeoutMs, inboxPrefix: this.opts.inboxPrefix },
       (late) => void this.releaseLate(late),
     );
     return { engineId: reply.engine.id, baseUrl: reply.engine.baseUrl, claimId: reply.claimId, local: false };

@@ -26,6 +26,8 @@ export async function startProxy(env: Record<string, string> = {}): Promise<Prox
     STATIC_ENGINE_CAPACITY: '100',
     MAX_STREAMS_PER_CLIENT: '100',
     ENGINE_CACHE_FILE: path.join(tmpdir(), `acefleet-proxy-test-${process.pid}-${Date.now()}.json`),
+    // One outbox file per process: proxies of one test file must not share one (memory only here).
+    OUTBOX_DIR: '',
     ...env,
   });
   const log = createLogger('edge-proxy-test', process.env.TEST_LOG_LEVEL ?? 'silent');
