@@ -12,16 +12,18 @@ const LATE_GRANT_WAIT_MS = 90_000;
  * Ask the engine manager for an engine, waiting `timeoutMs` (the request carries that deadline, which the
  * manager honours). The reply comes to an inbox of our own rather than through nc.request, so that a grant
  * arriving after we stopped waiting (a manager paused or overloaded) is still seen and handed to `lateGrant`
- * to be released at once, instead of being dropped by NATS and leaving a claim held by no one.
+ * to be released at once, instead of being dropped by NATS and leaving a claim held by no one. The inbox is
+ * under `inboxPrefix`, the proxy's NATS user's own (the only inbox its permissions let it subscribe to).
  */
 export function requestAcquire(
   nc: NatsConnection,
   body: Omit<AcquireRequest, 'deadline'>,
   timeoutMs: number,
   lateGrant: (reply: AcquireReply) => void,
+  inboxPrefix: string,
 ): Promise<AcquireReply> {
   const subject = Subjects.engineAcquire;
-  const inbox = createInbox();
+  const inbox = createInbox(inboxPrefix);
   return new Promise((resolve, reject) => {
     let waiting = true;
     const giveUp = (why: string): void => {

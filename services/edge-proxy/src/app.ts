@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '@nats-io/services';
-import { ServiceNames, StopStreamRequest, proxySubject } from '@acefleet/contracts';
+import { ServiceNames, StopStreamRequest, inboxPrefixOf, proxySubject } from '@acefleet/contracts';
 import {
   addJsonEndpoint,
   addMicroService,
@@ -68,6 +68,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
         .map((s) => s.trim())
         .filter(Boolean),
       staticEngineCapacity: config.staticEngineCapacity,
+      inboxPrefix: inboxPrefixOf(config.natsUser),
     },
     log,
     metrics,

@@ -43,6 +43,8 @@ export interface EngineSourceOptions {
   staticEngines: string[];
   /** Sessions this proxy opens at most on one static engine (static engines have no record to say). */
   staticEngineCapacity: number;
+  /** Where acquire replies come: the NATS user's inbox prefix (inboxPrefixOf). */
+  inboxPrefix: string;
 }
 
 /** How long a player refused for lack of engine capacity should wait before trying again. */
@@ -137,6 +139,7 @@ export class EngineSource {
       },
       this.opts.requestTimeoutMs,
       (late) => void this.releaseLate(late),
+      this.opts.inboxPrefix,
     );
     return { engineId: reply.engine.id, baseUrl: reply.engine.baseUrl, claimId: reply.claimId, local: false };
   }
