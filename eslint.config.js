@@ -17,6 +17,7 @@ export default tseslint.config(
       '**/node_modules/**',
       '**/dist/**',
       '.nx/**',
+      '.run/**',
       'eslint.config.js',
       'ava.config.js',
       'services/stats/public/**',

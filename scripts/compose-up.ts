@@ -4,11 +4,13 @@
  * ENGINE_PRESET=ace-sim) the engine image, starts everything and waits until every service is healthy.
  * A base image (NODE_IMAGE, NATS_IMAGE; defaults in deploy/compose.yml) that is neither given nor already on
  * the daemon is replaced by one made from this host's binaries (scripts/build-base-images.sh): nothing is
- * pulled unless NODE_IMAGE or NATS_IMAGE is set.
+ * pulled unless NODE_IMAGE or NATS_IMAGE is set. Once up, the operator's NATS URL for the CLI goes to
+ * `.run/compose-<project>.operator.nats-url` (scripts/lib/compose-operator.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compose, composeEnv, composeOutput, docker, resolvedSetting, root } from './lib/compose.ts';
+import { writeOperatorFile } from './lib/compose-operator.ts';
 import { stageServicesImage } from './lib/services-image.ts';
 
 const healthyTimeoutMs = 180_000;
@@ -61,3 +63,6 @@ async function waitHealthy(): Promise<void> {
 }
 await waitHealthy();
 compose(['ps'], env);
+const operatorFile = writeOperatorFile(config, env);
+console.log(`operator: NATS URL with the operator's password in ${operatorFile} (0600)`);
+console.log(`  npx acefleet --creds ${operatorFile} status`);

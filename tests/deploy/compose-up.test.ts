@@ -1,12 +1,18 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { promisify } from 'node:util';
-import { Labels } from '@acefleet/contracts';
+import { Labels, ServiceNames } from '@acefleet/contracts';
 import {
+  acefleet,
+  cliJson,
   containersWithLabels,
   dockerAvailable,
   ffprobe,
   freePort,
+  Player,
   portBlock,
   repoRoot,
   waitFor,
@@ -43,10 +49,10 @@ async function projectObjects(what: 'network' | 'volume', filter: 'name' | 'labe
 }
 
 composeTest(
-  'compose - compose:up starts a healthy stack that plays a stream, compose:down leaves nothing',
+  'compose - compose:up starts a healthy stack that plays a stream and the CLI reaches, compose:down leaves nothing',
   async (t) => {
     t.timeout(240_000);
-    const [proxyPort, statsPort] = [await freePort(), await freePort()];
+    const [proxyPort, statsPort, natsPort] = [await freePort(), await freePort(), await freePort()];
     const p2pStart = portBlock(4).start;
     const env = {
       COMPOSE_PROJECT_NAME: project,
@@ -55,6 +61,7 @@ composeTest(
       PROXY_BIND: '127.0.0.1',
       PROXY_PORT: String(proxyPort),
       STATS_PORT: String(statsPort),
+      NATS_PORT: String(natsPort),
       P2P_PORT_RANGE_START: String(p2pStart),
       MIN_REPLICAS: '1',
     };
@@ -119,9 +126,48 @@ composeTest(
     ]);
     t.is(networks.trim(), `${project}-engines`);
 
+    // The CLI from the host, with the operator file compose:up wrote, on NATS published on loopback only.
+    const creds = `.run/compose-${project}.operator.nats-url`;
+    t.is(
+      (await stat(path.join(repoRoot, creds))).mode & 0o777,
+      0o600,
+      'only the owner reads the operator URL',
+    );
+    const operator = new URL((await readFile(path.join(repoRoot, creds), 'utf8')).trim());
+    t.is(operator.host, `127.0.0.1:${natsPort}`);
+    const [nats] = await containersWithLabels([
+      `com.docker.compose.project=${project}`,
+      'com.docker.compose.service=nats',
+    ]);
+    const { stdout: natsPublished } = await run('docker', ['port', nats!]);
+    t.is(natsPublished.trim(), `4222/tcp -> 127.0.0.1:${natsPort}`, 'NATS is published on loopback only');
+    const cli = (...args: string[]) => acefleet([...args, '--creds', creds], repoRoot);
+    const player = await Player.open(
+      `http://127.0.0.1:${proxyPort}/ace/getstream?id=${'c0ffee'.padEnd(40, '1')}`,
+    );
+    t.teardown(() => player.close());
+    await waitFor(() => player.bytes > 0, 30_000);
+    const engines = await cli('engines', '--json');
+    t.is(engines.code, 0, engines.stderr);
+    const engineIds = cliJson<{ engines: { id: string }[] }>(engines).engines.map((e) => e.id);
+    t.true(engineIds.length >= 1, engines.stdout);
+    const streams = await cli('streams', '--json');
+    t.is(streams.code, 0, streams.stderr);
+    const listed = cliJson<{ streams: { clients: number; engineId: string | null }[] }>(streams).streams;
+    t.true(
+      listed.some((s) => s.clients >= 1 && engineIds.includes(s.engineId!)),
+      streams.stdout,
+    );
+    player.close();
+    const micro = await cli('micro', 'ls', '--wait-ms', '2000');
+    t.is(micro.code, 0, micro.stderr);
+    for (const name of Object.values(ServiceNames)) t.regex(micro.stdout, new RegExp(`^${name} `, 'm'));
+    for (const r of [engines, streams, micro]) t.false(`${r.stdout}${r.stderr}`.includes(operator.password));
+
     started = Date.now();
     await script('compose-down', env);
     t.log(`compose:down took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    t.false(existsSync(path.join(repoRoot, creds)), 'the operator file goes with the stack');
     t.deepEqual(
       await containersWithLabels([`com.docker.compose.project=${project}`]),
       [],

@@ -7,15 +7,18 @@ import { connect } from '@nats-io/transport-node';
 import { Svcm } from '@nats-io/services';
 import { ServiceNames } from '@acefleet/contracts';
 import {
+  acefleet,
+  cliJson,
   containersWithLabels,
   dockerAvailable,
   ffprobe,
   freePort,
+  Player,
   repoRoot,
   waitFor,
 } from '@acefleet/testkit';
 
-test('npm start - serves a stream ffprobe reads, all four services answer $SRV.PING, Ctrl-C stops everything', async (t) => {
+test('npm start - serves a stream ffprobe reads, all four services answer $SRV.PING, the CLI sees the fleet, Ctrl-C stops everything', async (t) => {
   t.timeout(120_000);
   const ports = {
     PROXY_PORT: await freePort(),
@@ -79,6 +82,30 @@ test('npm start - serves a stream ffprobe reads, all four services answer $SRV.P
     names.add(p.name);
   await nc.close();
   t.deepEqual([...names].sort(), Object.values(ServiceNames).sort());
+
+  // The CLI run from the repository root, as a user would: it finds .run/operator.nats-url by itself.
+  const player = await Player.open(playUrl);
+  t.teardown(() => player.close());
+  await waitFor(() => player.bytes > 0, 30_000);
+  const engines = await acefleet(['engines', '--json'], repoRoot, { npx: true });
+  t.is(engines.code, 0, `npx acefleet runs the installed bin: ${engines.stderr}`);
+  const engineIds = cliJson<{ engines: { id: string; state: string }[] }>(engines).engines.map((e) => e.id);
+  t.true(engineIds.length >= 1, engines.stdout);
+  const streams = await acefleet(['streams', '--json'], repoRoot);
+  t.is(streams.code, 0, streams.stderr);
+  const [stream] = cliJson<{ streams: { clients: number; engineId: string | null }[] }>(streams).streams;
+  t.true(stream!.clients >= 1, 'the playing stream, with its player');
+  t.true(engineIds.includes(stream!.engineId!), 'played by a listed engine');
+  player.close();
+  const microJson = await acefleet(['micro', 'ls', '--json', '--wait-ms', '2000'], repoRoot);
+  t.is(microJson.code, 0, microJson.stderr);
+  const listed = new Set(cliJson<{ name: string }[]>(microJson).map((s) => s.name));
+  t.deepEqual([...listed].sort(), Object.values(ServiceNames).sort());
+  const micro = await acefleet(['micro', 'ls', '--wait-ms', '2000'], repoRoot);
+  t.is(micro.code, 0, micro.stderr);
+  for (const name of Object.values(ServiceNames)) t.regex(micro.stdout, new RegExp(`^${name} `, 'm'));
+  for (const run of [engines, streams, microJson, micro])
+    t.false(run.stdout.includes(operator.password) || run.stderr.includes(operator.password));
 
   child.kill('SIGINT');
   t.is(await exited, 0, out);

@@ -12,3 +12,4 @@ export * from './stored-events.ts';
 export * from './player.ts';
 export * from './stream-events.ts';
 export * from './tls-relay.ts';
+export * from './cli.ts';

@@ -1,45 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NatsUsers } from '@acefleet/contracts';
-import { repoRoot, type NatsServer } from '@acefleet/testkit';
+import type { NatsServer } from '@acefleet/testkit';
 
-const bin = path.join(repoRoot, 'tools/cli/bin/acefleet.js');
-
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Run `acefleet <args>` as a real child process in `cwd`, as an operator would. */
-export function acefleet(args: string[], cwd: string, timeoutMs = 60_000): Promise<CliRun> {
-  const started = performance.now();
-  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: performance.now() - started });
-    });
-  });
-}
-
-/** Parse a run's stdout as JSON, failing with what it printed when it is not. */
-export function json<T>(run: CliRun): T {
-  try {
-    return JSON.parse(run.stdout) as T;
-  } catch {
-    throw new Error(`not JSON (exit ${run.code}): ${run.stdout}${run.stderr}`);
-  }
-}
+export { acefleet, cliJson as json, type CliRun } from '@acefleet/testkit';
 
 /** A directory laid out like a repo after `npm start`: `.run/operator.nats-url` (0600) for `nats`. */
 export async function operatorDir(nats: NatsServer): Promise<{ dir: string; remove(): Promise<void> }> {
