@@ -104,7 +104,7 @@ export class EngineSource {
       const lease = await this.fromManager(content, avoid, failed).catch((err: unknown) => {
         if (!(err instanceof AcefleetError) || err.code !== 'control_plane_unavailable') throw err;
         this.log.warn({ err: err.message }, 'engine manager unavailable; choosing an engine locally');
-        return this.chooseLocally(content, avoid, err);
+        return this.chooseLocallyAvoiding(content, avoid, exclude, err);
       });
       end({ result: lease.local ? 'local' : 'ok' });
       return lease;
@@ -141,6 +141,30 @@ export class EngineSource {
       (late) => void this.releaseLate(late),
     );
     return { engineId: reply.engine.id, baseUrl: reply.engine.baseUrl, claimId: reply.claimId, local: false };
+  }
+
+  /**
+   * Cooling down is a preference, not a ban: when every engine this proxy knows is cooling down, one of them
+   * is tried rather than refusing the player (only the engines that failed this very stream stay excluded).
+   */
+  private chooseLocallyAvoiding(
+    content: ContentRef,
+    avoid: ReadonlySet<string>,
+    exclude: ReadonlySet<string>,
+    cause: unknown,
+  ): EngineLease {
+    try {
+      return this.chooseLocally(content, avoid, cause);
+    } catch (err) {
+      if (
+        !(err instanceof AcefleetError) ||
+        err.code !== 'no_engine_available' ||
+        avoid.size === exclude.size
+      )
+        throw err;
+      this.log.warn('every known engine is cooling down: trying one of them');
+      return this.chooseLocally(content, exclude, cause);
+    }
   }
 
   /** A cached engine with room, else a static one with room; the lease is counted until released. */
