@@ -86,6 +86,11 @@ test.serial(
     }, 10_000);
     await page.click(`[data-engine-id="${second!.id}"] button[data-action="remove"]`);
     await waitFor(async () => (await engines()).every((e) => e.id !== second!.id), 20_000);
+    // The engine can leave the fleet before the remove call has answered the page: wait for the answer.
+    await waitFor(
+      async () => /Remove .*: done/.test((await page.textContent('#action-status')) ?? ''),
+      20_000,
+    );
     t.regex((await page.textContent('#action-status')) ?? '', /Remove .*: done/);
 
     await page.click('#key-form [data-forget]');
