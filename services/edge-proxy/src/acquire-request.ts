@@ -1,4 +1,5 @@
 import { createInbox, type Msg } from '@nats-io/nats-core';
+import { NatsConnectionImpl } from '@nats-io/nats-core/internal';
 import { AcefleetError, AcquireReply, Subjects, type AcquireRequest } from '@acefleet/contracts';
 import { decodeReply, encodeJson, type NatsConnection } from '@acefleet/platform';
 
@@ -21,7 +22,9 @@ export function requestAcquire(
   lateGrant: (reply: AcquireReply) => void,
 ): Promise<AcquireReply> {
   const subject = Subjects.engineAcquire;
-  const inbox = createInbox();
+  // Under the connection's own inbox prefix: a NATS user may subscribe only to its own inboxes (nc.request does
+  // the same), and a reply to `_INBOX.*` never arrives, so every acquire fell back to a local choice.
+  const inbox = createInbox(nc instanceof NatsConnectionImpl ? nc.options.inboxPrefix : undefined);
   return new Promise((resolve, reject) => {
     let waiting = true;
     const giveUp = (why: string): void => {
