@@ -10,7 +10,7 @@ export interface FaultContext {
   stack: Stack;
   /** How long SIGSTOPs and dockerd's pause last. */
   pauseMs: number;
-  log(line: string): void;
+  log: (line: string) => void;
 }
 
 export interface Fault {

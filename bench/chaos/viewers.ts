@@ -84,10 +84,20 @@ export class Audience {
   private readonly sampler: NodeJS.Timeout;
   private windowAt = performance.now();
 
-  constructor(url: (stream: number) => string, streams: number, playersPerStream: number, private readonly gapMs = 1000) {
+  constructor(
+    url: (stream: number) => string,
+    streams: number,
+    playersPerStream: number,
+    private readonly gapMs = 1000,
+  ) {
     for (let s = 0; s < streams; s++) {
       for (let p = 0; p < playersPerStream; p++) {
-        this.viewers.push(new Viewer(() => url(s), (v, gap, at) => this.gapEnded(v, gap, at)));
+        this.viewers.push(
+          new Viewer(
+            () => url(s),
+            (v, gap, at) => this.gapEnded(v, gap, at),
+          ),
+        );
       }
     }
     this.sampler = setInterval(() => {

@@ -23,14 +23,17 @@ test.before(async (t) => {
 
 for (const fault of shortFaults) {
   const run = fault.docker && process.env.ACEFLEET_NO_DOCKER ? test.skip : test;
-  run(`chaos - ${fault.name}: players kept playing (or back within 15 s), no event lost or doubled, no claim left`, (t) => {
-    const r = result.scenarios.find((s) => s.name === fault.name)!;
-    t.log(JSON.stringify(r));
-    t.falsy(r.error);
-    if (fault.onlyCopy) t.true(r.maxGapMs! <= 15_000, `longest gap ${r.maxGapMs} ms`);
-    else t.is(r.dropped, 0, 'players dropped');
-    t.is(r.eventsLost, 0, `events lost (${r.detail})`);
-    t.is(r.duplicates, 0, 'events stored twice');
-    t.is(r.claimsLeftOver, 0, 'claims left over');
-  });
+  run(
+    `chaos - ${fault.name}: players kept playing (or back within 15 s), no event lost or doubled, no claim left`,
+    (t) => {
+      const r = result.scenarios.find((s) => s.name === fault.name)!;
+      t.log(JSON.stringify(r));
+      t.falsy(r.error);
+      if (fault.onlyCopy) t.true(r.maxGapMs! <= 15_000, `longest gap ${r.maxGapMs} ms`);
+      else t.is(r.dropped, 0, 'players dropped');
+      t.is(r.eventsLost, 0, `events lost (${r.detail})`);
+      t.is(r.duplicates, 0, 'events stored twice');
+      t.is(r.claimsLeftOver, 0, 'claims left over');
+    },
+  );
 }
