@@ -3,7 +3,8 @@ import { runChaos, type ChaosResult } from '../../bench/chaos/campaign.ts';
 import { shortFaults } from '../../bench/chaos/faults.ts';
 
 // The short form of `npm run chaos` (bench/results/chaos.md): 6 streams × 2 players through the real stack,
-// five representative faults one after another, each followed by recovery.
+// five representative faults one after another, each followed by recovery. Claims *missing* at the manager
+// (streams the proxy placed on an engine by itself, see the findings in chaos.md) are logged, not asserted.
 let result: ChaosResult;
 test.before(async (t) => {
   t.timeout(240_000);
