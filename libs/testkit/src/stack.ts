@@ -24,13 +24,16 @@ export const serviceUsers: Record<ServiceKey, NatsUser> = {
   monitor: NatsUsers.healthMonitor,
 };
 
-/** One acefleet service as a real process on a free loopback port, with `env` (NATS_URL, ...) as its settings. */
+/**
+ * One acefleet service as a real process on a loopback port, with `env` (NATS_URL, ...) as its settings: the
+ * port `env.HTTP_PORT` names (a restart at the same address), else a free one.
+ */
 export async function startAcefleetService(
   key: ServiceKey,
   env: Record<string, string>,
   until: 'ok' | 'listening' = 'ok',
 ): Promise<ServiceProcess> {
-  const port = await freePort();
+  const port = env.HTTP_PORT ? Number(env.HTTP_PORT) : await freePort();
   return startService(key, {
     entry: entries[key],
     port,

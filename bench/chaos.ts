@@ -1,0 +1,34 @@
+/**
+ * The chaos run (see bench/results/chaos.md): S streams × P players through the real stack, every fault in
+ * turn. Writes bench/results/chaos.md.
+ *
+ *   npm run chaos                                  # 50 × 5, every fault but dockerd
+ *   CHAOS_DOCKERD=1 npm run chaos                  # also pauses dockerd for CHAOS_PAUSE_MS (a shared machine!)
+ *   CHAOS_STREAMS=6 CHAOS_PLAYERS=2 CHAOS_PAUSE_MS=10000 npm run chaos
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '@acefleet/testkit';
+import { runChaos, type ChaosOptions } from './chaos/campaign.ts';
+import { allFaults } from './chaos/faults.ts';
+import { chaosReport } from './chaos/report.ts';
+
+const num = (name: string, dflt: number): number => Number(process.env[name] ?? dflt);
+const withDockerd = process.env.CHAOS_DOCKERD === '1';
+const opts: ChaosOptions = {
+  streams: num('CHAOS_STREAMS', 50),
+  playersPerStream: num('CHAOS_PLAYERS', 5),
+  faults: allFaults.filter((f) => withDockerd || !f.name.startsWith('dockerd')),
+  pauseMs: num('CHAOS_PAUSE_MS', 60_000),
+  observeMs: 20_000,
+  settleTimeoutMs: 60_000,
+  auditTimeoutMs: 40_000,
+};
+const startedAt = new Date();
+const result = await runChaos(opts, (line) => console.log(line));
+const header = `Run ${startedAt.toISOString()} on ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores (shared with other work), Node ${process.version}, ${((Date.now() - startedAt.getTime()) / 60_000).toFixed(1)} min.${withDockerd ? '' : ' dockerd pause not run (CHAOS_DOCKERD unset).'}`;
+const md = chaosReport(opts, result, header);
+writeFileSync(path.join(repoRoot, 'bench', 'results', 'chaos.md'), md);
+console.log(`\n${md}`);
+process.exit(result.scenarios.every((s) => s.met) ? 0 : 1);

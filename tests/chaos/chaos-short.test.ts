@@ -1,0 +1,40 @@
+import test from 'ava';
+import { runChaos, type ChaosResult } from '../../bench/chaos/campaign.ts';
+import { shortFaults } from '../../bench/chaos/faults.ts';
+
+// The short form of `npm run chaos` (bench/results/chaos.md): 6 streams × 2 players through the real stack,
+// five representative faults one after another, each followed by recovery. Claims *missing* at the manager
+// (streams the proxy placed on an engine by itself, see the findings in chaos.md) are logged, not asserted.
+let result: ChaosResult;
+test.before(async (t) => {
+  t.timeout(240_000);
+  result = await runChaos(
+    {
+      streams: 6,
+      playersPerStream: 2,
+      faults: shortFaults,
+      pauseMs: 10_000,
+      observeMs: 8_000,
+      settleTimeoutMs: 30_000,
+      auditTimeoutMs: 40_000,
+    },
+    (line) => t.log(line),
+  );
+});
+
+for (const fault of shortFaults) {
+  const run = fault.docker && process.env.ACEFLEET_NO_DOCKER ? test.skip : test;
+  run(
+    `chaos - ${fault.name}: players kept playing (or back within 15 s), no event lost or doubled, no claim left`,
+    (t) => {
+      const r = result.scenarios.find((s) => s.name === fault.name)!;
+      t.log(JSON.stringify(r));
+      t.falsy(r.error);
+      if (fault.onlyCopy) t.true(r.maxGapMs! <= 15_000, `longest gap ${r.maxGapMs} ms`);
+      else t.is(r.dropped, 0, 'players dropped');
+      t.is(r.eventsLost, 0, `events lost (${r.detail})`);
+      t.is(r.duplicates, 0, 'events stored twice');
+      t.is(r.claimsLeftOver, 0, 'claims left over');
+    },
+  );
+}
