@@ -23,12 +23,18 @@ import {
   type NatsPasswords,
 } from '@acefleet/platform';
 
+const env = process.env;
 const root = path.resolve(import.meta.dirname, '..');
 const runDir = path.join(root, '.run');
-const logDir = path.join(runDir, 'logs');
+/**
+ * What one running stack keeps: logs, NATS credentials and store, the API key, the operator's URL, the stats
+ * database, the outbox. `.run` by default; ACEFLEET_STATE_DIR gives a second stack (a test) its own.
+ */
+const stateDir = env.ACEFLEET_STATE_DIR ? path.resolve(env.ACEFLEET_STATE_DIR) : runDir;
+const shown = (file: string): string => path.relative(root, file);
+const logDir = path.join(stateDir, 'logs');
 mkdirSync(logDir, { recursive: true });
 
-const env = process.env;
 const host = '127.0.0.1';
 const ports = {
   proxy: Number(env.PROXY_PORT ?? 8080),
@@ -42,9 +48,9 @@ const runtime =
   env.ENGINE_RUNTIME ?? (existsSync(runtimeFile) ? readFileSync(runtimeFile, 'utf8').trim() : 'process');
 const hostId = env.HOST_ID ?? 'local';
 // This checkout's stack: its engines and no other stack's on the same Docker daemon.
-const fleetId = env.FLEET_ID ?? fleetIdOf(runDir);
+const fleetId = env.FLEET_ID ?? fleetIdOf(stateDir);
 const children: { name: string; child: ChildProcess }[] = [];
-const apiKeyFile = path.join(runDir, 'api-key');
+const apiKeyFile = path.join(stateDir, 'api-key');
 
 /** The services' API key: API_KEY when set, else the one generated at the first start (mode 0600). */
 function apiKey(): string {
@@ -70,7 +76,7 @@ function launch(name: string, cmd: string, args: string[], extraEnv: Record<stri
   child.stderr?.pipe(log);
   child.once('exit', (code, signal) => {
     if (!stopping) {
-      console.error(`${name} exited (${signal ?? code}); see .run/logs/${name}.log. Stopping.`);
+      console.error(`${name} exited (${signal ?? code}); see ${shown(logDir)}/${name}.log. Stopping.`);
       void stop(1);
     }
   });
@@ -109,7 +115,7 @@ async function waitHealthy(name: string, port: number): Promise<void> {
     if (ok) return;
     await sleep(250);
   }
-  throw new Error(`${name} did not become healthy; see .run/logs/${name}.log`);
+  throw new Error(`${name} did not become healthy; see ${shown(logDir)}/${name}.log`);
 }
 
 let stopping = false;
@@ -150,9 +156,9 @@ process.on('SIGTERM', () => void stop(0));
 async function startLocalNats(): Promise<NatsPasswords> {
   if (await portOpen(ports.nats))
     throw new Error(`port ${ports.nats} is taken: stop what uses it or set NATS_URL`);
-  const passwords = loadOrCreateNatsPasswords(path.join(runDir, 'nats'));
-  const config = path.join(runDir, 'nats', `nats-${ports.nats}.conf`);
-  const storeDir = path.join(runDir, `nats-${ports.nats}`);
+  const passwords = loadOrCreateNatsPasswords(path.join(stateDir, 'nats'));
+  const config = path.join(stateDir, 'nats', `nats-${ports.nats}.conf`);
+  const storeDir = path.join(stateDir, `nats-${ports.nats}`);
   writeFileSync(config, natsServerConfig({ listen: `${host}:${ports.nats}`, storeDir }), { mode: 0o600 });
   launch('nats-server', 'nats-server', ['-c', config], natsPasswordsEnv(passwords));
   for (let i = 0; i < 40 && !(await portOpen(ports.nats)); i++) await sleep(250);
@@ -161,7 +167,7 @@ async function startLocalNats(): Promise<NatsPasswords> {
   chmodSync(operatorFile, 0o600);
   return passwords;
 }
-const operatorFile = path.join(runDir, 'operator.nats-url');
+const operatorFile = path.join(stateDir, 'operator.nats-url');
 
 async function main(): Promise<void> {
   if (env.NATS_URL) await checkNatsReachable(env.NATS_URL);
@@ -194,7 +200,7 @@ async function main(): Promise<void> {
       '.run/dist/stats.mjs',
       ports.stats,
       {
-        DB_PATH: path.join(runDir, `stats-${ports.stats}.db`),
+        DB_PATH: path.join(stateDir, `stats-${ports.stats}.db`),
         DASHBOARD_DIR: path.join(root, 'services/stats/public'),
       },
     ],
@@ -202,7 +208,7 @@ async function main(): Promise<void> {
       NatsUsers.edgeProxy,
       '.run/dist/edge-proxy.mjs',
       ports.proxy,
-      { OUTBOX_DIR: path.join(runDir, `outbox-${ports.proxy}`) },
+      { OUTBOX_DIR: path.join(stateDir, `outbox-${ports.proxy}`) },
     ],
   ];
   for (const [name, entry, port, extra] of services) {
@@ -225,9 +231,9 @@ acefleet is running (engines: ${runtime}, NATS: ${natsUrl.replace(/\/\/[^@/]*@/g
   status:     http://${host}:${ports.proxy}/ace/status    streams: http://${host}:${ports.proxy}/api/streams
   dashboard:  http://${host}:${ports.stats}/          (live; API under /api)
   metrics:    http://${host}:${ports.proxy}/metrics (proxy), :${ports.stats}, :${ports.monitor}, :${ports.manager}
-  logs:       .run/logs/${passwords ? `\n  operator:   NATS URL with the operator's password in ${path.relative(root, operatorFile)} (0600)` : ''}
-  API key:    ${env.API_KEY ? 'API_KEY, from the environment' : '.run/api-key'} (the admin routes need it, e.g.
-              curl -X POST -H "Authorization: Bearer ${env.API_KEY ? '$API_KEY' : '$(cat .run/api-key)'}" \\
+  logs:       ${shown(logDir)}/${passwords ? `\n  operator:   NATS URL with the operator's password in ${shown(operatorFile)} (0600)` : ''}
+  API key:    ${env.API_KEY ? 'API_KEY, from the environment' : shown(apiKeyFile)} (the admin routes need it, e.g.
+              curl -X POST -H "Authorization: Bearer ${env.API_KEY ? '$API_KEY' : `$(cat ${shown(apiKeyFile)})`}" \\
                 http://${host}:${ports.manager}/api/engines/provision)
 
 Ctrl-C stops everything.`);

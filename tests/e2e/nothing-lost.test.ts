@@ -214,13 +214,16 @@ test.serial(
       MANAGER_PORT: await freePort(),
       NATS_PORT: await freePort(),
     };
+    // A state directory of its own: npm-start.test.ts runs another `npm start` (and reads .run) meanwhile.
+    const runDir = await mkdtemp(path.join(tmpdir(), 'acefleet-start-'));
+    t.teardown(() => rm(runDir, { recursive: true, force: true }));
     const env: Record<string, string> = {
       ...process.env,
       HOST_ID: `start-${randomBytes(3).toString('hex')}`,
+      ACEFLEET_STATE_DIR: runDir,
     };
     for (const [k, v] of Object.entries(ports)) env[k] = String(v);
     delete env.NATS_URL;
-    const runDir = path.join(repoRoot, '.run');
     const natsStore = path.join(runDir, `nats-${ports.NATS_PORT}`);
     const dbPath = path.join(runDir, `stats-${ports.STATS_PORT}.db`);
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
