@@ -22,7 +22,7 @@ import { HistoryStore } from './history.ts';
 import { LiveFeed } from './live.ts';
 import { registerFleetMetrics } from './metrics.ts';
 import { FleetView } from './overview.ts';
-import { ProxyWatch } from './proxy-watch.ts';
+import { ProxyWatch, pingProxies } from './proxy-watch.ts';
 import { actionRoutes } from './routes/action-routes.ts';
 import { apiPaths, apiRoutes } from './routes/api-routes.ts';
 import { dashboardRoutes } from './routes/dashboard-routes.ts';
@@ -85,11 +85,12 @@ export async function buildStats(
   storage.start();
   const events = new EventPublisher(nc, log);
   const quarter = Math.min(5000, config.proxyLostAfterMs / 4);
+  const waitMs = Math.min(1000, quarter);
   const proxies = new ProxyWatch(
-    nc,
+    () => pingProxies(nc, waitMs),
     sessions,
     events,
-    { lostAfterMs: config.proxyLostAfterMs, intervalMs: quarter, waitMs: Math.min(1000, quarter) },
+    { lostAfterMs: config.proxyLostAfterMs, intervalMs: quarter, waitMs },
     log,
   );
   proxies.start();

@@ -32,13 +32,17 @@ export class ProxyWatch {
   private readonly seen = new Map<string, Sighting>();
   /** Sessions whose end was published but not stored yet: not published again on every round. */
   private ending = new Set<string>();
+  /** When the last round began: a much longer gap means stats itself was stopped (SIGSTOP, a frozen host). */
+  private lastRoundAt = 0;
 
+  /** `ping` gives the instance id → HTTP address of every proxy that answers (pingProxies over NATS). */
   constructor(
-    private readonly nc: NatsConnection,
+    private readonly ping: () => Promise<Map<string, string>>,
     private readonly sessions: SessionStore,
     private readonly events: EventPublisher,
     private readonly opts: ProxyWatchOptions,
     private readonly log: Logger,
+    private readonly now: () => number = Date.now,
   ) {}
 
   start(): void {
@@ -53,8 +57,18 @@ export class ProxyWatch {
     if (this.checking) return;
     this.checking = true;
     try {
+      const began = this.now();
+      const awayMs = this.lastRoundAt > 0 ? began - this.lastRoundAt : 0;
+      const slept = awayMs > 2 * this.opts.intervalMs + this.opts.waitMs;
+      this.lastRoundAt = began;
       const answering = await this.ping();
-      const now = Date.now();
+      const now = this.now();
+      if (slept) {
+        // Silence that stats did not watch (it was not running, and its NATS connection may still be coming
+        // back) says nothing about the proxies: their grace starts again now.
+        this.log.warn({ awayMs }, 'presence rounds were paused: proxy grace restarts');
+        for (const sighting of this.seen.values()) sighting.at = now;
+      }
       for (const [id, http] of answering) this.seen.set(id, { at: now, http });
       const byAddress = new Map([...answering].map(([id, http]) => [http, id]));
       const active = new Set(this.sessions.active().map((s) => s.streamId));
@@ -75,22 +89,6 @@ export class ProxyWatch {
     } finally {
       this.checking = false;
     }
-  }
-
-  /** Instance id → HTTP address of every edge proxy that answers. */
-  private async ping(): Promise<Map<string, string>> {
-    const answering = new Map<string, string>();
-    const client = new Svcm(this.nc).client({ strategy: 'timer', maxWait: this.opts.waitMs });
-    try {
-      for await (const p of await client.ping(ServiceNames.edgeProxy)) {
-        const id = p.metadata?.instance;
-        if (id) answering.set(id, p.metadata?.http ?? '');
-      }
-    } catch (err) {
-      // No proxy at all is an answer too: every one of them is silent.
-      if (!(err instanceof NoRespondersError)) throw err;
-    }
-    return answering;
   }
 
   private endSessionsOf(proxyId: string, successor: string | undefined): void {
@@ -117,4 +115,20 @@ export class ProxyWatch {
       this.ending.add(s.streamId);
     }
   }
+}
+
+/** Instance id → HTTP address of every edge proxy that answers $SRV.PING within `waitMs`. */
+export async function pingProxies(nc: NatsConnection, waitMs: number): Promise<Map<string, string>> {
+  const answering = new Map<string, string>();
+  const client = new Svcm(nc).client({ strategy: 'timer', maxWait: waitMs });
+  try {
+    for await (const p of await client.ping(ServiceNames.edgeProxy)) {
+      const id = p.metadata?.instance;
+      if (id) answering.set(id, p.metadata?.http ?? '');
+    }
+  } catch (err) {
+    // No proxy at all is an answer too: every one of them is silent.
+    if (!(err instanceof NoRespondersError)) throw err;
+  }
+  return answering;
 }
