@@ -174,6 +174,11 @@ export const ProxyConfig = Type.Object({
     description:
       'the last engines table seen, kept so a proxy restarted while NATS is down still finds engines',
   }),
+  instanceFile: Type.String({
+    default: '.run/edge-proxy-instance.json',
+    description:
+      "this proxy's instance id, kept so that after a crash the next start releases the claims it left at the manager at once (not after their lease TTL); one file per proxy; empty: off",
+  }),
   outboxDir: Type.String({
     default: '.run/outbox',
     description:

@@ -68,5 +68,5 @@ test('manager - releasing a claim it does not know is answered, not an error', a
     timeout: 5000,
   });
   t.is(msg.headers?.get('Nats-Service-Error-Code'), undefined);
-  t.deepEqual(msg.json(), { released: false });
+  t.deepEqual(msg.json(), { released: false, count: 0 });
 });
