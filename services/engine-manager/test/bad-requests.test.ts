@@ -51,6 +51,7 @@ const malformed: [string, string, string][] = [
   ],
   ['no proxy id', Subjects.engineAcquire, `{"content":{"kind":"id","value":"${'a'.repeat(40)}"}}`],
   ['a release without claim id', Subjects.engineRelease, '{"engineId":"e1"}'],
+  ['a release of a proxy without all: true', Subjects.engineRelease, '{"proxyId":"p","all":false}'],
 ];
 
 for (const [what, subject, payload] of malformed) {
