@@ -50,6 +50,8 @@ export interface EngineSourceOptions {
 
 /** How long a player refused for lack of engine capacity should wait before trying again. */
 const FULL_RETRY_AFTER_MS = 5000;
+/** How long releases deferred while the manager was unreachable wait before the next try. */
+const RELEASE_RETRY_MS = 3000;
 
 /**
  * Where streams get engines: the engine manager over NATS; when it does not answer, a healthy engine from
@@ -62,6 +64,7 @@ export class EngineSource {
   private readonly localSessions = new Map<string, number>();
   private staticTurn = 0;
   private releasing: Promise<void> | undefined;
+  private releaseRetry: NodeJS.Timeout | undefined;
   /** False while NATS is disconnected: requests would only wait for their timeout, so go local at once. */
   private connected = true;
 
@@ -140,8 +143,7 @@ export class EngineSource {
       },
       { timeoutMs: this.opts.requestTimeoutMs, inboxPrefix: this.opts.inboxPrefix },
       (late) => void this.releaseLate(late),
-      // An acquire is when the manager may be back: releases it missed go out now.
-    ).finally(() => void this.sendReleases());
+    );
     return { engineId: reply.engine.id, baseUrl: reply.engine.baseUrl, claimId: reply.claimId, local: false };
   }
 
@@ -247,7 +249,7 @@ export class EngineSource {
     return this.release({ engineId: late.engine.id, baseUrl: '', claimId: late.claimId, local: false });
   }
 
-  /** Give the claim back; if the manager is unreachable, keep it and try again on the next release or acquire. */
+  /** Give the claim back; if the manager is unreachable, keep it and try again a moment later. */
   release(lease: EngineLease): Promise<void> {
     if (lease.local) {
       const left = this.localCount(lease.engineId) - 1;
@@ -290,6 +292,11 @@ export class EngineSource {
       } catch (err) {
         if (err instanceof AcefleetError && err.code === 'control_plane_unavailable') {
           this.log.warn(next, 'release deferred: engine manager unavailable');
+          // Unref'd: it must not hold a stopping proxy; after close it finds the connection closed.
+          this.releaseRetry ??= setTimeout(() => {
+            this.releaseRetry = undefined;
+            void this.sendReleases();
+          }, RELEASE_RETRY_MS).unref();
           return;
         }
         this.log.warn({ err, ...next }, 'release refused');
