@@ -175,9 +175,9 @@ export const ProxyConfig = Type.Object({
       'the last engines table seen, kept so a proxy restarted while NATS is down still finds engines',
   }),
   instanceFile: Type.String({
-    default: '.run/edge-proxy-instance.json',
+    default: '.run/proxy-id.json',
     description:
-      "this proxy's instance id, kept so that after a crash the next start releases the claims it left at the manager at once (not after their lease TTL); one file per proxy; empty: off",
+      "this proxy's instance id, kept so that the next start releases the claims a crashed instance left (not after the lease TTL); one file per proxy; empty: off",
   }),
   outboxDir: Type.String({
     default: '.run/outbox',
