@@ -208,7 +208,10 @@ async function main(): Promise<void> {
       NatsUsers.edgeProxy,
       '.run/dist/edge-proxy.mjs',
       ports.proxy,
-      { OUTBOX_DIR: path.join(stateDir, `outbox-${ports.proxy}`) },
+      {
+        OUTBOX_DIR: path.join(stateDir, `outbox-${ports.proxy}`),
+        INSTANCE_FILE: path.join(stateDir, `proxy-instance-${ports.proxy}.json`),
+      },
     ],
   ];
   for (const [name, entry, port, extra] of services) {

@@ -81,10 +81,22 @@ export const AcquireReply = Type.Object({
 });
 export type AcquireReply = Static<typeof AcquireReply>;
 
-export const ReleaseRequest = Type.Object({ engineId: Id, claimId: Id });
+/** Give back one claim. */
+export const ClaimRelease = Type.Object({ engineId: Id, claimId: Id });
+export type ClaimRelease = Static<typeof ClaimRelease>;
+
+/**
+ * Give back every claim a proxy instance holds, on every engine: a restarted proxy frees what its killed
+ * predecessor held instead of leaving it to the lease TTL.
+ */
+export const ProxyRelease = Type.Object({ proxyId: Id, all: Type.Literal(true) });
+export type ProxyRelease = Static<typeof ProxyRelease>;
+
+export const ReleaseRequest = Type.Union([ClaimRelease, ProxyRelease]);
 export type ReleaseRequest = Static<typeof ReleaseRequest>;
 
-export const ReleaseReply = Type.Object({ released: Type.Boolean() });
+/** `count`: how many claims were dropped. */
+export const ReleaseReply = Type.Object({ released: Type.Boolean(), count: Type.Integer({ minimum: 0 }) });
 export type ReleaseReply = Static<typeof ReleaseReply>;
 
 export const ListReply = Type.Object({ engines: Type.Array(EngineRecord) });

@@ -95,6 +95,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       LINGER_MS: '0',
       OUTBOX_DIR: path.join(dir, 'outbox'),
       ENGINE_CACHE_FILE: path.join(dir, 'proxy-engines.json'),
+      INSTANCE_FILE: path.join(dir, 'proxy-instance.json'),
     },
     stats: { DB_PATH: path.join(dir, 'stats.db') },
     monitor: { HEALTH_INTERVAL_MS: '1000', PROBE_TIMEOUT_MS: '500' },

@@ -23,6 +23,7 @@ import { EngineCooldown } from './engine-cooldown.ts';
 import { EngineHealthFollower } from './engine-health-follower.ts';
 import { EngineSource } from './engine-source.ts';
 import { StreamHub } from './hub.ts';
+import { takeOverInstanceFile } from './predecessor.ts';
 import { createProxyMetrics } from './metrics.ts';
 import { streamsView } from './operator-view.ts';
 import { RingMemory } from './ring-memory.ts';
@@ -74,6 +75,10 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     metrics,
     cooldown,
   );
+  const predecessor = config.instanceFile
+    ? takeOverInstanceFile(config.instanceFile, config.instanceId, log)
+    : undefined;
+  if (predecessor) void engines.releasePredecessor(predecessor);
   const events = new EventPublisher(undefined, log, {
     maxPending: config.outboxMaxEvents,
     maxPendingBytes: config.outboxMaxBytes,

@@ -174,6 +174,11 @@ export const ProxyConfig = Type.Object({
     description:
       'the last engines table seen, kept so a proxy restarted while NATS is down still finds engines',
   }),
+  instanceFile: Type.String({
+    default: '.run/proxy-id.json',
+    description:
+      "this proxy's instance id, kept so that the next start releases the claims a crashed instance left (not after the lease TTL); one file per proxy; empty: off",
+  }),
   outboxDir: Type.String({
     default: '.run/outbox',
     description:

@@ -8,6 +8,7 @@ import {
   type EndReason,
   type AcquireReply,
   type EngineRecord,
+  type ReleaseRequest,
 } from '@acefleet/contracts';
 import { requestJson, supervise, type Logger, type NatsConnection } from '@acefleet/platform';
 import type { EngineCooldown } from './engine-cooldown.ts';
@@ -49,6 +50,8 @@ export interface EngineSourceOptions {
 
 /** How long a player refused for lack of engine capacity should wait before trying again. */
 const FULL_RETRY_AFTER_MS = 5000;
+/** How long releases deferred while the manager was unreachable wait before the next try. */
+const RELEASE_RETRY_MS = 3000;
 
 /**
  * Where streams get engines: the engine manager over NATS; when it does not answer, a healthy engine from
@@ -56,11 +59,12 @@ const FULL_RETRY_AFTER_MS = 5000;
  * chosen locally are counted per engine and never get more sessions than their capacity.
  */
 export class EngineSource {
-  private readonly pendingReleases: EngineLease[] = [];
+  private readonly pendingReleases: ReleaseRequest[] = [];
   /** Sessions this proxy holds on engines it chose itself, by engine id (no entry: none). */
   private readonly localSessions = new Map<string, number>();
   private staticTurn = 0;
   private releasing: Promise<void> | undefined;
+  private releaseRetry: NodeJS.Timeout | undefined;
   /** False while NATS is disconnected: requests would only wait for their timeout, so go local at once. */
   private connected = true;
 
@@ -245,7 +249,7 @@ export class EngineSource {
     return this.release({ engineId: late.engine.id, baseUrl: '', claimId: late.claimId, local: false });
   }
 
-  /** Give the claim back; if the manager is unreachable, keep it and try again on the next release. */
+  /** Give the claim back; if the manager is unreachable, keep it and try again a moment later. */
   release(lease: EngineLease): Promise<void> {
     if (lease.local) {
       const left = this.localCount(lease.engineId) - 1;
@@ -253,7 +257,17 @@ export class EngineSource {
       else this.localSessions.delete(lease.engineId);
       return Promise.resolve();
     }
-    this.pendingReleases.push(lease);
+    this.pendingReleases.push({ engineId: lease.engineId, claimId: lease.claimId });
+    return this.sendReleases();
+  }
+
+  /**
+   * Give back every claim the proxy instance that ran here before this one still holds (it was killed and
+   * its claims would block engines until their TTL), once the manager can be asked.
+   */
+  releasePredecessor(proxyId: string): Promise<void> {
+    this.log.info({ predecessor: proxyId }, "releasing the previous instance's claims");
+    this.pendingReleases.push({ proxyId, all: true });
     return this.sendReleases();
   }
 
@@ -266,14 +280,26 @@ export class EngineSource {
     while (this.pendingReleases.length > 0 && this.nc && !this.nc.isClosed() && this.connected) {
       const next = this.pendingReleases[0]!;
       try {
-        const body = { engineId: next.engineId, claimId: next.claimId };
-        await requestJson(this.nc, Subjects.engineRelease, body, ReleaseReply, this.opts.requestTimeoutMs);
+        const reply = await requestJson(
+          this.nc,
+          Subjects.engineRelease,
+          next,
+          ReleaseReply,
+          this.opts.requestTimeoutMs,
+        );
+        if ('all' in next)
+          this.log.info({ ...next, count: reply.count }, "previous instance's claims released");
       } catch (err) {
         if (err instanceof AcefleetError && err.code === 'control_plane_unavailable') {
-          this.log.warn({ engineId: next.engineId }, 'release deferred: engine manager unavailable');
+          this.log.warn(next, 'release deferred: engine manager unavailable');
+          // Unref'd: it must not hold a stopping proxy; after close it finds the connection closed.
+          this.releaseRetry ??= setTimeout(() => {
+            this.releaseRetry = undefined;
+            void this.sendReleases();
+          }, RELEASE_RETRY_MS).unref();
           return;
         }
-        this.log.warn({ err, engineId: next.engineId }, 'release refused');
+        this.log.warn({ err, ...next }, 'release refused');
       }
       this.pendingReleases.shift();
     }

@@ -28,6 +28,7 @@ export async function startProxy(env: Record<string, string> = {}): Promise<Prox
     ENGINE_CACHE_FILE: path.join(tmpdir(), `acefleet-proxy-test-${process.pid}-${Date.now()}.json`),
     // One outbox file per process: proxies of one test file must not share one (memory only here).
     OUTBOX_DIR: '',
+    INSTANCE_FILE: '',
     ...env,
   });
   const log = createLogger('edge-proxy-test', process.env.TEST_LOG_LEVEL ?? 'silent');

@@ -6,7 +6,10 @@ import {
   hostSubject,
   type AcquireRequest,
   type Claim,
+  type ClaimRelease,
   type EngineRecord,
+  type ProxyRelease,
+  type ReleaseReply,
   type ReleaseRequest,
   type RenewReply,
   type RenewRequest,
@@ -85,7 +88,7 @@ export class Fleet {
   }
 
   /** A claim granted after the proxy stopped waiting would be held by no one: give it back instead. */
-  private async withinDeadline(deadline: number, claim?: ReleaseRequest): Promise<void> {
+  private async withinDeadline(deadline: number, claim?: ClaimRelease): Promise<void> {
     if (Date.now() <= deadline) return;
     if (claim) await this.release(claim);
     this.log.warn({ ...claim }, 'the proxy stopped waiting for this acquire: nothing granted');
@@ -127,16 +130,47 @@ export class Fleet {
     throw localError;
   }
 
-  async release(req: ReleaseRequest): Promise<{ released: boolean }> {
-    const ids = new Set([req.claimId]);
-    let released = false;
-    await this.registry.mutate(req.engineId, (rec) => {
-      const next = withoutClaims(rec, ids);
-      released = next !== undefined;
+  release(req: ReleaseRequest): Promise<ReleaseReply> {
+    return 'all' in req ? this.releaseProxy(req) : this.releaseClaim(req);
+  }
+
+  private async releaseClaim(req: ClaimRelease): Promise<ReleaseReply> {
+    const count = await this.dropClaims(req.engineId, () => new Set([req.claimId]));
+    if (count > 0) this.log.info({ engineId: req.engineId, claimId: req.claimId }, 'released');
+    return { released: count > 0, count };
+  }
+
+  /** Every claim of a proxy instance, on every engine of the fleet (a restarted proxy's predecessor's). */
+  private async releaseProxy(req: ProxyRelease): Promise<ReleaseReply> {
+    const held = this.registry.table.records().filter((r) => r.claims.some((c) => c.proxyId === req.proxyId));
+    const counts = await Promise.all(
+      held.map((r) =>
+        this.dropClaims(
+          r.id,
+          (rec) => new Set(rec.claims.filter((c) => c.proxyId === req.proxyId).map((c) => c.claimId)),
+        ),
+      ),
+    );
+    const count = counts.reduce((a, b) => a + b, 0);
+    this.log.info(
+      { proxyId: req.proxyId, claims: count, engines: held.length },
+      'released every claim of a proxy',
+    );
+    return { released: count > 0, count };
+  }
+
+  /** Drop the claims `pick` names from one engine's record by CAS; how many were dropped. */
+  private async dropClaims(
+    engineId: string,
+    pick: (rec: EngineRecord) => ReadonlySet<string>,
+  ): Promise<number> {
+    let count = 0;
+    await this.registry.mutate(engineId, (rec) => {
+      const next = withoutClaims(rec, pick(rec));
+      count = next ? rec.claims.length - next.claims.length : 0;
       return next;
     });
-    if (released) this.log.info({ engineId: req.engineId, claimId: req.claimId }, 'released');
-    return { released };
+    return count;
   }
 
   async renew(req: RenewRequest): Promise<RenewReply> {

@@ -51,6 +51,7 @@ const malformed: [string, string, string][] = [
   ],
   ['no proxy id', Subjects.engineAcquire, `{"content":{"kind":"id","value":"${'a'.repeat(40)}"}}`],
   ['a release without claim id', Subjects.engineRelease, '{"engineId":"e1"}'],
+  ['a release of a proxy without all: true', Subjects.engineRelease, '{"proxyId":"p","all":false}'],
 ];
 
 for (const [what, subject, payload] of malformed) {
@@ -68,5 +69,5 @@ test('manager - releasing a claim it does not know is answered, not an error', a
     timeout: 5000,
   });
   t.is(msg.headers?.get('Nats-Service-Error-Code'), undefined);
-  t.deepEqual(msg.json(), { released: false });
+  t.deepEqual(msg.json(), { released: false, count: 0 });
 });

@@ -95,3 +95,30 @@ test("manager - a vanished proxy's claims expire after the lease TTL, a renewing
     clearInterval(timer);
   }
 });
+
+test("manager - release with {proxyId, all} drops every claim of that proxy on every engine, and no one else's", async (t) => {
+  t.timeout(60_000);
+  const m = await isolatedManager(t, { MAX_REPLICAS: '2', MAX_STREAMS_PER_ENGINE: '2' });
+  const dead = await Promise.all([1, 2, 3].map((n) => acquire(m.client, n, 'dead-proxy')));
+  const other = await acquire(m.client, 4, 'other-proxy');
+  t.is(new Set(dead.map((r) => r.engine.id)).size, 2, 'the dead proxy holds claims on both engines');
+  const reply = await call(
+    m.client,
+    Subjects.engineRelease,
+    { proxyId: 'dead-proxy', all: true },
+    ReleaseReply,
+  );
+  t.deepEqual(reply, { released: true, count: 3 });
+  const claims = (await listEngines(m.client, m.hostId)).flatMap((e) => e.claims);
+  t.deepEqual(
+    claims.map((c) => c.claimId),
+    [other.claimId],
+  );
+  const again = await call(
+    m.client,
+    Subjects.engineRelease,
+    { proxyId: 'dead-proxy', all: true },
+    ReleaseReply,
+  );
+  t.deepEqual(again, { released: false, count: 0 });
+});
