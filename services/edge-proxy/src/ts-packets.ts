@@ -74,7 +74,8 @@ export class PacketAligner {
         const at = findSync(buf);
         if (at < 0) {
           const keep = LOCK_PACKETS * PACKET_SIZE;
-          this.carry = buf.length > keep ? Buffer.from(buf.subarray(buf.length - keep)) : buf;
+          // Copied: a view would keep the caller's whole socket read alive until the next chunk.
+          this.carry = Buffer.from(buf.length > keep ? buf.subarray(buf.length - keep) : buf);
           return;
         }
         this.locked = true;
