@@ -1,35 +1,25 @@
 import test from 'ava';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { ObservabilitySubjects, Subjects } from '@acefleet/contracts';
-import { ensureEventsStream } from '@acefleet/platform';
 import {
-  startNatsServer,
   waitFor,
-  type NatsServer,
   type ServiceProcess,
   streamEnded as ended,
   randomContentId as hex40,
   publishStreamEvent as publishStream,
   streamStarted as started,
 } from '@acefleet/testkit';
-import { startStats } from './helpers.ts';
+import { startStatsWorld, type StatsWorld } from './helpers.ts';
 
-let nats: NatsServer;
+let world: StatsWorld;
 let nc: NatsConnection;
 let stats: ServiceProcess;
-let dir: string;
 const contentA = hex40();
 
 test.before(async () => {
-  nats = await startNatsServer();
-  nc = await nats.connect();
-  await ensureEventsStream(nc);
-  dir = await mkdtemp(path.join(tmpdir(), 'acefleet-stats-api-'));
-  stats = await startStats(nats, path.join(dir, 'stats.db'));
+  world = await startStatsWorld();
+  ({ nc, stats } = world);
   const a1 = started('a1', { content: { kind: 'id', value: contentA }, engineId: 'e1' });
   const a2 = started('a2', { content: { kind: 'id', value: contentA }, engineId: 'e2' });
   const b1 = started('b1', { engineId: 'e1', proxyId: 'proxy-b' });
@@ -74,10 +64,7 @@ test.before(async () => {
   await waitFor(async () => (await get<{ events: unknown[] }>('/api/events')).events.length === 7, 10_000);
 });
 test.after.always(async () => {
-  await stats?.stop();
-  await nc?.close();
-  await nats?.destroy();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await world?.close();
 });
 
 async function get<T>(route: string, status = 200): Promise<T> {

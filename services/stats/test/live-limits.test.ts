@@ -1,43 +1,27 @@
 import test from 'ava';
-import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { ensureEventsStream } from '@acefleet/platform';
 import {
   metric,
-  startNatsServer,
   waitFor,
-  type NatsServer,
   type ServiceProcess,
   randomContentId as hex40,
   publishStreamEvent as publishStream,
   streamStarted as started,
 } from '@acefleet/testkit';
-import { startStats } from './helpers.ts';
+import { startStatsWorld, type StatsWorld } from './helpers.ts';
 
-let nats: NatsServer;
+let world: StatsWorld;
 let nc: NatsConnection;
 let stats: ServiceProcess;
-let dir: string;
 
 test.before(async () => {
-  nats = await startNatsServer();
-  nc = await nats.connect();
-  await ensureEventsStream(nc);
-  dir = await mkdtemp(path.join(tmpdir(), 'acefleet-stats-live-'));
-  stats = await startStats(nats, path.join(dir, 'stats.db'), {
-    LIVE_MAX_CLIENTS: '3',
-    LIVE_MAX_BACKLOG_BYTES: String(64 * 1024),
-  });
+  world = await startStatsWorld({ LIVE_MAX_CLIENTS: '3', LIVE_MAX_BACKLOG_BYTES: String(64 * 1024) });
+  ({ nc, stats } = world);
 });
 test.after.always(async () => {
-  await stats?.stop();
-  await nc?.close();
-  await nats?.destroy();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await world?.close();
 });
 
 /** A dashboard that reads the feed and counts the bytes it got. */

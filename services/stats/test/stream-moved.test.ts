@@ -1,32 +1,25 @@
 import test from 'ava';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { ObservabilitySubjects, Subjects, type StreamMoved } from '@acefleet/contracts';
-import { ensureEventsStream } from '@acefleet/platform';
-import { startNatsServer, waitFor, type NatsServer, type ServiceProcess } from '@acefleet/testkit';
-import { publishStreamEvent as publishStream, streamStarted as started } from '@acefleet/testkit';
-import { startStats } from './helpers.ts';
+import {
+  publishStreamEvent as publishStream,
+  streamStarted as started,
+  waitFor,
+  type ServiceProcess,
+} from '@acefleet/testkit';
+import { startStatsWorld, type StatsWorld } from './helpers.ts';
 
-let nats: NatsServer;
+let world: StatsWorld;
 let nc: NatsConnection;
 let stats: ServiceProcess;
-let dir: string;
 
 test.before(async () => {
-  nats = await startNatsServer();
-  nc = await nats.connect();
-  await ensureEventsStream(nc);
-  dir = await mkdtemp(path.join(tmpdir(), 'acefleet-stats-moved-'));
-  stats = await startStats(nats, path.join(dir, 'stats.db'));
+  world = await startStatsWorld();
+  ({ nc, stats } = world);
 });
 test.after.always(async () => {
-  await stats?.stop();
-  await nc?.close();
-  await nats?.destroy();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await world?.close();
 });
 
 async function get<T>(route: string): Promise<T> {
