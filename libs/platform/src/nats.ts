@@ -1,5 +1,6 @@
 import { connect } from '@nats-io/transport-node';
 import { RequestError, TimeoutError, type Msg, type NatsConnection } from '@nats-io/nats-core';
+import type { NatsConnectionImpl } from '@nats-io/nats-core/internal';
 import { jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Static, TSchema } from '@sinclair/typebox';
@@ -26,6 +27,14 @@ export interface NatsAuth {
 /** Connect-options for `auth`: the user, its password and its own reply inbox prefix. */
 export function natsAuthOptions(auth: NatsAuth): { user?: string; pass?: string; inboxPrefix?: string } {
   return auth.user ? { user: auth.user, pass: auth.password, inboxPrefix: inboxPrefixOf(auth.user) } : {};
+}
+
+/**
+ * The reply-inbox prefix `nc` was connected with (a service user may subscribe to no other inbox). Read from
+ * the connection, as nats.js's own JetStream clients do, so an inbox made with it always matches it.
+ */
+export function inboxPrefixFor(nc: NatsConnection): string {
+  return (nc as NatsConnectionImpl).options.inboxPrefix || '_INBOX';
 }
 
 /**

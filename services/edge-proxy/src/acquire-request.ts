@@ -1,6 +1,6 @@
 import { createInbox, type Msg } from '@nats-io/nats-core';
 import { AcefleetError, AcquireReply, Subjects, type AcquireRequest } from '@acefleet/contracts';
-import { decodeReply, encodeJson, type NatsConnection } from '@acefleet/platform';
+import { decodeReply, encodeJson, inboxPrefixFor, type NatsConnection } from '@acefleet/platform';
 
 /**
  * How long a grant is still listened for after the proxy stopped waiting: the manager's default claim TTL,
@@ -17,13 +17,13 @@ const LATE_GRANT_WAIT_MS = 90_000;
 export function requestAcquire(
   nc: NatsConnection,
   body: Omit<AcquireRequest, 'deadline'>,
-  opts: { timeoutMs: number; inboxPrefix: string },
+  opts: { timeoutMs: number },
   lateGrant: (reply: AcquireReply) => void,
 ): Promise<AcquireReply> {
   const { timeoutMs } = opts;
   const subject = Subjects.engineAcquire;
   // Under this connection's own prefix: a service user may subscribe to no other inbox.
-  const inbox = createInbox(opts.inboxPrefix);
+  const inbox = createInbox(inboxPrefixFor(nc));
   return new Promise((resolve, reject) => {
     let waiting = true;
     const giveUp = (why: string): void => {

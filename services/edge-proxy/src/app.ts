@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '@nats-io/services';
-import { ServiceNames, StopStreamRequest, inboxPrefixOf, proxySubject } from '@acefleet/contracts';
+import { ServiceNames, StopStreamRequest, proxySubject } from '@acefleet/contracts';
 import {
   addJsonEndpoint,
   addMicroService,
@@ -64,7 +64,6 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     {
       proxyId: config.instanceId,
       requestTimeoutMs: config.acquireTimeoutMs,
-      inboxPrefix: inboxPrefixOf(config.natsUser),
       staticEngines: config.staticEngines
         .split(',')
         .map((s) => s.trim())

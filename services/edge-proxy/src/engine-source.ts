@@ -40,8 +40,6 @@ interface LocalChoice {
 export interface EngineSourceOptions {
   proxyId: string;
   requestTimeoutMs: number;
-  /** This connection's reply-inbox prefix (its NATS user's): acquires are answered there. */
-  inboxPrefix: string;
   /** Engines to use when neither the manager nor the cache can help (base URLs). */
   staticEngines: string[];
   /** Sessions this proxy opens at most on one static engine (static engines have no record to say). */
@@ -141,7 +139,7 @@ export class EngineSource {
         excludeEngineIds: [...exclude],
         ...(failed && { failedEngineId: failed.engineId, failureReason: failed.reason }),
       },
-      { timeoutMs: this.opts.requestTimeoutMs, inboxPrefix: this.opts.inboxPrefix },
+      { timeoutMs: this.opts.requestTimeoutMs },
       (late) => void this.releaseLate(late),
     );
     return { engineId: reply.engine.id, baseUrl: reply.engine.baseUrl, claimId: reply.claimId, local: false };
