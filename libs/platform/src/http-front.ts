@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { AcefleetError } from '@acefleet/contracts';
-import { errorResponse, healthBody } from './http.ts';
+import { errorResponse, healthBody, refuseConnect } from './http.ts';
 
 export interface HttpFront {
   /** `http://host:port` the front listens on. */
@@ -38,6 +38,8 @@ export async function listenFront(opts: {
     res.end(JSON.stringify(body));
   };
   const server = createServer((req, res) => (app ? app.routing(req, res) : waiting(req, res)));
+  // CONNECT is emitted on the server, never routed: the mounted app's own listener does not see it.
+  server.on('connect', refuseConnect);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());

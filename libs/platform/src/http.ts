@@ -1,4 +1,4 @@
-import { STATUS_CODES, type Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, {
   type FastifyBaseLogger,
@@ -111,13 +111,30 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
       : err.code === 'HPE_HEADER_OVERFLOW'
         ? 'headers_too_large'
         : 'bad_request';
-  const { status, headers, body } = errorResponse(new AcefleetError(code, err.message));
+  answerOnSocket(socket, new AcefleetError(code, err.message));
+}
+
+/** Answer a catalogue error straight on the socket (no request object exists), then close it. */
+function answerOnSocket(socket: Duplex, err: AcefleetError, extra: Record<string, string> = {}): void {
+  const { status, headers, body } = errorResponse(err);
   const json = JSON.stringify(body);
-  const head = Object.entries({ ...headers, 'content-length': Buffer.byteLength(json), connection: 'close' })
+  const fields = { ...headers, ...extra, 'content-length': Buffer.byteLength(json), connection: 'close' };
+  const head = Object.entries(fields)
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join('');
   if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n${json}`);
   socket.destroy();
+}
+
+/**
+ * CONNECT never reaches fastify: node hands it to the server's `connect` listeners and, with none, closes
+ * the socket without a word. No acefleet service is a forward proxy, so it gets a 405 like any other method
+ * no route takes; the connection then closes, since what follows the head would be tunnel bytes.
+ */
+export function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
+  const err = new AcefleetError('method_not_allowed', 'CONNECT is not supported: no tunnels are opened');
+  // An empty Allow: the tunnel CONNECT names allows no method here (RFC 9110, 10.2.1).
+  answerOnSocket(socket, err, { allow: '' });
 }
 
 function serverOptions(limits: HttpServerLimits | undefined): FastifyHttpOptions<Server> {
@@ -148,6 +165,7 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     return503OnClosing: true,
     ...serverOptions(opts.limits),
   });
+  app.server.on('connect', refuseConnect);
   applyAccessPolicy(app, opts.access);
   if (opts.openApi) serveOpenApi(app, opts.openApi, opts.access.openPaths ?? []);
   app.setErrorHandler((err, req, reply) => {

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
+import { rawHttp } from '@acefleet/testkit';
 import { startProxy, type ProxyUnderTest } from './helpers.ts';
 
 const ID = '0123456789abcdef0123456789abcdef01234567';
@@ -52,6 +53,15 @@ test('proxy - wrong method answers 405 method_not_allowed with Allow', async (t)
   t.is(res.status, 405);
   t.like(res.body, { error: { code: 'method_not_allowed' } });
   t.is(res.headers.get('allow'), 'GET, HEAD');
+});
+
+// Pins a review finding: node hands CONNECT to the server, not to fastify, and closed it without a word.
+test('proxy - CONNECT answers 405 method_not_allowed as JSON instead of closing silently', async (t) => {
+  const res = await rawHttp(proxy.url, 'CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n');
+  t.is(res.status, 405);
+  t.regex(res.text, /\r\nconnection: close\r\n/i);
+  const body = JSON.parse(res.text.slice(res.text.indexOf('\r\n\r\n') + 4)) as unknown;
+  t.like(body, { error: { code: 'method_not_allowed' } });
 });
 
 test('proxy - content the engine cannot load answers 404 content_unavailable', async (t) => {

@@ -2,7 +2,7 @@ import test from 'ava';
 import http from 'node:http';
 import net from 'node:net';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
-import { Player, waitFor } from '@acefleet/testkit';
+import { Player, rawHttp, waitFor } from '@acefleet/testkit';
 import { startProxy, type ProxyUnderTest } from './helpers.ts';
 
 let sim: Simulator;
@@ -49,27 +49,6 @@ function get(url: string, opts: { from?: string; headers?: Record<string, string
     });
     req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
     req.on('error', reject);
-  });
-}
-
-/** Write `request` on a raw connection and read everything until the server closes it. */
-function raw(url: string, request: string): Promise<{ text: string; status: number; ms: number }> {
-  const { hostname, port } = new URL(url);
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(port), hostname, () => socket.write(request));
-    let text = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (c: string) => (text += c));
-    socket.on('error', reject);
-    socket.on('close', () =>
-      resolve({
-        text,
-        status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? 0),
-        ms: performance.now() - started,
-      }),
-    );
-    socket.setTimeout(20_000, () => socket.destroy());
   });
 }
 
@@ -153,14 +132,17 @@ test('proxy - a URL over the length limit gets 414 url_too_long; headers over th
   t.is(long.status, 414);
   t.is(long.body.error?.code, 'url_too_long');
 
-  const fat = await raw(
+  const fat = await rawHttp(
     proxy.url,
     `GET /ace/status HTTP/1.1\r\nHost: x\r\nX-Fill: ${'y'.repeat(5000)}\r\n\r\n`,
   );
   t.is(fat.status, 431);
   t.is(bodyOf(fat.text).error?.code, 'headers_too_large');
 
-  const huge = await raw(proxy.url, `GET /ace/getstream?id=${'z'.repeat(5000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  const huge = await rawHttp(
+    proxy.url,
+    `GET /ace/getstream?id=${'z'.repeat(5000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+  );
   t.is(huge.status, 431, 'a URL larger than the header limit is refused by the parser');
   t.is((await get(`${proxy.url}/ace/status`)).status, 200, 'the proxy still serves');
 });
@@ -170,7 +152,7 @@ test('proxy - a request head that never completes gets 408 request_timeout; a lo
   const player = await Player.open(`${proxy.url}/ace/getstream?id=${freshId()}`);
   t.teardown(() => player.close());
 
-  const slow = await raw(proxy.url, 'GET /ace/status HTTP/1.1\r\nHost: x\r\n');
+  const slow = await rawHttp(proxy.url, 'GET /ace/status HTTP/1.1\r\nHost: x\r\n');
   t.is(slow.status, 408);
   t.is(bodyOf(slow.text).error?.code, 'request_timeout');
   t.true(slow.ms < 5000, `closed after ${Math.round(slow.ms)} ms`);
@@ -195,10 +177,10 @@ test('proxy - connections over the cap get 503 too_many_connections with Retry-A
   );
   t.teardown(() => held.forEach((s) => s.destroy()));
   await waitFor(
-    async () => (await raw(proxy.url, 'GET /ace/status HTTP/1.1\r\nHost: x\r\n\r\n')).status === 503,
+    async () => (await rawHttp(proxy.url, 'GET /ace/status HTTP/1.1\r\nHost: x\r\n\r\n')).status === 503,
     5000,
   );
-  const over = await raw(proxy.url, 'GET /ace/status HTTP/1.1\r\nHost: x\r\n\r\n');
+  const over = await rawHttp(proxy.url, 'GET /ace/status HTTP/1.1\r\nHost: x\r\n\r\n');
   t.is(over.status, 503);
   t.is(bodyOf(over.text).error?.code, 'too_many_connections');
   t.regex(over.text, /\r\nretry-after: 5\r\n/i);
@@ -214,7 +196,10 @@ test('proxy - connections over the cap get 503 too_many_connections with Retry-A
 
 test('proxy - an idle keep-alive connection is closed after the keep-alive timeout', async (t) => {
   const proxy = await proxyWith(t, { KEEP_ALIVE_TIMEOUT_MS: '500' });
-  const res = await raw(proxy.url, 'GET /ace/status HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+  const res = await rawHttp(
+    proxy.url,
+    'GET /ace/status HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n',
+  );
   t.is(res.status, 200);
   t.true(res.ms < 4000, `closed after ${Math.round(res.ms)} ms`);
 });
