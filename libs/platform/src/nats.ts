@@ -18,6 +18,14 @@ import { supervise } from './supervise.ts';
 
 export type { NatsConnection, KV };
 
+/**
+ * The reply-inbox prefix `nc` was connected with (a service user may subscribe to no other inbox). Read from
+ * the connection, as nats.js's own JetStream clients do, so an inbox made with it always matches it.
+ */
+export function inboxPrefixFor(nc: NatsConnection): string {
+  return (nc as NatsConnectionImpl).options.inboxPrefix || '_INBOX';
+}
+
 /** A NATS user and its password; an empty user connects anonymously. */
 export interface NatsAuth {
   user: string;
@@ -27,14 +35,6 @@ export interface NatsAuth {
 /** Connect-options for `auth`: the user, its password and its own reply inbox prefix. */
 export function natsAuthOptions(auth: NatsAuth): { user?: string; pass?: string; inboxPrefix?: string } {
   return auth.user ? { user: auth.user, pass: auth.password, inboxPrefix: inboxPrefixOf(auth.user) } : {};
-}
-
-/**
- * The reply-inbox prefix `nc` was connected with (a service user may subscribe to no other inbox). Read from
- * the connection, as nats.js's own JetStream clients do, so an inbox made with it always matches it.
- */
-export function inboxPrefixFor(nc: NatsConnection): string {
-  return (nc as NatsConnectionImpl).options.inboxPrefix || '_INBOX';
 }
 
 /**
