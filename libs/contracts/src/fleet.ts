@@ -4,10 +4,18 @@ import { Claim, EngineRecord, Id, IsoTime } from './schemas.ts';
 /**
  * A proxy keeps its claims alive by renewing them (every lease TTL / 3). Claims the manager no longer knows
  * come back in `lost`: the proxy must treat those streams' engines as gone (re-acquire or end them).
+ *
+ * A claim with a `contentKey` is a stream the proxy placed itself (the manager did not answer its acquire,
+ * the claim id is the proxy's own): the engine's manager adopts it onto the record, even beyond capacity
+ * since the stream already plays there, and lists it under `renewed`. Not adopted (unknown engine, another
+ * host's): it comes back in `lost`, and the proxy offers it again with its next renewal.
  */
 export const RenewRequest = Type.Object({
   proxyId: Id,
-  claims: Type.Array(Type.Object({ engineId: Id, claimId: Id }), { maxItems: 5000 }),
+  claims: Type.Array(
+    Type.Object({ engineId: Id, claimId: Id, contentKey: Type.Optional(Type.String({ maxLength: 64 })) }),
+    { maxItems: 5000 },
+  ),
 });
 export type RenewRequest = Static<typeof RenewRequest>;
 

@@ -13,15 +13,15 @@ import {
 import { requestJson, supervise, type Logger, type NatsConnection } from '@acefleet/platform';
 import type { EngineCooldown } from './engine-cooldown.ts';
 import { requestAcquire } from './acquire-request.ts';
+import { LocalLeases } from './local-leases.ts';
 import type { ProxyMetrics } from './metrics.ts';
 
 /** An engine this proxy may start a session on, and the claim that holds it. */
 export interface EngineLease {
   engineId: string;
   baseUrl: string;
+  /** The manager's claim, or one of the proxy's own (local-leases.ts) until the manager adopts it. */
   claimId: string;
-  /** Chosen by the proxy itself (manager unreachable): nothing to release at the manager. */
-  local: boolean;
 }
 
 /** The engine that just failed a stream's start, told to the manager so it places the retry elsewhere. */
@@ -35,6 +35,8 @@ interface LocalChoice {
   engineId: string;
   baseUrl: string;
   room: number;
+  /** An engine of the fleet (from the engines table), whose manager can adopt the lease. */
+  ofFleet: boolean;
 }
 
 export interface EngineSourceOptions {
@@ -58,8 +60,12 @@ const RELEASE_RETRY_MS = 3000;
  */
 export class EngineSource {
   private readonly pendingReleases: ReleaseRequest[] = [];
-  /** Sessions this proxy holds on engines it chose itself, by engine id (no entry: none). */
-  private readonly localSessions = new Map<string, number>();
+  /** Sessions this proxy holds on engines it chose itself, until they end or the manager adopts them. */
+  private readonly local = new LocalLeases();
+  /** The last acquire went local because the manager did not answer: its next answer starts an adoption. */
+  private managerLost = false;
+  /** One renewal at a time, so that two answers never settle the same adoption offers. */
+  private renewals: Promise<unknown> = Promise.resolve();
   private staticTurn = 0;
   private releasing: Promise<void> | undefined;
   private releaseRetry: NodeJS.Timeout | undefined;
@@ -83,6 +89,7 @@ export class EngineSource {
     // Ends when the connection closes.
     supervise('engine source connection', this.log, () => this.followConnection(nc));
     void this.sendReleases();
+    this.adoptNow();
   }
 
   private async followConnection(nc: NatsConnection): Promise<void> {
@@ -91,6 +98,7 @@ export class EngineSource {
       if (s.type === 'reconnect') {
         this.connected = true;
         void this.sendReleases();
+        this.adoptNow();
       }
     }
   }
@@ -102,13 +110,20 @@ export class EngineSource {
   ): Promise<EngineLease> {
     const end = this.metrics.acquireSeconds.startTimer();
     const avoid = this.cooldown.excluding(exclude);
+    let local = false;
     try {
       const lease = await this.fromManager(content, avoid, failed).catch((err: unknown) => {
         if (!(err instanceof AcefleetError) || err.code !== 'control_plane_unavailable') throw err;
         this.log.warn({ err: err.message }, 'engine manager unavailable; choosing an engine locally');
+        local = true;
+        this.managerLost = true;
         return this.chooseLocallyAvoiding(content, avoid, exclude, err);
       });
-      end({ result: lease.local ? 'local' : 'ok' });
+      if (!local && this.managerLost) {
+        this.managerLost = false;
+        this.adoptNow();
+      }
+      end({ result: local ? 'local' : 'ok' });
       return lease;
     } catch (err) {
       end({ result: err instanceof AcefleetError ? err.code : 'internal' });
@@ -142,7 +157,7 @@ export class EngineSource {
       { timeoutMs: this.opts.requestTimeoutMs },
       (late) => void this.releaseLate(late),
     );
-    return { engineId: reply.engine.id, baseUrl: reply.engine.baseUrl, claimId: reply.claimId, local: false };
+    return { engineId: reply.engine.id, baseUrl: reply.engine.baseUrl, claimId: reply.claimId };
   }
 
   /**
@@ -179,20 +194,19 @@ export class EngineSource {
         retryAfterMs: FULL_RETRY_AFTER_MS,
       });
     }
-    const chosen = candidates.find((c) => this.localCount(c.engineId) < c.room);
+    const chosen = candidates.find((c) => this.local.count(c.engineId) < c.room);
     if (!chosen) {
       throw new AcefleetError('capacity_exhausted', 'every engine this proxy can reach is full', {
         cause,
         retryAfterMs: FULL_RETRY_AFTER_MS,
       });
     }
-    this.localSessions.set(chosen.engineId, this.localCount(chosen.engineId) + 1);
     const { engineId, baseUrl } = chosen;
-    return { engineId, baseUrl, claimId: `local-${Date.now()}`, local: true };
-  }
-
-  private localCount(engineId: string): number {
-    return this.localSessions.get(engineId) ?? 0;
+    return {
+      engineId,
+      baseUrl,
+      claimId: this.local.add(engineId, chosen.ofFleet ? contentKeyOf(content) : undefined),
+    };
   }
 
   /**
@@ -206,27 +220,53 @@ export class EngineSource {
     return (this.table?.records() ?? [])
       .filter((e) => e.state === 'ready' && !exclude.has(e.id))
       .sort((a, b) => score(a) - score(b))
-      .map((e) => ({ engineId: e.id, baseUrl: e.baseUrl, room: e.capacity - e.claims.length }));
+      .map((e) => ({
+        engineId: e.id,
+        baseUrl: e.baseUrl,
+        room: e.capacity - e.claims.length,
+        ofFleet: true,
+      }));
   }
 
   /** The static engines, starting one further each time so sessions spread over them. */
   private staticEngines(exclude: ReadonlySet<string>): LocalChoice[] {
     const choices = this.opts.staticEngines
-      .map((url) => ({ engineId: `static:${url}`, baseUrl: url, room: this.opts.staticEngineCapacity }))
+      .map((url) => ({
+        engineId: `static:${url}`,
+        baseUrl: url,
+        room: this.opts.staticEngineCapacity,
+        ofFleet: false,
+      }))
       .filter((c) => !exclude.has(c.engineId));
     const turn = this.staticTurn++ % Math.max(1, choices.length);
     return [...choices.slice(turn), ...choices.slice(0, turn)];
   }
 
   /**
-   * Keep these claims alive at the manager. Returns the claim ids it no longer knows, or undefined when the
-   * manager could not be asked (the claims then live on until their TTL; the next renewal tries again).
+   * Keep these claims alive at the manager, and offer it the leases of streams placed here by themselves to
+   * adopt. Returns the manager's claim ids it no longer knows, or undefined when the manager could not be
+   * asked (the claims then live on until their TTL; the next renewal tries again).
    */
-  async renew(leases: EngineLease[]): Promise<string[] | undefined> {
-    const claims = leases.filter((l) => !l.local).map((l) => ({ engineId: l.engineId, claimId: l.claimId }));
-    if (claims.length === 0 || !this.nc || this.nc.isClosed() || !this.connected) return undefined;
+  renew(leases: EngineLease[]): Promise<string[] | undefined> {
+    const run = this.renewals.then(() => this.renewOnce(leases));
+    this.renewals = run;
+    return run;
+  }
+
+  /** The manager answers again: offer it the streams placed here now, rather than at the next renewal. */
+  private adoptNow(): void {
+    if (this.local.awaitingAdoption) void this.renew([]);
+  }
+
+  private async renewOnce(leases: EngineLease[]): Promise<string[] | undefined> {
+    if (!this.nc || this.nc.isClosed() || !this.connected) return undefined;
+    const held = leases
+      .filter((l) => !this.local.has(l.claimId))
+      .map((l) => ({ engineId: l.engineId, claimId: l.claimId }));
+    const offers = this.local.offer();
+    if (held.length + offers.length === 0) return undefined;
     try {
-      const body = { proxyId: this.opts.proxyId, claims };
+      const body = { proxyId: this.opts.proxyId, claims: [...held, ...offers] };
       const reply = await requestJson(
         this.nc,
         Subjects.engineRenew,
@@ -234,7 +274,15 @@ export class EngineSource {
         RenewReply,
         this.opts.requestTimeoutMs,
       );
-      return reply.lost;
+      const adopted = this.local.settle(offers, new Set(reply.renewed));
+      if (adopted.length > 0) {
+        this.log.info(
+          { adopted: adopted.length, offered: offers.length },
+          'the manager adopted streams placed here',
+        );
+      }
+      const offered = new Set(offers.map((o) => o.claimId));
+      return reply.lost.filter((id) => !offered.has(id));
     } catch (err) {
       this.log.warn({ err: err instanceof Error ? err.message : err }, 'claim renewal failed');
       return undefined;
@@ -244,17 +292,15 @@ export class EngineSource {
   /** A grant that came after we stopped waiting: nobody holds it, give it back at once. */
   private releaseLate(late: AcquireReply): Promise<void> {
     this.log.warn({ engineId: late.engine.id }, 'engine granted after the acquire timed out: releasing it');
-    return this.release({ engineId: late.engine.id, baseUrl: '', claimId: late.claimId, local: false });
+    return this.release({ engineId: late.engine.id, baseUrl: '', claimId: late.claimId });
   }
 
-  /** Give the claim back; if the manager is unreachable, keep it and try again a moment later. */
+  /**
+   * Give the claim back (a local lease the manager may have adopted too); if the manager is unreachable, keep
+   * it and try again a moment later.
+   */
   release(lease: EngineLease): Promise<void> {
-    if (lease.local) {
-      const left = this.localCount(lease.engineId) - 1;
-      if (left > 0) this.localSessions.set(lease.engineId, left);
-      else this.localSessions.delete(lease.engineId);
-      return Promise.resolve();
-    }
+    if (this.local.releaseHere(lease.claimId)) return Promise.resolve();
     this.pendingReleases.push({ engineId: lease.engineId, claimId: lease.claimId });
     return this.sendReleases();
   }

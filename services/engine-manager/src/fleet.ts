@@ -15,7 +15,7 @@ import {
   type RenewRequest,
 } from '@acefleet/contracts';
 import { requestJson, type Logger, type NatsConnection } from '@acefleet/platform';
-import { withoutClaims, withRenewed } from './leases.ts';
+import { withAdopted, withoutClaims, withRenewed } from './leases.ts';
 import type { ManagerMetrics } from './metrics.ts';
 import { hasRoom, otherHostsByLoad, rankCandidates } from './placement.ts';
 import type { Provisioner } from './provisioner.ts';
@@ -173,15 +173,36 @@ export class Fleet {
     return count;
   }
 
+  /**
+   * Renew the claims a proxy holds; adopt those it placed itself (offered with their contentKey) onto the
+   * engines of this host, whether or not they have room: the streams already play there.
+   */
   async renew(req: RenewRequest): Promise<RenewReply> {
     const at = new Date().toISOString();
-    const byEngine = new Map<string, Set<string>>();
-    for (const c of req.claims)
-      byEngine.set(c.engineId, (byEngine.get(c.engineId) ?? new Set()).add(c.claimId));
+    const byEngine = new Map<string, RenewRequest['claims']>();
+    for (const c of req.claims) byEngine.set(c.engineId, [...(byEngine.get(c.engineId) ?? []), c]);
     const renewed: string[] = [];
     await Promise.all(
-      [...byEngine].map(async ([engineId, ids]) => {
-        const stored = await this.registry.mutate(engineId, (rec) => withRenewed(rec, req.proxyId, at, ids));
+      [...byEngine].map(async ([engineId, claims]) => {
+        const ids = new Set(claims.map((c) => c.claimId));
+        const offers = claims.flatMap(({ claimId, contentKey }) =>
+          contentKey === undefined ? [] : [{ claimId, contentKey }],
+        );
+        let adopted = 0;
+        const stored = await this.registry.mutate(engineId, (rec) => {
+          const kept = withRenewed(rec, req.proxyId, at, ids);
+          const next = this.opts.ownEngine(rec)
+            ? withAdopted(kept ?? rec, req.proxyId, at, offers)
+            : undefined;
+          adopted = next ? next.claims.length - rec.claims.length : 0;
+          return next ?? kept;
+        });
+        if (adopted > 0) {
+          this.log.info(
+            { engineId, proxyId: req.proxyId, adopted },
+            'adopted streams the proxy placed itself',
+          );
+        }
         for (const c of stored?.record.claims ?? []) {
           if (ids.has(c.claimId) && c.proxyId === req.proxyId) renewed.push(c.claimId);
         }

@@ -34,3 +34,31 @@ export function withRenewed(
   });
   return touched ? { ...record, claims } : undefined;
 }
+
+/** A stream a proxy placed by itself (the manager did not answer its acquire), offered for adoption. */
+export interface AdoptionOffer {
+  claimId: string;
+  contentKey: string;
+}
+
+/**
+ * The record with the offered claims of `proxyId` that it does not hold yet added, as claimed and renewed at
+ * `at`. Capacity is not checked: the stream already plays there, and a record over capacity is full for
+ * placement (hasRoom), which is the truth. An id the record holds already (adopted before, or another
+ * proxy's) is left alone. Undefined when nothing was added.
+ */
+export function withAdopted(
+  record: EngineRecord,
+  proxyId: string,
+  at: string,
+  offers: readonly AdoptionOffer[],
+): EngineRecord | undefined {
+  const held = new Set(record.claims.map((c) => c.claimId));
+  const adopted: Claim[] = [];
+  for (const { claimId, contentKey } of offers) {
+    if (held.has(claimId)) continue;
+    held.add(claimId);
+    adopted.push({ claimId, contentKey, proxyId, claimedAt: at, renewedAt: at });
+  }
+  return adopted.length === 0 ? undefined : { ...record, claims: [...record.claims, ...adopted] };
+}
