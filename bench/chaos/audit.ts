@@ -1,11 +1,5 @@
-import {
-  Subjects,
-  type ListReply,
-  type ProxyStreamsReply,
-  type StreamEnded,
-  type StreamStarted,
-} from '@acefleet/contracts';
-import { storedEvents, type Stack } from '@acefleet/testkit';
+import { Subjects, type ProxyStreamsReply, type StreamEnded, type StreamStarted } from '@acefleet/contracts';
+import { listEngines, storedEvents, type Stack, type StackNats } from '@acefleet/testkit';
 
 /** Whether what the proxy plays, what JetStream stored, what stats counts and what the manager holds agree. */
 export interface Audit {
@@ -15,6 +9,8 @@ export interface Audit {
   duplicates: number;
   /** Claims at the manager no proxy stream stands for. */
   claimsLeftOver: number;
+  /** Claims beyond their engine's capacity, summed over engines. */
+  claimsOverCapacity: number;
   /** Proxy streams on an engine where the manager holds no claim for them (the engine looks freer than it is). */
   claimsMissing: number;
   /** What was missing, for the report. */
@@ -35,13 +31,15 @@ async function json<T>(url: string, apiKey: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-async function engines(stack: Stack): Promise<ListReply['engines']> {
-  const nc = await stack.nats.connect();
-  try {
-    return (await nc.request(Subjects.engineList, '{}', { timeout: 5000 })).json<ListReply>().engines;
-  } finally {
-    await nc.close();
-  }
+/** The streams of every proxy instance still running (a killed one has nothing to report any more). */
+async function proxyStreams(stack: Stack<StackNats>): Promise<ProxyStreamsReply['streams']> {
+  const running = stack.instances.proxy.filter(
+    (p) => p.child.exitCode === null && p.child.signalCode === null,
+  );
+  const replies = await Promise.all(
+    running.map((p) => json<ProxyStreamsReply>(`${p.url}/api/streams`, stack.apiKey)),
+  );
+  return replies.flatMap((r) => r.streams);
 }
 
 const countById = (ids: string[]): Map<string, number> => {
@@ -51,12 +49,12 @@ const countById = (ids: string[]): Map<string, number> => {
 };
 
 /**
- * One comparison. Lost: a stream the proxy plays with no stored start, a stored start whose stream the proxy
- * no longer plays with no stored end, and stats' session counts short of the distinct stored starts and ends.
- * Left over: per engine, claims beyond the proxy's streams on it.
+ * One comparison, over every running proxy of the stack. Lost: a stream a proxy plays with no stored start, a
+ * stored start whose stream no proxy plays any more with no stored end, and stats' session counts short of
+ * the distinct stored starts and ends. Left over: per engine, claims beyond the proxies' streams on it.
  */
-export async function audit(stack: Stack): Promise<Audit> {
-  const proxy = await json<ProxyStreamsReply>(`${stack.proxyUrl()}/api/streams`, stack.apiKey);
+export async function audit(stack: Stack<StackNats>): Promise<Audit> {
+  const streams = await proxyStreams(stack);
   const totals = await json<Totals>(`${stack.services.stats!.url}/api/totals`, stack.apiKey);
   const started = countById(
     (await storedEvents<StreamStarted>(stack.nats, Subjects.streamStarted)).map((e) => e.data.streamId),
@@ -64,8 +62,8 @@ export async function audit(stack: Stack): Promise<Audit> {
   const ended = countById(
     (await storedEvents<StreamEnded>(stack.nats, Subjects.streamEnded)).map((e) => e.data.streamId),
   );
-  const playing = proxy.streams.filter((s) => s.state === 'playing');
-  const live = new Set(proxy.streams.map((s) => s.streamId));
+  const playing = streams.filter((s) => s.state === 'playing');
+  const live = new Set(streams.map((s) => s.streamId));
   const startMissing = playing.filter((s) => !started.has(s.streamId)).length;
   const endMissing = [...started.keys()].filter((id) => !live.has(id) && !ended.has(id)).length;
   const statsStartsShort = Math.max(0, started.size - totals.sessionsStarted);
@@ -75,7 +73,9 @@ export async function audit(stack: Stack): Promise<Audit> {
   const onEngine = countById(playing.flatMap((s) => (s.engineId ? [s.engineId] : [])));
   let claimsLeftOver = 0;
   let claimsHeld = 0;
-  for (const e of await engines(stack)) {
+  let claimsOverCapacity = 0;
+  for (const e of await listEngines(stack.nats)) {
+    claimsOverCapacity += Math.max(0, e.claims.length - e.capacity);
     claimsLeftOver += Math.max(0, e.claims.length - (onEngine.get(e.id) ?? 0));
     claimsHeld += Math.min(e.claims.length, onEngine.get(e.id) ?? 0);
   }
@@ -84,9 +84,10 @@ export async function audit(stack: Stack): Promise<Audit> {
     eventsLost: startMissing + endMissing + statsStartsShort + statsEndsShort,
     duplicates,
     claimsLeftOver,
+    claimsOverCapacity,
     claimsMissing: playing.filter((s) => s.engineId).length - claimsHeld,
     detail:
-      `proxy ${playing.length}/${proxy.streams.length} playing; stored starts ${started.size}, ends ${ended.size}; ` +
+      `proxies ${playing.length}/${streams.length} playing; stored starts ${started.size}, ends ${ended.size}; ` +
       `stats ${totals.sessionsStarted}/${totals.sessionsEnded}; missing start ${startMissing}, missing end ${endMissing}; claims held ${claimsHeld}`,
   };
 }

@@ -84,7 +84,7 @@ async function readyEngines(stack: Stack): Promise<number> {
 }
 
 /** Poll the audit until events and claims agree or the time is up; the last one counts. */
-async function settledAudit(stack: Stack, timeoutMs: number): Promise<Audit> {
+export async function settledAudit(stack: Stack, timeoutMs: number): Promise<Audit> {
   let last: Audit | undefined;
   let failure: unknown;
   await waitFor(
@@ -112,7 +112,8 @@ const goalMet = (r: Omit<ScenarioResult, 'met'>): boolean =>
   r.claimsLeftOver === 0 &&
   r.claimsMissing === 0;
 
-async function runScenario(
+/** One fault: open a window, inject it, watch the players recover, then audit events and claims. */
+export async function runScenario(
   stack: Stack,
   audience: Audience,
   fault: Fault,

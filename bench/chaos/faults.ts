@@ -43,15 +43,17 @@ async function busiestEngine(stack: Stack): Promise<ListReply['engines'][number]
   return busiest;
 }
 
-const kill9 = (key: ServiceKey): Fault => ({
-  name: `kill -9 ${key}, restart`,
+/** Kill instance `n` of a service with -9 (`holdMs` later) restart it, with its files, at its address. */
+export const kill9 = (key: ServiceKey, n = 0, holdMs = 0): Fault => ({
+  name: `kill -9 ${key}${n > 0 ? ` ${n}` : ''}, restart`,
   onlyCopy: key === 'proxy',
   docker: false,
   async run({ stack }) {
-    const svc = stack.services[key]!;
+    const svc = stack.instances[key][n]!;
     await svc.kill();
+    await sleep(holdMs);
     // Restarted at the same address, as a supervisor would: players and peers keep their URLs.
-    await stack.start(key, { HTTP_PORT: new URL(svc.url).port });
+    await stack.startInstance(key, n, { HTTP_PORT: new URL(svc.url).port });
   },
 });
 
@@ -70,7 +72,7 @@ const sigstop = (key: ServiceKey): Fault => ({
   },
 });
 
-const natsRestart: Fault = {
+export const natsRestart: Fault = {
   name: 'nats-server killed, restarted',
   onlyCopy: false,
   docker: false,
@@ -81,7 +83,7 @@ const natsRestart: Fault = {
   },
 };
 
-const dockerKill = (count: number): Fault => ({
+export const dockerKill = (count: number): Fault => ({
   name: `docker kill of ${count} engine${count > 1 ? 's' : ''}`,
   onlyCopy: false,
   docker: true,

@@ -4,12 +4,18 @@ import { DROP_SILENCE_MS } from './viewers.ts';
 
 const cell = (v: number | undefined, unit = ''): string => (v === undefined ? '–' : `${v}${unit}`);
 
-function row(r: ScenarioResult): string {
+export function scenarioRow(r: ScenarioResult): string {
   if (r.skipped) return `| ${r.name} | not run: ${r.skipped} | | | | | | | |`;
   const dropped = `${cell(r.dropped)} / ${r.players}${r.onlyCopy ? ' (only copy)' : ''}`;
   const result = r.met ? 'met' : `**missed**${r.error ? `: ${r.error.split('\n')[0]}` : ''}`;
   return `| ${r.name} | ${dropped} | ${cell(r.maxGapMs, ' ms')} | ${cell(r.recoveryMs, ' ms')} | ${cell(r.eventsLost)} | ${cell(r.duplicates)} | ${cell(r.claimsLeftOver)} | ${cell(r.claimsMissing)} | ${result} |`;
 }
+
+/** The head of the table scenarioRow fills. */
+export const tableHead = [
+  '| fault | players dropped | longest gap | recovery | events lost | duplicates | claims left over | claims missing | goal |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+];
 
 /** bench/results/chaos.md: the table, the settings, the method. */
 export function chaosReport(opts: ChaosOptions, result: ChaosResult, header: string): string {
@@ -29,9 +35,8 @@ export function chaosReport(opts: ChaosOptions, result: ChaosResult, header: str
     '',
     `${opts.streams} streams × ${opts.playersPerStream} players through the real stack (${result.runtime} engines, ${result.engines} ready at the end); all playing ${(result.startupMs / 1000).toFixed(1)} s after start. Pauses (SIGSTOP) last ${opts.pauseMs / 1000} s.`,
     '',
-    '| fault | players dropped | longest gap | recovery | events lost | duplicates | claims left over | claims missing | goal |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...result.scenarios.map(row),
+    ...tableHead,
+    ...result.scenarios.map(scenarioRow),
     '',
     `Goal per fault: 0 players dropped (where the fault kills the only copy, the players' connection to the proxy, every gap ≤ ${DROP_SILENCE_MS / 1000} s instead), 0 events lost, 0 duplicates, 0 claims left over or missing.`,
     '',

@@ -14,3 +14,4 @@ export * from './player.ts';
 export * from './stream-events.ts';
 export * from './tls-relay.ts';
 export * from './cli.ts';
+export * from './fleet.ts';
