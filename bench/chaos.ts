@@ -22,7 +22,8 @@ const only = (process.env.CHAOS_FAULTS ?? '')
   .split(',')
   .map((f) => f.trim().toLowerCase())
   .filter(Boolean);
-const picked = (name: string): boolean => only.length === 0 || only.some((f) => name.toLowerCase().includes(f));
+const picked = (name: string): boolean =>
+  only.length === 0 || only.some((f) => name.toLowerCase().includes(f));
 const opts: ChaosOptions = {
   streams: num('CHAOS_STREAMS', 50),
   playersPerStream: num('CHAOS_PLAYERS', 5),

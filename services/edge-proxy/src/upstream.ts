@@ -153,7 +153,10 @@ export class Upstream {
     } else if (stallFailoverMs > 0 && silentMs > stallFailoverMs && !this.stallReported) {
       this.stallReported = true;
       const message = `the engine sent no media for ${stallFailoverMs} ms`;
-      this.handlers.onStalled({ reason: 'empty_timeout', error: new AcefleetError('engine_timeout', message) });
+      this.handlers.onStalled({
+        reason: 'empty_timeout',
+        error: new AcefleetError('engine_timeout', message),
+      });
     }
   }
 

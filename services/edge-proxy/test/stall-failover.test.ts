@@ -109,8 +109,9 @@ async function movesOnFault(
   players.forEach((p) => p.close());
 }
 
-test.serial('proxy - a stalled engine: players keep their connection and get bytes from another engine', (t) =>
-  movesOnFault(t, '5a'.repeat(20), { stallAfterMs: 1 }),
+test.serial(
+  'proxy - a stalled engine: players keep their connection and get bytes from another engine',
+  (t) => movesOnFault(t, '5a'.repeat(20), { stallAfterMs: 1 }),
 );
 
 test.serial('proxy - an engine sending noise mid-stream: the stream moves as after a stall', (t) =>
@@ -145,3 +146,59 @@ test.serial(
     other.faults.clearContent(id);
   },
 );
+
+/** The HLS session of content `id` (its first playlist polled) and the simulator it plays on. */
+async function hlsPlaying(id: string): Promise<{ streamId: string; victim: Simulator }> {
+  const res = await fetch(`${proxy.url}/ace/manifest.m3u8?id=${id}`);
+  if (!res.ok) throw new Error(`first playlist: HTTP ${res.status}`);
+  const { hls } = (await (await fetch(`${proxy.url}/api/streams`)).json()) as {
+    hls: { streamId: string; engineId: string; content: { value: string } }[];
+  };
+  const session = hls.find((s) => s.content.value === id)!;
+  const i = urls.findIndex((u) => session.engineId === `static:${u}`);
+  return { streamId: session.streamId, victim: sims[i]! };
+}
+
+/** Poll the playlist like a player until the session moved; every poll's status. */
+async function pollUntilMoved(
+  id: string,
+  streamId: string,
+): Promise<{ statuses: number[]; moved: StreamMoved }> {
+  const statuses: number[] = [];
+  const moved = await waitFor(async () => {
+    const res = await fetch(`${proxy.url}/ace/manifest.m3u8?id=${id}`, {
+      signal: AbortSignal.timeout(30_000),
+    });
+    statuses.push(res.status);
+    await res.text();
+    return of<StreamMoved>(Subjects.streamMoved, streamId)[0] ?? false;
+  }, EMPTY_TIMEOUT_MS + 10_000);
+  return { statuses, moved };
+}
+
+test.serial(
+  'proxy - HLS: a stalled playlist moves the session to another engine while polls keep answering',
+  async (t) => {
+    const id = '5e'.repeat(20);
+    const { streamId, victim } = await hlsPlaying(id);
+    const faultAt = performance.now();
+    victim.faults.setContent(id, { stallAfterMs: 1 });
+    const { statuses, moved } = await pollUntilMoved(id, streamId);
+    const movedMs = performance.now() - faultAt;
+    t.log(`moved ${movedMs.toFixed(0)} ms after the fault, ${statuses.length} polls`);
+    t.true(movedMs < EMPTY_TIMEOUT_MS);
+    t.true(statuses.every((s) => s === 200));
+    t.like(moved, { previousEngineId: `static:${urls[sims.indexOf(victim)]!}`, reason: 'failover' });
+    t.deepEqual(of<StreamEnded>(Subjects.streamEnded, streamId), []);
+  },
+);
+
+test.serial('proxy - HLS: an expired engine session moves the session instead of ending it', async (t) => {
+  const id = '5f'.repeat(20);
+  const { streamId, victim } = await hlsPlaying(id);
+  victim.faults.setContent(id, { expireSessions: true });
+  const { statuses, moved } = await pollUntilMoved(id, streamId);
+  t.true(statuses.every((s) => s === 200));
+  t.like(moved, { previousEngineId: `static:${urls[sims.indexOf(victim)]!}`, reason: 'failover' });
+  t.deepEqual(of<StreamEnded>(Subjects.streamEnded, streamId), []);
+});
