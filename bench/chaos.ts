@@ -5,6 +5,7 @@
  *   npm run chaos                                  # 50 × 5, every fault but dockerd
  *   CHAOS_DOCKERD=1 npm run chaos                  # also pauses dockerd for CHAOS_PAUSE_MS (a shared machine!)
  *   CHAOS_STREAMS=6 CHAOS_PLAYERS=2 CHAOS_PAUSE_MS=10000 npm run chaos
+ *   CHAOS_FAULTS=stall,'bad body' npm run chaos    # only faults whose name contains one of these
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -16,10 +17,17 @@ import { chaosReport } from './chaos/report.ts';
 
 const num = (name: string, dflt: number): number => Number(process.env[name] ?? dflt);
 const withDockerd = process.env.CHAOS_DOCKERD === '1';
+/** Substrings of fault names to run (comma separated); unset: every fault. */
+const only = (process.env.CHAOS_FAULTS ?? '')
+  .split(',')
+  .map((f) => f.trim().toLowerCase())
+  .filter(Boolean);
+const picked = (name: string): boolean =>
+  only.length === 0 || only.some((f) => name.toLowerCase().includes(f));
 const opts: ChaosOptions = {
   streams: num('CHAOS_STREAMS', 50),
   playersPerStream: num('CHAOS_PLAYERS', 5),
-  faults: allFaults.filter((f) => withDockerd || !f.name.startsWith('dockerd')),
+  faults: allFaults.filter((f) => (withDockerd || !f.name.startsWith('dockerd')) && picked(f.name)),
   pauseMs: num('CHAOS_PAUSE_MS', 60_000),
   observeMs: 20_000,
   settleTimeoutMs: 60_000,

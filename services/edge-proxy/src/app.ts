@@ -15,7 +15,7 @@ import {
   type NatsLink,
 } from '@acefleet/platform';
 import { Type } from '@sinclair/typebox';
-import type { ProxyConfig } from './config.ts';
+import { checkProxyConfig, type ProxyConfig } from './config.ts';
 import { Admission } from './admission.ts';
 import { ControlLink } from './control-link.ts';
 import { EngineCache } from './engine-cache.ts';
@@ -47,9 +47,10 @@ export interface EdgeProxy {
  * Build the proxy. It serves at once, NATS or not: engines come from the manager once `link` connects, and
  * until then from the engine cache on disk and the static engines. What needs NATS (the engines table, the
  * engine-health follower, the control link, the micro service) is registered on `link` and set up when it
- * connects.
+ * connects. Settings that contradict each other throw a ConfigError.
  */
 export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger): EdgeProxy {
+  checkProxyConfig(config);
   const registry = createRegistry(ServiceNames.edgeProxy);
   const cache = new EngineCache(config.engineCacheFile, log);
   let table: EngineTable | undefined;
@@ -100,6 +101,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       engineStartTimeoutMs: config.engineStartTimeoutMs,
       firstByteTimeoutMs: config.firstByteTimeoutMs,
       emptyTimeoutMs: config.emptyTimeoutMs,
+      stallFailoverMs: config.stallFailoverMs,
       lingerMs: config.lingerMs,
       failoverDeadlineMs: config.failoverDeadlineMs,
       startRetries: config.startRetries,
@@ -139,6 +141,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       engineCallTimeoutMs: config.engineCallTimeoutMs,
       firstByteTimeoutMs: config.firstByteTimeoutMs,
       emptyTimeoutMs: config.emptyTimeoutMs,
+      stallFailoverMs: config.stallFailoverMs,
       failoverDeadlineMs: config.failoverDeadlineMs,
       startRetries: config.startRetries,
       startPatienceMs: config.startPatienceMs,

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { CommonConfig } from '@acefleet/platform';
+import { CommonConfig, ConfigError } from '@acefleet/platform';
 
 export const ProxyConfig = Type.Object({
   ...CommonConfig,
@@ -130,6 +130,12 @@ export const ProxyConfig = Type.Object({
     minimum: 100,
     description: 'limit for silence from the engine once media has flowed',
   }),
+  stallFailoverMs: Type.Integer({
+    default: 4_000,
+    minimum: 0,
+    description:
+      'a stream that was playing and gets no MPEG-TS for this long starts moving to another engine, keeping the stalled one until then (it may resume); must be below EMPTY_TIMEOUT_MS, which still ends the stream when no engine takes over; 0: off',
+  }),
   failoverDeadlineMs: Type.Integer({
     default: 15_000,
     minimum: 0,
@@ -196,3 +202,13 @@ export const ProxyConfig = Type.Object({
   }),
 });
 export type ProxyConfig = Static<typeof ProxyConfig>;
+
+/** What the schema cannot say: limits that only make sense against each other. Throws a ConfigError. */
+export function checkProxyConfig(config: ProxyConfig): void {
+  const { stallFailoverMs, emptyTimeoutMs } = config;
+  if (stallFailoverMs > 0 && stallFailoverMs >= emptyTimeoutMs) {
+    throw new ConfigError(
+      `invalid configuration:\n  STALL_FAILOVER_MS (${stallFailoverMs}) must be below EMPTY_TIMEOUT_MS (${emptyTimeoutMs}), or 0 (off)`,
+    );
+  }
+}

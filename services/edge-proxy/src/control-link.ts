@@ -27,8 +27,8 @@ export interface ControlLinkOptions {
 
 /**
  * What the proxy hears from and tells the control plane about its streams: it renews its engine claims,
- * moves streams off engines the manager drains, ends streams whose engine session health-monitor found
- * stale, and publishes viewer counts. None of it is on the media path: with NATS down, streams play on.
+ * moves streams off engines the manager drains and off engine sessions health-monitor found stale (expired),
+ * and publishes viewer counts. None of it is on the media path: with NATS down, streams play on.
  */
 export class ControlLink {
   private readonly subs: Subscription[] = [];
@@ -88,7 +88,7 @@ export class ControlLink {
     if (stream) {
       this.log.info(
         { streamId: stream.id, engineId: event.engineId },
-        'engine session expired: ending stream',
+        'engine session expired: moving the stream',
       );
       stream.expireSession(event.engineId);
     }

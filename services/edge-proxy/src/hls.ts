@@ -22,7 +22,10 @@ const SEGMENTS_KEPT = 16;
 export interface HlsSettings
   extends
     HlsUpstreamSettings,
-    Pick<StreamSettings, 'emptyTimeoutMs' | 'failoverDeadlineMs' | 'startRetries' | 'startPatienceMs'> {
+    Pick<
+      StreamSettings,
+      'emptyTimeoutMs' | 'stallFailoverMs' | 'failoverDeadlineMs' | 'startRetries' | 'startPatienceMs'
+    > {
   /** An HLS session nobody has asked anything of for this long is stopped; players count this long too. */
   idleMs: number;
 }
@@ -138,10 +141,12 @@ export class HlsSession {
   }
 
   /**
-   * The engine failed (or is drained): open the session on another one within the failover deadline. Polls
-   * wait for the move after a failure; a drained engine serves them until the new one is ready.
+   * The engine failed (or is drained, or stalled): open the session on another one within the failover
+   * deadline. Polls wait for the move after a failure; a drained or stalled engine serves them until the new
+   * one is ready. A stall is looked after until its playlist has stood still for the empty timeout: if no
+   * engine takes over by then the session ends, and if the playlist advanced meanwhile it stays.
    */
-  private lose(from: HlsUpstream, loss: Loss): void {
+  private lose(from: HlsUpstream, loss: Loss, stalled = false): void {
     if (from !== this.current || this.moving || this.ended) return;
     this.moving = true;
     this.failures.record(from.engineId, loss.reason);
@@ -151,14 +156,18 @@ export class HlsSession {
       lastByteAt: this.lastByteAt,
     };
     this.log.warn({ engineId: from.engineId, reason: loss.reason }, 'engine lost: moving the session');
-    const search = {
-      deadline: Date.now() + this.deps.settings.failoverDeadlineMs,
-      retries: Infinity,
-      move: true,
-    };
-    const next = this.connect(search).then((to) => this.completeMove(from, to, move));
-    next.catch(() => this.end(loss.reason));
-    if (move.reason === 'failover') {
+    const { failoverDeadlineMs, emptyTimeoutMs } = this.deps.settings;
+    const deadline = stalled ? this.playlistChangedAt + emptyTimeoutMs : Date.now() + failoverDeadlineMs;
+    const next = this.connect({ deadline, retries: Infinity, move: true }).then((to) =>
+      this.completeMove(from, to, move),
+    );
+    next.catch(() => {
+      if (stalled && !this.ended && Date.now() - this.playlistChangedAt <= emptyTimeoutMs) {
+        this.moving = false;
+        this.log.info({ engineId: from.engineId }, 'no engine took over, but the playlist advances: staying');
+      } else this.end(loss.reason);
+    });
+    if (!stalled && move.reason === 'failover') {
       this.ready = next;
       void from.close();
     }
@@ -242,7 +251,10 @@ export class HlsSession {
     if (upstream === this.current) this.lastByteAt = Date.now();
   }
 
-  /** A live playlist that stops advancing for the empty timeout means the engine stalled (as a silent TS body). */
+  /**
+   * A live playlist that stops advancing means the engine stalled (as a silent TS body): after the stall
+   * limit the session looks for another engine while this one serves on; after the empty timeout it fails.
+   */
   private checkAdvancing(upstream: HlsUpstream, text: string): void {
     const now = Date.now();
     if (text !== this.lastPlaylist) {
@@ -250,10 +262,13 @@ export class HlsSession {
       this.playlistChangedAt = now;
       return;
     }
-    const { emptyTimeoutMs } = this.deps.settings;
-    if (now - this.playlistChangedAt <= emptyTimeoutMs) return;
-    const error = new AcefleetError('engine_timeout', `the playlist did not advance in ${emptyTimeoutMs} ms`);
-    this.lose(upstream, { reason: 'empty_timeout', error });
+    const { emptyTimeoutMs, stallFailoverMs } = this.deps.settings;
+    const stillMs = now - this.playlistChangedAt;
+    const stalled = stillMs <= emptyTimeoutMs;
+    if (stalled && (stallFailoverMs === 0 || stillMs <= stallFailoverMs)) return;
+    const limitMs = stalled ? stallFailoverMs : emptyTimeoutMs;
+    const error = new AcefleetError('engine_timeout', `the playlist did not advance in ${limitMs} ms`);
+    this.lose(upstream, { reason: 'empty_timeout', error }, stalled);
   }
 
   /** The proxy-side name of an engine segment: stable while the segment is in the window. */
@@ -296,9 +311,14 @@ export class HlsSession {
     });
   }
 
-  /** The engine forgot the session: it cannot play on (a session it left behind does not count). */
+  /** The engine forgot the session: move to another engine (a session it left behind does not count). */
   expireSession(engineId: string): void {
-    if (this.current?.engineId === engineId && !this.moving) this.end('session_expired');
+    const current = this.current;
+    if (current?.engineId !== engineId) return;
+    this.lose(current, {
+      reason: 'session_expired',
+      error: new AcefleetError('engine_error', 'the engine no longer knows the session'),
+    });
   }
 
   end(reason: EndReason): void {

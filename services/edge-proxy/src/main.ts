@@ -1,11 +1,11 @@
 import { ServiceNames } from '@acefleet/contracts';
-import { bootService, onShutdown } from '@acefleet/platform';
+import { bootService, onShutdown, orExitOnConfigError } from '@acefleet/platform';
 import { acexyEnv } from './acexy-env.ts';
 import { buildEdgeProxy } from './app.ts';
 import { ProxyConfig } from './config.ts';
 
 const { config, log, link } = bootService(ProxyConfig, ServiceNames.edgeProxy, process.env, acexyEnv);
-const proxy = buildEdgeProxy(config, link, log);
+const proxy = orExitOnConfigError(() => buildEdgeProxy(config, link, log));
 const address = await proxy.http.listen({ host: config.httpHost, port: config.httpPort });
 proxy.serve(address);
 link.start();

@@ -73,7 +73,10 @@ export class Stream {
   private readonly fanout: Fanout;
   private waiters: Waiter[] = [];
   private upstream: Upstream | undefined;
-  /** A drained engine's upstream, kept until the stream plays elsewhere so its session is not seen stale. */
+  /**
+   * The upstream the stream is leaving, kept until it plays elsewhere: a drained engine's (so its session is
+   * not seen stale), or a stalled one's, whose body stays open: if it resumes first, the stream stays on it.
+   */
   private leaving: Upstream | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -171,9 +174,15 @@ export class Stream {
     upstream.lose('engine_drained', 'the engine was drained');
   }
 
-  /** The engine forgot this stream's session: it cannot play on (a session it left behind does not count). */
+  /**
+   * The engine forgot this stream's session: move to another engine, keeping the players, as after an engine
+   * loss (a session the stream left behind does not count).
+   */
   expireSession(engineId: string): void {
-    if (this.upstream?.engineId === engineId) this.end('session_expired');
+    const upstream = this.upstream;
+    if (upstream?.engineId !== engineId || !upstream.isPlaying) return;
+    this.log.info({ engineId }, 'engine session expired: moving the stream');
+    upstream.lose('session_expired', 'the engine no longer knows the session');
   }
 
   /**
@@ -209,8 +218,12 @@ export class Stream {
     });
   }
 
-  /** Timeouts that no event marks (upstream first byte and silence, stuck players); on the proxy's watchdog. */
+  /**
+   * Timeouts that no event marks (the recovery deadline, upstream first byte, stall and silence, stuck
+   * players); on the proxy's watchdog. The deadline holds even while an engine takes its time to answer.
+   */
   checkTimers(now: number): void {
+    if (this.current === 'recovering' && this.lostBy && now > this.recoverBy) return this.giveUp(this.lostBy);
     this.upstream?.checkTimers(now);
     this.fanout.check(now);
   }
@@ -275,17 +288,23 @@ export class Stream {
       this.deps.settings,
       {
         onClaimed: (engineId) => (this.lastEngineId = engineId),
-        onData: (packets, rawBytes) => this.onData(packets, rawBytes),
+        onData: (packets, rawBytes) => this.onData(upstream, packets, rawBytes),
         onLost: (loss) => {
           if (this.upstream !== upstream) return;
           this.log.warn({ reason: loss.reason, engineId: upstream.engineId }, 'upstream lost');
           this.background('failover', this.failOver(loss));
         },
+        onStalled: (loss) => {
+          if (this.upstream !== upstream || this.current !== 'playing') return;
+          this.log.warn({ engineId: upstream.engineId }, 'upstream stalled: looking for another engine');
+          this.background('failover', this.failOver(loss, true));
+        },
       },
     );
     this.upstream = upstream;
     const failure = await upstream.open(this.failures.excluded, this.failures.last);
-    if (this.isEnded()) return upstream.close();
+    // Ended, or replaced meanwhile (the stalled engine it was to replace resumed).
+    if (this.isEnded() || this.upstream !== upstream) return upstream.close();
     if (failure) {
       this.log.warn({ err: failure.error.message, code: failure.error.code }, 'upstream start failed');
       return this.failOver(failure);
@@ -293,10 +312,12 @@ export class Stream {
     this.log.info({ engineId: upstream.engineId }, 'upstream open');
   }
 
-  private onData(packets: readonly Buffer[], rawBytes: number): void {
+  private onData(from: Upstream, packets: readonly Buffer[], rawBytes: number): void {
     this.bytesFromEngines += rawBytes;
     this.deps.metrics.bytesIn.inc(rawBytes);
     if (packets.length === 0 || this.isEnded()) return;
+    if (from === this.leaving) this.takeBack(from);
+    else if (from !== this.upstream) return;
     const now = Date.now();
     this.lastMediaAt = now;
     this.fanout.push(packets, now);
@@ -330,6 +351,20 @@ export class Stream {
     this.background('release drained engine', this.closeLeaving());
   }
 
+  /** The stalled engine the stream was leaving sends media again first: stay on it, stop looking elsewhere. */
+  private takeBack(stalled: Upstream): void {
+    clearTimeout(this.retryTimer);
+    const candidate = this.upstream;
+    this.upstream = stalled;
+    this.leaving = undefined;
+    this.pendingMove = undefined;
+    this.lostBy = undefined;
+    this.lastEngineId = stalled.engineId;
+    if (this.current === 'recovering') this.moveTo('playing', 'the stalled engine resumed');
+    this.log.info({ engineId: stalled.engineId }, 'stalled engine resumed: staying on it');
+    if (candidate) this.background('release candidate engine', candidate.close());
+  }
+
   private async closeLeaving(): Promise<void> {
     const leaving = this.leaving;
     this.leaving = undefined;
@@ -337,31 +372,21 @@ export class Stream {
   }
 
   /**
-   * The engine failed us. While players wait for a start, or are attached to a stream that was playing, and
-   * time is left, start the same content on another engine (the same connections are kept); otherwise end
-   * the stream.
+   * The engine failed us, or stalled (`stalled`: its body stays open as `leaving` and may still resume). While
+   * players wait for a start, or are attached to a stream that was playing, and time is left, start the same
+   * content on another engine (the same connections are kept); otherwise end the stream.
    */
-  private async failOver(loss: Loss): Promise<void> {
+  private async failOver(loss: Loss, stalled = false): Promise<void> {
     if (this.isEnded()) return;
-    const engineId = this.upstream?.engineId;
+    const from = this.upstream;
+    this.upstream = undefined;
+    const engineId = from?.engineId;
     if (engineId) this.failures.record(engineId, loss.reason);
-    if (loss.reason === 'engine_drained') {
-      await this.closeLeaving();
-      this.leaving = this.upstream;
-      this.upstream = undefined;
-    } else await this.releaseUpstream();
-    if (this.isEnded()) return;
-    if (this.current === 'playing') {
-      this.moveTo('recovering', loss.reason);
-      this.recoverBy = Date.now() + this.deps.settings.failoverDeadlineMs;
-      this.lostBy = loss;
-      if (engineId) {
-        const reason = moveReasonOf(loss.reason);
-        this.pendingMove = { previousEngineId: engineId, reason, lastByteAt: this.lastMediaAt };
-      }
-    }
+    if (this.current === 'playing') this.beginRecovery(loss, engineId, stalled);
     if (this.current === 'starting') this.lostBy ??= loss;
-    const cause = this.lostBy ?? loss;
+    await this.letGo(from, stalled || loss.reason === 'engine_drained');
+    // Ended meanwhile, or the stalled engine resumed and the stream stays on it.
+    if (this.isEnded() || this.upstream) return;
     const { startRetries, startPatienceMs } = this.deps.settings;
     const retry = mayRetry({
       state: this.current,
@@ -375,15 +400,40 @@ export class Stream {
       startPatienceMs,
       recoverLeftMs: this.recoverBy - Date.now(),
     });
-    if (!retry) {
-      if (this.current === 'recovering') this.deps.metrics.failovers.inc({ result: 'failed' });
-      this.end(cause.reason, cause.error);
-      return;
-    }
+    if (!retry) return this.giveUp(this.lostBy ?? loss);
     if (this.current === 'starting') this.startRetriesUsed++;
     this.log.info({ failed: [...this.failures.excluded], state: this.current }, 'trying another engine');
-    // Cancelled by end(): a stream that ended meanwhile claims nothing.
+    // Cancelled by end() and takeBack(): a stream that ended or stays claims nothing.
     this.retryTimer = setTimeout(() => this.background('connect', this.connect()), RETRY_DELAY_MS);
+  }
+
+  /**
+   * A playing stream lost its engine: it recovers until the failover deadline, or, after a stall, until the
+   * silence reaches the empty timeout (the end it would have met without looking for another engine).
+   */
+  private beginRecovery(loss: Loss, engineId: string | undefined, stalled: boolean): void {
+    const { failoverDeadlineMs, emptyTimeoutMs } = this.deps.settings;
+    this.moveTo('recovering', stalled ? 'stalled' : loss.reason);
+    this.recoverBy = stalled ? this.lastMediaAt + emptyTimeoutMs : Date.now() + failoverDeadlineMs;
+    this.lostBy = loss;
+    if (engineId) {
+      const reason = moveReasonOf(loss.reason);
+      this.pendingMove = { previousEngineId: engineId, reason, lastByteAt: this.lastMediaAt };
+    }
+  }
+
+  /** Stop reading an upstream: closed now, or (`keep`) kept as `leaving` until the stream plays elsewhere. */
+  private async letGo(from: Upstream | undefined, keep: boolean): Promise<void> {
+    if (!keep) return from?.close();
+    const previous = this.leaving;
+    this.leaving = from;
+    await previous?.close();
+  }
+
+  /** No engine took over in time, or none may be tried: the stream ends for the loss that started it. */
+  private giveUp(cause: Loss): void {
+    if (this.current === 'recovering') this.deps.metrics.failovers.inc({ result: 'failed' });
+    this.end(cause.reason, cause.error);
   }
 
   private async releaseUpstream(): Promise<void> {

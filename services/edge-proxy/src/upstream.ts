@@ -11,6 +11,8 @@ export interface UpstreamSettings {
   engineStartTimeoutMs: number;
   firstByteTimeoutMs: number;
   emptyTimeoutMs: number;
+  /** Silence after media (below emptyTimeoutMs) that counts as a stall another engine may cure; 0: off. */
+  stallFailoverMs: number;
   engineCallTimeoutMs: number;
 }
 
@@ -27,6 +29,11 @@ export interface UpstreamHandlers {
   onClaimed: (engineId: string) => void;
   /** The open media body failed: ended, broke, timed out, or was given up (drain). Called once. */
   onLost: (loss: Loss) => void;
+  /**
+   * Media stopped for stallFailoverMs while the body stays open (a stall, or noise that is not MPEG-TS).
+   * Called once per stall; the body stays open and may resume, until emptyTimeoutMs ends it.
+   */
+  onStalled: (loss: Loss) => void;
 }
 
 function errorCodeOf(reason: EndReason): ErrorCode {
@@ -56,6 +63,8 @@ export class Upstream {
   private lastMediaAt = 0;
   /** Bytes read before the first whole packet: the probe that tells MPEG-TS from anything else. */
   private probedBytes = 0;
+  /** The current silence was reported as a stall (cleared by the next media). */
+  private stallReported = false;
   private closed = false;
 
   constructor(
@@ -111,8 +120,10 @@ export class Upstream {
 
   private onChunk(chunk: Buffer): void {
     const packets = this.aligner.push(chunk);
-    if (packets.length > 0) this.lastMediaAt = Date.now();
-    else if (this.lastMediaAt === 0) this.probedBytes += chunk.length;
+    if (packets.length > 0) {
+      this.lastMediaAt = Date.now();
+      this.stallReported = false;
+    } else if (this.lastMediaAt === 0) this.probedBytes += chunk.length;
     this.handlers.onData(packets, chunk.length);
     if (this.lastMediaAt === 0 && this.probedBytes >= MEDIA_PROBE_BYTES) {
       this.lose('bad_media', `the engine sent ${this.probedBytes} bytes that are not MPEG-TS`);
@@ -127,16 +138,25 @@ export class Upstream {
   }
 
   /**
-   * Timeouts no event marks: the first packet, and silence. Called by the stream's watchdog. Only whole TS
-   * packets count as media, so an engine sending anything else cannot keep a stream waiting.
+   * Timeouts no event marks: the first packet, a stall, and silence. Called by the stream's watchdog. Only
+   * whole TS packets count as media, so an engine sending anything else cannot keep a stream waiting.
    */
   checkTimers(now: number): void {
-    const { firstByteTimeoutMs, emptyTimeoutMs } = this.settings;
+    const { firstByteTimeoutMs, emptyTimeoutMs, stallFailoverMs } = this.settings;
     if (!this.body) return;
-    if (this.lastMediaAt === 0 && now - this.openedAt > firstByteTimeoutMs) {
+    const silentMs = now - this.lastMediaAt;
+    if (this.lastMediaAt === 0) {
+      if (now - this.openedAt <= firstByteTimeoutMs) return;
       this.loseUnlessBadMedia('first_byte_timeout', `no media from the engine in ${firstByteTimeoutMs} ms`);
-    } else if (this.lastMediaAt > 0 && now - this.lastMediaAt > emptyTimeoutMs) {
+    } else if (silentMs > emptyTimeoutMs) {
       this.lose('empty_timeout', `the engine sent no media for ${emptyTimeoutMs} ms`);
+    } else if (stallFailoverMs > 0 && silentMs > stallFailoverMs && !this.stallReported) {
+      this.stallReported = true;
+      const message = `the engine sent no media for ${stallFailoverMs} ms`;
+      this.handlers.onStalled({
+        reason: 'empty_timeout',
+        error: new AcefleetError('engine_timeout', message),
+      });
     }
   }
 

@@ -15,7 +15,8 @@ let proxy: ProxyUnderTest;
 test.before(async () => {
   sim = buildSimulator({ burstSeconds: 1 });
   const { url } = await sim.listen();
-  proxy = await startProxy({ STATIC_ENGINES: url });
+  // One engine: a stream whose session expired has nowhere to move, and ends after the failover deadline.
+  proxy = await startProxy({ STATIC_ENGINES: url, FAILOVER_DEADLINE_MS: '1000' });
 });
 test.after.always(async () => {
   await proxy?.close();
@@ -29,7 +30,7 @@ async function publish(subject: string, body: unknown): Promise<void> {
   await nc.close();
 }
 
-test('proxy - a stream health-monitor reports stale is ended with session_expired', async (t) => {
+test('proxy - a stale stream that no other engine can take ends with session_expired', async (t) => {
   const id = '7'.repeat(40);
   const p = await Player.open(`${proxy.url}/ace/getstream?id=${id}`, 0);
   await waitFor(() => p.bytes > 50_000, 10_000);

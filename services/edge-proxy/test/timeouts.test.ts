@@ -15,6 +15,7 @@ test.before(async () => {
     ENGINE_START_TIMEOUT_MS: '500',
     FIRST_BYTE_TIMEOUT_MS: '500',
     EMPTY_TIMEOUT_MS: '700',
+    STALL_FAILOVER_MS: '350',
     FAILOVER_DEADLINE_MS: '0',
   });
 });

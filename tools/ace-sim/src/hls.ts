@@ -15,7 +15,10 @@ export function handlePlaylist(
 ): void {
   ctx.sessions.touch(session);
   const seconds = ctx.settings.segmentSeconds;
-  const newest = Math.floor(Date.now() / 1000 / seconds);
+  // A stalled engine's live window stops advancing (stallAfterMs after the session started).
+  const { stallAfterMs } = ctx.faults.resolve(session.contentId, session.infohash);
+  const now = stallAfterMs === null ? Date.now() : Math.min(Date.now(), session.startedAt + stallAfterMs);
+  const newest = Math.floor(now / 1000 / seconds);
   const first = newest - WINDOW_SEGMENTS + 1;
   const lines = [
     '#EXTM3U',
