@@ -27,6 +27,17 @@ function staticEngine(values: Readonly<Record<string, string | undefined>>): Rec
 }
 
 /**
+ * The stall detector must fire before Acexy's empty timeout does: its default 4 s, or half a shorter timeout.
+ * An unreadable timeout sets nothing here (the EMPTY_TIMEOUT_MS rule reports it).
+ */
+function stallBelow(emptyTimeout: string): Record<string, string> {
+  const emptyMs = Number(legacyValues.goDurationMs.read(emptyTimeout));
+  return Number.isFinite(emptyMs)
+    ? { STALL_FAILOVER_MS: String(Math.min(4_000, Math.floor(emptyMs / 2))) }
+    : {};
+}
+
+/**
  * Acexy's environment, read by the edge proxy so an Acexy compose file works unchanged (docs/migrating.md).
  * Timeouts: Acexy's empty timeout is the silence after which a stream counts as stalled (EMPTY_TIMEOUT_MS);
  * its no-response timeout is the wait for the engine's playback response headers (FIRST_BYTE_TIMEOUT_MS).
@@ -39,6 +50,11 @@ export const acexyEnv: readonly LegacyRule[] = [
   },
   { from: ['ACEXY_SCHEME', 'ACEXY_HOST', 'ACEXY_PORT'], to: ['STATIC_ENGINES'], convert: staticEngine },
   renamed('ACEXY_EMPTY_TIMEOUT', 'EMPTY_TIMEOUT_MS', legacyValues.goDurationMs),
+  {
+    from: ['ACEXY_EMPTY_TIMEOUT'],
+    to: ['STALL_FAILOVER_MS'],
+    convert: (v) => stallBelow(v.ACEXY_EMPTY_TIMEOUT!),
+  },
   renamed('ACEXY_NO_RESPONSE_TIMEOUT', 'FIRST_BYTE_TIMEOUT_MS', legacyValues.goDurationMs),
   renamed('ACEXY_M3U8_STREAM_TIMEOUT', 'HLS_IDLE_MS', legacyValues.goDurationMs),
   renamed('ACEXY_BUFFER_SIZE', 'RING_BYTES', legacyValues.humanBytes),

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { ConfigError, loadConfig, mapLegacyEnv } from '@acefleet/platform';
 import { acexyEnv } from '../src/acexy-env.ts';
-import { ProxyConfig } from '../src/config.ts';
+import { checkProxyConfig, ProxyConfig } from '../src/config.ts';
 
 const configOf = (env: Record<string, string>) => loadConfig(ProxyConfig, mapLegacyEnv(env, acexyEnv).env);
 
@@ -28,6 +28,18 @@ test("acexy - the environment of Acexy's compose file configures the proxy", (t)
     firstByteTimeoutMs: 90_000,
     logLevel: 'debug',
   });
+});
+
+test('acexy - the stall detector fires before a short Acexy empty timeout, so the proxy still starts', (t) => {
+  const short = configOf({ ACEXY_EMPTY_TIMEOUT: '3s' });
+  t.like(short, { emptyTimeoutMs: 3_000, stallFailoverMs: 1_500 });
+  t.notThrows(() => checkProxyConfig(short));
+  t.like(configOf({ ACEXY_EMPTY_TIMEOUT: '1m' }), { emptyTimeoutMs: 60_000, stallFailoverMs: 4_000 });
+  t.like(
+    configOf({ ACEXY_EMPTY_TIMEOUT: '3s', STALL_FAILOVER_MS: '0' }),
+    { stallFailoverMs: 0 },
+    'explicit wins',
+  );
 });
 
 test('acexy - listen addresses and engine addresses in the forms Go accepts', (t) => {
