@@ -135,8 +135,7 @@ export class Fleet {
     const engineId = await this.perContent.run(
       claim.contentKey,
       async () =>
-        (await this.claimRoom(claim, exclude)) ??
-        (await this.provisioner.provision({ claim, exclude })).engineId,
+        (await this.claimRoom(claim, exclude)) ?? (await this.provisioner.provision({ claim, exclude })),
     );
     const engine = await this.provisioner.awaitReady(engineId);
     await this.withinDeadline(deadline, { engineId, claimId: claim.claimId });

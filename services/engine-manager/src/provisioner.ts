@@ -43,12 +43,6 @@ export interface ClaimToPlace {
   exclude: ReadonlySet<string>;
 }
 
-/** An engine created for a claim, or the existing engine the claim went to instead. */
-export interface Placed {
-  engineId: string;
-  created: boolean;
-}
-
 /**
  * The only path that creates or removes this host's containers. Every creation checks, under its own lock,
  * maxReplicas, the fleet-wide limit, the Docker circuit breaker, the VPN and the rate limit, then records
@@ -113,13 +107,13 @@ export class Provisioner {
   /**
    * Create an engine, under the provisioning lock (taken here). For a claim: once the lock is held, an
    * existing engine that has room by now (a release, or the engine the acquire queued ahead created) takes
-   * the claim by CAS instead, so no engine is created needlessly. Resolves once the engine is recorded.
+   * the claim by CAS instead, so no engine is created needlessly. Resolves with the id of the engine holding
+   * the claim (or of the new spare) once it is recorded.
    */
-  provision(forClaim?: ClaimToPlace): Promise<Placed> {
+  provision(forClaim?: ClaimToPlace): Promise<string> {
     return this.creating.run(async () => {
       const existing = forClaim && (await this.p.claimRoom(forClaim.claim, forClaim.exclude));
-      if (existing) return { engineId: existing, created: false };
-      return { engineId: await this.create(forClaim ? [forClaim.claim] : []), created: true };
+      return existing ?? this.create(forClaim ? [forClaim.claim] : []);
     });
   }
 

@@ -22,6 +22,8 @@ export class ClaimOracle {
   readonly violations: string[] = [];
   /** Placements of a content on an engine not playing it yet (what the affinity rule judges). */
   newPlacements = 0;
+  /** The longest another engine had played the content with room when it was placed elsewhere anyway. */
+  longestPassedOverMs = 0;
   private readonly engines = new Map<string, EngineRecord>();
   /** Per engine: contents it plays with room, and since when it has without a break. */
   private readonly roomSince = new Map<string, Map<string, number>>();
@@ -29,6 +31,7 @@ export class ClaimOracle {
   private readonly firstSeen = new Map<string, number>();
   private readonly held = new Set<string>();
   private readonly lastHeld = new Map<string, number>();
+  private readonly overdue = new Set<string>();
 
   constructor(private readonly rules: OracleRules) {}
 
@@ -51,7 +54,8 @@ export class ClaimOracle {
       if (elsewhere && elsewhere !== id) this.fail(`claim ${c.claimId} on ${id} and ${elsewhere}`);
       this.claimEngine.set(c.claimId, id);
       this.firstSeen.set(c.claimId, now);
-      if (!before?.claims.some((b) => b.contentKey === c.contentKey)) this.judgePlacement(id, c.contentKey, now);
+      if (!before?.claims.some((b) => b.contentKey === c.contentKey))
+        this.judgePlacement(id, c.contentKey, now);
     }
     for (const c of before?.claims ?? []) {
       if (!record?.claims.some((r) => r.claimId === c.claimId)) this.claimEngine.delete(c.claimId);
@@ -69,7 +73,9 @@ export class ClaimOracle {
     this.newPlacements++;
     for (const [other, since] of this.roomSince) {
       const from = since.get(contentKey);
-      if (other !== id && from !== undefined && now - from > this.rules.affinityLagMs) {
+      if (other === id || from === undefined) continue;
+      this.longestPassedOverMs = Math.max(this.longestPassedOverMs, now - from);
+      if (now - from > this.rules.affinityLagMs) {
         this.fail(`${contentKey} placed on ${id} while ${other} played it with room for ${now - from} ms`);
       }
     }
@@ -87,11 +93,11 @@ export class ClaimOracle {
   /** Claims still recorded although no live proxy has renewed them for longer than the lease grace. */
   checkLeases(now = Date.now()): void {
     for (const [claimId, engineId] of this.claimEngine) {
-      if (this.held.has(claimId)) continue;
+      if (this.held.has(claimId) || this.overdue.has(claimId)) continue;
       const last = this.lastHeld.get(claimId) ?? this.firstSeen.get(claimId) ?? now;
       if (now - last > this.rules.leaseGraceMs) {
+        this.overdue.add(claimId);
         this.fail(`claim ${claimId} on ${engineId} outlived its holder by ${now - last} ms`);
-        this.lastHeld.set(claimId, Infinity);
       }
     }
   }

@@ -144,22 +144,21 @@ test('claim path - concurrent acquires from four proxies over three managers kee
   const nats = await startNatsServer();
   const managers: ManagerUnderTest[] = [];
   const runtimes: MemoryRuntime[] = [];
-  const clients: NatsConnection[] = [];
-  let observer: EngineTable | undefined;
+  const observerNc = await nats.connect();
+  const clients: NatsConnection[] = [observerNc];
+  const oracle = new ClaimOracle({ leaseGraceMs: CLAIM_TTL_MS + 1500, affinityLagMs: 1000 });
+  const observer = new EngineTable(
+    await openEnginesKv(observerNc),
+    createLogger('oracle', 'silent'),
+    (id, e) => oracle.onChange(id, e?.record),
+  );
   t.teardown(async () => {
-    observer?.stop();
+    observer.stop();
     await Promise.all(managers.map((m) => m.close()));
     await Promise.all(runtimes.map((r) => r.removeAll()));
     await Promise.all(clients.map((c) => c.close()));
     await nats.destroy();
   });
-
-  const oracle = new ClaimOracle({ leaseGraceMs: CLAIM_TTL_MS + 1500, affinityLagMs: 1500 });
-  const observerNc = await nats.connect();
-  clients.push(observerNc);
-  observer = new EngineTable(await openEnginesKv(observerNc), createLogger('oracle', 'silent'), (id, e) =>
-    oracle.onChange(id, e?.record),
-  );
   await observer.start();
 
   const containers = new ContainerCount();
@@ -203,13 +202,18 @@ test('claim path - concurrent acquires from four proxies over three managers kee
   for (const p of proxies) for (const [code, n] of p.errors) errors.set(code, (errors.get(code) ?? 0) + n);
   t.log(
     `${granted} claims granted, refusals ${JSON.stringify(Object.fromEntries(errors))},`,
-    `${oracle.newPlacements} placements on an engine new to the content,`,
+    `${oracle.newPlacements} placements on an engine new to the content`,
+    `(another engine with room passed over for at most ${oracle.longestPassedOverMs} ms),`,
     `containers at most ${containers.peakPerHost}/host and ${containers.peakFleet} fleet-wide`,
   );
   t.deepEqual(oracle.violations, [], `seed ${seed}`);
   t.is(oracle.claimsRecorded(), 0, `every claim expired or released once no proxy held it (seed ${seed})`);
   t.true(granted > 50, `the run granted enough claims to mean something (seed ${seed})`);
-  t.deepEqual([...errors.keys()].filter((code) => code !== 'capacity_exhausted'), [], `seed ${seed}`);
+  t.deepEqual(
+    [...errors.keys()].filter((code) => code !== 'capacity_exhausted'),
+    [],
+    `seed ${seed}`,
+  );
   t.true(containers.peakPerHost <= MAX_REPLICAS, `per host: ${containers.peakPerHost} (seed ${seed})`);
   t.true(containers.peakFleet <= FLEET_MAX_REPLICAS, `fleet: ${containers.peakFleet} (seed ${seed})`);
 });

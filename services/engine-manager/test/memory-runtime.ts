@@ -12,7 +12,10 @@ export class ContainerCount {
     const n = (this.running.get(hostId) ?? 0) + 1;
     this.running.set(hostId, n);
     this.peakPerHost = Math.max(this.peakPerHost, n);
-    this.peakFleet = Math.max(this.peakFleet, [...this.running.values()].reduce((a, b) => a + b, 0));
+    this.peakFleet = Math.max(
+      this.peakFleet,
+      [...this.running.values()].reduce((a, b) => a + b, 0),
+    );
   }
 
   removed(hostId: string): void {
