@@ -74,6 +74,7 @@ export class Fleet {
     return this.measured(req, async (ask) => {
       const affine = this.hostPlayingElsewhere(ask);
       if (affine) {
+        // forwardTo logged why that host could not take it: this host tries next.
         const reply = await this.forwardTo(affine, req, ask.deadline).catch(() => undefined);
         if (reply) return { reply, result: 'forwarded' };
       }
@@ -165,7 +166,7 @@ export class Fleet {
     localError: AcefleetError,
   ): Promise<AcquireReply> {
     for (const host of otherHostsByLoad(this.registry.table.records(), this.opts.hostId)) {
-      const reply = await this.forwardTo(host, req, deadline).catch(() => undefined);
+      const reply = await this.forwardTo(host, req, deadline).catch(() => undefined); // logged: next host
       if (reply) return reply;
     }
     throw localError;
