@@ -43,7 +43,7 @@ export function adminOperations(d: AdminDeps): AdminOperations {
   const provision = async (req: ProvisionRequest): Promise<ProvisionReply> => {
     const ids: string[] = [];
     for (let i = 0; i < (req.count ?? 1); i++) {
-      ids.push(await d.provisioner.decisions.run(() => d.provisioner.provision([])));
+      ids.push(await d.provisioner.provision());
     }
     return { engines: await Promise.all(ids.map((id) => d.provisioner.awaitReady(id))) };
   };

@@ -35,6 +35,7 @@ import { ProcessRuntime } from './process-runtime.ts';
 import { Provisioner } from './provisioner.ts';
 import { Reconciler } from './reconciler.ts';
 import { EngineRegistry } from './registry.ts';
+import { claimRoomOn } from './room.ts';
 import type { EngineRuntime } from './runtime.ts';
 import { statusOf } from './status.ts';
 import { VpnWatcher } from './vpn.ts';
@@ -95,14 +96,17 @@ function every(ms: number, step: () => Promise<void>, log: Logger, name: string)
   };
 }
 
-/** Build the engine manager from its config and an open NATS connection; `problems` feed /health. */
+/**
+ * Build the engine manager from its config and an open NATS connection; `problems` feed /health. `runtime`:
+ * where engines run, made from the config unless given (a property test's in-memory runtime).
+ */
 export async function buildEngineManager(
   config: ManagerConfig,
   nc: NatsConnection,
   log: Logger,
   problems: () => string[] = () => [],
+  runtime: EngineRuntime = createRuntime(config, log),
 ): Promise<EngineManager> {
-  const runtime = createRuntime(config, log);
   const promRegistry = createRegistry(ServiceNames.engineManager);
   const table = new EngineTable(await openEnginesKv(nc), log);
   await table.start();
@@ -135,6 +139,8 @@ export async function buildEngineManager(
         (previous) => onPortChange(previous),
       )
     : undefined;
+  const ownEngine = ownEngineFilter({ ...config, runtime }, log);
+  const claimRoom = claimRoomOn(registry, ownEngine);
   const provisioner = new Provisioner(
     {
       registry,
@@ -147,12 +153,14 @@ export async function buildEngineManager(
         burst: config.provisionBurst,
       }),
       vpn,
+      claimRoom,
       metrics,
       log,
     },
     {
       hostId: config.hostId,
       maxReplicas: config.maxReplicas,
+      fleetMaxReplicas: config.fleetMaxReplicas,
       capacity: config.maxStreamsPerEngine,
       readyTimeoutMs: config.engineReadyTimeoutMs,
       httpPortRangeStart: config.httpPortRangeStart,
@@ -163,12 +171,13 @@ export async function buildEngineManager(
   const fleet = new Fleet(
     registry,
     provisioner,
+    claimRoom,
     nc,
     {
       hostId: config.hostId,
       claimTtlMs: config.claimTtlMs,
       forwardTimeoutMs: config.engineReadyTimeoutMs,
-      ownEngine: ownEngineFilter({ ...config, runtime }, log),
+      ownEngine,
     },
     log,
     metrics,
@@ -201,7 +210,7 @@ export async function buildEngineManager(
     if (!holder) return;
     void drainer
       .drain(holder.id, 'vpn_port_changed')
-      .then(() => provisioner.decisions.run(() => provisioner.provision([])))
+      .then(() => provisioner.provision())
       .catch((err: unknown) => log.warn({ err }, 'forwarded-port engine not replaced'));
   };
 
@@ -281,7 +290,9 @@ export async function buildEngineManager(
       return service;
     },
     async removeAll() {
-      for (const record of ours()) await provisioner.remove(record).catch(() => {});
+      for (const r of ours()) {
+        await provisioner.remove({ engineId: r.id, containerId: r.containerId }, 'exit').catch(() => {});
+      }
     },
     async close() {
       for (const stop of stoppers) stop();

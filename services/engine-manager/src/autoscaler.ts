@@ -43,7 +43,7 @@ export class Autoscaler {
     for (let i = 0; i < missing; i++) {
       if (this.provisioner.refusal()) return;
       try {
-        await this.provisioner.decisions.run(() => this.provisioner.provision([]));
+        await this.provisioner.provision();
       } catch (err) {
         this.log.debug({ err: String(err) }, 'spare not provisioned');
         return;

@@ -97,6 +97,11 @@ export const ManagerConfig = Type.Object({
     minimum: 1,
     description: 'containers on this host, enforced on every creation path',
   }),
+  fleetMaxReplicas: Type.Integer({
+    default: 0,
+    minimum: 0,
+    description: 'engines of all hosts together (the engines bucket); 0: no fleet-wide limit',
+  }),
   maxStreamsPerEngine: Type.Integer({ default: 2, minimum: 1, description: 'claims (streams) per engine' }),
   engineReadyTimeoutMs: Ms(30_000, 100, 'a new engine must answer `get_status` within this'),
   idleGraceMs: Ms(120_000, 0, 'an idle engine above the minimums is drained after this'),

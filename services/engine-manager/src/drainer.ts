@@ -63,7 +63,8 @@ export class Drainer {
       if (record.state !== 'draining') continue;
       const due = record.claims.length === 0 || (record.drainDeadline ?? '') <= now;
       if (!due || this.provisioner.isBringingUp(record.id)) continue;
-      await this.provisioner.remove(record).catch((err: unknown) => {
+      const engine = { engineId: record.id, containerId: record.containerId };
+      await this.provisioner.remove(engine, record.stateReason ?? 'drained').catch((err: unknown) => {
         this.log.warn({ err, engineId: record.id }, 'could not remove drained engine');
       });
     }

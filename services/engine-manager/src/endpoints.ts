@@ -52,7 +52,7 @@ export function registerEndpoints(service: Service, log: Logger, d: EndpointDeps
   add('remove', Subjects.engineRemove, RemoveRequest, (req) => d.admin.remove(req));
   const self = `host-${d.hostId}`;
   add(`${self}-acquire`, hostSubject(d.hostId, 'acquire'), AcquireRequest, (req) =>
-    d.fleet.acquire(req, false),
+    d.fleet.acquireForwarded(req),
   );
   add(`${self}-provision`, hostSubject(d.hostId, 'provision'), ProvisionRequest, provision);
   add(`${self}-status`, hostSubject(d.hostId, 'status'), Empty, async () => d.status());

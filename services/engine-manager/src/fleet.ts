@@ -16,29 +16,48 @@ import {
 } from '@acefleet/contracts';
 import { requestJson, type Logger, type NatsConnection } from '@acefleet/platform';
 import { withAdopted, withoutClaims, withRenewed } from './leases.ts';
+import { KeyedLock } from './lock.ts';
 import type { ManagerMetrics } from './metrics.ts';
-import { hasRoom, otherHostsByLoad, rankCandidates } from './placement.ts';
+import { otherHostsByLoad, rankCandidates } from './placement.ts';
 import type { Provisioner } from './provisioner.ts';
 import type { EngineRegistry } from './registry.ts';
+import type { ClaimRoom } from './room.ts';
 
 export interface FleetOptions {
   hostId: string;
   claimTtlMs: number;
   /** How long to wait for another host's manager to answer a forwarded acquire. */
   forwardTimeoutMs: number;
-  /** Whether an engine record may be handed out from here (engine-address.ts): engines of this host only. */
+  /** Whether an engine record is this host's to vouch for (engine-address.ts): only those adopt claims. */
   ownEngine: (rec: EngineRecord) => boolean;
 }
 
+/** One acquire, as this host places it: the claim it would record, and the engines not to use. */
+interface Ask {
+  claim: Claim;
+  exclude: ReadonlySet<string>;
+  /** When the proxy stops waiting (ms since the epoch; Infinity: no deadline). */
+  deadline: number;
+}
+
+/** This host cannot create an engine (full, breaker open, VPN down): another host may. */
+const isHostRefusal = (err: unknown): err is AcefleetError =>
+  err instanceof AcefleetError && err.status === 503;
+
 /**
- * Hands out engines: claims room on the best engine of this host by compare-and-set, or creates one (here,
- * else through the least loaded other host's manager, which vouches for its own engines), and keeps claims
- * as leases that proxies renew.
+ * Hands out engines in one pass: `acquireHere` claims room on an engine of this host by compare-and-set
+ * (content affinity first), or has the provisioner create one holding the claim; `forwardToOtherHosts` asks
+ * the other hosts' managers (which vouch for their own engines) when this host cannot. Claims are leases
+ * that proxies renew.
  */
 export class Fleet {
+  /** Acquires of one content decide one at a time on this host, so they join one engine while it has room. */
+  private readonly perContent = new KeyedLock();
+
   constructor(
     private readonly registry: EngineRegistry,
     private readonly provisioner: Provisioner,
+    private readonly claimRoom: ClaimRoom,
     private readonly nc: NatsConnection,
     private readonly opts: FleetOptions,
     private readonly log: Logger,
@@ -49,10 +68,50 @@ export class Fleet {
     return this.registry.table.records();
   }
 
-  /** `forward`: may ask other hosts when this one cannot create an engine (false for forwarded requests). */
-  async acquire(req: AcquireRequest, forward = true): Promise<AcquireReply> {
+  /**
+   * An acquire from a proxy: the host already playing the content (when it is another and has room), else
+   * this host, else the other hosts.
+   */
+  acquire(req: AcquireRequest): Promise<AcquireReply> {
+    return this.measured(req, async (ask) => {
+      const affine = this.hostPlayingElsewhere(ask);
+      if (affine) {
+        // forwardTo logged why that host could not take it: this host tries next.
+        const reply = await this.forwardTo(affine, req, ask.deadline).catch(() => undefined);
+        if (reply) return { reply, result: 'forwarded' };
+      }
+      try {
+        return { reply: await this.acquireHere(ask), result: 'ok' };
+      } catch (err) {
+        if (!isHostRefusal(err)) throw err;
+        return { reply: await this.forwardToOtherHosts(req, ask.deadline, err), result: 'forwarded' };
+      }
+    });
+  }
+
+  /** An acquire another host's manager forwarded here: this host only, never forwarded again. */
+  acquireForwarded(req: AcquireRequest): Promise<AcquireReply> {
+    return this.measured(req, async (ask) => ({ reply: await this.acquireHere(ask), result: 'ok' }));
+  }
+
+  private async measured(
+    req: AcquireRequest,
+    place: (ask: Ask) => Promise<{ reply: AcquireReply; result: 'ok' | 'forwarded' }>,
+  ): Promise<AcquireReply> {
     const end = this.metrics.acquireSeconds.startTimer();
-    const deadline = req.deadline === undefined ? Infinity : Date.parse(req.deadline);
+    try {
+      const ask = this.askOf(req);
+      await this.withinDeadline(ask.deadline);
+      const { reply, result } = await place(ask);
+      end({ result });
+      return reply;
+    } catch (err) {
+      end({ result: err instanceof AcefleetError ? err.code : 'internal' });
+      throw err;
+    }
+  }
+
+  private askOf(req: AcquireRequest): Ask {
     const now = new Date().toISOString();
     const claim: Claim = {
       claimId: randomUUID(),
@@ -61,30 +120,30 @@ export class Fleet {
       claimedAt: now,
       renewedAt: now,
     };
-    try {
-      await this.withinDeadline(deadline);
-      const exclude = new Set(req.excludeEngineIds ?? []);
-      if (req.failedEngineId) {
-        exclude.add(req.failedEngineId);
-        const { failedEngineId: engineId, failureReason: reason } = req;
-        this.log.warn({ engineId, reason, contentKey: claim.contentKey }, 'proxy reports a failed start');
-      }
-      const placed = await this.provisioner.decisions
-        .run(() => this.claimOrProvision(claim, exclude))
-        .catch((err: unknown) => this.forward(req, deadline, err, forward));
-      if ('claimId' in placed) {
-        end({ result: 'forwarded' });
-        return placed;
-      }
-      const engine = await this.provisioner.awaitReady(placed.engineId);
-      await this.withinDeadline(deadline, { engineId: engine.id, claimId: claim.claimId });
-      this.log.info({ engineId: engine.id, contentKey: claim.contentKey, claimId: claim.claimId }, 'claimed');
-      end({ result: 'ok' });
-      return { claimId: claim.claimId, engine };
-    } catch (err) {
-      end({ result: err instanceof AcefleetError ? err.code : 'internal' });
-      throw err;
+    const exclude = new Set(req.excludeEngineIds ?? []);
+    if (req.failedEngineId) {
+      exclude.add(req.failedEngineId);
+      const { failedEngineId: engineId, failureReason: reason } = req;
+      this.log.warn({ engineId, reason, contentKey: claim.contentKey }, 'proxy reports a failed start');
     }
+    const deadline = req.deadline === undefined ? Infinity : Date.parse(req.deadline);
+    return { claim, exclude, deadline };
+  }
+
+  /**
+   * Claim room on an engine of this host by CAS alone, or have the provisioner create one holding the claim;
+   * then wait until that engine is ready.
+   */
+  private async acquireHere({ claim, exclude, deadline }: Ask): Promise<AcquireReply> {
+    const engineId = await this.perContent.run(
+      claim.contentKey,
+      async () =>
+        (await this.claimRoom(claim, exclude)) ?? (await this.provisioner.provision({ claim, exclude })),
+    );
+    const engine = await this.provisioner.awaitReady(engineId);
+    await this.withinDeadline(deadline, { engineId, claimId: claim.claimId });
+    this.log.info({ engineId, contentKey: claim.contentKey, claimId: claim.claimId }, 'claimed');
+    return { claimId: claim.claimId, engine };
   }
 
   /** A claim granted after the proxy stopped waiting would be held by no one: give it back instead. */
@@ -95,39 +154,35 @@ export class Fleet {
     throw new AcefleetError('no_engine_available', 'no engine was ready before the acquire deadline');
   }
 
-  /** Claim room on an engine of this host (content affinity first) by CAS, or provision one holding the claim. */
-  private async claimOrProvision(claim: Claim, exclude: Set<string>): Promise<{ engineId: string }> {
-    for (;;) {
-      const own = this.registry.table.records().filter(this.opts.ownEngine);
-      const [candidate] = rankCandidates(own, claim.contentKey, exclude);
-      if (!candidate) break;
-      const stored = await this.registry.mutate(candidate.id, (rec) =>
-        hasRoom(rec) && this.opts.ownEngine(rec) ? { ...rec, claims: [...rec.claims, claim] } : undefined,
-      );
-      if (stored?.record.claims.some((c) => c.claimId === claim.claimId)) return { engineId: candidate.id };
-      exclude.add(candidate.id);
-    }
-    return { engineId: await this.provisioner.provision([claim]) };
+  /** Another host whose engine plays the content and has room, when no engine of this host does. */
+  private hostPlayingElsewhere({ claim, exclude }: Ask): string | undefined {
+    const [best] = rankCandidates(this.registry.table.records(), claim.contentKey, exclude);
+    if (!best || best.hostId === this.opts.hostId) return undefined;
+    return best.claims.some((c) => c.contentKey === claim.contentKey) ? best.hostId : undefined;
   }
 
   /** This host cannot create an engine: ask the others, least loaded first; else report the local refusal. */
-  private async forward(
+  private async forwardToOtherHosts(
     req: AcquireRequest,
     deadline: number,
-    localError: unknown,
-    allowed: boolean,
+    localError: AcefleetError,
   ): Promise<AcquireReply> {
-    if (!allowed || !(localError instanceof AcefleetError) || localError.status !== 503) throw localError;
     for (const host of otherHostsByLoad(this.registry.table.records(), this.opts.hostId)) {
-      const left = Math.min(this.opts.forwardTimeoutMs, deadline - Date.now());
-      if (left <= 0) break;
-      try {
-        return await requestJson(this.nc, hostSubject(host, 'acquire'), req, AcquireReply, left);
-      } catch (err) {
-        this.log.debug({ host, err: String(err) }, 'other host could not take the stream');
-      }
+      const reply = await this.forwardTo(host, req, deadline).catch(() => undefined); // logged: next host
+      if (reply) return reply;
     }
     throw localError;
+  }
+
+  private async forwardTo(host: string, req: AcquireRequest, deadline: number): Promise<AcquireReply> {
+    const left = Math.min(this.opts.forwardTimeoutMs, deadline - Date.now());
+    if (left <= 0) throw new AcefleetError('no_engine_available', 'the acquire deadline has passed');
+    try {
+      return await requestJson(this.nc, hostSubject(host, 'acquire'), req, AcquireReply, left);
+    } catch (err) {
+      this.log.debug({ host, err: String(err) }, 'other host could not take the stream');
+      throw err;
+    }
   }
 
   release(req: ReleaseRequest): Promise<ReleaseReply> {

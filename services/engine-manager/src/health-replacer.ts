@@ -69,7 +69,7 @@ export class HealthReplacer {
     const usable = this.provisioner.ours().filter((e) => ['ready', 'starting'].includes(e.record.state));
     if (usable.filter((e) => e.record.state === 'ready').length < this.opts.minHealthy) {
       if (!usable.some((e) => e.record.state === 'starting') && !this.provisioner.refusal()) {
-        await this.provisioner.decisions.run(() => this.provisioner.provision([]));
+        await this.provisioner.provision();
       }
       return;
     }

@@ -9,12 +9,15 @@ import { Lock } from './lock.ts';
 import type { ManagerMetrics } from './metrics.ts';
 import { PORTS_PER_ENGINE, portOf, type PortAllocator } from './ports.ts';
 import type { EngineRegistry } from './registry.ts';
+import type { ClaimRoom } from './room.ts';
 import type { EngineRuntime } from './runtime.ts';
 import type { VpnWatcher } from './vpn.ts';
 
 export interface ProvisionerOptions {
   hostId: string;
   maxReplicas: number;
+  /** Engines of all hosts together (the engines bucket); 0: no fleet-wide limit. */
+  fleetMaxReplicas: number;
   capacity: number;
   readyTimeoutMs: number;
   httpPortRangeStart: number;
@@ -28,18 +31,27 @@ export interface ProvisionerPorts {
   breaker: CircuitBreaker;
   limiter: ProvisionLimiter;
   vpn: VpnWatcher | undefined;
+  /** Room on an existing engine of this host, re-checked under the lock before creating one for a claim. */
+  claimRoom: ClaimRoom;
   metrics: ManagerMetrics;
   log: Logger;
 }
 
+/** What an engine is created for: a claim (placed elsewhere if room appeared meanwhile), or a spare. */
+export interface ClaimToPlace {
+  claim: Claim;
+  exclude: ReadonlySet<string>;
+}
+
 /**
- * The only path that creates or removes this host's containers. Every creation checks, under one lock,
- * maxReplicas, the Docker circuit breaker, the VPN and the rate limit, then records the engine (with the
- * claims it is created for) before starting its container, so a count taken under the lock is exact.
+ * The only path that creates or removes this host's containers. Every creation checks, under its own lock,
+ * maxReplicas, the fleet-wide limit, the Docker circuit breaker, the VPN and the rate limit, then records
+ * the engine (with the claim it is created for) before starting its container, so a count taken under the
+ * lock is exact. Claims on existing engines never take this lock (compare-and-set decides them).
  */
 export class Provisioner {
-  /** Serialises "count, decide, record": placement decisions of this host happen one at a time. */
-  readonly decisions = new Lock();
+  /** Serialises "count, decide, record" of creations; private so no caller can forget or bypass it. */
+  private readonly creating = new Lock();
   /** Engines this process is bringing up (recorded, container maybe not yet listed). */
   private readonly bringingUp = new Map<string, Promise<void>>();
 
@@ -79,11 +91,33 @@ export class Provisioner {
         { retryAfterMs: 5000 },
       );
     }
+    const fleetMax = this.opts.fleetMaxReplicas;
+    if (fleetMax > 0 && this.p.registry.table.all().length >= fleetMax) return this.fleetFull();
     return undefined;
   }
 
-  /** Create an engine carrying `claims`. Call inside `decisions.run`. Resolves once it is recorded. */
-  async provision(claims: Claim[]): Promise<string> {
+  private fleetFull(): AcefleetError {
+    return new AcefleetError(
+      'capacity_exhausted',
+      `the fleet runs its maximum of ${this.opts.fleetMaxReplicas} engines, all full`,
+      { retryAfterMs: 5000 },
+    );
+  }
+
+  /**
+   * Create an engine, under the provisioning lock (taken here). For a claim: once the lock is held, an
+   * existing engine that has room by now (a release, or the engine the acquire queued ahead created) takes
+   * the claim by CAS instead, so no engine is created needlessly. Resolves with the id of the engine holding
+   * the claim (or of the new spare) once it is recorded.
+   */
+  provision(forClaim?: ClaimToPlace): Promise<string> {
+    return this.creating.run(async () => {
+      const existing = forClaim && (await this.p.claimRoom(forClaim.claim, forClaim.exclude));
+      return existing ?? this.create(forClaim ? [forClaim.claim] : []);
+    });
+  }
+
+  private async create(claims: Claim[]): Promise<string> {
     const refused = this.refusal();
     if (refused) {
       this.p.metrics.provisions.inc({ result: 'refused' });
@@ -115,6 +149,7 @@ export class Provisioner {
     this.bringingUp.set(engineId, new Promise((r) => (settle = r)));
     try {
       await this.p.registry.create(record);
+      await this.withinFleetLimit(engineId);
     } catch (err) {
       this.bringingUp.delete(engineId);
       settle();
@@ -126,12 +161,29 @@ export class Provisioner {
     const up = this.bringUp(record, httpPort, p2pPort);
     this.bringingUp.set(engineId, up);
     void up
+      // bringUp logged and counted its failure; awaitReady reports it to whoever waits.
       .catch(() => {})
       .finally(() => {
         this.bringingUp.delete(engineId);
         settle();
       });
     return engineId;
+  }
+
+  /**
+   * The record just created is a reservation: counted afresh in the bucket, the fleet may exceed its limit
+   * when hosts created at once. Then it is withdrawn before any container starts; the last of the racers
+   * to count always sees every record, so the fleet never runs more than fleetMaxReplicas containers.
+   */
+  private async withinFleetLimit(engineId: string): Promise<void> {
+    const fleetMax = this.opts.fleetMaxReplicas;
+    if (fleetMax === 0) return;
+    let count = 0;
+    for await (const _ of await this.p.registry.table.kv.keys()) count++;
+    if (count <= fleetMax) return;
+    await this.p.registry.remove(engineId);
+    this.p.metrics.provisions.inc({ result: 'refused' });
+    throw this.fleetFull();
   }
 
   /** The VPN's forwarded port goes to exactly one engine; the others take theirs from the P2P range. */
@@ -172,6 +224,7 @@ export class Provisioner {
     } catch (err) {
       this.p.metrics.provisions.inc({ result: 'failed' });
       this.p.log.error({ err, engineId: record.id }, 'engine failed to start');
+      // Best effort, past the breaker: the waiter must see the record go even while Docker fails.
       if (containerId) await this.p.runtime.remove(containerId).catch(() => {});
       await this.p.registry.remove(record.id).catch(() => {});
       throw err instanceof AcefleetError
@@ -201,13 +254,17 @@ export class Provisioner {
     }
   }
 
-  /** Remove an engine's container (through the breaker) and its record. */
-  async remove(record: EngineRecord): Promise<void> {
-    if (record.containerId) {
-      const id = record.containerId;
-      await this.p.breaker.run(() => this.p.runtime.remove(id));
-    }
-    await this.p.registry.remove(record.id);
-    this.p.log.info({ engineId: record.id, reason: record.stateReason }, 'engine removed');
+  /**
+   * The one way an engine of this host goes away (drained, dead, foreign settings, container gone, failed
+   * start): its container, through the breaker, then its record.
+   */
+  async remove(
+    engine: { engineId: string; containerId?: string | undefined },
+    reason: string,
+  ): Promise<void> {
+    const { engineId, containerId } = engine;
+    if (containerId) await this.p.breaker.run(() => this.p.runtime.remove(containerId));
+    if (this.p.registry.table.get(engineId)) await this.p.registry.remove(engineId);
+    this.p.log.info({ engineId, containerId, reason }, 'engine removed');
   }
 }

@@ -50,16 +50,14 @@ export class Reconciler {
     for (const { record } of this.provisioner.ours()) {
       if (byEngine.has(record.id) || this.provisioner.isBringingUp(record.id)) continue;
       this.log.warn({ engineId: record.id, claims: record.claims.length }, 'engine container is gone');
-      await this.registry.remove(record.id);
+      await this.provisioner.remove({ engineId: record.id }, 'container gone');
     }
   }
 
   private async settle(c: RunningEngine): Promise<void> {
     const known = this.registry.table.get(c.engineId)?.record;
     if (!c.running) {
-      this.log.warn({ engineId: c.engineId }, 'removing dead engine container');
-      await this.breaker.run(() => this.runtime.remove(c.containerId));
-      if (known) await this.registry.remove(c.engineId);
+      await this.provisioner.remove(c, 'container dead');
       return;
     }
     if (!c.current) {
@@ -67,9 +65,7 @@ export class Reconciler {
         if (known.state !== 'draining') await this.drainer.drain(c.engineId, 'config_changed');
         return;
       }
-      this.log.warn({ engineId: c.engineId }, 'removing engine container made with other settings');
-      await this.breaker.run(() => this.runtime.remove(c.containerId));
-      if (known) await this.registry.remove(c.engineId);
+      await this.provisioner.remove(c, 'made with other settings');
       return;
     }
     if (this.provisioner.isBringingUp(c.engineId)) return;

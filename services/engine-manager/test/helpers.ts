@@ -18,6 +18,7 @@ import { ManagerConfig } from '../src/config.ts';
 import { limitsOf } from '../src/confinement.ts';
 import { DockerRuntime } from '../src/docker-runtime.ts';
 import { presets, type PresetName } from '../src/presets.ts';
+import type { EngineRuntime } from '../src/runtime.ts';
 
 export interface ManagerUnderTest {
   manager: EngineManager;
@@ -73,11 +74,15 @@ export function newHostId(what: string): string {
   return `test-${what}-${randomBytes(3).toString('hex')}`;
 }
 
-/** An engine manager in this process, on its own host id; close() removes the containers it made. */
+/**
+ * An engine manager in this process, on its own host id; close() removes the containers it made. `runtime`:
+ * an in-memory one for pure-logic tests (then no Docker is touched), else the one ENGINE_RUNTIME names.
+ */
 export async function startManager(
   nats: NatsServer,
   env: Record<string, string> = {},
   hostId = newHostId('em'),
+  runtime?: EngineRuntime,
 ): Promise<ManagerUnderTest> {
   const config = loadConfig(ManagerConfig, { ...testEnv(nats, hostId), ...env });
   const log = createLogger('engine-manager-test', config.logLevel);
@@ -86,7 +91,7 @@ export async function startManager(
     password: config.natsPassword,
   });
   await ensureEventsStream(nc);
-  const manager = await buildEngineManager(config, nc, log);
+  const manager = await buildEngineManager(config, nc, log, undefined, runtime);
   await manager.serve('http://127.0.0.1:0');
   const client = await nats.connect();
   return {
@@ -97,7 +102,7 @@ export async function startManager(
       await client.close();
       await manager.close();
       await nc.close();
-      await removeContainersWithLabels([`io.acefleet.host=${hostId}`]);
+      if (!runtime) await removeContainersWithLabels([`io.acefleet.host=${hostId}`]);
     },
   };
 }

@@ -1,0 +1,94 @@
+import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EngineRuntime, EngineSpec, RunningEngine } from '../src/runtime.ts';
+
+/** How many fake containers run, per host and fleet-wide, and the most there ever were at once. */
+export class ContainerCount {
+  private readonly running = new Map<string, number>();
+  peakPerHost = 0;
+  peakFleet = 0;
+
+  started(hostId: string): void {
+    const n = (this.running.get(hostId) ?? 0) + 1;
+    this.running.set(hostId, n);
+    this.peakPerHost = Math.max(this.peakPerHost, n);
+    this.peakFleet = Math.max(
+      this.peakFleet,
+      [...this.running.values()].reduce((a, b) => a + b, 0),
+    );
+  }
+
+  removed(hostId: string): void {
+    this.running.set(hostId, (this.running.get(hostId) ?? 1) - 1);
+  }
+}
+
+/**
+ * A FAKE container runtime, for pure-logic tests of the claim path only: each "container" is a loopback
+ * HTTP server in this process that answers get_status, up after `startDelayMs()`. Everything else (NATS,
+ * the KV bucket, the managers, their endpoints and loops) is real.
+ */
+export class MemoryRuntime implements EngineRuntime {
+  readonly kind = 'memory';
+  private readonly engines = new Map<string, { server: http.Server; spec: EngineSpec }>();
+
+  constructor(
+    private readonly hostId: string,
+    private readonly count: ContainerCount,
+    private readonly startDelayMs: () => number,
+  ) {}
+
+  async start(spec: EngineSpec): Promise<{ containerId: string }> {
+    await sleep(this.startDelayMs());
+    const server = http.createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ result: { status: 'idle' }, error: null }));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(spec.httpPort, '127.0.0.1', resolve);
+    });
+    const containerId = `memory-${spec.engineId}`;
+    this.engines.set(containerId, { server, spec });
+    this.count.started(this.hostId);
+    return { containerId };
+  }
+
+  async remove(containerId: string): Promise<void> {
+    const engine = this.engines.get(containerId);
+    if (!engine) return;
+    this.engines.delete(containerId);
+    this.count.removed(this.hostId);
+    engine.server.closeAllConnections();
+    await new Promise((resolve) => engine.server.close(resolve));
+  }
+
+  async removeAll(): Promise<void> {
+    await Promise.all([...this.engines.keys()].map((id) => this.remove(id)));
+  }
+
+  list(): Promise<RunningEngine[]> {
+    return Promise.resolve(
+      [...this.engines].map(([containerId, { spec }]) => ({
+        engineId: spec.engineId,
+        containerId,
+        httpPort: spec.httpPort,
+        p2pPort: spec.p2pPort,
+        running: true,
+        current: true,
+      })),
+    );
+  }
+
+  baseUrlOf(spec: { httpPort: number }): string {
+    return `http://127.0.0.1:${spec.httpPort}`;
+  }
+
+  watch(_onEvent: unknown, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  }
+
+  healthOf(): Promise<string | undefined> {
+    return Promise.resolve(undefined);
+  }
+}
