@@ -44,6 +44,13 @@ export const CommonConfig = {
     description: 'NATS user of this service (npm start and compose generate one per service)',
   }),
   natsPassword: Type.String({ default: '', description: 'password of NATS_USER; never logged' }),
+  jsReplicas: Type.Integer({
+    default: 1,
+    minimum: 1,
+    maximum: 3,
+    description:
+      'replicas of the events stream and the engines bucket: 1 on one nats-server, up to 3 on a cluster; engine-manager applies a change to existing ones',
+  }),
   httpHost: Type.String({ default: '127.0.0.1', description: 'address the HTTP server binds' }),
   apiKey: Type.String({
     default: '',

@@ -4,6 +4,7 @@ export * from './metrics.ts';
 export * from './http.ts';
 export * from './http-auth.ts';
 export * from './nats.ts';
+export * from './jetstream.ts';
 export * from './micro.ts';
 export * from './lifecycle.ts';
 export * from './engine-table.ts';
