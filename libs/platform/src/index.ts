@@ -11,6 +11,7 @@ export * from './engine-table.ts';
 export * from './events.ts';
 export * from './boot.ts';
 export * from './nats-auth.ts';
+export * from './nats-route.ts';
 export * from './supervise.ts';
 export * from './nats-link.ts';
 export * from './http-front.ts';
