@@ -62,7 +62,8 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
   const passwords = Object.fromEntries(natsUsers.map((u) => [u, newNatsPassword()])) as NatsPasswords;
   const routePassword = newNatsPassword();
   const specs: { name: string; port: number; route: number }[] = [];
-  for (let i = 1; i <= size; i++) specs.push({ name: `nats-${i}`, port: await freePort(), route: await freePort() });
+  for (let i = 1; i <= size; i++)
+    specs.push({ name: `nats-${i}`, port: await freePort(), route: await freePort() });
   const routeOf = (s: { route: number }): string => `127.0.0.1:${s.route}`;
 
   const nodes = await Promise.all(
@@ -75,7 +76,11 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
       const cluster = { serverName: spec.name, name: 'acefleet', listen: routeOf(spec), peers };
       await writeFile(
         configFile,
-        natsServerConfig({ listen: `127.0.0.1:${spec.port}`, storeDir: path.join(nodeDir, 'store'), cluster }),
+        natsServerConfig({
+          listen: `127.0.0.1:${spec.port}`,
+          storeDir: path.join(nodeDir, 'store'),
+          cluster,
+        }),
       );
       const server = natsProcess({
         dir: nodeDir,
@@ -115,10 +120,14 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
   const ready = async (timeoutMs = 30_000): Promise<void> => {
     const answers = (node: NatsClusterNode): Promise<unknown> =>
       asOperator(node.url, async (nc) => (await jetstreamManager(nc, { timeout: 2000 })).getAccountInfo());
-    await waitFor(async () => {
-      await Promise.all(nodes.filter((n) => n.running()).map(answers));
-      return true;
-    }, timeoutMs, 250);
+    await waitFor(
+      async () => {
+        await Promise.all(nodes.filter((n) => n.running()).map(answers));
+        return true;
+      },
+      timeoutMs,
+      250,
+    );
   };
 
   const cluster: NatsCluster = {
