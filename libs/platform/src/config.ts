@@ -37,7 +37,7 @@ export function loadConfig<T extends TObject>(schema: T, env: NodeJS.ProcessEnv)
 export const CommonConfig = {
   natsUrl: Type.String({
     default: 'nats://127.0.0.1:4222',
-    description: 'NATS server URL(s), comma separated',
+    description: 'NATS server URL(s), comma separated: every node of a NATS cluster',
   }),
   natsUser: Type.String({
     default: '',
@@ -48,8 +48,8 @@ export const CommonConfig = {
     default: 1,
     minimum: 1,
     maximum: 3,
-    description:
-      'replicas of the events stream and the engines bucket: 1 on one nats-server, up to 3 on a cluster; engine-manager applies a change to existing ones',
+    // engine-manager applies it to existing streams too (applyJetStreamReplicas).
+    description: 'replicas of the events stream and engines bucket: at most the NATS cluster size',
   }),
   httpHost: Type.String({ default: '127.0.0.1', description: 'address the HTTP server binds' }),
   apiKey: Type.String({
