@@ -1,5 +1,5 @@
 import test from 'ava';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Type } from '@sinclair/typebox';
@@ -21,7 +21,14 @@ import {
   loadConfig,
   openEnginesKv,
 } from '@acefleet/platform';
-import { startNatsCluster, streamStarted, waitFor, type NatsCluster } from '@acefleet/testkit';
+import {
+  portBlock,
+  startAcefleetService,
+  startNatsCluster,
+  streamStarted,
+  waitFor,
+  type NatsCluster,
+} from '@acefleet/testkit';
 
 const log = createLogger('nats-cluster-test', 'silent');
 
@@ -65,6 +72,11 @@ async function readStreamIds(nc: NatsConnection): Promise<string[]> {
     ids.push(msg.json<{ streamId: string }>().streamId);
   }
   return ids;
+}
+
+/** Whether the stream has its two followers on a three-node cluster, both caught up with the leader. */
+function allReplicasCurrent(info: StreamInfo): boolean {
+  return info.cluster?.replicas?.length === 2 && info.cluster.replicas.every((r) => r.current);
 }
 
 /** Move the events stream's leadership (operator step-downs) until it sits on the node `nc` is connected to. */
@@ -124,9 +136,18 @@ test('nats cluster - with JS_REPLICAS=3, killing the node that leads the events 
   await waitFor(() => kv.put('engine-after', 'ready').then(() => true), 30_000, 250);
   const proxyKv = await new Kvm(proxy.nc).open(ENGINES_BUCKET);
   t.is((await proxyKv.get('engine-after'))?.string(), 'ready', 'and takes writes, which other clients read');
+
+  await leader.start();
+  await cluster.ready();
+  const caughtUp = await waitFor(
+    async () => allReplicasCurrent(await jsm.streams.info(EVENTS_STREAM)),
+    30_000,
+    250,
+  );
+  t.true(caughtUp, 'the killed node rejoins on the same ports and catches up');
 });
 
-test('nats cluster - a stream made with one replica is grown to three in place, keeping its messages', async (t) => {
+test('nats cluster - engine-manager with JS_REPLICAS=3 grows streams made with one replica to three in place, keeping their messages', async (t) => {
   t.timeout(120_000);
   const cluster = await startNatsCluster({ size: 3 });
   t.teardown(() => cluster.destroy());
@@ -141,22 +162,35 @@ test('nats cluster - a stream made with one replica is grown to three in place, 
   const sent = publishEvents(publisher, 'single', 10);
   t.is(await publisher.drain(20_000), 0);
 
-  const grown = await serviceClient(cluster, NatsUsers.engineManager, 3);
-  t.teardown(() => grown.nc.close());
-  await ensureJetStream(grown.nc, grown.config.jsReplicas);
   const jsm = await jetstreamManager(operator);
+  const proxy = await serviceClient(cluster, NatsUsers.edgeProxy, 3);
+  t.teardown(() => proxy.nc.close());
+  await ensureJetStream(proxy.nc, proxy.config.jsReplicas);
   t.is(
     (await jsm.streams.info(EVENTS_STREAM)).config.num_replicas,
     1,
     'the boot step leaves an existing stream alone',
   );
-  await applyJetStreamReplicas(grown.nc, grown.config.jsReplicas, log);
+
+  // The real engine-manager process, on the cluster with JS_REPLICAS=3, resizes both streams when it connects.
+  const ports = portBlock();
+  const manager = await startAcefleetService('manager', {
+    ...cluster.env(NatsUsers.engineManager),
+    JS_REPLICAS: '3',
+    HOST_ID: 'cluster-test',
+    ENGINE_RUNTIME: 'process',
+    MIN_REPLICAS: '0',
+    HTTP_PORT_RANGE_START: String(ports.start),
+    HTTP_PORT_RANGE_END: String(ports.end),
+    P2P_PORT_RANGE_START: String(ports.start + 12_000),
+  });
+  t.teardown(() => manager.stop());
 
   for (const stream of [EVENTS_STREAM, ENGINES_KV_STREAM]) {
     const info = await waitFor(
       async () => {
         const i = await jsm.streams.info(stream);
-        return i.cluster?.replicas?.length === 2 && i.cluster.replicas.every((r) => r.current) && i;
+        return allReplicasCurrent(i) && i;
       },
       30_000,
       250,

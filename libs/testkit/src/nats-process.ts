@@ -5,9 +5,9 @@ import { waitFor } from './wait.ts';
 
 export interface NatsProcess {
   /** Start nats-server with the arguments of the moment; resolves with its client port once it listens. */
-  launch(): Promise<number>;
+  launch: () => Promise<number>;
   /** Kill it (SIGKILL: an outage, not a shutdown), keeping its store; nothing when it is not running. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /** One nats-server process that can be killed and started again; `dir` holds its ports file. */
