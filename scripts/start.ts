@@ -20,6 +20,7 @@ import {
   loadOrCreateNatsPasswords,
   natsPasswordsEnv,
   natsServerConfig,
+  natsServers,
   type NatsPasswords,
 } from '@acefleet/platform';
 
@@ -95,9 +96,7 @@ function portOpen(port: number, at = host): Promise<boolean> {
 
 /** Fail early, in one line, when none of NATS_URL's servers accepts connections (credentials left out). */
 async function checkNatsReachable(natsUrl: string): Promise<void> {
-  const servers = natsUrl
-    .split(',')
-    .map((s) => new URL(s.trim().includes('://') ? s.trim() : `nats://${s.trim()}`));
+  const servers = natsServers(natsUrl).map((s) => new URL(s.includes('://') ? s : `nats://${s}`));
   for (const url of servers) {
     if (await portOpen(Number(url.port || 4222), url.hostname)) return;
   }

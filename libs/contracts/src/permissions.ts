@@ -52,6 +52,13 @@ const bootJetStream = [
   `${API}.STREAM.CREATE.${KV_STREAM}`,
 ];
 
+/**
+ * Change the replica count of both streams (JS_REPLICAS), engine-manager only: it already holds the Docker
+ * socket, so this adds little to what a compromised manager could do, and the other services stay unable
+ * to change either stream.
+ */
+const resizeJetStream = [`${API}.STREAM.UPDATE.${EVENTS_STREAM}`, `${API}.STREAM.UPDATE.${KV_STREAM}`];
+
 /** Read the engines bucket: get (direct or through the API), list and watch it with ordered consumers. */
 const readEnginesKv = [
   `${API}.DIRECT.GET.${KV_STREAM}`,
@@ -123,6 +130,7 @@ export const NatsPermissions: Record<NatsUser, UserPermissions> = {
   [NatsUsers.engineManager]: service(NatsUsers.engineManager, {
     publish: [
       ...bootJetStream,
+      ...resizeJetStream,
       ...readEnginesKv,
       `$KV.${ENGINES_BUCKET}.>`,
       `${Subjects.engineHostPrefix}.*.acquire`,

@@ -41,6 +41,8 @@ export function proxySubject(proxyId: string, endpoint: 'streams' | 'stop'): str
 export const EVENTS_STREAM = 'ACEFLEET_EVENTS';
 /** KV bucket holding one record per engine, keyed by engine id. */
 export const ENGINES_BUCKET = 'acefleet-engines';
+/** The JetStream stream that holds the engines bucket. */
+export const ENGINES_KV_STREAM = `KV_${ENGINES_BUCKET}`;
 /** Durable consumer through which stats follows the events stream. */
 export const STATS_CONSUMER = 'acefleet-stats';
 

@@ -4,7 +4,8 @@ import { loadConfigOrExit, orExitOnConfigError } from './config.ts';
 import { mapLegacyEnv, type LegacyRule } from './legacy-env.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { NatsLink } from './nats-link.ts';
-import { connectNats, ensureEventsStream, type NatsAuth } from './nats.ts';
+import { ensureJetStream } from './jetstream.ts';
+import { connectNats, type NatsAuth } from './nats.ts';
 
 /** The fields of CommonConfig that booting reads; every service schema spreads CommonConfig. */
 interface Common {
@@ -12,6 +13,7 @@ interface Common {
   natsUrl: string;
   natsUser: string;
   natsPassword: string;
+  jsReplicas: number;
   logLevel: string;
 }
 
@@ -42,17 +44,21 @@ export function bootService<T extends TObject>(
   for (const note of mapped.notes) log.info(note);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   const auth = { user: config.natsUser, password: config.natsPassword };
-  return { config, log, link: createNatsLink(config.natsUrl, name, log, auth) };
+  return { config, log, link: createNatsLink(config.natsUrl, name, log, auth, config.jsReplicas) };
 }
 
-/** A service's NATS link (not started), whose first step makes sure the events stream exists. */
+/**
+ * A service's NATS link (not started), whose first step makes sure the events stream and the engines bucket
+ * exist, created with `jsReplicas` replicas.
+ */
 export function createNatsLink(
   natsUrl: string,
   name: string,
   log: Logger,
   auth: NatsAuth = { user: '', password: '' },
+  jsReplicas = 1,
 ): NatsLink {
   const link = new NatsLink(() => connectNats(natsUrl, name, log, auth), log);
-  link.onConnect('events stream', ensureEventsStream);
+  link.onConnect('jetstream', (nc) => ensureJetStream(nc, jsReplicas));
   return link;
 }

@@ -37,13 +37,20 @@ export function loadConfig<T extends TObject>(schema: T, env: NodeJS.ProcessEnv)
 export const CommonConfig = {
   natsUrl: Type.String({
     default: 'nats://127.0.0.1:4222',
-    description: 'NATS server URL(s), comma separated',
+    description: 'NATS server URL(s), comma separated: every node of a NATS cluster',
   }),
   natsUser: Type.String({
     default: '',
     description: 'NATS user of this service (npm start and compose generate one per service)',
   }),
   natsPassword: Type.String({ default: '', description: 'password of NATS_USER; never logged' }),
+  jsReplicas: Type.Integer({
+    default: 1,
+    minimum: 1,
+    maximum: 3,
+    // engine-manager applies it to existing streams too (applyJetStreamReplicas).
+    description: 'replicas of the events stream and engines bucket: at most the NATS cluster size',
+  }),
   httpHost: Type.String({ default: '127.0.0.1', description: 'address the HTTP server binds' }),
   apiKey: Type.String({
     default: '',

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NatsPermissions, natsUsers, type NatsUser, type SubjectRules } from '@acefleet/contracts';
+import { natsClusterConfigLines, type NatsClusterOptions } from './nats-route.ts';
 
 export type NatsPasswords = Record<NatsUser, string>;
 
@@ -24,6 +25,8 @@ export interface NatsServerConfigOptions {
   storeDir: string;
   /** HTTP monitoring port; omitted: none. */
   monitorPort?: number;
+  /** Make it a node of a cluster; omitted: a single server. */
+  cluster?: NatsClusterOptions;
 }
 
 function rules(r: SubjectRules): string {
@@ -54,6 +57,7 @@ export function natsServerConfig(opts: NatsServerConfigOptions): string {
     '# Generated from libs/contracts/src/permissions.ts by libs/platform natsServerConfig: do not edit.',
     ...(opts.listen ? [`listen: ${JSON.stringify(opts.listen)}`] : []),
     ...(opts.monitorPort ? [`http_port: ${opts.monitorPort}`] : []),
+    ...(opts.cluster ? natsClusterConfigLines(opts.cluster) : []),
     `jetstream: { store_dir: ${JSON.stringify(opts.storeDir)} }`,
     'authorization: {',
     '  users: [',

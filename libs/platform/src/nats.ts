@@ -38,8 +38,10 @@ export function natsAuthOptions(auth: NatsAuth): { user?: string; pass?: string;
 }
 
 /**
- * One attempt to connect (rejects at once when NATS is unreachable; NatsLink retries), then reconnect
- * forever: services outlive NATS restarts.
+ * One attempt to connect (rejects at once when none of the servers is reachable; NatsLink retries), then
+ * reconnect forever: services outlive NATS restarts. `servers` is a comma-separated list (the nodes of a
+ * cluster); reconnects go to the servers in random order, waits spread by jitter, so the clients of a dead
+ * node do not all land on one other node at the same instant.
  */
 export async function connectNats(
   servers: string,
@@ -48,11 +50,12 @@ export async function connectNats(
   auth: NatsAuth = { user: '', password: '' },
 ): Promise<NatsConnection> {
   const nc = await connect({
-    servers: servers.split(',').map((s) => s.trim()),
+    servers: natsServers(servers),
     name,
     ...natsAuthOptions(auth),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
+    reconnectJitter: 500,
     waitOnFirstConnect: false,
   });
   // Ends by itself when the connection closes (the status iterator ends with it).
@@ -65,10 +68,21 @@ export async function connectNats(
   return nc;
 }
 
+/** `nats://a:4222, nats://b:4222,` → the servers of the list, blanks dropped. */
+export function natsServers(list: string): string[] {
+  return list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
 const DAY_NS = 24 * 60 * 60 * 1e9;
 
-/** Create (or update) the durable event stream; safe to call from every service at start. */
-export async function ensureEventsStream(nc: NatsConnection): Promise<void> {
+/**
+ * Create the durable event stream with `replicas` replicas unless it exists (then it is left as it is:
+ * applyJetStreamReplicas changes it); safe to call from every service at start.
+ */
+export async function ensureEventsStream(nc: NatsConnection, replicas = 1): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const config = {
     name: EVENTS_STREAM,
@@ -77,6 +91,7 @@ export async function ensureEventsStream(nc: NatsConnection): Promise<void> {
     storage: StorageType.File,
     max_age: 7 * DAY_NS,
     duplicate_window: 10 * 60 * 1e9,
+    num_replicas: replicas,
   };
   try {
     await jsm.streams.info(EVENTS_STREAM);
@@ -90,9 +105,9 @@ export async function ensureEventsStream(nc: NatsConnection): Promise<void> {
   }
 }
 
-/** Open (creating if needed) the engines KV bucket. */
-export async function openEnginesKv(nc: NatsConnection): Promise<KV> {
-  return new Kvm(nc).create(ENGINES_BUCKET, { history: 1 });
+/** Open the engines KV bucket, creating it with `replicas` replicas if it does not exist yet. */
+export async function openEnginesKv(nc: NatsConnection, replicas = 1): Promise<KV> {
+  return new Kvm(nc).create(ENGINES_BUCKET, { history: 1, replicas });
 }
 
 const encoder = new TextEncoder();

@@ -1,4 +1,5 @@
 export * from './nats-server.ts';
+export * from './nats-cluster.ts';
 export * from './wait.ts';
 export * from './media.ts';
 export * from './ports.ts';

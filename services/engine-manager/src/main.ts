@@ -1,5 +1,5 @@
 import { ServiceNames } from '@acefleet/contracts';
-import { bootService, listenFront, onShutdown } from '@acefleet/platform';
+import { applyJetStreamReplicas, bootService, listenFront, onShutdown } from '@acefleet/platform';
 import { buildEngineManager, type EngineManager } from './app.ts';
 import { ManagerConfig } from './config.ts';
 import { orchestratorEnv } from './orchestrator-env.ts';
@@ -13,6 +13,8 @@ const { config, log, link } = bootService(
 const problems = (): string[] => link.problems();
 const front = await listenFront({ host: config.httpHost, port: config.httpPort, problems });
 let manager: EngineManager | undefined;
+// The one service allowed to: other services only create the streams, with JS_REPLICAS, when they are missing.
+link.onConnect('jetstream replicas', (nc) => applyJetStreamReplicas(nc, config.jsReplicas, log));
 link.onConnect('engine manager', async (nc) => {
   manager = await buildEngineManager(config, nc, log, problems);
   await front.mount(manager.http);
