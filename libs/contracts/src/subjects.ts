@@ -41,6 +41,8 @@ export function proxySubject(proxyId: string, endpoint: 'streams' | 'stop'): str
 export const EVENTS_STREAM = 'ACEFLEET_EVENTS';
 /** KV bucket holding one record per engine, keyed by engine id. */
 export const ENGINES_BUCKET = 'acefleet-engines';
+/** KV bucket holding one leader lease per Docker host, keyed by host id (managers sharing a HOST_ID elect one). */
+export const LEADERS_BUCKET = 'acefleet-leaders';
 /** Durable consumer through which stats follows the events stream. */
 export const STATS_CONSUMER = 'acefleet-stats';
 

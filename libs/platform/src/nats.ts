@@ -7,6 +7,7 @@ import {
   AcefleetError,
   ENGINES_BUCKET,
   EVENTS_STREAM,
+  LEADERS_BUCKET,
   Subjects,
   decodeMessage,
   inboxPrefixOf,
@@ -84,6 +85,11 @@ export async function ensureEventsStream(nc: NatsConnection): Promise<void> {
 /** Open (creating if needed) the engines KV bucket. */
 export async function openEnginesKv(nc: NatsConnection): Promise<KV> {
   return new Kvm(nc).create(ENGINES_BUCKET, { history: 1 });
+}
+
+/** Open (creating if needed) the engine managers' leader-lease bucket (one key per Docker host). */
+export async function openLeadersKv(nc: NatsConnection): Promise<KV> {
+  return new Kvm(nc).create(LEADERS_BUCKET, { history: 1 });
 }
 
 const encoder = new TextEncoder();
