@@ -113,7 +113,12 @@ export async function buildEngineManager(
     { hostId: config.hostId, instanceId: config.instanceId, ttlMs: config.leaderLeaseTtlMs },
     log,
   );
-  const metrics = createManagerMetrics(promRegistry, ours, () => breaker.state, () => lease.role);
+  const metrics = createManagerMetrics(
+    promRegistry,
+    ours,
+    () => breaker.state,
+    () => lease.role,
+  );
   const events = new EventPublisher(nc, log);
   const vpnContainer = config.networkMode.startsWith('container:') ? config.networkMode.slice(10) : undefined;
   let onPortChange: (previous: number) => void = () => {};

@@ -49,7 +49,9 @@ export function leaderDuties(d: DutyDeps): Leadership {
   };
   return {
     async elected() {
-      await d.reconciler.reconcile().catch((err: unknown) => d.log.error({ err }, 'takeover reconciliation failed'));
+      await d.reconciler
+        .reconcile()
+        .catch((err: unknown) => d.log.error({ err }, 'takeover reconciliation failed'));
       service = await addMicroService(d.nc, {
         name: ServiceNames.engineManager,
         version: '0.2.0',
@@ -65,7 +67,12 @@ export function leaderDuties(d: DutyDeps): Leadership {
         () => watching.abort(),
         () => void healthEvents.stop(),
         every(d.config.maintenanceIntervalMs, whileLeading(d.maintenance), d.log, 'maintenance'),
-        every(d.config.resyncIntervalMs, whileLeading(() => d.reconciler.reconcile()), d.log, 'resync'),
+        every(
+          d.config.resyncIntervalMs,
+          whileLeading(() => d.reconciler.reconcile()),
+          d.log,
+          'resync',
+        ),
       ];
       void whileLeading(d.maintenance)().catch((err: unknown) =>
         d.log.warn({ err, loop: 'maintenance' }, 'control loop step failed'),

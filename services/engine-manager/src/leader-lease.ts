@@ -68,9 +68,13 @@ export class LeaderLease {
   /** Throws not_leader unless this manager leads its host right now. */
   assertLeading(): void {
     if (!this.leading()) {
-      throw new AcefleetError('not_leader', `this manager stands by; another leads host ${this.opts.hostId}`, {
-        retryAfterMs: this.opts.ttlMs,
-      });
+      throw new AcefleetError(
+        'not_leader',
+        `this manager stands by; another leads host ${this.opts.hostId}`,
+        {
+          retryAfterMs: this.opts.ttlMs,
+        },
+      );
     }
   }
 
@@ -93,7 +97,9 @@ export class LeaderLease {
       await this.kv
         .delete(this.opts.hostId, { previousSeq: this.revision })
         .then(() => this.log.info({ hostId: this.opts.hostId }, 'leader lease handed over'))
-        .catch((err: unknown) => this.log.warn({ err }, 'leader lease not handed over; it expires by itself'));
+        .catch((err: unknown) =>
+          this.log.warn({ err }, 'leader lease not handed over; it expires by itself'),
+        );
     }
   }
 

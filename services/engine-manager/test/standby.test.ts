@@ -112,7 +112,10 @@ withDocker(
     await waitFor(async () => (await roleOf(b)) === 'leader', TTL_MS + 10_000);
     a.child.kill('SIGCONT');
     await waitFor(async () => (await roleOf(a)) === 'standby', 10_000);
-    t.regex(a.output(), /"role":"standby","why":"(lease ran out before a renewal landed|another manager took the lease)"/);
+    t.regex(
+      a.output(),
+      /"role":"standby","why":"(lease ran out before a renewal landed|another manager took the lease)"/,
+    );
     await waitFor(async () => (await serving(client)).join() === 'manager-b', 10_000);
     t.deepEqual([await leaderGauge(a), await leaderGauge(b)], ['0', '1']);
 
