@@ -84,6 +84,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     manager: {
       HOST_ID: hostId,
       FLEET_ID: hostId,
+      // Stable, as under an orchestrator: a restarted (even killed) manager takes its host's lease back at once.
+      INSTANCE_ID: `${hostId}-manager`,
       ENGINE_RUNTIME: runtime,
       MIN_REPLICAS: '0',
       HTTP_PORT_RANGE_START: String(ports.start),

@@ -51,7 +51,10 @@ export interface EngineManager {
    * the micro service and runs the control loops, a standby waits to take over.
    */
   serve(httpAddress: string): Promise<void>;
-  /** Remove every engine of this host (npm start on Ctrl-C; never on a plain restart). */
+  /**
+   * Remove every engine of this host (npm start on Ctrl-C; never on a plain restart), only if this manager
+   * led it when closed: a standby's host keeps its engines.
+   */
   removeAll(): Promise<void>;
   close(): Promise<void>;
 }
@@ -261,6 +264,7 @@ export async function buildEngineManager(
     await health.tick();
     await autoscaler.tick();
   };
+  let ledUntilClose = false;
   return {
     http,
     fleet,
@@ -285,9 +289,11 @@ export async function buildEngineManager(
       );
     },
     async removeAll() {
+      if (!ledUntilClose) return;
       for (const record of ours()) await provisioner.remove(record).catch(() => {});
     },
     async close() {
+      ledUntilClose = lease.role === 'leader';
       await lease.stop();
       vpn?.stop();
       table.stop();
