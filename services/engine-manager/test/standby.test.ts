@@ -44,7 +44,9 @@ async function twoManagers(
 ): Promise<{ stack: Stack; a: ServiceProcess; b: ServiceProcess; client: NatsConnection }> {
   const stack = await startStack({
     services: [],
-    env: { manager: { LEADER_LEASE_TTL_MS: String(TTL_MS), MAINTENANCE_INTERVAL_MS: '200', ...env } },
+    env: {
+      manager: { LEADER_LEASE_TTL_MS: String(TTL_MS), MAINTENANCE_INTERVAL_MS: '200', ...env },
+    },
   });
   t.teardown(() => stack.stop());
   // The stack keeps (and stops) only the manager started last.
@@ -126,5 +128,28 @@ withDocker(
     const containers = await containersWithLabels([`io.acefleet.host=${stack.hostId}`]);
     t.is(containers.length, 2, 'two containers on the host');
     t.is(await roleOf(a), 'standby', 'the old leader stays standing by');
+  },
+);
+
+test.serial(
+  'standby - refuses admin writes with not_leader, and takes over at once when the leader stops (SIGTERM)',
+  async (t) => {
+    t.timeout(90_000);
+    const ttlMs = 20_000;
+    const { a, b, stack } = await twoManagers(t, { LEADER_LEASE_TTL_MS: String(ttlMs) });
+    const res = await fetch(`${b.url}/api/engines/provision`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
+      body: '{"count":1}',
+    });
+    t.is(res.status, 503);
+    t.like(await res.json(), { error: { code: 'not_leader', retryAfterMs: ttlMs } });
+
+    const stoppedAt = Date.now();
+    t.is(await a.stop(), 0);
+    const tookMs = await waitFor(async () => (await roleOf(b)) === 'leader' && Date.now() - stoppedAt, ttlMs);
+    t.log(`takeover ${tookMs} ms after SIGTERM (lease TTL ${ttlMs} ms)`);
+    t.true(tookMs < ttlMs / 2, 'the lease was handed over, not waited out');
+    t.regex(a.output(), /leader lease handed over/);
   },
 );
