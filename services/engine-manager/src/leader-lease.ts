@@ -164,7 +164,13 @@ export class LeaderLease {
     const duties = this.duties;
     if (!duties) return;
     this.transitions = this.transitions.then(async () => {
-      if (role === 'standby') return duties.deposed();
+      if (role === 'standby') {
+        // Stopping is best effort (NATS may be gone); the lease already refuses work.
+        await duties
+          .deposed()
+          .catch((err: unknown) => this.log.warn({ err }, 'leader duties not all stopped'));
+        return;
+      }
       // Taking up the duties failed (NATS lost meanwhile): stand by; the lease, still ours, is retaken.
       await duties.elected().catch((err: unknown) => {
         this.log.error({ err }, 'leader duties did not start');
