@@ -34,6 +34,7 @@ export const ErrorCodes = {
   engineError: 'engine_error',
   badMedia: 'bad_media',
   controlPlaneUnavailable: 'control_plane_unavailable',
+  notLeader: 'not_leader',
   shuttingDown: 'shutting_down',
   internal: 'internal',
 } as const;
@@ -69,6 +70,7 @@ const statuses: Record<ErrorCode, number> = {
   engine_error: 502,
   bad_media: 502,
   control_plane_unavailable: 503,
+  not_leader: 503,
   shutting_down: 503,
   internal: 500,
 };

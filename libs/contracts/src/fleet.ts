@@ -79,10 +79,27 @@ export const BreakerState = Type.Union([
 ]);
 export type BreakerState = Static<typeof BreakerState>;
 
+/** Managers sharing a HOST_ID: one leads (serves, provisions, reconciles), the others stand by. */
+export const ManagerRole = Type.Union([Type.Literal('leader'), Type.Literal('standby')]);
+export type ManagerRole = Static<typeof ManagerRole>;
+
+/**
+ * The leader lease of one host (bucket LEADERS_BUCKET, key = host id), written by compare-and-set. A standby
+ * takes it over when its revision has not changed for `ttlMs` on the standby's own clock; `renewedAt` (the
+ * holder's clock) is for people only.
+ */
+export const LeaderLease = Type.Object({
+  holder: Type.String({ minLength: 1 }),
+  renewedAt: IsoTime,
+  ttlMs: Type.Integer({ minimum: 1 }),
+});
+export type LeaderLease = Static<typeof LeaderLease>;
+
 /** One manager's view of its host: what runs, and whether (and why not) it can provision now. */
 export const StatusReply = Type.Object({
   hostId: Id,
   instanceId: Type.String(),
+  role: ManagerRole,
   engines: Type.Object({
     total: Type.Integer({ minimum: 0 }),
     byState: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),

@@ -2,6 +2,7 @@ import { ObservabilitySubjects } from './observability.ts';
 import {
   ENGINES_BUCKET,
   EVENTS_STREAM,
+  LEADERS_BUCKET,
   PREFIX,
   STATS_CONSUMER,
   ServiceNames,
@@ -70,6 +71,18 @@ const readEnginesKv = [
   `${API}.CONSUMER.DELETE.${KV_STREAM}.*`,
 ];
 
+const LEADERS_STREAM = `KV_${LEADERS_BUCKET}`;
+
+/** The engine managers' leader leases: find or create the bucket, get a lease, write it by compare-and-set. */
+const leaderLeases = [
+  `${API}.STREAM.INFO.${LEADERS_STREAM}`,
+  `${API}.STREAM.CREATE.${LEADERS_STREAM}`,
+  `${API}.DIRECT.GET.${LEADERS_STREAM}`,
+  `${API}.DIRECT.GET.${LEADERS_STREAM}.>`,
+  `${API}.STREAM.MSG.GET.${LEADERS_STREAM}`,
+  `$KV.${LEADERS_BUCKET}.>`,
+];
+
 /**
  * Ephemeral ordered consumers on the events stream. Only the named create (`CREATE.<stream>.<name>`, which
  * the server checks against the config's name) is allowed, and the stats durable is denied to all but stats.
@@ -133,6 +146,7 @@ export const NatsPermissions: Record<NatsUser, UserPermissions> = {
       ...resizeJetStream,
       ...readEnginesKv,
       `$KV.${ENGINES_BUCKET}.>`,
+      ...leaderLeases,
       `${Subjects.engineHostPrefix}.*.acquire`,
       Subjects.engineDraining,
       proxySubject('*', 'stop'),

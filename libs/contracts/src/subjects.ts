@@ -43,6 +43,8 @@ export const EVENTS_STREAM = 'ACEFLEET_EVENTS';
 export const ENGINES_BUCKET = 'acefleet-engines';
 /** The JetStream stream that holds the engines bucket. */
 export const ENGINES_KV_STREAM = `KV_${ENGINES_BUCKET}`;
+/** KV bucket holding one leader lease per Docker host, keyed by host id (managers sharing a HOST_ID elect one). */
+export const LEADERS_BUCKET = 'acefleet-leaders';
 /** Durable consumer through which stats follows the events stream. */
 export const STATS_CONSUMER = 'acefleet-stats';
 

@@ -8,6 +8,7 @@ import {
   AcefleetError,
   ENGINES_BUCKET,
   EVENTS_STREAM,
+  LEADERS_BUCKET,
   Subjects,
   decodeMessage,
   inboxPrefixOf,
@@ -108,6 +109,11 @@ export async function ensureEventsStream(nc: NatsConnection, replicas = 1): Prom
 /** Open the engines KV bucket, creating it with `replicas` replicas if it does not exist yet. */
 export async function openEnginesKv(nc: NatsConnection, replicas = 1): Promise<KV> {
   return new Kvm(nc).create(ENGINES_BUCKET, { history: 1, replicas });
+}
+
+/** Open (creating if needed) the engine managers' leader-lease bucket (one key per Docker host). */
+export async function openLeadersKv(nc: NatsConnection): Promise<KV> {
+  return new Kvm(nc).create(LEADERS_BUCKET, { history: 1 });
 }
 
 const encoder = new TextEncoder();

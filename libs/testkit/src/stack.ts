@@ -65,7 +65,7 @@ export interface StackProcess extends ServiceProcess {
   key: ServiceKey;
   /** Which instance of its service: 0 is `services[key]`. Each has its own files, and a manager its host. */
   instance: number;
-  /** Its INSTANCE_ID, new on every start: for a proxy, the proxyId of its claims and stream events. */
+  /** Its INSTANCE_ID, new on every start but a manager's (stable, so it takes its lease back): for a proxy, the proxyId of its claims and stream events. */
   instanceId: string;
 }
 
@@ -126,6 +126,8 @@ export async function startStack(opts: StackOptions<StackNats> = {}): Promise<St
         return {
           HOST_ID: hostIdOf(n),
           FLEET_ID: hostId,
+          // Stable, as under an orchestrator: a restarted (even killed) manager takes its host's lease back at once.
+          INSTANCE_ID: `${hostIdOf(n)}-manager`,
           ENGINE_RUNTIME: runtime,
           MIN_REPLICAS: '0',
           HTTP_PORT_RANGE_START: String(ports.start),

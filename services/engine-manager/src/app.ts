@@ -1,15 +1,14 @@
 import Docker from 'dockerode';
 import type { FastifyInstance } from 'fastify';
-import type { Service } from '@nats-io/services';
-import { fleetIdOf, ServiceNames, Subjects } from '@acefleet/contracts';
+import { fleetIdOf, ServiceNames } from '@acefleet/contracts';
 import {
-  addMicroService,
   buildHttpApp,
   ConfigError,
   createRegistry,
   EngineTable,
   EventPublisher,
   openEnginesKv,
+  openLeadersKv,
   type Logger,
   type NatsConnection,
 } from '@acefleet/platform';
@@ -22,10 +21,11 @@ import { limitsOf } from './confinement.ts';
 import { DockerRuntime } from './docker-runtime.ts';
 import { Drainer } from './drainer.ts';
 import { ownEngineFilter } from './engine-address.ts';
-import { registerEndpoints } from './endpoints.ts';
 import { Fleet } from './fleet.ts';
 import { fleetRoutes } from './fleet-routes.ts';
 import { HealthReplacer } from './health-replacer.ts';
+import { leaderDuties } from './leader-duties.ts';
+import { LeaderLease } from './leader-lease.ts';
 import { sweepExpiredClaims } from './lease-sweeper.ts';
 import { ProvisionLimiter } from './limiter.ts';
 import { createManagerMetrics } from './metrics.ts';
@@ -46,9 +46,16 @@ export interface EngineManager {
   provisioner: Provisioner;
   reconciler: Reconciler;
   runtime: EngineRuntime;
-  /** Register the micro service and start the control loops (call once HTTP listens). */
-  serve(httpAddress: string): Promise<Service>;
-  /** Remove every engine of this host (npm start on Ctrl-C; never on a plain restart). */
+  lease: LeaderLease;
+  /**
+   * Contend for this host's leader lease (call once HTTP listens); the leader adopts the containers, registers
+   * the micro service and runs the control loops, a standby waits to take over.
+   */
+  serve(httpAddress: string): Promise<void>;
+  /**
+   * Remove every engine of this host (npm start on Ctrl-C; never on a plain restart), only if this manager
+   * led it when closed: a standby's host keeps its engines.
+   */
   removeAll(): Promise<void>;
   close(): Promise<void>;
 }
@@ -81,21 +88,6 @@ function createRuntime(config: ManagerConfig, log: Logger): EngineRuntime {
 /** How long the proxy holding a stream has to answer DELETE /api/streams/:id. */
 const PROXY_STOP_TIMEOUT_MS = 5000;
 
-/** Run `step` every `ms`, never two at once; returns the stopper. */
-function every(ms: number, step: () => Promise<void>, log: Logger, name: string): () => void {
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  const run = async (): Promise<void> => {
-    await step().catch((err: unknown) => log.warn({ err, loop: name }, 'control loop step failed'));
-    if (!stopped) timer = setTimeout(() => void run(), ms);
-  };
-  timer = setTimeout(() => void run(), ms);
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
-}
-
 /**
  * Build the engine manager from its config and an open NATS connection; `problems` feed /health. `runtime`:
  * where engines run, made from the config unless given (a property test's in-memory runtime).
@@ -123,7 +115,17 @@ export async function buildEngineManager(
     (state) => log.warn({ breaker: state }, 'docker circuit breaker changed'),
   );
   const ours = () => table.records().filter((r) => r.hostId === config.hostId);
-  const metrics = createManagerMetrics(promRegistry, ours, () => breaker.state);
+  const lease = new LeaderLease(
+    await openLeadersKv(nc),
+    { hostId: config.hostId, instanceId: config.instanceId, ttlMs: config.leaderLeaseTtlMs },
+    log,
+  );
+  const metrics = createManagerMetrics(
+    promRegistry,
+    ours,
+    () => breaker.state,
+    () => lease.role,
+  );
   const events = new EventPublisher(nc, log);
   const vpnContainer = config.networkMode.startsWith('container:') ? config.networkMode.slice(10) : undefined;
   let onPortChange: (previous: number) => void = () => {};
@@ -206,6 +208,7 @@ export async function buildEngineManager(
   );
   /** The engine holding the old forwarded port is replaced: drained, and a new one takes the new port. */
   onPortChange = (previous) => {
+    if (!lease.leading()) return;
     const holder = ours().find((r) => r.p2pPort === previous && r.state !== 'draining');
     if (!holder) return;
     void drainer
@@ -215,12 +218,12 @@ export async function buildEngineManager(
   };
 
   await vpn?.start();
-  await reconciler.reconcile().catch((err: unknown) => log.error({ err }, 'start-up reconciliation failed'));
 
   const status = () =>
     statusOf(provisioner, breaker, vpn, {
       hostId: config.hostId,
       instanceId: config.instanceId,
+      role: lease.role,
       limits: {
         minReplicas: config.minReplicas,
         minFreeReplicas: config.minFreeReplicas,
@@ -234,7 +237,13 @@ export async function buildEngineManager(
     registry: promRegistry,
     access: config,
     problems,
-    health: () => ({ ok: true, runtime: runtime.kind, engines: ours().length, breaker: breaker.state }),
+    health: () => ({
+      ok: true,
+      role: lease.role,
+      runtime: runtime.kind,
+      engines: ours().length,
+      breaker: breaker.state,
+    }),
     openApi: { title: 'acefleet engine manager', version: '0.2.0', description: 'The fleet admin API' },
   });
   const admin = adminOperations({
@@ -251,6 +260,10 @@ export async function buildEngineManager(
     status,
     vpn: () => (vpn ? { enabled: true, ...vpn.state } : { enabled: false }),
   });
+  // Writes change this host: only its leader makes them (reads answer from the shared bucket on any manager).
+  http.addHook('preHandler', async (req) => {
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method)) lease.assertLeading();
+  });
   adminRoutes(http, admin);
 
   const maintenance = async (): Promise<void> => {
@@ -260,44 +273,40 @@ export async function buildEngineManager(
     await health.tick();
     await autoscaler.tick();
   };
-  const stoppers: (() => void)[] = [];
-  let service: Service | undefined;
+  let ledUntilClose = false;
   return {
     http,
     fleet,
     provisioner,
     reconciler,
     runtime,
+    lease,
     async serve(httpAddress) {
-      service = await addMicroService(nc, {
-        name: ServiceNames.engineManager,
-        version: '0.2.0',
-        description: 'Provisions AceStream engines on Docker and hands them out',
-        httpAddress,
-        instanceId: config.instanceId,
-      });
-      registerEndpoints(service, log, { hostId: config.hostId, fleet, admin, status });
-      const watching = new AbortController();
-      void reconciler.follow(watching.signal);
-      const healthEvents = health.follow(nc, Subjects.engineHealth);
-      stoppers.push(
-        () => watching.abort(),
-        () => void healthEvents.stop(),
-        every(config.maintenanceIntervalMs, maintenance, log, 'maintenance'),
-        every(config.resyncIntervalMs, () => reconciler.reconcile(), log, 'resync'),
+      const assertLeading = () => lease.assertLeading();
+      await lease.start(
+        leaderDuties({
+          nc,
+          config,
+          log,
+          httpAddress,
+          reconciler,
+          health,
+          endpoints: { hostId: config.hostId, fleet, admin, status, assertLeading },
+          maintenance,
+          leading: () => lease.leading(),
+        }),
       );
-      void maintenance().catch(() => {});
-      return service;
     },
     async removeAll() {
+      if (!ledUntilClose) return;
       for (const r of ours()) {
         await provisioner.remove({ engineId: r.id, containerId: r.containerId }, 'exit').catch(() => {});
       }
     },
     async close() {
-      for (const stop of stoppers) stop();
+      ledUntilClose = lease.role === 'leader';
+      await lease.stop();
       vpn?.stop();
-      await service?.stop();
       table.stop();
       await http.close();
       await events.drain(2000);

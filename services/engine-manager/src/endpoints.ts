@@ -21,6 +21,8 @@ export interface EndpointDeps {
   fleet: Fleet;
   admin: AdminOperations;
   status: () => StatusReply;
+  /** Throws not_leader unless this manager leads its host now (a paused leader wakes to queued requests). */
+  assertLeading: () => void;
 }
 
 const Empty = Type.Object({});
@@ -38,7 +40,11 @@ export function registerEndpoints(service: Service, log: Logger, d: EndpointDeps
     request: S,
     handler: (req: Static<S>) => Promise<unknown>,
     queue: string | undefined = QUEUE,
-  ): void => addJsonEndpoint(service, log, { name, subject, request, ...(queue ? { queue } : {}) }, handler);
+  ): void =>
+    addJsonEndpoint(service, log, { name, subject, request, ...(queue ? { queue } : {}) }, (req) => {
+      d.assertLeading();
+      return handler(req);
+    });
 
   const provision = (req: ProvisionRequest) => d.admin.provision(req);
 

@@ -1,15 +1,16 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { BreakerState, EngineRecord } from '@acefleet/contracts';
+import type { BreakerState, EngineRecord, ManagerRole } from '@acefleet/contracts';
 
 export type ManagerMetrics = ReturnType<typeof createManagerMetrics>;
 
 const breakerStates: BreakerState[] = ['closed', 'open', 'half_open'];
 
-/** `engines`: this host's engines; `breaker`: the Docker circuit breaker's state now. */
+/** `engines`: this host's engines; `breaker`: the Docker circuit breaker's state now; `role`: ours now. */
 export function createManagerMetrics(
   registry: Registry,
   engines: () => EngineRecord[],
   breaker: () => BreakerState,
+  role: () => ManagerRole,
 ) {
   const registers = [registry];
   return {
@@ -57,6 +58,14 @@ export function createManagerMetrics(
       collect() {
         const now = breaker();
         for (const state of breakerStates) this.set({ state }, state === now ? 1 : 0);
+      },
+    }),
+    leader: new Gauge({
+      name: 'acefleet_manager_leader',
+      help: 'Whether this manager leads its host (1) or stands by (0)',
+      registers,
+      collect() {
+        this.set(role() === 'leader' ? 1 : 0);
       },
     }),
     acquireSeconds: new Histogram({

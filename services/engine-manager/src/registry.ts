@@ -5,7 +5,7 @@ import type { EngineRecord } from '@acefleet/contracts';
 const MAX_CAS_ATTEMPTS = 50;
 
 /** A write lost a compare-and-set race (someone else wrote the record since we read it). */
-function isConflict(err: unknown): boolean {
+export function isConflict(err: unknown): boolean {
   return (
     err instanceof JetStreamApiError &&
     (err.code === JetStreamApiCodes.StreamWrongLastSequence ||

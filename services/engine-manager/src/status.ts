@@ -9,7 +9,7 @@ export function statusOf(
   provisioner: Provisioner,
   breaker: CircuitBreaker,
   vpn: VpnWatcher | undefined,
-  facts: Pick<StatusReply, 'hostId' | 'instanceId' | 'limits'>,
+  facts: Pick<StatusReply, 'hostId' | 'instanceId' | 'role' | 'limits'>,
 ): StatusReply {
   const records = provisioner.ours().map((e) => e.record);
   const byState: Record<string, number> = {};
