@@ -189,6 +189,8 @@ async function main(): Promise<void> {
         ENGINE_RUNTIME: runtime,
         HOST_ID: hostId,
         FLEET_ID: fleetId,
+        // Stable: a manager restarted after a crash takes its host's leader lease back at once.
+        INSTANCE_ID: `${hostId}-manager`,
         MIN_REPLICAS: env.MIN_REPLICAS ?? '1',
         REMOVE_ENGINES_ON_EXIT: 'true',
       },

@@ -3,6 +3,7 @@ import {
   ENGINES_BUCKET,
   EVENTS_STREAM,
   LEADERS_BUCKET,
+  LEADERS_KV_STREAM,
   PREFIX,
   STATS_CONSUMER,
   ServiceNames,
@@ -53,12 +54,18 @@ const bootJetStream = [
   `${API}.STREAM.CREATE.${KV_STREAM}`,
 ];
 
+const LEADERS_STREAM = LEADERS_KV_STREAM;
+
 /**
- * Change the replica count of both streams (JS_REPLICAS), engine-manager only: it already holds the Docker
+ * Change the replica count of the three streams (JS_REPLICAS), engine-manager only: it already holds the Docker
  * socket, so this adds little to what a compromised manager could do, and the other services stay unable
  * to change either stream.
  */
-const resizeJetStream = [`${API}.STREAM.UPDATE.${EVENTS_STREAM}`, `${API}.STREAM.UPDATE.${KV_STREAM}`];
+const resizeJetStream = [
+  `${API}.STREAM.UPDATE.${EVENTS_STREAM}`,
+  `${API}.STREAM.UPDATE.${KV_STREAM}`,
+  `${API}.STREAM.UPDATE.${LEADERS_STREAM}`,
+];
 
 /** Read the engines bucket: get (direct or through the API), list and watch it with ordered consumers. */
 const readEnginesKv = [
@@ -70,8 +77,6 @@ const readEnginesKv = [
   `${API}.CONSUMER.MSG.NEXT.${KV_STREAM}.*`,
   `${API}.CONSUMER.DELETE.${KV_STREAM}.*`,
 ];
-
-const LEADERS_STREAM = `KV_${LEADERS_BUCKET}`;
 
 /** The engine managers' leader leases: find or create the bucket, get a lease, write it by compare-and-set. */
 const leaderLeases = [

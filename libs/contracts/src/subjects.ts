@@ -45,6 +45,8 @@ export const ENGINES_BUCKET = 'acefleet-engines';
 export const ENGINES_KV_STREAM = `KV_${ENGINES_BUCKET}`;
 /** KV bucket holding one leader lease per Docker host, keyed by host id (managers sharing a HOST_ID elect one). */
 export const LEADERS_BUCKET = 'acefleet-leaders';
+/** The JetStream stream that holds the leaders bucket. */
+export const LEADERS_KV_STREAM = `KV_${LEADERS_BUCKET}`;
 /** Durable consumer through which stats follows the events stream. */
 export const STATS_CONSUMER = 'acefleet-stats';
 

@@ -112,8 +112,8 @@ export async function openEnginesKv(nc: NatsConnection, replicas = 1): Promise<K
 }
 
 /** Open (creating if needed) the engine managers' leader-lease bucket (one key per Docker host). */
-export async function openLeadersKv(nc: NatsConnection): Promise<KV> {
-  return new Kvm(nc).create(LEADERS_BUCKET, { history: 1 });
+export async function openLeadersKv(nc: NatsConnection, replicas = 1): Promise<KV> {
+  return new Kvm(nc).create(LEADERS_BUCKET, { history: 1, replicas });
 }
 
 const encoder = new TextEncoder();

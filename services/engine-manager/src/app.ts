@@ -116,7 +116,7 @@ export async function buildEngineManager(
   );
   const ours = () => table.records().filter((r) => r.hostId === config.hostId);
   const lease = new LeaderLease(
-    await openLeadersKv(nc),
+    await openLeadersKv(nc, config.jsReplicas),
     { hostId: config.hostId, instanceId: config.instanceId, ttlMs: config.leaderLeaseTtlMs },
     log,
   );
