@@ -4,9 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '@nats-io/transport-node';
-import { NatsUsers, Subjects, type ListReply, type StreamEnded } from '@acefleet/contracts';
+import { NatsUsers, ServiceNames, Subjects, type ListReply, type StreamEnded } from '@acefleet/contracts';
 import {
   entries,
   freePort,
@@ -44,6 +43,22 @@ async function statsJson<T>(statsUrl: string, route: string): Promise<T> {
 
 const activeStreams = (statsUrl: string): Promise<number> =>
   statsJson<{ activeStreams: number }>(statsUrl, '/api/totals').then((t) => t.activeStreams);
+
+/**
+ * Resolves once a presence round of stats that began from now on is over: stats pings again only when its
+ * last round has ended, so the second ping seen proves the first one's answers were taken in.
+ */
+async function presenceRoundDone(nats: Pick<NatsServer, 'connect'>): Promise<void> {
+  const nc = await nats.connect();
+  try {
+    let pings = 0;
+    nc.subscribe(`$SRV.PING.${ServiceNames.edgeProxy}`, { callback: () => pings++ });
+    await nc.flush();
+    await waitFor(() => pings >= 2, 30_000);
+  } finally {
+    await nc.close();
+  }
+}
 
 const endedOf = async (nats: Pick<NatsServer, 'connect'>, streamId?: string): Promise<StreamEnded[]> =>
   (await storedEvents<StreamEnded>(nats, Subjects.streamEnded))
@@ -172,7 +187,7 @@ test.serial(
       const p = await playing(old.url, 'f'.repeat(40));
       await waitFor(async () => (await activeStreams(stats)) === 1, 30_000);
       // Stats learns a proxy's address from its periodic ping (every 5 s at this PROXY_LOST_AFTER_MS).
-      await sleep(6000);
+      await presenceRoundDone(stack.nats);
       await old.kill();
       p.close();
       const port = Number(new URL(old.url).port);

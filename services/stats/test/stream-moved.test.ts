@@ -3,8 +3,8 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { ObservabilitySubjects, Subjects, type StreamMoved } from '@acefleet/contracts';
 import {
-  publishStreamEvent as publishStream,
-  streamStarted as started,
+  publishStreamEvent,
+  streamStarted,
   waitFor,
   type ServiceProcess,
 } from '@acefleet/testkit';
@@ -35,8 +35,8 @@ interface Session {
 }
 
 test('stats - a moved stream shows its new engine and counts its moves; the left session is no stale alert', async (t) => {
-  const s = started('moving', { engineId: 'engine-old' });
-  await publishStream(nc, s);
+  const s = streamStarted('moving', { engineId: 'engine-old' });
+  await publishStreamEvent(nc, s);
   const js = jetstream(nc);
   const moved: StreamMoved = {
     streamId: s.streamId,
