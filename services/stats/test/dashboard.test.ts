@@ -81,7 +81,10 @@ test.after.always(async () => {
 async function play(i: number, streamId: string): Promise<void> {
   const content = { kind: 'id' as const, value: randomContentId() };
   const session = await startSession(sims[i]!.url, content, { timeoutMs: 5000 });
-  await publishStreamEvent(nc, streamStarted(streamId, { content, engineId: `engine-${i}`, statUrl: session.statUrl }));
+  await publishStreamEvent(
+    nc,
+    streamStarted(streamId, { content, engineId: `engine-${i}`, statUrl: session.statUrl }),
+  );
 }
 
 async function samplesOf(streamId: string): Promise<number> {

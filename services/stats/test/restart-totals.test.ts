@@ -5,13 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureEventsStream } from '@acefleet/platform';
 import type { EndReason, StreamStarted } from '@acefleet/contracts';
-import {
-  startNatsServer,
-  waitFor,
-  streamEnded,
-  publishStreamEvent,
-  streamStarted,
-} from '@acefleet/testkit';
+import { startNatsServer, waitFor, streamEnded, publishStreamEvent, streamStarted } from '@acefleet/testkit';
 import { startStats } from './helpers.ts';
 
 // "Stopped for a minute", scaled down to keep the suite fast: the consumer does not care how long.
@@ -40,7 +34,7 @@ class Ledger {
   };
   private n = 0;
 
-  constructor(private readonly nc: Parameters<typeof publishStream>[0]) {}
+  constructor(private readonly nc: Parameters<typeof publishStreamEvent>[0]) {}
 
   /** One step of traffic: start a stream, and end the oldest open one every other step. */
   async step(): Promise<void> {

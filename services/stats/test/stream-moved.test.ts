@@ -2,12 +2,7 @@ import test from 'ava';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { ObservabilitySubjects, Subjects, type StreamMoved } from '@acefleet/contracts';
-import {
-  publishStreamEvent,
-  streamStarted,
-  waitFor,
-  type ServiceProcess,
-} from '@acefleet/testkit';
+import { publishStreamEvent, streamStarted, waitFor, type ServiceProcess } from '@acefleet/testkit';
 import { startStatsWorld, type StatsWorld } from './helpers.ts';
 
 let world: StatsWorld;
