@@ -1,10 +1,11 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Subjects, type ListReply, type StreamEnded, type StreamStarted } from '@acefleet/contracts';
+import { Subjects, type StreamEnded, type StreamStarted } from '@acefleet/contracts';
 import {
   Player,
   dockerAvailable,
+  listEngines,
   metric,
   startStack,
   storedEvents,
@@ -13,15 +14,6 @@ import {
 } from '@acefleet/testkit';
 
 const run = promisify(execFile);
-
-async function engines(stack: Stack): Promise<ListReply['engines']> {
-  const nc = await stack.nats.connect();
-  try {
-    return (await nc.request(Subjects.engineList, '{}', { timeout: 5000 })).json<ListReply>().engines;
-  } finally {
-    await nc.close();
-  }
-}
 
 // Decided at load: without a Docker daemon there is no container to kill, and the test is reported as skipped.
 const dockerTest = (await dockerAvailable()) ? test.serial : test.serial.skip;
@@ -33,7 +25,10 @@ test.serial('proxy - with engine-manager stopped, a new stream starts from the e
   t.timeout(90_000);
   const stack = await startStack({ env: { manager: { MIN_REPLICAS: '2' } } });
   try {
-    await waitFor(async () => (await engines(stack)).filter((e) => e.state === 'ready').length === 2, 30_000);
+    await waitFor(
+      async () => (await listEngines(stack.nats)).filter((e) => e.state === 'ready').length === 2,
+      30_000,
+    );
     await stack.services.manager!.stop();
     const p = await play(stack, '1'.repeat(40));
     t.is(p.status, 200);
@@ -51,7 +46,7 @@ test.serial(
     const stack = await startStack({ env: { manager: { MIN_REPLICAS: '2' } } });
     try {
       await waitFor(
-        async () => (await engines(stack)).filter((e) => e.state === 'ready').length === 2,
+        async () => (await listEngines(stack.nats)).filter((e) => e.state === 'ready').length === 2,
         30_000,
       );
       const a = await play(stack, 'a'.repeat(40));
@@ -100,14 +95,14 @@ dockerTest(
     t.teardown(() => stack.stop());
     const players = await Promise.all([0, 1].map(() => play(stack, 'c'.repeat(40))));
     await waitFor(() => players.every((p) => p.bytes > 100_000), 20_000);
-    const [engine] = await engines(stack);
+    const [engine] = await listEngines(stack.nats);
     const killedAt = performance.now();
     await run('docker', ['kill', engine!.containerId!]);
     const before = players.map((p) => p.bytes);
     await waitFor(() => players.every((p, i) => p.bytes > before[i]! + 200_000), 20_000);
     t.log(`bytes flowing again ${(performance.now() - killedAt).toFixed(0)} ms after docker kill`);
     t.true(players.every((p) => !p.ended));
-    const now = await engines(stack);
+    const now = await listEngines(stack.nats);
     t.true(
       now.some((e) => e.id !== engine!.id && e.claims.length > 0),
       'another engine carries the stream',

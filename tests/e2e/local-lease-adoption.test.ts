@@ -59,12 +59,6 @@ async function claimsOf(stack: Stack, contentId: string): Promise<Claim[]> {
   }
 }
 
-async function playing(stack: Stack, contentId: string): Promise<Player> {
-  const p = await Player.open(`${stack.proxyUrl()}/ace/getstream?id=${contentId}`, 0);
-  await waitFor(() => p.bytes > 50_000, 30_000);
-  return p;
-}
-
 /** Wait until the stream's only claim is the proxy's own lease, adopted; how long that took. */
 async function adopted(stack: Stack, contentId: string, since: number, withinMs: number): Promise<number> {
   const [claim] = await waitFor(
@@ -88,7 +82,7 @@ test.serial(
     const renewIntervalMs = 3000;
     const stack = await stackWithHungManager(t, renewIntervalMs);
     const content = 'a1'.repeat(20);
-    const p = await playing(stack, content);
+    const p = await Player.playing(`${stack.proxyUrl()}/ace/getstream?id=${content}`);
     t.deepEqual(await claimsOf(stack, content), [], 'placed by the proxy itself: no claim yet');
 
     const resumed = Date.now();
@@ -111,10 +105,10 @@ test.serial(
     const renewIntervalMs = 120_000;
     const stack = await stackWithHungManager(t, renewIntervalMs);
     const local = 'b1'.repeat(20);
-    const p = await playing(stack, local);
+    const p = await Player.playing(`${stack.proxyUrl()}/ace/getstream?id=${local}`);
 
     stack.services.manager!.child.kill('SIGCONT');
-    const q = await playing(stack, 'b2'.repeat(20));
+    const q = await Player.playing(`${stack.proxyUrl()}/ace/getstream?id=${'b2'.repeat(20)}`);
     const answered = Date.now();
     const ms = await adopted(stack, local, answered, MARGIN_MS);
     t.log(`adopted ${ms} ms after the manager answered an acquire (renewal every ${renewIntervalMs} ms)`);

@@ -4,12 +4,12 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '@nats-io/transport-node';
-import { NatsUsers, Subjects, type ListReply, type StreamEnded } from '@acefleet/contracts';
+import { NatsUsers, ServiceNames, Subjects, type StreamEnded } from '@acefleet/contracts';
 import {
   entries,
   freePort,
+  listEngines,
   Player,
   repoRoot,
   startService,
@@ -20,23 +20,8 @@ import {
   type Stack,
 } from '@acefleet/testkit';
 
-async function engines(nats: Pick<NatsServer, 'connect'>): Promise<ListReply['engines']> {
-  const nc = await nats.connect();
-  try {
-    return (await nc.request(Subjects.engineList, '{}', { timeout: 5000 })).json<ListReply>().engines;
-  } finally {
-    await nc.close();
-  }
-}
-
 const readyEngine = (stack: Stack): Promise<boolean> =>
-  waitFor(async () => (await engines(stack.nats)).some((e) => e.state === 'ready'), 60_000);
-
-async function playing(proxyUrl: string, id: string): Promise<Player> {
-  const p = await Player.open(`${proxyUrl}/ace/getstream?id=${id}`, 0);
-  await waitFor(() => p.bytes > 50_000, 30_000);
-  return p;
-}
+  waitFor(async () => (await listEngines(stack.nats)).some((e) => e.state === 'ready'), 60_000);
 
 async function statsJson<T>(statsUrl: string, route: string): Promise<T> {
   return (await (await fetch(`${statsUrl}${route}`)).json()) as T;
@@ -44,6 +29,26 @@ async function statsJson<T>(statsUrl: string, route: string): Promise<T> {
 
 const activeStreams = (statsUrl: string): Promise<number> =>
   statsJson<{ activeStreams: number }>(statsUrl, '/api/totals').then((t) => t.activeStreams);
+
+/**
+ * Resolves once a presence round of stats that began from now on is over: stats pings again only when its
+ * last round has ended, so the second ping seen proves the first one's answers were taken in.
+ */
+async function presenceRoundDone(nats: Pick<NatsServer, 'connect'>): Promise<void> {
+  const nc = await nats.connect();
+  try {
+    let pings = 0;
+    nc.subscribe(`$SRV.PING.${ServiceNames.edgeProxy}`, {
+      callback: () => {
+        pings++;
+      },
+    });
+    await nc.flush();
+    await waitFor(() => pings >= 2, 30_000);
+  } finally {
+    await nc.close();
+  }
+}
 
 const endedOf = async (nats: Pick<NatsServer, 'connect'>, streamId?: string): Promise<StreamEnded[]> =>
   (await storedEvents<StreamEnded>(nats, Subjects.streamEnded))
@@ -61,7 +66,7 @@ test.serial(
     });
     try {
       await readyEngine(stack);
-      const p = await playing(stack.proxyUrl(), 'c'.repeat(40));
+      const p = await Player.playing(`${stack.proxyUrl()}/ace/getstream?id=${'c'.repeat(40)}`);
       await stack.nats.stop();
       p.close();
       const line = await waitFor(async () => {
@@ -114,13 +119,13 @@ test.serial(
       await readyEngine(stack);
       manager.kill('SIGSTOP');
       // The proxy gives up on the paused manager and plays from its engine cache (a local claim).
-      const p = await playing(stack.proxyUrl(), 'd'.repeat(40));
+      const p = await Player.playing(`${stack.proxyUrl()}/ace/getstream?id=${'d'.repeat(40)}`);
       manager.kill('SIGCONT');
       await waitFor(
         () => stack.services.manager!.output().includes('stopped waiting for this acquire'),
         30_000,
       );
-      const claims = (await engines(stack.nats)).flatMap((e) => e.claims);
+      const claims = (await listEngines(stack.nats)).flatMap((e) => e.claims);
       t.deepEqual(claims, [], 'the manager granted nothing after the deadline');
       p.close();
     } finally {
@@ -141,7 +146,7 @@ test.serial(
     try {
       await readyEngine(stack);
       const stats = stack.services.stats!.url;
-      const p = await playing(stack.proxyUrl(), 'e'.repeat(40));
+      const p = await Player.playing(`${stack.proxyUrl()}/ace/getstream?id=${'e'.repeat(40)}`);
       await waitFor(async () => (await activeStreams(stats)) === 1, 30_000);
       await stack.services.proxy!.kill();
       const killedAt = Date.now();
@@ -169,10 +174,10 @@ test.serial(
       await readyEngine(stack);
       const stats = stack.services.stats!.url;
       const old = stack.services.proxy!;
-      const p = await playing(old.url, 'f'.repeat(40));
+      const p = await Player.playing(`${old.url}/ace/getstream?id=${'f'.repeat(40)}`);
       await waitFor(async () => (await activeStreams(stats)) === 1, 30_000);
       // Stats learns a proxy's address from its periodic ping (every 5 s at this PROXY_LOST_AFTER_MS).
-      await sleep(6000);
+      await presenceRoundDone(stack.nats);
       await old.kill();
       p.close();
       const port = Number(new URL(old.url).port);

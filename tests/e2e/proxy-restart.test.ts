@@ -1,29 +1,13 @@
 import test from 'ava';
-import { Subjects, type ListReply } from '@acefleet/contracts';
-import { Player, startStack, waitFor, type NatsServer, type Stack } from '@acefleet/testkit';
+import { Player, listEngines, startStack, waitFor, type NatsServer, type Stack } from '@acefleet/testkit';
 
 // Regression for chaos finding 1 (bench/results/chaos.md): a proxy killed with -9 and restarted left its
 // claims on the engines until the lease TTL, so its players waited 30-90 s for room.
 
 const CLAIM_TTL_MS = 60_000;
 
-async function engines(nats: Pick<NatsServer, 'connect'>): Promise<ListReply['engines']> {
-  const nc = await nats.connect();
-  try {
-    return (await nc.request(Subjects.engineList, '{}', { timeout: 5000 })).json<ListReply>().engines;
-  } finally {
-    await nc.close();
-  }
-}
-
 const heldBy = async (nats: Pick<NatsServer, 'connect'>, proxyId: string): Promise<boolean> =>
-  (await engines(nats)).some((e) => e.claims.some((c) => c.proxyId === proxyId));
-
-async function playing(proxyUrl: string, id: string): Promise<Player> {
-  const p = await Player.open(`${proxyUrl}/ace/getstream?id=${id}`, 0);
-  await waitFor(() => p.bytes > 50_000, 30_000);
-  return p;
-}
+  (await listEngines(nats)).some((e) => e.claims.some((c) => c.proxyId === proxyId));
 
 /** Start a stack whose engine takes exactly one stream, play one, and kill the proxy with -9. */
 async function killedWhilePlaying(id: string): Promise<{ stack: Stack; predecessor: string; port: string }> {
@@ -38,9 +22,9 @@ async function killedWhilePlaying(id: string): Promise<{ stack: Stack; predecess
       },
     },
   });
-  await waitFor(async () => (await engines(stack.nats)).some((e) => e.state === 'ready'), 60_000);
-  const p = await playing(stack.proxyUrl(), id);
-  const [held] = (await engines(stack.nats)).flatMap((e) => e.claims);
+  await waitFor(async () => (await listEngines(stack.nats)).some((e) => e.state === 'ready'), 60_000);
+  const p = await Player.playing(`${stack.proxyUrl()}/ace/getstream?id=${id}`);
+  const [held] = (await listEngines(stack.nats)).flatMap((e) => e.claims);
   await stack.services.proxy!.kill();
   p.close();
   return { stack, predecessor: held!.proxyId, port: new URL(stack.proxyUrl()).port };
@@ -59,7 +43,7 @@ test.serial(
       const ms = Date.now() - restarted;
       t.log(`predecessor's claims released ${ms} ms after the restart (lease TTL ${CLAIM_TTL_MS} ms)`);
       t.true(ms < CLAIM_TTL_MS / 3);
-      const p = await playing(stack.proxyUrl(), id);
+      const p = await Player.playing(`${stack.proxyUrl()}/ace/getstream?id=${id}`);
       t.true(p.bytes > 50_000, 'the reconnecting player plays on the only engine');
       p.close();
       t.regex(stack.services.manager!.output(), /released every claim of a proxy/);
@@ -83,7 +67,7 @@ test.serial(
       await waitFor(async () => !(await heldBy(stack.nats, predecessor)), 20_000);
       // The proxy logs the release once the reply arrives, which can be after the bucket shows it.
       await waitFor(() => proxy.output().includes("previous instance's claims released"), 10_000);
-      const p = await playing(stack.proxyUrl(), id);
+      const p = await Player.playing(`${stack.proxyUrl()}/ace/getstream?id=${id}`);
       t.true(p.bytes > 50_000, 'the reconnecting player plays on the only engine');
       p.close();
     } finally {

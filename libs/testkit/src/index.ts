@@ -16,3 +16,4 @@ export * from './stream-events.ts';
 export * from './tls-relay.ts';
 export * from './cli.ts';
 export * from './fleet.ts';
+export * from './legacy-config.ts';

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { waitFor } from './wait.ts';
 
 /**
  * A test player: reads a proxied stream and records what arrived and when. It can stop reading (pause) to
@@ -45,6 +46,13 @@ export class Player {
       player.req.once('response', () => resolve(player));
       player.req.once('error', reject);
     });
+  }
+
+  /** Open `url` (keeping no bytes) and resolve once it has played `bytes`: a viewer that is watching. */
+  static async playing(url: string, bytes = 50_000): Promise<Player> {
+    const player = await Player.open(url, 0);
+    await waitFor(() => player.bytes > bytes, 30_000);
+    return player;
   }
 
   get head(): Buffer {

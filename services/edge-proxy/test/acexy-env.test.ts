@@ -1,9 +1,10 @@
 import test from 'ava';
-import { ConfigError, loadConfig, mapLegacyEnv } from '@acefleet/platform';
+import { ConfigError } from '@acefleet/platform';
+import { legacyConfigOf } from '@acefleet/testkit';
 import { acexyEnv } from '../src/acexy-env.ts';
 import { checkProxyConfig, ProxyConfig } from '../src/config.ts';
 
-const configOf = (env: Record<string, string>) => loadConfig(ProxyConfig, mapLegacyEnv(env, acexyEnv).env);
+const configOf = legacyConfigOf(ProxyConfig, acexyEnv);
 
 test("acexy - the environment of Acexy's compose file configures the proxy", (t) => {
   const config = configOf({

@@ -81,7 +81,12 @@ test('proxy - a client that never reads does not stall the others and is dropped
   // The drop shows once the stuck player reads again: its buffered bytes, then the end of the connection.
   stuck.resume();
   await stuck.closed;
-  t.pass();
+  const upstream = upstreamBytes(id);
+  t.log(`stuck client read ${stuck.bytes} bytes before its end, of ${upstream} the engine sent`);
+  t.true(stuck.bytes < upstream, 'the stuck client was cut off short of the stream');
+  const readerAt = reader.bytes;
+  await waitFor(() => reader.bytes - readerAt >= 100_000, 10_000);
+  t.false(reader.ended, 'the reader plays on');
   reader.close();
 });
 

@@ -5,26 +5,26 @@ import { ObservabilitySubjects, Subjects } from '@acefleet/contracts';
 import {
   waitFor,
   type ServiceProcess,
-  streamEnded as ended,
-  randomContentId as hex40,
-  publishStreamEvent as publishStream,
-  streamStarted as started,
+  streamEnded,
+  randomContentId,
+  publishStreamEvent,
+  streamStarted,
 } from '@acefleet/testkit';
 import { startStatsWorld, type StatsWorld } from './helpers.ts';
 
 let world: StatsWorld;
 let nc: NatsConnection;
 let stats: ServiceProcess;
-const contentA = hex40();
+const contentA = randomContentId();
 
 test.before(async () => {
   world = await startStatsWorld();
   ({ nc, stats } = world);
-  const a1 = started('a1', { content: { kind: 'id', value: contentA }, engineId: 'e1' });
-  const a2 = started('a2', { content: { kind: 'id', value: contentA }, engineId: 'e2' });
-  const b1 = started('b1', { engineId: 'e1', proxyId: 'proxy-b' });
-  for (const s of [a1, a2, b1]) await publishStream(nc, s);
-  await publishStream(nc, ended(a1, 'engine_eof', 5000, 3));
+  const a1 = streamStarted('a1', { content: { kind: 'id', value: contentA }, engineId: 'e1' });
+  const a2 = streamStarted('a2', { content: { kind: 'id', value: contentA }, engineId: 'e2' });
+  const b1 = streamStarted('b1', { engineId: 'e1', proxyId: 'proxy-b' });
+  for (const s of [a1, a2, b1]) await publishStreamEvent(nc, s);
+  await publishStreamEvent(nc, streamEnded(a1, 'engine_eof', 5000, 3));
   const js = jetstream(nc);
   const ref = { streamId: 'a2', proxyId: 'proxy-a', engineId: 'e2', content: a2.content };
   for (const [i, peers] of [4, 6, 5].entries()) {

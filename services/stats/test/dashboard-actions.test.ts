@@ -52,6 +52,7 @@ test.serial(
     t.teardown(() => player.close());
     await waitFor(() => player.bytes > 50_000, 30_000);
     const [streamId] = await proxyStreams();
+    const stop = `.stream[data-stream-id="${streamId}"] button[data-action="stop"]`;
     const [first, second] = await engines();
 
     const page = await browser.newPage();
@@ -63,18 +64,16 @@ test.serial(
     t.is(await page.locator('button[data-action]').count(), 0, 'no action without a key (streams)');
 
     await useKey(page, 'not-the-key');
-    await page.click(`.stream[data-stream-id="${streamId}"] button[data-action="stop"]`);
+    await page.click(stop);
     await page.waitForSelector('#action-status[data-level="error"]', { timeout: 10_000 });
     t.regex((await page.textContent('#action-status')) ?? '', /HTTP 403 forbidden: wrong API key/);
     t.deepEqual(await proxyStreams(), [streamId], 'the wrong key stopped nothing');
 
     await useKey(page, stack.apiKey);
     await page.reload();
-    await page.waitForSelector(`.stream[data-stream-id="${streamId}"] button[data-action="stop"]`, {
-      timeout: 10_000,
-    });
-    t.pass('the key outlives a reload (sessionStorage)');
-    await page.click(`.stream[data-stream-id="${streamId}"] button[data-action="stop"]`);
+    await page.waitForSelector(stop, { timeout: 10_000 });
+    t.true(await page.isVisible(stop), 'the key outlives a reload (sessionStorage)');
+    await page.click(stop);
     await waitFor(async () => (await proxyStreams()).length === 0, 10_000);
     await waitFor(() => player.ended, 10_000);
 

@@ -2,7 +2,6 @@ import test from 'ava';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser } from 'playwright-core';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { NatsUsers } from '@acefleet/contracts';
@@ -17,10 +16,11 @@ import {
   startAcefleetService,
   type NatsServer,
   type ServiceProcess,
-  streamEnded as ended,
-  randomContentId as hex40,
-  publishStreamEvent as publishStream,
-  streamStarted as started,
+  streamEnded,
+  randomContentId,
+  publishStreamEvent,
+  streamStarted,
+  waitFor,
 } from '@acefleet/testkit';
 import { startStats } from './helpers.ts';
 
@@ -34,6 +34,8 @@ const CHROMIUM = [
 ];
 /** Set to refresh the committed screenshot (docs/dashboard.png) from this run. */
 const UPDATE_SCREENSHOT = process.env.ACEFLEET_UPDATE_SCREENSHOTS === '1';
+/** Samples of the newest stream before the screenshot (STAT_INTERVAL_MS apart): charts with a line to show. */
+const CHART_SAMPLES = 10;
 
 let nats: NatsServer;
 let nc: NatsConnection;
@@ -77,20 +79,28 @@ test.after.always(async () => {
 
 /** A real session on engine `i`, announced as a proxy announces it. */
 async function play(i: number, streamId: string): Promise<void> {
-  const content = { kind: 'id' as const, value: hex40() };
+  const content = { kind: 'id' as const, value: randomContentId() };
   const session = await startSession(sims[i]!.url, content, { timeoutMs: 5000 });
-  await publishStream(nc, started(streamId, { content, engineId: `engine-${i}`, statUrl: session.statUrl }));
+  await publishStreamEvent(
+    nc,
+    streamStarted(streamId, { content, engineId: `engine-${i}`, statUrl: session.statUrl }),
+  );
+}
+
+async function samplesOf(streamId: string): Promise<number> {
+  const res = await fetch(`${stats.url}/api/streams/${streamId}`);
+  return ((await res.json()) as { samples: unknown[] }).samples.length;
 }
 
 test.serial('dashboard - a new stream shows up within 2 s of starting, without a reload', async (t) => {
   const earlier = new Date(Date.now() - 3 * 3600_000);
   for (const [i, s] of sims.entries()) await putEngineRecord(nc, readyEngine(`engine-${i}`, s.url, earlier));
   for (let i = 0; i < 6; i++) {
-    const s = started(`history-${i}`, { engineId: `engine-${i % 2}` });
-    await publishStream(nc, s);
-    await publishStream(
+    const s = streamStarted(`history-${i}`, { engineId: `engine-${i % 2}` });
+    await publishStreamEvent(nc, s);
+    await publishStreamEvent(
       nc,
-      ended(s, i % 3 ? 'client_disconnected' : 'engine_eof', 40_000_000 * (i + 1), 1 + (i % 3)),
+      streamEnded(s, i % 3 ? 'client_disconnected' : 'engine_eof', 40_000_000 * (i + 1), 1 + (i % 3)),
     );
   }
   await play(0, 'stream-one');
@@ -113,7 +123,7 @@ test.serial('dashboard - a new stream shows up within 2 s of starting, without a
 
   // Let samples and the health verdict arrive, then check the charts and alerts and take the screenshot.
   await page.waitForSelector('.alert.critical', { timeout: 10_000 });
-  await sleep(5000);
+  await waitFor(async () => (await samplesOf('stream-two')) >= CHART_SAMPLES, 20_000);
   const shot = await page.screenshot({ fullPage: false });
   const target = UPDATE_SCREENSHOT
     ? path.join(repoRoot, 'docs', 'dashboard.png')
@@ -127,8 +137,10 @@ test.serial('dashboard - a new stream shows up within 2 s of starting, without a
   });
   t.true((await page.$$('.stream svg polyline')).length >= 4, 'peers and speed charts for both streams');
   await page.click('a[href="#events"]');
+  await page.waitForSelector('#feed .item', { timeout: 5000 });
   t.true((await page.$$('#feed .item')).length >= 10);
   await page.click('a[href="#sessions"]');
+  await page.waitForSelector('[data-session-id]', { timeout: 5000 });
   t.true((await page.$$('[data-session-id]')).length >= 8);
   await page.close();
 });

@@ -6,9 +6,9 @@ import {
   metric,
   waitFor,
   type ServiceProcess,
-  randomContentId as hex40,
-  publishStreamEvent as publishStream,
-  streamStarted as started,
+  randomContentId,
+  publishStreamEvent,
+  streamStarted,
 } from '@acefleet/testkit';
 import { startStatsWorld, type StatsWorld } from './helpers.ts';
 
@@ -96,7 +96,9 @@ test.serial('stats - a live client that never reads is dropped; a reading one ke
   let published = 0;
   while ((await liveClients()) === 2) {
     if (published >= 50_000) return t.fail(`still following after ${published} events`);
-    await Promise.all(Array.from({ length: 200 }, () => publishStream(nc, started(hex40()))));
+    await Promise.all(
+      Array.from({ length: 200 }, () => publishStreamEvent(nc, streamStarted(randomContentId()))),
+    );
     published += 200;
   }
   t.is(await liveClients(), 1, 'only the stuck client was dropped');

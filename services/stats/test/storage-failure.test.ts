@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startStack, unhandledRejections, waitFor } from '@acefleet/testkit';
-import { publishStreamEvent as publishStream, streamStarted as started } from '@acefleet/testkit';
+import { publishStreamEvent, streamStarted } from '@acefleet/testkit';
 
 interface Health {
   ok: boolean;
@@ -29,7 +29,7 @@ test('stats - with its database locked by another connection, stays up and degra
       ((await (await fetch(`${stats.url}/api/totals`)).json()) as { sessionsStarted: number })
         .sessionsStarted;
 
-    for (let i = 0; i < 5; i++) await publishStream(nc, started(`before-${i}`));
+    for (let i = 0; i < 5; i++) await publishStreamEvent(nc, streamStarted(`before-${i}`));
     await waitFor(async () => (await stored()) === 5, 15_000);
 
     lock.exec('BEGIN EXCLUSIVE');
@@ -42,7 +42,7 @@ test('stats - with its database locked by another connection, stays up and degra
       degraded.reasons.some((r) => r.startsWith('database: ')),
       degraded.reasons.join(', '),
     );
-    for (let i = 0; i < 10; i++) await publishStream(nc, started(`during-${i}`));
+    for (let i = 0; i < 10; i++) await publishStreamEvent(nc, streamStarted(`during-${i}`));
     // Readers are not blocked (WAL): the API keeps answering from what was stored.
     t.is(await stored(), 5);
     t.is((await health()).status, 'degraded');

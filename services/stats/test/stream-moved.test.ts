@@ -2,12 +2,7 @@ import test from 'ava';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { ObservabilitySubjects, Subjects, type StreamMoved } from '@acefleet/contracts';
-import {
-  publishStreamEvent as publishStream,
-  streamStarted as started,
-  waitFor,
-  type ServiceProcess,
-} from '@acefleet/testkit';
+import { publishStreamEvent, streamStarted, waitFor, type ServiceProcess } from '@acefleet/testkit';
 import { startStatsWorld, type StatsWorld } from './helpers.ts';
 
 let world: StatsWorld;
@@ -35,8 +30,8 @@ interface Session {
 }
 
 test('stats - a moved stream shows its new engine and counts its moves; the left session is no stale alert', async (t) => {
-  const s = started('moving', { engineId: 'engine-old' });
-  await publishStream(nc, s);
+  const s = streamStarted('moving', { engineId: 'engine-old' });
+  await publishStreamEvent(nc, s);
   const js = jetstream(nc);
   const moved: StreamMoved = {
     streamId: s.streamId,

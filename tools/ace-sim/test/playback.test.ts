@@ -1,6 +1,5 @@
 import test from 'ava';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ffprobeBytes } from '@acefleet/testkit';
+import { Player, ffprobeBytes, randomContentId, waitFor } from '@acefleet/testkit';
 import { get } from 'node:http';
 import { CONTENT_ID, readBody, start, startSim } from './helpers.ts';
 
@@ -41,10 +40,17 @@ test('a reader that does not read gets backpressure, not an unbounded buffer', a
   const req = get(r.playback_url, (res) => res.pause());
   req.on('error', () => undefined);
   t.teardown(() => req.destroy());
-  await sleep(2000);
-  const sent = sim.stats().sessions[0]!.bytesSent;
-  // 2 s at 25 MB/s would be 50 MB; what is in flight is bounded by socket buffers and one credit.
+  // A reader of another session, at the same bitrate, is the clock: what it got is what the engine would send.
+  const control = await Player.open((await start(url, `id=${randomContentId()}`)).playback_url, 0);
+  t.teardown(() => control.close());
+  const pausedSent = (): number => sim.stats().sessions.find((s) => s.contentId === CONTENT_ID)!.bytesSent;
+
+  await waitFor(() => control.bytes >= 50_000_000, 30_000);
+  const sent = pausedSent();
+  // 2 s at 25 MB/s is 50 MB; what is in flight is bounded by socket buffers and one credit.
+  t.log(`the paused session sent ${sent} bytes while the reading one got ${control.bytes}`);
   t.true(sent < 40_000_000, `sent ${sent}`);
-  await sleep(500);
-  t.true(sim.stats().sessions[0]!.bytesSent - sent < 1_000_000, 'nothing more goes out while paused');
+  const from = control.bytes;
+  await waitFor(() => control.bytes - from >= 12_500_000, 30_000);
+  t.true(pausedSent() - sent < 1_000_000, 'nothing more goes out while paused');
 });
