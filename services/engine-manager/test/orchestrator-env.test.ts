@@ -1,10 +1,10 @@
 import test from 'ava';
-import { ConfigError, loadConfig, mapLegacyEnv } from '@acefleet/platform';
+import { ConfigError } from '@acefleet/platform';
+import { legacyConfigOf } from '@acefleet/testkit';
 import { ManagerConfig } from '../src/config.ts';
 import { orchestratorEnv } from '../src/orchestrator-env.ts';
 
-const configOf = (env: Record<string, string>) =>
-  loadConfig(ManagerConfig, mapLegacyEnv(env, orchestratorEnv).env);
+const configOf = legacyConfigOf(ManagerConfig, orchestratorEnv);
 
 test('orchestrator - an acestream-orchestrator .env configures engine-manager', (t) => {
   const config = configOf({
