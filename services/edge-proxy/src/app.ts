@@ -96,6 +96,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     settings: {
       ringBytes: config.ringBytes,
       ringSeconds: config.ringSeconds,
+      joinWindowMs: config.joinWindowMs,
       joinWindowBytes: config.joinWindowBytes,
       coalesceMs: config.coalesceMs,
       engineStartTimeoutMs: config.engineStartTimeoutMs,

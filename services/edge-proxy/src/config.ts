@@ -88,10 +88,17 @@ export const ProxyConfig = Type.Object({
     description:
       'ring memory of all streams together; at this, new streams are refused with 503 (playing ones go on)',
   }),
+  joinWindowMs: Type.Integer({
+    default: 2_000,
+    minimum: 0,
+    description:
+      "how far back in the ring a new player starts, in time of the stream's measured bitrate (at a PAT when there is one)",
+  }),
   joinWindowBytes: Type.Integer({
     default: 1024 * 1024,
     minimum: 0,
-    description: 'how far back in the ring a new player starts (at a PAT when there is one)',
+    description:
+      'the most a new player starts back, whatever the bitrate (and the window until it is measured)',
   }),
   coalesceMs: Type.Integer({
     default: 100,

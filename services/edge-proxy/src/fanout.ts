@@ -11,6 +11,9 @@ export interface FanoutSettings {
   ringBytes: number;
   /** The ring holds this much of the stream's measured bitrate (within MIN_RING_BYTES and ringBytes). */
   ringSeconds: number;
+  /** A new player starts this far back in the stream, in time of its measured bitrate... */
+  joinWindowMs: number;
+  /** ...and at most this many bytes back (also the window while the bitrate is not measured yet). */
   joinWindowBytes: number;
   viewer: ViewerLimits;
 }
@@ -28,6 +31,8 @@ export interface FanoutDeps {
 /** The smallest ring, whatever the bitrate: room for a few PATs to join at. */
 export const MIN_RING_BYTES = 256 * 1024;
 const RATE_SAMPLE_MS = 1000;
+/** Weight of a new one-second sample in the measured bitrate. */
+const RATE_SMOOTHING = 0.25;
 
 /** How a player went: it hung up, or it was dropped for not reading. */
 export type LeaveReason = 'client_disconnected' | 'slow_client';
@@ -36,6 +41,20 @@ export type LeaveReason = 'client_disconnected' | 'slow_client';
 export type JoinKind = 'new' | 'live' | 'linger';
 
 let viewerIds = 0;
+
+/**
+ * `seconds` of a stream at `bytesPerSecond`, within [minBytes, maxBytes]: how much of the past the ring holds
+ * and how far back a joiner starts. While the bitrate is not measured yet (0), `maxBytes`.
+ */
+export function bytesOfSeconds(
+  bytesPerSecond: number,
+  seconds: number,
+  minBytes: number,
+  maxBytes: number,
+): number {
+  if (bytesPerSecond <= 0) return maxBytes;
+  return Math.min(maxBytes, Math.max(minBytes, Math.round(bytesPerSecond * seconds)));
+}
 
 /**
  * One stream's players, its ring and its writes. Arriving packets are copied into the ring at once (see
@@ -102,12 +121,15 @@ export class Fanout implements Flushable {
     let written = 0;
     for (const viewer of this.players) written += this.pumpOne(viewer);
     this.deps.metrics.bytesOut.inc(written);
+    this.recycle();
   }
 
   /** Attach a player at the join point of the ring and send it what the ring holds from there. */
   join(socket: Socket, requestedAt: bigint, kind: JoinKind): Viewer {
+    const { joinWindowMs, joinWindowBytes } = this.deps.settings;
+    const window = bytesOfSeconds(this.bytesPerSecond, joinWindowMs / 1000, 0, joinWindowBytes);
     const viewer = new Viewer(++viewerIds, socket, this.deps.settings.viewer);
-    viewer.begin(this.ring.joinPoint(this.deps.settings.joinWindowBytes));
+    viewer.begin(this.ring.joinPoint(window));
     this.players.add(viewer);
     this.peak = Math.max(this.peak, this.players.size);
     this.deps.onViewersChanged();
@@ -116,6 +138,8 @@ export class Fanout implements Flushable {
     // A player's socket error is its own: 'close' follows and detaches it.
     socket.on('error', () => {});
     this.deps.metrics.bytesOut.inc(this.pumpOne(viewer));
+    // The joiner holds bytes from before what the other players hold: the ring must not reuse them.
+    this.recycle();
     const seconds = Number(process.hrtime.bigint() - requestedAt) / 1e9;
     this.deps.metrics.firstByteSeconds.observe({ join: kind }, seconds);
     return viewer;
@@ -129,6 +153,7 @@ export class Fanout implements Flushable {
     let written = 0;
     for (const viewer of this.players) if (viewer.socket.writableLength > 0) written += this.pumpOne(viewer);
     this.deps.metrics.bytesOut.inc(written);
+    this.recycle();
     this.measure(now);
   }
 
@@ -151,13 +176,21 @@ export class Fanout implements Flushable {
     // A silent second (a failover gap) says nothing about the bitrate: the ring keeps its size.
     if (this.rateBytes > 0) {
       const sample = (this.rateBytes * 1000) / elapsed;
-      this.bytesPerSecond = this.bytesPerSecond === 0 ? sample : (this.bytesPerSecond + sample) / 2;
+      // Smoothed: a catch-up burst after a stall (or a late watchdog) must not resize every ring.
+      this.bytesPerSecond +=
+        (sample - this.bytesPerSecond) * (this.bytesPerSecond === 0 ? 1 : RATE_SMOOTHING);
       const { ringBytes, ringSeconds } = this.deps.settings;
-      const wanted = Math.round(this.bytesPerSecond * ringSeconds);
-      this.ring.resize(Math.min(ringBytes, Math.max(MIN_RING_BYTES, wanted)));
+      this.ring.resize(bytesOfSeconds(this.bytesPerSecond, ringSeconds, MIN_RING_BYTES, ringBytes));
     }
     this.rateBytes = 0;
     this.rateSince = now;
+  }
+
+  /** Evicted ring blocks no player's socket sends from any more are reused. */
+  private recycle(): void {
+    let heldFrom = this.ring.end;
+    for (const viewer of this.players) heldFrom = Math.min(heldFrom, viewer.heldFrom());
+    this.ring.recycle(heldFrom);
   }
 
   private detach(viewer: Viewer, why: LeaveReason): void {

@@ -23,6 +23,8 @@ export class Viewer {
   pos = 0;
   bytesOut = 0;
   private stalledSince: number | undefined;
+  /** Where the bytes still queued when the client last skipped begin (they precede `pos - queued`). */
+  private queuedBeforeSkip: number | undefined;
   private closed = false;
 
   constructor(
@@ -43,6 +45,19 @@ export class Viewer {
   }
 
   /**
+   * The oldest stream offset the socket may still be sending from: what it has queued are views of ring
+   * blocks, which must not be reused before they are sent.
+   */
+  heldFrom(): number {
+    const queued = this.socket.writableLength;
+    if (queued === 0) {
+      this.queuedBeforeSkip = undefined;
+      return this.pos;
+    }
+    return Math.min(this.pos - queued, this.queuedBeforeSkip ?? Infinity);
+  }
+
+  /**
    * Write what the client has not had yet, within its backlog. A client that fell out of the window jumps
    * to the live edge ('skipped'); one stuck at its limit for too long is reported 'slow'.
    */
@@ -50,6 +65,7 @@ export class Viewer {
     if (this.isClosed) return 'ok';
     let result: PumpResult = 'ok';
     if (this.pos < ring.start) {
+      if (this.socket.writableLength > 0) this.queuedBeforeSkip = this.heldFrom();
       this.pos = ring.liveEdge();
       result = 'skipped';
     }

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
+import { readFileSync } from 'node:fs';
+import { buildSimulator, DEFAULT_MEDIA_PATH, type Simulator } from '@acefleet/ace-sim';
 import { Player, metric, waitFor } from '@acefleet/testkit';
 import { startProxy, type ProxyUnderTest } from './helpers.ts';
 
@@ -21,6 +22,62 @@ test.after.always(async () => {
   await proxy?.close();
   await sim?.close();
 });
+
+const P = 188;
+
+/**
+ * Places in `received` where its packets stop following the simulator's looped clip: a skip to the live edge
+ * makes one; a ring block reused while a socket still sent from it would make more.
+ */
+function discontinuities(received: Buffer, clip: Buffer): number {
+  const n = clip.length / P;
+  const same = (at: number, clipPacket: number): boolean =>
+    received.compare(clip, clipPacket * P, clipPacket * P + P, at, at + P) === 0;
+  // A run of packets pins the clip position down (a PAT alone repeats in the clip).
+  const locate = (at: number): number => {
+    const run = Math.min(16, Math.floor((received.length - at) / P));
+    for (let p = 0; p < n; p++) {
+      let k = 0;
+      while (k < run && same(at + k * P, (p + k) % n)) k++;
+      if (k === run) return p;
+    }
+    throw new Error(`packet at ${at} is not from the clip`);
+  };
+  let breaks = 0;
+  let expected = locate(0);
+  for (let at = 0; at + P <= received.length; at += P) {
+    if (!same(at, expected)) {
+      breaks++;
+      expected = locate(at);
+    }
+    expected = (expected + 1) % n;
+  }
+  return breaks;
+}
+
+const skips = async (): Promise<number> =>
+  metric(await (await fetch(`${proxy.url}/metrics`)).text(), 'acefleet_proxy_slow_client_skips_total');
+
+test.serial(
+  'proxy - a lagging client gets the stream’s own bytes: a ring block is reused only once its socket sent it',
+  async (t) => {
+    const clip = readFileSync(DEFAULT_MEDIA_PATH);
+    const url = `${proxy.url}/ace/getstream?id=4444444444444444444444444444444444444444`;
+    const skipsBefore = await skips();
+    const lagging = await Player.open(url, 16_000_000);
+    await waitFor(() => lagging.bytes > 1_000_000, 5_000);
+    // Its socket backlog holds views of blocks the ring evicts meanwhile, and it skips with them queued.
+    lagging.pause();
+    await waitFor(async () => (await skips()) > skipsBefore, 15_000);
+    lagging.resume();
+    await waitFor(() => lagging.bytes > 14_000_000, 10_000);
+    lagging.close();
+    const skipped = (await skips()) - skipsBefore;
+    t.true(skipped >= 1, 'the client fell out of the window');
+    const received = lagging.head;
+    t.true(discontinuities(received.subarray(0, received.length - (received.length % P)), clip) <= skipped);
+  },
+);
 
 test('proxy - a client that falls out of the window jumps to the live edge on a packet boundary', async (t) => {
   const url = `${proxy.url}/ace/getstream?id=3333333333333333333333333333333333333333`;
