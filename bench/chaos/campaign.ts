@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { Subjects, type ListReply } from '@acefleet/contracts';
-import { startStack, waitFor, type Stack } from '@acefleet/testkit';
+import { startStack, waitFor, type Stack, type StackNats } from '@acefleet/testkit';
 import { audit, type Audit } from './audit.ts';
 import type { Fault } from './faults.ts';
 import { Audience, DROP_SILENCE_MS, type WindowReport } from './viewers.ts';
 
-export interface ChaosOptions {
+export interface ChaosOptions<S extends Stack<StackNats> = Stack> {
   streams: number;
   playersPerStream: number;
-  faults: Fault[];
+  faults: Fault<S>[];
   /** How long SIGSTOPs (and dockerd's pause) last. */
   pauseMs: number;
   /** Players are watched at least this long after a fault began. */
@@ -84,7 +84,7 @@ async function readyEngines(stack: Stack): Promise<number> {
 }
 
 /** Poll the audit until events and claims agree or the time is up; the last one counts. */
-export async function settledAudit(stack: Stack, timeoutMs: number): Promise<Audit> {
+export async function settledAudit(stack: Stack<StackNats>, timeoutMs: number): Promise<Audit> {
   let last: Audit | undefined;
   let failure: unknown;
   await waitFor(
@@ -113,11 +113,11 @@ const goalMet = (r: Omit<ScenarioResult, 'met'>): boolean =>
   r.claimsMissing === 0;
 
 /** One fault: open a window, inject it, watch the players recover, then audit events and claims. */
-export async function runScenario(
-  stack: Stack,
+export async function runScenario<S extends Stack<StackNats>>(
+  stack: S,
   audience: Audience,
-  fault: Fault,
-  opts: ChaosOptions,
+  fault: Fault<S>,
+  opts: ChaosOptions<S>,
   log: (line: string) => void,
 ): Promise<ScenarioResult> {
   const base = { name: fault.name, onlyCopy: fault.onlyCopy, players: audience.size, detail: '' };
@@ -126,8 +126,9 @@ export async function runScenario(
   audience.openWindow();
   const startedAt = performance.now();
   let error: string | undefined;
+  let measured: string | void = undefined;
   try {
-    await fault.run({ stack, pauseMs: opts.pauseMs, log });
+    measured = await fault.run({ stack, pauseMs: opts.pauseMs, log });
   } catch (err) {
     error = String(err);
   }
@@ -145,7 +146,8 @@ export async function runScenario(
     return undefined;
   });
   if (!settled) error ??= 'players were not all receiving again before the settle deadline';
-  const result = { ...base, ...seen, ...checked, detail: checked?.detail ?? '', ...(error ? { error } : {}) };
+  const detail = [measured, checked?.detail].filter(Boolean).join('; ');
+  const result = { ...base, ...seen, ...checked, detail, ...(error ? { error } : {}) };
   log(`  ${JSON.stringify(result)}`);
   return { ...result, met: goalMet(result) };
 }

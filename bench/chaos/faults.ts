@@ -2,31 +2,31 @@ import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Subjects, type ListReply } from '@acefleet/contracts';
-import type { ServiceKey, Stack } from '@acefleet/testkit';
+import type { ServiceKey, Stack, StackNats } from '@acefleet/testkit';
 
 const run = promisify(execFile);
 
-export interface FaultContext {
-  stack: Stack;
+export interface FaultContext<S extends Stack<StackNats> = Stack> {
+  stack: S;
   /** How long SIGSTOPs and dockerd's pause last. */
   pauseMs: number;
   log: (line: string) => void;
 }
 
-export interface Fault {
+export interface Fault<S extends Stack<StackNats> = Stack> {
   name: string;
   /** The fault takes the only copy of what players watch (their connection): drops are expected, gaps ≤ 15 s. */
   onlyCopy: boolean;
   /** Needs engines in Docker. */
   docker: boolean;
-  /** Inject the fault, hold it, and undo it (restart, SIGCONT, faults off). */
-  run(ctx: FaultContext): Promise<void>;
+  /** Inject the fault, hold it, and undo it (restart, SIGCONT, faults off); resolves to what it measured, if anything. */
+  run(ctx: FaultContext<S>): Promise<string | void>;
 }
 
 /** How long an ace-sim fault stays on: past the proxy's silence limit (EMPTY_TIMEOUT_MS in the chaos stack). */
 const SIM_FAULT_MS = 15_000;
 
-async function engines(stack: Stack): Promise<ListReply['engines']> {
+export async function engines(stack: Stack<StackNats>): Promise<ListReply['engines']> {
   const nc = await stack.nats.connect();
   try {
     return (await nc.request(Subjects.engineList, '{}', { timeout: 5000 })).json<ListReply>().engines;
@@ -44,7 +44,7 @@ async function busiestEngine(stack: Stack): Promise<ListReply['engines'][number]
 }
 
 /** Kill instance `n` of a service with -9 (`holdMs` later) restart it, with its files, at its address. */
-export const kill9 = (key: ServiceKey, n = 0, holdMs = 0): Fault => ({
+export const kill9 = <S extends Stack<StackNats>>(key: ServiceKey, n = 0, holdMs = 0): Fault<S> => ({
   name: `kill -9 ${key}${n > 0 ? ` ${n}` : ''}, restart`,
   onlyCopy: key === 'proxy',
   docker: false,

@@ -91,6 +91,11 @@ export interface Stack<N extends StackNats = NatsServer> {
   ): Promise<StackProcess>;
   /** Start one more instance of a service: a second proxy, a second manager on a host of its own. */
   add(key: ServiceKey, env?: Record<string, string>, until?: 'ok' | 'listening'): Promise<StackProcess>;
+  /**
+   * Start one more manager on the host of manager `n`: the same HOST_ID and engine ports, its own INSTANCE_ID
+   * (`<hostId>-standby-<instance>`), plus `env` (give it manager n's DOCKER_SOCKET if that is not the default).
+   */
+  addStandby(n: number, env?: Record<string, string>): Promise<StackProcess>;
   /** The HOST_ID of manager instance `n`. */
   hostIdOf(n: number): string;
   /** The base URL of proxy instance `n`. */
@@ -183,6 +188,15 @@ export async function startStack(opts: StackOptions<StackNats> = {}): Promise<St
     start: (key, env, until) => startInstance(key, 0, env, until),
     startInstance,
     add: (key, env, until) => startInstance(key, instances[key].length, env, until),
+    addStandby: (n, env = {}) => {
+      const m = instances.manager.length;
+      return startInstance('manager', m, {
+        ...settings('manager', n),
+        ...opts.env?.manager,
+        INSTANCE_ID: `${hostIdOf(n)}-standby-${m}`,
+        ...env,
+      });
+    },
     hostIdOf,
     proxyUrl: (n = 0) => instances.proxy[n]?.url ?? '',
     async stop() {
