@@ -106,7 +106,11 @@ export const ManagerConfig = Type.Object({
   engineReadyTimeoutMs: Ms(30_000, 100, 'a new engine must answer `get_status` within this'),
   idleGraceMs: Ms(120_000, 0, 'an idle engine above the minimums is drained after this'),
   claimTtlMs: Ms(90_000, 500, 'a claim not renewed for this long expires'),
-  leaderLeaseTtlMs: Ms(10_000, 300, 'managers sharing a HOST_ID: a standby takes over after this'),
+  leaderLeaseTtlMs: Ms(
+    10_000,
+    300,
+    'managers sharing a HOST_ID: the longest a host goes without a leader once its leader died',
+  ),
   maintenanceIntervalMs: Ms(1000, 50, 'lease sweep, drains and autoscaling run this often'),
   resyncIntervalMs: Ms(30_000, 100, 'full comparison of records with Docker'),
   drainTimeoutMs: Ms(60_000, 0, 'a draining engine is removed at the latest after this'),

@@ -6,7 +6,7 @@ import {
   type ManagerRole,
 } from '@acefleet/contracts';
 import { encodeJson, type KV, type Logger } from '@acefleet/platform';
-import { LeaseJudge, type LeaseView } from './lease-judge.ts';
+import { LeaseJudge, leaseTimes, type LeaseView } from './lease-judge.ts';
 import { isConflict } from './registry.ts';
 
 /** What a manager does while it leads its host; the lease calls these, one at a time, in order. */
@@ -27,10 +27,10 @@ type KvEntry = NonNullable<Awaited<ReturnType<KV['get']>>>;
 
 /**
  * The leader lease of one Docker host, for managers sharing a HOST_ID (active/passive). The lease is one key
- * of the leaders bucket, written only by compare-and-set on its revision. The leader renews it every TTL/3
- * and leads only until TTL after it sent its last successful renewal (its own clock): when a renewal is
- * refused (someone took the lease, e.g. while we were paused) or none lands in time, it steps down at once.
- * A standby reads the lease every TTL/10 and takes it over once LeaseJudge says it expired.
+ * of the leaders bucket, written only by compare-and-set on its revision; leaseTimes says how often it is
+ * renewed and read. The leader leads only until `validForMs` after it sent its last successful renewal (its
+ * own clock): when a renewal is refused (someone took the lease, e.g. while we were paused) or none lands in
+ * time, it steps down at once. A standby takes the lease over once LeaseJudge says it expired.
  */
 export class LeaderLease {
   private current: ManagerRole = 'standby';
@@ -39,7 +39,7 @@ export class LeaderLease {
   private validUntilMs = 0;
   private readonly judge: LeaseJudge;
   private readonly now: () => number;
-  private readonly tickMs: number;
+  private readonly times: ReturnType<typeof leaseTimes>;
   private duties: Leadership | undefined;
   private transitions: Promise<void> = Promise.resolve();
   private ticking: Promise<void> = Promise.resolve();
@@ -53,7 +53,7 @@ export class LeaderLease {
   ) {
     this.judge = new LeaseJudge(opts.instanceId);
     this.now = opts.now ?? (() => performance.now());
-    this.tickMs = Math.max(10, Math.floor(opts.ttlMs / 10));
+    this.times = leaseTimes(opts.ttlMs);
   }
 
   get role(): ManagerRole {
@@ -108,7 +108,7 @@ export class LeaderLease {
     this.ticking = this.tick()
       .catch((err: unknown) => this.log.warn({ err, role: this.current }, 'leader lease check failed'))
       .finally(() => {
-        if (!this.stopped) this.timer = setTimeout(() => void this.step(), this.tickMs);
+        if (!this.stopped) this.timer = setTimeout(() => void this.step(), this.times.pollEveryMs);
       });
     return this.ticking;
   }
@@ -116,7 +116,7 @@ export class LeaderLease {
   private async tick(): Promise<void> {
     if (this.current === 'leader') {
       if (!this.leading()) this.become('standby', 'lease ran out before a renewal landed');
-      else if (this.now() - this.renewSentMs >= this.opts.ttlMs / 3) await this.renew();
+      else if (this.now() - this.renewSentMs >= this.times.renewEveryMs) await this.renew();
       return;
     }
     const move = this.judge.decide(this.viewOf(await this.kv.get(this.opts.hostId)), this.now());
@@ -151,7 +151,7 @@ export class LeaderLease {
   private held(revision: number, sentMs: number): void {
     this.revision = revision;
     this.renewSentMs = sentMs;
-    this.validUntilMs = sentMs + this.opts.ttlMs;
+    this.validUntilMs = sentMs + this.times.validForMs;
     this.judge.wrote(revision);
   }
 
