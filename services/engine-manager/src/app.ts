@@ -141,8 +141,7 @@ export async function buildEngineManager(
         (previous) => onPortChange(previous),
       )
     : undefined;
-  const ownEngine = ownEngineFilter({ ...config, runtime }, log);
-  const claimRoom = claimRoomOn(registry, ownEngine);
+  const claimRoom = claimRoomOn(registry, ownEngineFilter({ ...config, runtime }, log));
   const provisioner = new Provisioner(
     {
       registry,
@@ -179,7 +178,6 @@ export async function buildEngineManager(
       hostId: config.hostId,
       claimTtlMs: config.claimTtlMs,
       forwardTimeoutMs: config.engineReadyTimeoutMs,
-      ownEngine,
     },
     log,
     metrics,

@@ -28,8 +28,6 @@ export interface FleetOptions {
   claimTtlMs: number;
   /** How long to wait for another host's manager to answer a forwarded acquire. */
   forwardTimeoutMs: number;
-  /** Whether an engine record is this host's to vouch for (engine-address.ts): only those adopt claims. */
-  ownEngine: (rec: EngineRecord) => boolean;
 }
 
 /** One acquire, as this host places it: the claim it would record, and the engines not to use. */
@@ -246,9 +244,7 @@ export class Fleet {
         let adopted = 0;
         const stored = await this.registry.mutate(engineId, (rec) => {
           const kept = withRenewed(rec, req.proxyId, at, ids);
-          const next = this.opts.ownEngine(rec)
-            ? withAdopted(kept ?? rec, req.proxyId, at, offers)
-            : undefined;
+          const next = withAdopted(kept ?? rec, req.proxyId, at, offers);
           adopted = next ? next.claims.length - rec.claims.length : 0;
           return next ?? kept;
         });

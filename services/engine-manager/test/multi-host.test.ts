@@ -34,3 +34,37 @@ test('manager - two managers on one NATS share the load without double claims', 
   );
   for (const host of [a.hostId, b.hostId]) t.is(engines.filter((e) => e.hostId === host).length, 2);
 });
+
+test('manager - a stream a proxy placed itself is adopted by whichever manager gets the renewal, on any host', async (t) => {
+  t.timeout(90_000);
+  const nats = await startNatsServer();
+  const env = { MIN_REPLICAS: '1', MAX_REPLICAS: '1' };
+  const a = await startManager(nats, env);
+  const b = await startManager(nats, env);
+  t.teardown(async () => {
+    await Promise.all([a.close(), b.close()]);
+    await nats.destroy();
+  });
+  const readyOn = async (hostId: string) =>
+    (await listEngines(a.client)).find((e) => e.hostId === hostId && e.state === 'ready') ?? false;
+  const onA = await waitFor(() => readyOn(a.hostId), 20_000);
+  const onB = await waitFor(() => readyOn(b.hostId), 20_000);
+  // Each manager gets an offer on the other host's engine, as a queue-group renewal may land anywhere.
+  for (const [manager, engine] of [
+    [a, onB],
+    [b, onA],
+  ] as const) {
+    const claimId = `local-${engine.id}`;
+    const reply = await manager.manager.fleet.renew({
+      proxyId: 'proxy-1',
+      claims: [{ engineId: engine.id, claimId, contentKey: 'content-1' }],
+    });
+    t.deepEqual(reply.renewed, [claimId]);
+    t.deepEqual(reply.lost, []);
+    const stored = (await listEngines(a.client)).find((e) => e.id === engine.id)!;
+    t.like(
+      stored.claims.find((c) => c.claimId === claimId),
+      { proxyId: 'proxy-1', contentKey: 'content-1' },
+    );
+  }
+});
