@@ -71,7 +71,7 @@ const md = [
   '',
   ...(storm
     ? [
-        `Start storm: ${storm.channels} new channels within 5 s through a real engine-manager (process runtime, acquire over NATS): ${storm.served} served, acquire p50 ≤ ${storm.acquireP50} ms, p99 ≤ ${storm.acquireP99} ms (histogram buckets); first byte p50 ${ms(storm.firstP50)} ms, p99 ${ms(storm.firstP99)} ms; the engine alone p50 ${ms(storm.engineP50)} ms, p99 ${ms(storm.engineP99)} ms.`,
+        `Start storm: ${storm.channels} new channels within 5 s through a real engine-manager (process runtime, acquire over NATS): ${storm.served} served, acquire p50 ${ms(storm.acquireP50)} ms, p99 ${ms(storm.acquireP99)} ms (the proxy's histogram, interpolated in its buckets); first byte p50 ${ms(storm.firstP50)} ms, p99 ${ms(storm.firstP99)} ms; the engine alone p50 ${ms(storm.engineP50)} ms, p99 ${ms(storm.engineP99)} ms; the engines' start call to first packet as the proxy saw it during the storm p50 ${ms(storm.engineInStormP50)} ms, p99 ${ms(storm.engineInStormP99)} ms.`,
         '',
       ]
     : []),

@@ -12,11 +12,14 @@ import { percentile } from './summary.ts';
 export interface StormResult {
   channels: number;
   served: number;
-  /** Bounds read off the proxy's acquire histogram (its buckets), in ms. */
+  /** Read off the proxy's acquire histogram (interpolated in its buckets), in ms. */
   acquireP50: number;
   acquireP99: number;
   firstP50: number;
   firstP99: number;
+  /** The engine's start call to its first packet as the proxy saw it during the storm (its histogram), in ms. */
+  engineInStormP50: number;
+  engineInStormP99: number;
   /** The engine's own time from the start request to its first media byte, without the proxy. */
   engineP50: number;
   engineP99: number;
@@ -48,13 +51,26 @@ async function engineStart(simUrl: string, id: string): Promise<number> {
   return ms < 0 ? -1 : performance.now() - t0;
 }
 
-/** The upper bound of the bucket holding quantile `q` of a prometheus histogram, in ms. */
-function histogramQuantile(metrics: string, name: string, q: number): number {
+/**
+ * Quantile `q` of a prometheus histogram's observations (of the series whose labels hold `labels`), in ms,
+ * interpolated linearly inside the bucket that holds it (as PromQL's histogram_quantile does): within a few ms
+ * where the buckets are fine.
+ */
+function histogramQuantile(metrics: string, name: string, q: number, labels = ''): number {
   const buckets = [...metrics.matchAll(new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\S+)$`, 'gm'))]
-    .filter((m) => m[1]!.includes('result="ok"'))
-    .map((m) => ({ le: Number(/le="([^"]+)"/.exec(m[1]!)![1]), count: Number(m[2]) }));
-  const total = buckets.at(-1)?.count ?? 0;
-  return (buckets.find((b) => b.count >= q * total)?.le ?? NaN) * 1000;
+    .filter((m) => m[1]!.includes(labels))
+    .map((m) => ({
+      le: Number(/le="([^"]+)"/.exec(m[1]!)![1]!.replace('+Inf', 'Infinity')),
+      count: Number(m[2]),
+    }));
+  const rank = q * (buckets.at(-1)?.count ?? 0);
+  const i = buckets.findIndex((b) => b.count >= rank);
+  if (i < 0) return NaN;
+  const lower = i === 0 ? { le: 0, count: 0 } : buckets[i - 1]!;
+  const upper = buckets[i]!;
+  if (upper.le === Infinity) return lower.le * 1000;
+  const share = upper.count === lower.count ? 1 : (rank - lower.count) / (upper.count - lower.count);
+  return (lower.le + (upper.le - lower.le) * share) * 1000;
 }
 
 /**
@@ -103,12 +119,15 @@ export async function startStorm(channels = 200, withinMs = 5000): Promise<Storm
     }
     const times = (await Promise.all(starts)).filter((v) => v >= 0);
     const metrics = await (await fetch(`${proxy.url}/metrics`)).text();
-    const name = 'acefleet_proxy_engine_acquire_seconds';
+    const acquire = 'acefleet_proxy_engine_acquire_seconds';
+    const engine = 'acefleet_proxy_engine_start_seconds';
     return {
       channels,
       served: times.length,
-      acquireP50: histogramQuantile(metrics, name, 0.5),
-      acquireP99: histogramQuantile(metrics, name, 0.99),
+      acquireP50: histogramQuantile(metrics, acquire, 0.5, 'result="ok"'),
+      acquireP99: histogramQuantile(metrics, acquire, 0.99, 'result="ok"'),
+      engineInStormP50: histogramQuantile(metrics, engine, 0.5),
+      engineInStormP99: histogramQuantile(metrics, engine, 0.99),
       firstP50: percentile(times, 0.5),
       firstP99: percentile(times, 0.99),
       engineP50: percentile(engineTimes, 0.5),

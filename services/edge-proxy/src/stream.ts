@@ -288,6 +288,7 @@ export class Stream {
       this.deps.settings,
       {
         onClaimed: (engineId) => (this.lastEngineId = engineId),
+        onFirstMedia: (seconds) => this.deps.metrics.engineStartSeconds.observe(seconds),
         onData: (packets, rawBytes) => this.onData(upstream, packets, rawBytes),
         onLost: (loss) => {
           if (this.upstream !== upstream) return;
@@ -329,12 +330,13 @@ export class Stream {
     this.moveTo('playing', recovered ? 'media from another engine' : 'first media');
     this.lostBy = undefined;
     this.fanout.flush(now);
-    if (recovered) this.completeMove();
-    if (!this.startedPublished) this.publishStarted();
+    // Players first: their first bytes go out before the events are published.
     for (const w of this.waiters.splice(0)) {
       w.socket.off('close', w.onClose);
       w.resolve(this.join(w.socket, w.requestedAt, 'new'));
     }
+    if (recovered) this.completeMove();
+    if (!this.startedPublished) this.publishStarted();
     this.checkEmpty();
   }
 

@@ -25,6 +25,8 @@ export interface Loss {
 export interface UpstreamHandlers {
   /** Whole TS packets (possibly none yet), as views in order, from `rawBytes` bytes read off the engine. */
   onData: (packets: readonly Buffer[], rawBytes: number) => void;
+  /** The first whole TS packet, `seconds` after the engine's start call. */
+  onFirstMedia: (seconds: number) => void;
   /** An engine was claimed: from now on the stream has an engine to report. */
   onClaimed: (engineId: string) => void;
   /** The open media body failed: ended, broke, timed out, or was given up (drain). Called once. */
@@ -59,6 +61,8 @@ export class Upstream {
   private body: IncomingMessage | undefined;
   private readonly aligner = new PacketAligner();
   private openedAt = 0;
+  /** When the engine's start call was made (performance.now()). */
+  private startCalledAt = 0;
   /** When the last whole TS packet arrived (0: none yet). Raw bytes that are not MPEG-TS do not count. */
   private lastMediaAt = 0;
   /** Bytes read before the first whole packet: the probe that tells MPEG-TS from anything else. */
@@ -94,6 +98,7 @@ export class Upstream {
       this.lease = await this.engines.acquire(this.content, exclude, failed);
       this.handlers.onClaimed(this.lease.engineId);
       if (this.closed) return void (await this.close());
+      this.startCalledAt = performance.now();
       this.session = await startSession(this.lease.baseUrl, this.content, {
         timeoutMs: this.settings.engineStartTimeoutMs,
         extraParams: this.extraParams,
@@ -121,6 +126,7 @@ export class Upstream {
   private onChunk(chunk: Buffer): void {
     const packets = this.aligner.push(chunk);
     if (packets.length > 0) {
+      if (this.lastMediaAt === 0) this.handlers.onFirstMedia((performance.now() - this.startCalledAt) / 1000);
       this.lastMediaAt = Date.now();
       this.stallReported = false;
     } else if (this.lastMediaAt === 0) this.probedBytes += chunk.length;

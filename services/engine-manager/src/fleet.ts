@@ -141,7 +141,10 @@ export class Fleet {
     const engine = await this.provisioner.awaitReady(engineId);
     await this.withinDeadline(deadline, { engineId, claimId: claim.claimId });
     this.log.info({ engineId, contentKey: claim.contentKey, claimId: claim.claimId }, 'claimed');
-    return { claimId: claim.claimId, engine };
+    // The proxy needs the engine and its own claim, not every other claim: at 100 claims the whole record
+    // is about 24 KB to encode, send and validate on every acquire.
+    const claims = engine.claims.filter((c) => c.claimId === claim.claimId);
+    return { claimId: claim.claimId, engine: { ...engine, claims } };
   }
 
   /** A claim granted after the proxy stopped waiting would be held by no one: give it back instead. */
