@@ -1,4 +1,11 @@
-import { Subjects, type ProxyStreamsReply, type StreamEnded, type StreamStarted } from '@acefleet/contracts';
+import {
+  Subjects,
+  type EngineRecord,
+  type ProxyStream,
+  type ProxyStreamsReply,
+  type StreamEnded,
+  type StreamStarted,
+} from '@acefleet/contracts';
 import { listEngines, storedEvents, type Stack, type StackNats } from '@acefleet/testkit';
 
 /** Whether what the proxy plays, what JetStream stored, what stats counts and what the manager holds agree. */
@@ -15,6 +22,11 @@ export interface Audit {
   claimsMissing: number;
   /** What was missing, for the report. */
   detail: string;
+  /**
+   * Each playing stream whose engine record holds no claim under the stream's claim id: which proxy plays it,
+   * on which engine, under which claim, and the claims (id@proxy) the record holds instead.
+   */
+  unclaimed: string[];
 }
 
 interface Totals {
@@ -32,14 +44,26 @@ async function json<T>(url: string, apiKey: string): Promise<T> {
 }
 
 /** The streams of every proxy instance still running (a killed one has nothing to report any more). */
-async function proxyStreams(stack: Stack<StackNats>): Promise<ProxyStreamsReply['streams']> {
-  const running = stack.instances.proxy.filter(
-    (p) => p.child.exitCode === null && p.child.signalCode === null,
-  );
+async function proxyStreams(stack: Stack<StackNats>): Promise<(ProxyStream & { proxy: number })[]> {
   const replies = await Promise.all(
-    running.map((p) => json<ProxyStreamsReply>(`${p.url}/api/streams`, stack.apiKey)),
+    stack.instances.proxy.map(async (p, proxy) => {
+      if (p.child.exitCode !== null || p.child.signalCode !== null) return [];
+      const { streams } = await json<ProxyStreamsReply>(`${p.url}/api/streams`, stack.apiKey);
+      return streams.map((s) => ({ ...s, proxy }));
+    }),
   );
-  return replies.flatMap((r) => r.streams);
+  return replies.flat();
+}
+
+/** A playing stream whose engine record holds no claim under its claim id, told in one line. */
+function unclaimed(playing: (ProxyStream & { proxy: number })[], engines: EngineRecord[]): string[] {
+  const byId = new Map(engines.map((e) => [e.id, e]));
+  return playing.flatMap((s) => {
+    const record = s.engineId ? byId.get(s.engineId) : undefined;
+    if (record?.claims.some((c) => c.claimId === s.claimId)) return [];
+    const held = record ? record.claims.map((c) => `${c.claimId}@${c.proxyId}`).join(',') : 'no record';
+    return [`proxy ${s.proxy} stream ${s.streamId} engine ${s.engineId} claim ${s.claimId} holds [${held}]`];
+  });
 }
 
 const countById = (ids: string[]): Map<string, number> => {
@@ -74,7 +98,8 @@ export async function audit(stack: Stack<StackNats>): Promise<Audit> {
   let claimsLeftOver = 0;
   let claimsHeld = 0;
   let claimsOverCapacity = 0;
-  for (const e of await listEngines(stack.nats)) {
+  const engines = await listEngines(stack.nats);
+  for (const e of engines) {
     claimsOverCapacity += Math.max(0, e.claims.length - e.capacity);
     claimsLeftOver += Math.max(0, e.claims.length - (onEngine.get(e.id) ?? 0));
     claimsHeld += Math.min(e.claims.length, onEngine.get(e.id) ?? 0);
@@ -86,6 +111,7 @@ export async function audit(stack: Stack<StackNats>): Promise<Audit> {
     claimsLeftOver,
     claimsOverCapacity,
     claimsMissing: playing.filter((s) => s.engineId).length - claimsHeld,
+    unclaimed: unclaimed(playing, engines),
     detail:
       `proxies ${playing.length}/${streams.length} playing; stored starts ${started.size}, ends ${ended.size}; ` +
       `stats ${totals.sessionsStarted}/${totals.sessionsEnded}; missing start ${startMissing}, missing end ${endMissing}; claims held ${claimsHeld}`,

@@ -9,6 +9,8 @@ export const ProxyStream = Type.Object({
   streamId: Id,
   content: ContentRef,
   engineId: Type.Union([Id, Type.Null()]),
+  /** The claim the stream holds on its engine (the manager's, or the proxy's own until adopted), if any. */
+  claimId: Type.Optional(Id),
   /** MPEG-TS only: starting, playing, recovering, lingering or ended. */
   state: Type.Optional(Type.String({ maxLength: 32 })),
   clients: Count,

@@ -10,6 +10,7 @@ export function streamsView(hub: StreamHub, hls: HlsHub): ProxyStreamsReply {
       streamId: s.id,
       content: s.content,
       engineId: s.engineId ?? null,
+      ...(s.currentLease && { claimId: s.currentLease.claimId }),
       state: s.state,
       clients: s.clientCount,
       peakClients: s.peakClients,

@@ -1,6 +1,7 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { encodeJson, EngineTable, type VersionedEngine } from '@acefleet/platform';
 import type { EngineRecord } from '@acefleet/contracts';
+import { KeyedLock } from './lock.ts';
 
 const MAX_CAS_ATTEMPTS = 50;
 
@@ -17,20 +18,37 @@ export function isConflict(err: unknown): boolean {
  * Engine records with compare-and-set writes: every change is computed from the revision it was read at and
  * written only if nobody changed the record meanwhile, so concurrent acquires (from any manager) never
  * double-book an engine. Only conflicts are retried; any other failure (NATS down) is thrown.
+ *
+ * This process writes one record at a time (`writing`): a clustered bucket (JS_REPLICAS > 1) checks the
+ * expected revision before proposing a write, not when applying it, so two writes in flight on one key
+ * that name the same revision may both be accepted, the second dropping what the first added (nats-server
+ * issue 4320; every time in a probe on the 2.9.10 used here; fixed in 2.9.21). Concurrent claims on one
+ * engine then lost claims that their proxies went on using (the scale run's "claims missing").
  */
 export class EngineRegistry {
+  private readonly writing = new KeyedLock();
+
   constructor(readonly table: EngineTable) {}
 
-  async create(record: EngineRecord): Promise<VersionedEngine> {
-    const revision = await this.table.kv.create(record.id, encodeJson(record));
-    return this.remember(record, revision);
+  create(record: EngineRecord): Promise<VersionedEngine> {
+    return this.writing.run(record.id, async () => {
+      const revision = await this.table.kv.create(record.id, encodeJson(record));
+      return this.remember(record, revision);
+    });
   }
 
   /**
    * Change one record: `change` gets a copy of the current record and returns the new one, or undefined to
    * leave it. Returns the stored result (undefined when the record does not exist).
    */
-  async mutate(
+  mutate(
+    id: string,
+    change: (current: EngineRecord) => EngineRecord | undefined,
+  ): Promise<VersionedEngine | undefined> {
+    return this.writing.run(id, () => this.mutateNow(id, change));
+  }
+
+  private async mutateNow(
     id: string,
     change: (current: EngineRecord) => EngineRecord | undefined,
   ): Promise<VersionedEngine | undefined> {
@@ -55,12 +73,14 @@ export class EngineRegistry {
     id: string,
     change: (current: EngineRecord) => EngineRecord | undefined,
   ): Promise<VersionedEngine | undefined> {
-    return (await this.reload(id)) ? this.mutate(id, change) : undefined;
+    return (await this.reload(id)) ? this.mutateNow(id, change) : undefined;
   }
 
-  async remove(id: string): Promise<void> {
-    await this.table.kv.delete(id);
-    await this.reload(id);
+  remove(id: string): Promise<void> {
+    return this.writing.run(id, async () => {
+      await this.table.kv.delete(id);
+      await this.reload(id);
+    });
   }
 
   private async reload(id: string): Promise<VersionedEngine | undefined> {

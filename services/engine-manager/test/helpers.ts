@@ -20,6 +20,9 @@ import { DockerRuntime } from '../src/docker-runtime.ts';
 import { presets, type PresetName } from '../src/presets.ts';
 import type { EngineRuntime } from '../src/runtime.ts';
 
+/** A nats-server or a cluster of them (startNatsServer, startNatsCluster). */
+type NatsAccess = Pick<NatsServer, 'env' | 'connect'>;
+
 export interface ManagerUnderTest {
   manager: EngineManager;
   hostId: string;
@@ -29,7 +32,7 @@ export interface ManagerUnderTest {
 }
 
 /** Settings every manager test starts from: Docker, host network on loopback, quick loops, no spares. */
-export function testEnv(nats: NatsServer, hostId: string): Record<string, string> {
+export function testEnv(nats: NatsAccess, hostId: string): Record<string, string> {
   const ports = portBlock(40);
   return {
     ...nats.env(NatsUsers.engineManager),
@@ -79,7 +82,7 @@ export function newHostId(what: string): string {
  * an in-memory one for pure-logic tests (then no Docker is touched), else the one ENGINE_RUNTIME names.
  */
 export async function startManager(
-  nats: NatsServer,
+  nats: NatsAccess,
   env: Record<string, string> = {},
   hostId = newHostId('em'),
   runtime?: EngineRuntime,

@@ -1,5 +1,8 @@
 import test from 'ava';
-import { startNatsServer, waitFor } from '@acefleet/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { ENGINES_KV_STREAM } from '@acefleet/contracts';
+import { openEnginesKv } from '@acefleet/platform';
+import { startNatsCluster, startNatsServer, waitFor } from '@acefleet/testkit';
 import { acquire, listEngines, startManager } from './helpers.ts';
 
 test('manager - two managers on one NATS share the load without double claims', async (t) => {
@@ -67,4 +70,33 @@ test('manager - a stream a proxy placed itself is adopted by whichever manager g
       { proxyId: 'proxy-1', contentKey: 'content-1' },
     );
   }
+});
+
+// Regression (scale run, "claims missing"): a 3-replica bucket accepted two writes in flight that named the
+// same revision (nats-server issue 4320), so of the claims a manager put on one engine at once some were
+// overwritten, while their proxies played on that engine.
+test('manager - concurrent claims on one engine are all recorded in a bucket with three replicas', async (t) => {
+  t.timeout(120_000);
+  const cluster = await startNatsCluster({ size: 3 });
+  t.teardown(() => cluster.destroy());
+  const operator = await cluster.connect();
+  t.teardown(() => operator.close());
+  await openEnginesKv(operator, 3);
+  const replicas = (await (await jetstreamManager(operator)).streams.info(ENGINES_KV_STREAM)).config;
+  t.is(replicas.num_replicas, 3);
+  const m = await startManager(cluster, {
+    MIN_REPLICAS: '1',
+    MAX_REPLICAS: '1',
+    MAX_STREAMS_PER_ENGINE: '12',
+  });
+  t.teardown(() => m.close());
+  await waitFor(async () => (await listEngines(operator)).some((e) => e.state === 'ready'), 30_000);
+
+  const granted = await Promise.all(Array.from({ length: 12 }, (_, i) => acquire(operator, i)));
+  const [engine] = await listEngines(operator);
+  t.deepEqual(
+    engine!.claims.map((c) => c.claimId).sort(),
+    granted.map((g) => g.claimId).sort(),
+    'every granted claim is on the record',
+  );
 });
