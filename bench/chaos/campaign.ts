@@ -3,6 +3,7 @@ import { Subjects, type ListReply } from '@acefleet/contracts';
 import { startStack, waitFor, type Stack } from '@acefleet/testkit';
 import { audit, type Audit } from './audit.ts';
 import type { Fault } from './faults.ts';
+import { changesSince, type Changes, type Hit } from './moves.ts';
 import { Audience, DROP_SILENCE_MS, type WindowReport } from './viewers.ts';
 
 export interface ChaosOptions {
@@ -19,9 +20,13 @@ export interface ChaosOptions {
   auditTimeoutMs: number;
 }
 
-export interface ScenarioResult extends Partial<WindowReport>, Partial<Omit<Audit, 'detail'>> {
+export interface ScenarioResult
+  extends Partial<WindowReport>, Partial<Omit<Audit, 'detail'>>, Partial<Changes> {
   name: string;
   onlyCopy: boolean;
+  /** Streams on the engines the fault hit (engine faults), each of which must move when `mustMove`. */
+  hitStreams?: number;
+  mustMove: boolean;
   players: number;
   detail: string;
   /** Why it did not run, or what went wrong running it. */
@@ -63,8 +68,6 @@ export function chaosEnv(streams: number): NonNullable<Parameters<typeof startSt
       MAX_CONNECTIONS: '100000',
       LINGER_MS: '1000',
       RENEW_INTERVAL_MS: String(CLAIM_TTL_MS / 3),
-      EMPTY_TIMEOUT_MS: '8000',
-      FIRST_BYTE_TIMEOUT_MS: '10000',
     },
     stats: { PROXY_LOST_AFTER_MS: '15000' },
   };
@@ -110,7 +113,8 @@ const goalMet = (r: Omit<ScenarioResult, 'met'>): boolean =>
   r.eventsLost === 0 &&
   r.duplicates === 0 &&
   r.claimsLeftOver === 0 &&
-  r.claimsMissing === 0;
+  r.claimsMissing === 0 &&
+  (!r.mustMove || (r.hitStreams !== undefined && (r.movedOffHit ?? 0) >= r.hitStreams));
 
 /** One fault: open a window, inject it, watch the players recover, then audit events and claims. */
 export async function runScenario(
@@ -120,14 +124,22 @@ export async function runScenario(
   opts: ChaosOptions,
   log: (line: string) => void,
 ): Promise<ScenarioResult> {
-  const base = { name: fault.name, onlyCopy: fault.onlyCopy, players: audience.size, detail: '' };
+  const base = {
+    name: fault.name,
+    onlyCopy: fault.onlyCopy,
+    mustMove: fault.mustMove,
+    players: audience.size,
+    detail: '',
+  };
   if (fault.docker && stack.runtime !== 'docker') return { ...base, skipped: 'no Docker', met: true };
   log(`fault: ${fault.name}`);
   audience.openWindow();
+  const since = new Date();
   const startedAt = performance.now();
   let error: string | undefined;
+  let hit: Hit | void = undefined;
   try {
-    await fault.run({ stack, pauseMs: opts.pauseMs, log });
+    hit = await fault.run({ stack, pauseMs: opts.pauseMs, log });
   } catch (err) {
     error = String(err);
   }
@@ -145,7 +157,16 @@ export async function runScenario(
     return undefined;
   });
   if (!settled) error ??= 'players were not all receiving again before the settle deadline';
-  const result = { ...base, ...seen, ...checked, detail: checked?.detail ?? '', ...(error ? { error } : {}) };
+  const changes = await changesSince(stack, since, hit ?? undefined);
+  const result = {
+    ...base,
+    ...(hit ? { hitStreams: hit.streams } : {}),
+    ...seen,
+    ...checked,
+    ...changes,
+    detail: checked?.detail ?? '',
+    ...(error ? { error } : {}),
+  };
   log(`  ${JSON.stringify(result)}`);
   return { ...result, met: goalMet(result) };
 }

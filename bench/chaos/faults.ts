@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Subjects, type ListReply } from '@acefleet/contracts';
 import type { ServiceKey, Stack } from '@acefleet/testkit';
+import type { Hit } from './moves.ts';
 
 const run = promisify(execFile);
 
@@ -19,11 +20,13 @@ export interface Fault {
   onlyCopy: boolean;
   /** Needs engines in Docker. */
   docker: boolean;
-  /** Inject the fault, hold it, and undo it (restart, SIGCONT, faults off). */
-  run(ctx: FaultContext): Promise<void>;
+  /** Every stream on the engines it hits must move (`stream.moved`): the proof the fault reached them. */
+  mustMove: boolean;
+  /** Inject the fault, hold it, and undo it (restart, SIGCONT, faults off); an engine fault names its victims. */
+  run(ctx: FaultContext): Promise<Hit | void>;
 }
 
-/** How long an ace-sim fault stays on: past the proxy's silence limit (EMPTY_TIMEOUT_MS in the chaos stack). */
+/** How long an ace-sim fault stays on: well past the proxy's stall detector (STALL_FAILOVER_MS, 4 s by default). */
 const SIM_FAULT_MS = 15_000;
 
 async function engines(stack: Stack): Promise<ListReply['engines']> {
@@ -34,6 +37,11 @@ async function engines(stack: Stack): Promise<ListReply['engines']> {
     await nc.close();
   }
 }
+
+const hitOf = (victims: ListReply['engines']): Hit => ({
+  engineIds: victims.map((e) => e.id),
+  streams: victims.reduce((n, e) => n + e.claims.length, 0),
+});
 
 /** The engine carrying the most streams: the fault hits as many players as one engine can. */
 async function busiestEngine(stack: Stack): Promise<ListReply['engines'][number]> {
@@ -48,6 +56,7 @@ export const kill9 = (key: ServiceKey, n = 0, holdMs = 0): Fault => ({
   name: `kill -9 ${key}${n > 0 ? ` ${n}` : ''}, restart`,
   onlyCopy: key === 'proxy',
   docker: false,
+  mustMove: false,
   async run({ stack }) {
     const svc = stack.instances[key][n]!;
     await svc.kill();
@@ -61,6 +70,7 @@ const sigstop = (key: ServiceKey): Fault => ({
   name: `SIGSTOP ${key}, SIGCONT`,
   onlyCopy: false,
   docker: false,
+  mustMove: false,
   async run({ stack, pauseMs }) {
     const child = stack.services[key]!.child;
     child.kill('SIGSTOP');
@@ -76,6 +86,7 @@ export const natsRestart: Fault = {
   name: 'nats-server killed, restarted',
   onlyCopy: false,
   docker: false,
+  mustMove: false,
   async run({ stack }) {
     await stack.nats.stop();
     await sleep(5000);
@@ -87,13 +98,16 @@ export const dockerKill = (count: number): Fault => ({
   name: `docker kill of ${count} engine${count > 1 ? 's' : ''}`,
   onlyCopy: false,
   docker: true,
+  mustMove: true,
   async run({ stack, log }) {
     const victims = (await engines(stack))
       .filter((e) => e.containerId && e.claims.length > 0)
       .sort((a, b) => b.claims.length - a.claims.length)
       .slice(0, count);
     log(`docker kill ${victims.map((e) => `${e.id} (${e.claims.length} streams)`).join(', ')}`);
+    if (victims.length < count) throw new Error(`only ${victims.length} engines carry streams`);
     await run('docker', ['kill', ...victims.map((e) => e.containerId!)]);
+    return hitOf(victims);
   },
 });
 
@@ -106,6 +120,7 @@ const dockerdPause: Fault = {
   name: 'dockerd unresponsive (SIGSTOP), SIGCONT',
   onlyCopy: false,
   docker: true,
+  mustMove: false,
   async run({ pauseMs, log }) {
     const pid = Number((await run('pgrep', ['-xo', 'dockerd'])).stdout.trim());
     if (!pid) throw new Error('no dockerd process');
@@ -120,10 +135,11 @@ const dockerdPause: Fault = {
 };
 
 /** An ace-sim fault switched on mid-stream on the busiest engine, and off again after SIM_FAULT_MS. */
-const simFault = (name: string, faults: Record<string, unknown>): Fault => ({
+const simFault = (name: string, faults: Record<string, unknown>, mustMove = true): Fault => ({
   name: `ace-sim ${name} on one engine`,
   onlyCopy: false,
   docker: false,
+  mustMove,
   async run({ stack, log }) {
     const engine = await busiestEngine(stack);
     log(`${name} on ${engine.id} (${engine.claims.length} streams)`);
@@ -139,6 +155,7 @@ const simFault = (name: string, faults: Record<string, unknown>): Fault => ({
     await sleep(SIM_FAULT_MS);
     // The engine may be gone by now (replaced as unhealthy): nothing left to switch off then.
     await put({}, '?mode=replace').catch(() => undefined);
+    return hitOf([engine]);
   },
 });
 
@@ -158,7 +175,8 @@ export const allFaults: Fault[] = [
   simFault('EOF', { eofAfterMs: 1 }),
   simFault('bad body (random bytes)', { badBody: 'random' }),
   simFault('expired sessions', { expireSessions: true }),
-  simFault('hung health', { hangHealth: true }),
+  // Streams still flow from an engine whose health calls hang: nothing has to move.
+  simFault('hung health', { hangHealth: true }, false),
 ];
 
 /** The short run's representative subset (inside `npm test`). */
