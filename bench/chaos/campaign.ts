@@ -3,6 +3,7 @@ import { Subjects, type ListReply } from '@acefleet/contracts';
 import { startStack, waitFor, type Stack } from '@acefleet/testkit';
 import { audit, type Audit } from './audit.ts';
 import type { Fault } from './faults.ts';
+import { ServiceLogs } from './service-logs.ts';
 import { changesSince, type Changes, type Hit } from './moves.ts';
 import { Audience, DROP_SILENCE_MS, type WindowReport } from './viewers.ts';
 
@@ -18,6 +19,8 @@ export interface ChaosOptions {
   settleTimeoutMs: number;
   /** Then at most this long for events and claims to agree (claims of a killed proxy expire with CLAIM_TTL_MS). */
   auditTimeoutMs: number;
+  /** Where to keep every stack process's whole output (bench/chaos/service-logs.ts); unset: nowhere. */
+  logDir?: string;
 }
 
 export interface ScenarioResult
@@ -123,6 +126,7 @@ export async function runScenario(
   fault: Fault,
   opts: ChaosOptions,
   log: (line: string) => void,
+  logs?: ServiceLogs,
 ): Promise<ScenarioResult> {
   const base = {
     name: fault.name,
@@ -132,7 +136,6 @@ export async function runScenario(
     detail: '',
   };
   if (fault.docker && stack.runtime !== 'docker') return { ...base, skipped: 'no Docker', met: true };
-  log(`fault: ${fault.name}`);
   audience.openWindow();
   const since = new Date();
   const startedAt = performance.now();
@@ -143,6 +146,7 @@ export async function runScenario(
   } catch (err) {
     error = String(err);
   }
+  logs?.follow(stack);
   const settled = await waitFor(
     () => performance.now() - startedAt >= opts.observeMs && audience.allReceiving(),
     opts.observeMs + opts.settleTimeoutMs,
@@ -175,6 +179,8 @@ export async function runScenario(
 export async function runChaos(opts: ChaosOptions, log: (line: string) => void): Promise<ChaosResult> {
   const t0 = performance.now();
   const stack = await startStack({ env: chaosEnv(opts.streams) });
+  const logs = opts.logDir === undefined ? undefined : new ServiceLogs(opts.logDir);
+  logs?.follow(stack);
   let audience: Audience | undefined;
   try {
     const needed = Math.ceil(opts.streams / STREAMS_PER_ENGINE);
@@ -190,10 +196,14 @@ export async function runChaos(opts: ChaosOptions, log: (line: string) => void):
     const warmup = await settledAudit(stack, opts.auditTimeoutMs);
     log(`before the faults: ${JSON.stringify(warmup)}`);
     const scenarios: ScenarioResult[] = [];
-    for (const fault of opts.faults) scenarios.push(await runScenario(stack, audience, fault, opts, log));
+    for (const fault of opts.faults) {
+      log(`${new Date().toISOString()} fault: ${fault.name}`);
+      scenarios.push(await runScenario(stack, audience, fault, opts, log, logs));
+    }
     return { runtime: stack.runtime, engines: await readyEngines(stack), startupMs, scenarios };
   } finally {
     await audience?.stop();
     await stack.stop();
+    await logs?.close();
   }
 }

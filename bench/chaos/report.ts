@@ -51,7 +51,7 @@ export function chaosReport(opts: ChaosOptions, result: ChaosResult, header: str
     '',
     '## Method',
     '',
-    '`npm run chaos` (bench/chaos.ts; `CHAOS_STREAMS`, `CHAOS_PLAYERS`, `CHAOS_PAUSE_MS`, `CHAOS_DOCKERD=1`). The short version, 6 × 2 with five faults, runs inside `npm test` (tests/chaos/chaos-short.test.ts) and asserts the same goals.',
+    '`npm run chaos` (bench/chaos.ts; `CHAOS_STREAMS`, `CHAOS_PLAYERS`, `CHAOS_PAUSE_MS`, `CHAOS_DOCKERD=1`, `CHAOS_FAULTS`, `CHAOS_LOG_DIR`). The short version, 6 × 2 with five faults, runs inside `npm test` (tests/chaos/chaos-short.test.ts) and asserts the same goals.',
     '',
     '- **Stack**: libs/testkit `startStack`: nats-server with users and permissions, engine-manager (engines in Docker, `acefleet/ace-sim:local`, when Docker runs; else as processes), health-monitor, stats and the edge proxy, each a real process.',
     `- **Settings**: ${settings}. Stats sees a restarted proxy at its address at once; claims of a killed proxy expire with CLAIM_TTL_MS.`,
