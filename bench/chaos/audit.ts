@@ -1,17 +1,24 @@
-import { Subjects, type ProxyStreamsReply, type StreamEnded, type StreamStarted } from '@acefleet/contracts';
+import {
+  contentKeyOf,
+  Subjects,
+  type ProxyStream,
+  type ProxyStreamsReply,
+  type StreamEnded,
+  type StreamStarted,
+} from '@acefleet/contracts';
 import { listEngines, storedEvents, type Stack, type StackNats } from '@acefleet/testkit';
 
 /** Whether what the proxy plays, what JetStream stored, what stats counts and what the manager holds agree. */
 export interface Audit {
   /** Starts or ends missing: in JetStream or in stats, against the proxy's own streams. */
   eventsLost: number;
-  /** Streams with more than one stored start or end. */
+  /** Streams with more than one stored start or end, plus sessions stats counted beyond the stored ones. */
   duplicates: number;
-  /** Claims at the manager no proxy stream stands for. */
+  /** Claims at the manager no proxy stream stands for (same engine, proxy instance and content). */
   claimsLeftOver: number;
   /** Claims beyond their engine's capacity, summed over engines. */
   claimsOverCapacity: number;
-  /** Proxy streams on an engine where the manager holds no claim for them (the engine looks freer than it is). */
+  /** Playing proxy streams the manager holds no claim for on their engine (the engine looks freer than it is). */
   claimsMissing: number;
   /** What was missing, for the report. */
   detail: string;
@@ -31,16 +38,26 @@ async function json<T>(url: string, apiKey: string): Promise<T> {
   return (await res.json()) as T;
 }
 
+/** A proxy's stream and the proxy instance (the `proxyId` of its claims and events) that plays it. */
+type OwnedStream = ProxyStream & { proxyId: string };
+
 /** The streams of every proxy instance still running (a killed one has nothing to report any more). */
-async function proxyStreams(stack: Stack<StackNats>): Promise<ProxyStreamsReply['streams']> {
+async function proxyStreams(stack: Stack<StackNats>): Promise<OwnedStream[]> {
   const running = stack.instances.proxy.filter(
     (p) => p.child.exitCode === null && p.child.signalCode === null,
   );
   const replies = await Promise.all(
-    running.map((p) => json<ProxyStreamsReply>(`${p.url}/api/streams`, stack.apiKey)),
+    running.map(async (p) => {
+      const reply = await json<ProxyStreamsReply>(`${p.url}/api/streams`, stack.apiKey);
+      return reply.streams.map((s) => ({ ...s, proxyId: p.instanceId }));
+    }),
   );
-  return replies.flatMap((r) => r.streams);
+  return replies.flat();
 }
+
+/** What ties a claim to the stream it stands for: its engine, its proxy instance and its content. */
+const claimKey = (engineId: string, proxyId: string, contentKey: string): string =>
+  `${engineId} ${proxyId} ${contentKey}`;
 
 const countById = (ids: string[]): Map<string, number> => {
   const m = new Map<string, number>();
@@ -51,7 +68,8 @@ const countById = (ids: string[]): Map<string, number> => {
 /**
  * One comparison, over every running proxy of the stack. Lost: a stream a proxy plays with no stored start, a
  * stored start whose stream no proxy plays any more with no stored end, and stats' session counts short of
- * the distinct stored starts and ends. Left over: per engine, claims beyond the proxies' streams on it.
+ * the distinct stored starts and ends. Left over: claims no stream of the same proxy instance and content
+ * stands for on that engine; missing: playing streams without such a claim.
  */
 export async function audit(stack: Stack<StackNats>): Promise<Audit> {
   const streams = await proxyStreams(stack);
@@ -68,16 +86,31 @@ export async function audit(stack: Stack<StackNats>): Promise<Audit> {
   const endMissing = [...started.keys()].filter((id) => !live.has(id) && !ended.has(id)).length;
   const statsStartsShort = Math.max(0, started.size - totals.sessionsStarted);
   const statsEndsShort = Math.max(0, ended.size - totals.sessionsEnded);
-  const duplicates = [...started.values(), ...ended.values()].filter((n) => n > 1).length;
+  const statsCountedTwice =
+    Math.max(0, totals.sessionsStarted - started.size) + Math.max(0, totals.sessionsEnded - ended.size);
+  const duplicates = [...started.values(), ...ended.values()].filter((n) => n > 1).length + statsCountedTwice;
 
-  const onEngine = countById(playing.flatMap((s) => (s.engineId ? [s.engineId] : [])));
+  // A claim left over by one proxy instance and a stream of another on the same engine must not cancel out.
+  const keyOf = (s: OwnedStream): string[] =>
+    s.engineId ? [claimKey(s.engineId, s.proxyId, contentKeyOf(s.content))] : [];
+  const standing = countById(streams.flatMap(keyOf));
+  const held = new Map<string, number>();
   let claimsLeftOver = 0;
-  let claimsHeld = 0;
   let claimsOverCapacity = 0;
   for (const e of await listEngines(stack.nats)) {
     claimsOverCapacity += Math.max(0, e.claims.length - e.capacity);
-    claimsLeftOver += Math.max(0, e.claims.length - (onEngine.get(e.id) ?? 0));
-    claimsHeld += Math.min(e.claims.length, onEngine.get(e.id) ?? 0);
+    for (const c of e.claims) {
+      const key = claimKey(e.id, c.proxyId, c.contentKey);
+      held.set(key, (held.get(key) ?? 0) + 1);
+      if ((held.get(key) ?? 0) > (standing.get(key) ?? 0)) claimsLeftOver++;
+    }
+  }
+  let claimsHeld = 0;
+  for (const key of playing.flatMap(keyOf)) {
+    if ((held.get(key) ?? 0) > 0) {
+      claimsHeld++;
+      held.set(key, held.get(key)! - 1);
+    }
   }
 
   return {
