@@ -117,6 +117,7 @@ const goalMet = (r: Omit<ScenarioResult, 'met'>): boolean =>
   r.duplicates === 0 &&
   r.claimsLeftOver === 0 &&
   r.claimsMissing === 0 &&
+  r.falseStale === 0 &&
   (!r.mustMove || (r.hitStreams !== undefined && (r.movedOffHit ?? 0) >= r.hitStreams));
 
 /** One fault: open a window, inject it, watch the players recover, then audit events and claims. */

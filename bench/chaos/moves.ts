@@ -1,4 +1,10 @@
-import { Subjects, type StreamEnded, type StreamMoved } from '@acefleet/contracts';
+import {
+  ObservabilitySubjects,
+  Subjects,
+  type StreamEnded,
+  type StreamMoved,
+  type StreamStale,
+} from '@acefleet/contracts';
 import { storedEvents, type Stack } from '@acefleet/testkit';
 
 /** The engines a fault hit, and how many streams they carried when it began. */
@@ -17,6 +23,10 @@ export interface Changes {
   ended: number;
   /** Their reasons, `reason×count`, for the report. */
   endReasons: string;
+  /** `stream.stale` alerts stored since the window opened. */
+  staleAlerts: number;
+  /** Of those, alerts about an engine the stream had already moved off: the monitor missed the move. */
+  falseStale: number;
 }
 
 /** Moves and ends stored since `since` (ISO times in the events); `hit` names the engines the fault hit. */
@@ -28,6 +38,16 @@ export async function changesSince(stack: Stack, since: Date, hit: Hit | undefin
   const ends = (await storedEvents<StreamEnded>(stack.nats, Subjects.streamEnded))
     .map((e) => e.data)
     .filter((e) => after(e.endedAt));
+  const stale = (await storedEvents<StreamStale>(stack.nats, ObservabilitySubjects.streamStale))
+    .map((e) => e.data)
+    .filter((a) => after(a.at));
+  const movedOff = (a: StreamStale): boolean =>
+    moves.some(
+      (m) =>
+        m.streamId === a.streamId &&
+        m.previousEngineId === a.engineId &&
+        Date.parse(m.at) <= Date.parse(a.at),
+    );
   const reasons = new Map<string, number>();
   for (const e of ends) reasons.set(e.reason, (reasons.get(e.reason) ?? 0) + 1);
   const hitIds = new Set(hit?.engineIds);
@@ -36,5 +56,7 @@ export async function changesSince(stack: Stack, since: Date, hit: Hit | undefin
     movedOffHit: moves.filter((m) => hitIds.has(m.previousEngineId)).length,
     ended: ends.length,
     endReasons: [...reasons].map(([r, n]) => `${r}×${n}`).join(' '),
+    staleAlerts: stale.length,
+    falseStale: stale.filter(movedOff).length,
   };
 }

@@ -36,6 +36,7 @@ for (const fault of shortFaults) {
       t.is(r.claimsLeftOver, 0, 'claims left over');
       // Chaos finding 1: streams the proxy placed by itself had no claim until the manager adopted them.
       t.is(r.claimsMissing, 0, 'claims missing');
+      t.is(r.falseStale, 0, 'stale alerts about an engine the stream had already left');
       // The fault was felt: every stream on the engines it hit moved off them.
       if (fault.mustMove)
         t.true(r.movedOffHit! >= r.hitStreams!, `moved ${r.movedOffHit} of ${r.hitStreams}`);
