@@ -24,7 +24,7 @@ test.before(async (t) => {
 for (const fault of shortFaults) {
   const run = fault.docker && process.env.ACEFLEET_NO_DOCKER ? test.skip : test;
   run(
-    `chaos - ${fault.name}: players kept playing (or back within 15 s), no event lost or doubled, no claim left or missing`,
+    `chaos - ${fault.name}: players kept playing (or back within 15 s), no event lost or doubled, no claim left or missing, streams of a hit engine moved, no false stale alert`,
     (t) => {
       const r = result.scenarios.find((s) => s.name === fault.name)!;
       t.log(JSON.stringify(r));
