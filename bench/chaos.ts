@@ -6,6 +6,7 @@
  *   CHAOS_DOCKERD=1 npm run chaos                  # also pauses dockerd for CHAOS_PAUSE_MS (a shared machine!)
  *   CHAOS_STREAMS=6 CHAOS_PLAYERS=2 CHAOS_PAUSE_MS=10000 npm run chaos
  *   CHAOS_FAULTS=stall,'bad body' npm run chaos    # only faults whose name contains one of these
+ *   CHAOS_LOG_DIR=/tmp/chaos-logs npm run chaos    # keep every stack process's whole output there
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ const opts: ChaosOptions = {
   observeMs: 20_000,
   settleTimeoutMs: 60_000,
   auditTimeoutMs: 40_000,
+  ...(process.env.CHAOS_LOG_DIR ? { logDir: process.env.CHAOS_LOG_DIR } : {}),
 };
 const startedAt = new Date();
 const result = await runChaos(opts, (line) => console.log(line));

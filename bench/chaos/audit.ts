@@ -1,4 +1,5 @@
 import {
+  contentKeyOf,
   Subjects,
   type EngineRecord,
   type ProxyStream,
@@ -12,13 +13,13 @@ import { listEngines, storedEvents, type Stack, type StackNats } from '@acefleet
 export interface Audit {
   /** Starts or ends missing: in JetStream or in stats, against the proxy's own streams. */
   eventsLost: number;
-  /** Streams with more than one stored start or end. */
+  /** Streams with more than one stored start or end, plus sessions stats counted beyond the stored ones. */
   duplicates: number;
-  /** Claims at the manager no proxy stream stands for. */
+  /** Claims at the manager no proxy stream stands for (same engine, proxy instance and content). */
   claimsLeftOver: number;
   /** Claims beyond their engine's capacity, summed over engines. */
   claimsOverCapacity: number;
-  /** Proxy streams on an engine where the manager holds no claim for them (the engine looks freer than it is). */
+  /** Playing proxy streams the manager holds no claim for on their engine (the engine looks freer than it is). */
   claimsMissing: number;
   /** What was missing, for the report. */
   detail: string;
@@ -43,20 +44,23 @@ async function json<T>(url: string, apiKey: string): Promise<T> {
   return (await res.json()) as T;
 }
 
+/** A proxy's stream, the proxy instance (the `proxyId` of its claims and events) and which proxy plays it. */
+type OwnedStream = ProxyStream & { proxyId: string; proxy: number };
+
 /** The streams of every proxy instance still running (a killed one has nothing to report any more). */
-async function proxyStreams(stack: Stack<StackNats>): Promise<(ProxyStream & { proxy: number })[]> {
+async function proxyStreams(stack: Stack<StackNats>): Promise<OwnedStream[]> {
   const replies = await Promise.all(
     stack.instances.proxy.map(async (p, proxy) => {
       if (p.child.exitCode !== null || p.child.signalCode !== null) return [];
       const { streams } = await json<ProxyStreamsReply>(`${p.url}/api/streams`, stack.apiKey);
-      return streams.map((s) => ({ ...s, proxy }));
+      return streams.map((s) => ({ ...s, proxy, proxyId: p.instanceId }));
     }),
   );
   return replies.flat();
 }
 
 /** A playing stream whose engine record holds no claim under its claim id, told in one line. */
-function unclaimed(playing: (ProxyStream & { proxy: number })[], engines: EngineRecord[]): string[] {
+function unclaimed(playing: OwnedStream[], engines: EngineRecord[]): string[] {
   const byId = new Map(engines.map((e) => [e.id, e]));
   return playing.flatMap((s) => {
     const record = s.engineId ? byId.get(s.engineId) : undefined;
@@ -65,6 +69,10 @@ function unclaimed(playing: (ProxyStream & { proxy: number })[], engines: Engine
     return [`proxy ${s.proxy} stream ${s.streamId} engine ${s.engineId} claim ${s.claimId} holds [${held}]`];
   });
 }
+
+/** What ties a claim to the stream it stands for: its engine, its proxy instance and its content. */
+const claimKey = (engineId: string, proxyId: string, contentKey: string): string =>
+  `${engineId} ${proxyId} ${contentKey}`;
 
 const countById = (ids: string[]): Map<string, number> => {
   const m = new Map<string, number>();
@@ -75,7 +83,8 @@ const countById = (ids: string[]): Map<string, number> => {
 /**
  * One comparison, over every running proxy of the stack. Lost: a stream a proxy plays with no stored start, a
  * stored start whose stream no proxy plays any more with no stored end, and stats' session counts short of
- * the distinct stored starts and ends. Left over: per engine, claims beyond the proxies' streams on it.
+ * the distinct stored starts and ends. Left over: claims no stream of the same proxy instance and content
+ * stands for on that engine; missing: playing streams without such a claim.
  */
 export async function audit(stack: Stack<StackNats>): Promise<Audit> {
   const streams = await proxyStreams(stack);
@@ -92,17 +101,32 @@ export async function audit(stack: Stack<StackNats>): Promise<Audit> {
   const endMissing = [...started.keys()].filter((id) => !live.has(id) && !ended.has(id)).length;
   const statsStartsShort = Math.max(0, started.size - totals.sessionsStarted);
   const statsEndsShort = Math.max(0, ended.size - totals.sessionsEnded);
-  const duplicates = [...started.values(), ...ended.values()].filter((n) => n > 1).length;
+  const statsCountedTwice =
+    Math.max(0, totals.sessionsStarted - started.size) + Math.max(0, totals.sessionsEnded - ended.size);
+  const duplicates = [...started.values(), ...ended.values()].filter((n) => n > 1).length + statsCountedTwice;
 
-  const onEngine = countById(playing.flatMap((s) => (s.engineId ? [s.engineId] : [])));
+  // A claim left over by one proxy instance and a stream of another on the same engine must not cancel out.
+  const keyOf = (s: OwnedStream): string[] =>
+    s.engineId ? [claimKey(s.engineId, s.proxyId, contentKeyOf(s.content))] : [];
+  const standing = countById(streams.flatMap(keyOf));
+  const held = new Map<string, number>();
   let claimsLeftOver = 0;
-  let claimsHeld = 0;
   let claimsOverCapacity = 0;
   const engines = await listEngines(stack.nats);
   for (const e of engines) {
     claimsOverCapacity += Math.max(0, e.claims.length - e.capacity);
-    claimsLeftOver += Math.max(0, e.claims.length - (onEngine.get(e.id) ?? 0));
-    claimsHeld += Math.min(e.claims.length, onEngine.get(e.id) ?? 0);
+    for (const c of e.claims) {
+      const key = claimKey(e.id, c.proxyId, c.contentKey);
+      held.set(key, (held.get(key) ?? 0) + 1);
+      if ((held.get(key) ?? 0) > (standing.get(key) ?? 0)) claimsLeftOver++;
+    }
+  }
+  let claimsHeld = 0;
+  for (const key of playing.flatMap(keyOf)) {
+    if ((held.get(key) ?? 0) > 0) {
+      claimsHeld++;
+      held.set(key, held.get(key)! - 1);
+    }
   }
 
   return {

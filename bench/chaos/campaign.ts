@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { Subjects, type ListReply } from '@acefleet/contracts';
 import { startStack, waitFor, type Stack, type StackNats } from '@acefleet/testkit';
 import { audit, type Audit } from './audit.ts';
-import type { Fault } from './faults.ts';
+import type { Fault, FaultOutcome } from './faults.ts';
+import { ServiceLogs } from './service-logs.ts';
+import { changesSince, type Changes } from './moves.ts';
 import { Audience, DROP_SILENCE_MS, type WindowReport } from './viewers.ts';
 
 export interface ChaosOptions<S extends Stack<StackNats> = Stack> {
@@ -17,11 +19,17 @@ export interface ChaosOptions<S extends Stack<StackNats> = Stack> {
   settleTimeoutMs: number;
   /** Then at most this long for events and claims to agree (claims of a killed proxy expire with CLAIM_TTL_MS). */
   auditTimeoutMs: number;
+  /** Where to keep every stack process's whole output (bench/chaos/service-logs.ts); unset: nowhere. */
+  logDir?: string;
 }
 
-export interface ScenarioResult extends Partial<WindowReport>, Partial<Omit<Audit, 'detail'>> {
+export interface ScenarioResult
+  extends Partial<WindowReport>, Partial<Omit<Audit, 'detail'>>, Partial<Changes> {
   name: string;
   onlyCopy: boolean;
+  /** Streams on the engines the fault hit (engine faults), each of which must move when `mustMove`. */
+  hitStreams?: number;
+  mustMove: boolean;
   players: number;
   detail: string;
   /** Why it did not run, or what went wrong running it. */
@@ -63,8 +71,6 @@ export function chaosEnv(streams: number): NonNullable<Parameters<typeof startSt
       MAX_CONNECTIONS: '100000',
       LINGER_MS: '1000',
       RENEW_INTERVAL_MS: String(CLAIM_TTL_MS / 3),
-      EMPTY_TIMEOUT_MS: '8000',
-      FIRST_BYTE_TIMEOUT_MS: '10000',
     },
     stats: { PROXY_LOST_AFTER_MS: '15000' },
   };
@@ -110,7 +116,9 @@ const goalMet = (r: Omit<ScenarioResult, 'met'>): boolean =>
   r.eventsLost === 0 &&
   r.duplicates === 0 &&
   r.claimsLeftOver === 0 &&
-  r.claimsMissing === 0;
+  r.claimsMissing === 0 &&
+  r.falseStale === 0 &&
+  (!r.mustMove || (r.hitStreams !== undefined && (r.movedOffHit ?? 0) >= r.hitStreams));
 
 /** One fault: open a window, inject it, watch the players recover, then audit events and claims. */
 export async function runScenario<S extends Stack<StackNats>>(
@@ -119,19 +127,27 @@ export async function runScenario<S extends Stack<StackNats>>(
   fault: Fault<S>,
   opts: ChaosOptions<S>,
   log: (line: string) => void,
+  logs?: ServiceLogs,
 ): Promise<ScenarioResult> {
-  const base = { name: fault.name, onlyCopy: fault.onlyCopy, players: audience.size, detail: '' };
+  const base = {
+    name: fault.name,
+    onlyCopy: fault.onlyCopy,
+    mustMove: fault.mustMove,
+    players: audience.size,
+    detail: '',
+  };
   if (fault.docker && stack.runtime !== 'docker') return { ...base, skipped: 'no Docker', met: true };
-  log(`fault: ${fault.name}`);
   audience.openWindow();
+  const since = new Date();
   const startedAt = performance.now();
   let error: string | undefined;
-  let measured: string | void = undefined;
+  let outcome: FaultOutcome | void = undefined;
   try {
-    measured = await fault.run({ stack, pauseMs: opts.pauseMs, log });
+    outcome = await fault.run({ stack, pauseMs: opts.pauseMs, log });
   } catch (err) {
     error = String(err);
   }
+  logs?.follow(stack);
   const settled = await waitFor(
     () => performance.now() - startedAt >= opts.observeMs && audience.allReceiving(),
     opts.observeMs + opts.settleTimeoutMs,
@@ -146,8 +162,17 @@ export async function runScenario<S extends Stack<StackNats>>(
     return undefined;
   });
   if (!settled) error ??= 'players were not all receiving again before the settle deadline';
-  const detail = [measured, checked?.detail].filter(Boolean).join('; ');
-  const result = { ...base, ...seen, ...checked, detail, ...(error ? { error } : {}) };
+  const hit = outcome?.hit;
+  const changes = await changesSince(stack, since, hit);
+  const result = {
+    ...base,
+    ...(hit ? { hitStreams: hit.streams } : {}),
+    ...seen,
+    ...checked,
+    ...changes,
+    detail: [outcome?.note, checked?.detail].filter(Boolean).join('; '),
+    ...(error ? { error } : {}),
+  };
   log(`  ${JSON.stringify(result)}`);
   return { ...result, met: goalMet(result) };
 }
@@ -156,6 +181,8 @@ export async function runScenario<S extends Stack<StackNats>>(
 export async function runChaos(opts: ChaosOptions, log: (line: string) => void): Promise<ChaosResult> {
   const t0 = performance.now();
   const stack = await startStack({ env: chaosEnv(opts.streams) });
+  const logs = opts.logDir === undefined ? undefined : new ServiceLogs(opts.logDir);
+  logs?.follow(stack);
   let audience: Audience | undefined;
   try {
     const needed = Math.ceil(opts.streams / STREAMS_PER_ENGINE);
@@ -171,10 +198,14 @@ export async function runChaos(opts: ChaosOptions, log: (line: string) => void):
     const warmup = await settledAudit(stack, opts.auditTimeoutMs);
     log(`before the faults: ${JSON.stringify(warmup)}`);
     const scenarios: ScenarioResult[] = [];
-    for (const fault of opts.faults) scenarios.push(await runScenario(stack, audience, fault, opts, log));
+    for (const fault of opts.faults) {
+      log(`${new Date().toISOString()} fault: ${fault.name}`);
+      scenarios.push(await runScenario(stack, audience, fault, opts, log, logs));
+    }
     return { runtime: stack.runtime, engines: await readyEngines(stack), startupMs, scenarios };
   } finally {
     await audience?.stop();
     await stack.stop();
+    await logs?.close();
   }
 }

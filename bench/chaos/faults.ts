@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Subjects, type ListReply } from '@acefleet/contracts';
 import type { ServiceKey, Stack, StackNats } from '@acefleet/testkit';
+import type { Hit } from './moves.ts';
 
 const run = promisify(execFile);
 
@@ -13,17 +14,25 @@ export interface FaultContext<S extends Stack<StackNats> = Stack> {
   log: (line: string) => void;
 }
 
+/** What a fault reports: the engines (and their streams) it hit, and a measurement for the report. */
+export interface FaultOutcome {
+  hit?: Hit;
+  note?: string;
+}
+
 export interface Fault<S extends Stack<StackNats> = Stack> {
   name: string;
   /** The fault takes the only copy of what players watch (their connection): drops are expected, gaps ≤ 15 s. */
   onlyCopy: boolean;
   /** Needs engines in Docker. */
   docker: boolean;
-  /** Inject the fault, hold it, and undo it (restart, SIGCONT, faults off); resolves to what it measured, if anything. */
-  run(ctx: FaultContext<S>): Promise<string | void>;
+  /** Every stream on the engines it hits must move (`stream.moved`): the proof the fault reached them. */
+  mustMove: boolean;
+  /** Inject the fault, hold it, and undo it (restart, SIGCONT, faults off); then what it hit and measured. */
+  run(ctx: FaultContext<S>): Promise<FaultOutcome | void>;
 }
 
-/** How long an ace-sim fault stays on: past the proxy's silence limit (EMPTY_TIMEOUT_MS in the chaos stack). */
+/** How long an ace-sim fault stays on: well past the proxy's stall detector (STALL_FAILOVER_MS, 4 s by default). */
 const SIM_FAULT_MS = 15_000;
 
 export async function engines(stack: Stack<StackNats>): Promise<ListReply['engines']> {
@@ -34,6 +43,11 @@ export async function engines(stack: Stack<StackNats>): Promise<ListReply['engin
     await nc.close();
   }
 }
+
+const hitOf = (victims: ListReply['engines']): Hit => ({
+  engineIds: victims.map((e) => e.id),
+  streams: victims.reduce((n, e) => n + e.claims.length, 0),
+});
 
 /** The engine carrying the most streams: the fault hits as many players as one engine can. */
 async function busiestEngine(stack: Stack): Promise<ListReply['engines'][number]> {
@@ -48,6 +62,7 @@ export const kill9 = <S extends Stack<StackNats>>(key: ServiceKey, n = 0, holdMs
   name: `kill -9 ${key}${n > 0 ? ` ${n}` : ''}, restart`,
   onlyCopy: key === 'proxy',
   docker: false,
+  mustMove: false,
   async run({ stack }) {
     const svc = stack.instances[key][n]!;
     await svc.kill();
@@ -61,6 +76,7 @@ const sigstop = (key: ServiceKey): Fault => ({
   name: `SIGSTOP ${key}, SIGCONT`,
   onlyCopy: false,
   docker: false,
+  mustMove: false,
   async run({ stack, pauseMs }) {
     const child = stack.services[key]!.child;
     child.kill('SIGSTOP');
@@ -76,6 +92,7 @@ export const natsRestart: Fault = {
   name: 'nats-server killed, restarted',
   onlyCopy: false,
   docker: false,
+  mustMove: false,
   async run({ stack }) {
     await stack.nats.stop();
     await sleep(5000);
@@ -87,13 +104,16 @@ export const dockerKill = (count: number): Fault => ({
   name: `docker kill of ${count} engine${count > 1 ? 's' : ''}`,
   onlyCopy: false,
   docker: true,
+  mustMove: true,
   async run({ stack, log }) {
     const victims = (await engines(stack))
       .filter((e) => e.containerId && e.claims.length > 0)
       .sort((a, b) => b.claims.length - a.claims.length)
       .slice(0, count);
     log(`docker kill ${victims.map((e) => `${e.id} (${e.claims.length} streams)`).join(', ')}`);
+    if (victims.length < count) throw new Error(`only ${victims.length} engines carry streams`);
     await run('docker', ['kill', ...victims.map((e) => e.containerId!)]);
+    return { hit: hitOf(victims) };
   },
 });
 
@@ -106,6 +126,7 @@ const dockerdPause: Fault = {
   name: 'dockerd unresponsive (SIGSTOP), SIGCONT',
   onlyCopy: false,
   docker: true,
+  mustMove: false,
   async run({ pauseMs, log }) {
     const pid = Number((await run('pgrep', ['-xo', 'dockerd'])).stdout.trim());
     if (!pid) throw new Error('no dockerd process');
@@ -120,10 +141,11 @@ const dockerdPause: Fault = {
 };
 
 /** An ace-sim fault switched on mid-stream on the busiest engine, and off again after SIM_FAULT_MS. */
-const simFault = (name: string, faults: Record<string, unknown>): Fault => ({
+const simFault = (name: string, faults: Record<string, unknown>, mustMove = true): Fault => ({
   name: `ace-sim ${name} on one engine`,
   onlyCopy: false,
   docker: false,
+  mustMove,
   async run({ stack, log }) {
     const engine = await busiestEngine(stack);
     log(`${name} on ${engine.id} (${engine.claims.length} streams)`);
@@ -139,6 +161,7 @@ const simFault = (name: string, faults: Record<string, unknown>): Fault => ({
     await sleep(SIM_FAULT_MS);
     // The engine may be gone by now (replaced as unhealthy): nothing left to switch off then.
     await put({}, '?mode=replace').catch(() => undefined);
+    return { hit: hitOf([engine]) };
   },
 });
 
@@ -158,7 +181,8 @@ export const allFaults: Fault[] = [
   simFault('EOF', { eofAfterMs: 1 }),
   simFault('bad body (random bytes)', { badBody: 'random' }),
   simFault('expired sessions', { expireSessions: true }),
-  simFault('hung health', { hangHealth: true }),
+  // Streams still flow from an engine whose health calls hang: nothing has to move.
+  simFault('hung health', { hangHealth: true }, false),
 ];
 
 /** The short run's representative subset (inside `npm test`). */

@@ -48,6 +48,7 @@ export const natsLeaderKill = (measures: Measures): ScaleFault => ({
   name: `kill -9 NATS node leading ${EVENTS_STREAM} and ${ENGINES_KV_STREAM}, restart`,
   onlyCopy: false,
   docker: false,
+  mustMove: false,
   async run({ stack, pauseMs, log }) {
     const victim = await lineUpLeaders(stack.nats, log);
     const kvLeader = await leaderOf(stack.nats, ENGINES_KV_STREAM);
@@ -61,7 +62,9 @@ export const natsLeaderKill = (measures: Measures): ScaleFault => ({
     await sleep(Math.max(0, pauseMs - (performance.now() - killedAt)));
     await victim.start();
     await stack.nats.ready();
-    return `${victim.name} killed; new leaders elected in ${measures.electionMs} ms; down ${Math.round(performance.now() - killedAt)} ms`;
+    return {
+      note: `${victim.name} killed; new leaders elected in ${measures.electionMs} ms; down ${Math.round(performance.now() - killedAt)} ms`,
+    };
   },
 });
 
@@ -78,6 +81,7 @@ export const leaderKill = (measures: Measures, ttlMs: number): ScaleFault => ({
   name: 'kill -9 leading manager (standby takes over), restart',
   onlyCopy: false,
   docker: false,
+  mustMove: false,
   async run({ stack }) {
     const leader = stack.instances.manager[0]!;
     const standby = stack.instances.manager.at(-1)!;
@@ -96,7 +100,9 @@ export const leaderKill = (measures: Measures, ttlMs: number): ScaleFault => ({
     measures.takeoverMs = Math.round(performance.now() - killedAt);
     await stack.startInstance('manager', 0, { HTTP_PORT: new URL(leader.url).port });
     const restartedRole = await roleOf(stack.instances.manager[0]!.url);
-    return `standby leads ${measures.takeoverMs} ms after the kill (lease TTL ${ttlMs} ms); restarted manager: ${restartedRole}`;
+    return {
+      note: `standby leads ${measures.takeoverMs} ms after the kill (lease TTL ${ttlMs} ms); restarted manager: ${restartedRole}`,
+    };
   },
 });
 
@@ -105,10 +111,11 @@ export const secondDockerdPause = (second: SecondDocker): ScaleFault => ({
   name: "second host's dockerd unresponsive (SIGSTOP), SIGCONT",
   onlyCopy: false,
   docker: true,
+  mustMove: false,
   async run({ pauseMs }) {
     const pid = await second.pid();
     await pauseDockerd(pid, pauseMs);
-    return `dockerd pid ${pid} stopped for ${pauseMs} ms`;
+    return { note: `dockerd pid ${pid} stopped for ${pauseMs} ms` };
   },
 });
 
@@ -117,13 +124,14 @@ export const engineKill = (second: SecondDocker | undefined): ScaleFault => ({
   name: 'docker kill of the busiest engine',
   onlyCopy: false,
   docker: true,
+  mustMove: false,
   async run({ stack }) {
     const victim = (await engines(stack))
       .filter((e) => e.containerId && e.claims.length > 0)
       .sort((a, b) => b.claims.length - a.claims.length)[0];
     if (!victim) throw new Error('no engine carries a stream');
     await killContainer(victim.containerId!, second !== undefined && victim.hostId === stack.hostIdOf(1));
-    return `killed ${victim.id} (${victim.claims.length} streams)`;
+    return { note: `killed ${victim.id} (${victim.claims.length} streams)` };
   },
 });
 

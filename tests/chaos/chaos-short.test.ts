@@ -24,7 +24,7 @@ test.before(async (t) => {
 for (const fault of shortFaults) {
   const run = fault.docker && process.env.ACEFLEET_NO_DOCKER ? test.skip : test;
   run(
-    `chaos - ${fault.name}: players kept playing (or back within 15 s), no event lost or doubled, no claim left or missing`,
+    `chaos - ${fault.name}: players kept playing (or back within 15 s), no event lost or doubled, no claim left or missing, streams of a hit engine moved, no false stale alert`,
     (t) => {
       const r = result.scenarios.find((s) => s.name === fault.name)!;
       t.log(JSON.stringify(r));
@@ -36,6 +36,10 @@ for (const fault of shortFaults) {
       t.is(r.claimsLeftOver, 0, 'claims left over');
       // Chaos finding 1: streams the proxy placed by itself had no claim until the manager adopted them.
       t.is(r.claimsMissing, 0, 'claims missing');
+      t.is(r.falseStale, 0, 'stale alerts about an engine the stream had already left');
+      // The fault was felt: every stream on the engines it hit moved off them.
+      if (fault.mustMove)
+        t.true(r.movedOffHit! >= r.hitStreams!, `moved ${r.movedOffHit} of ${r.hitStreams}`);
     },
   );
 }

@@ -12,6 +12,16 @@ import {
 } from '@acefleet/contracts';
 import { supervise, type Logger, type Supervised } from '@acefleet/platform';
 
+/** The ordered consumer following `subject` was reset: it is replaced by a new one (see ActiveStreams.follow). */
+class ConsumerResetError extends Error {
+  override name = 'ConsumerResetError';
+  constructor(subject: string) {
+    super(
+      `the consumer of ${subject} was reset (nats-server restarted or heartbeats missed): following anew`,
+    );
+  }
+}
+
 /** How long an ended stream is remembered, so a started event replayed after its ended is ignored. */
 const TOMBSTONE_MS = 3600_000;
 
@@ -82,13 +92,28 @@ export class ActiveStreams {
       const messages = await consumer.consume();
       signal.addEventListener('abort', () => void messages.close(), { once: true });
       if (signal.aborted) await messages.close();
-      for await (const msg of messages) {
-        try {
-          apply(msg.data);
-        } catch (err) {
-          this.log.warn({ err, subject, seq: msg.seq }, 'ignoring malformed stream event');
+      let reset = false;
+      const read = async (): Promise<void> => {
+        for await (const msg of messages) {
+          try {
+            apply(msg.data);
+          } catch (err) {
+            this.log.warn({ err, subject, seq: msg.seq }, 'ignoring malformed stream event');
+          }
         }
-      }
+      };
+      // nats.js 3.4 recreates a reset ordered consumer (nats-server restarted, heartbeats missed) with the first
+      // config's opt_start_time beside its new start sequence; nats-server refuses that, so it never resumes.
+      // A reset ends this run instead, and the supervisor's next one replays the lookback.
+      const endOnReset = async (): Promise<void> => {
+        for await (const status of messages.status()) {
+          if (status.type !== 'reset') continue;
+          reset = true;
+          await messages.close();
+        }
+      };
+      await Promise.all([read(), endOnReset()]);
+      if (reset && !signal.aborted) throw new ConsumerResetError(subject);
     });
     this.followers.push(follower);
   }
