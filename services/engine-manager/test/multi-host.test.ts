@@ -64,11 +64,15 @@ test('manager - a stream a proxy placed itself is adopted by whichever manager g
     });
     t.deepEqual(reply.renewed, [claimId]);
     t.deepEqual(reply.lost, []);
-    const stored = (await listEngines(a.client)).find((e) => e.id === engine.id)!;
-    t.like(
-      stored.claims.find((c) => c.claimId === claimId),
-      { proxyId: 'proxy-1', contentKey: 'content-1' },
+    // engines.list answers from a manager's copy of the bucket, which follows the write a moment later.
+    const stored = await waitFor(
+      async () =>
+        (await listEngines(a.client))
+          .find((e) => e.id === engine.id)
+          ?.claims.find((c) => c.claimId === claimId) ?? false,
+      10_000,
     );
+    t.like(stored, { proxyId: 'proxy-1', contentKey: 'content-1' });
   }
 });
 
