@@ -14,7 +14,11 @@ const LINGER_MS = 1500;
 const MARGIN_MS = 10_000;
 
 /** A stack with one engine, whose manager is then stopped (SIGSTOP: it hangs, its engine plays on). */
-async function stackWithHungManager(t: ExecutionContext, renewIntervalMs: number): Promise<Stack> {
+async function stackWithHungManager(
+  t: ExecutionContext,
+  renewIntervalMs: number,
+  proxyEnv: Record<string, string> = { ACQUIRE_TIMEOUT_MS: '3000' },
+): Promise<Stack> {
   const stack = await startStack({
     services: ['manager', 'proxy'],
     env: {
@@ -22,8 +26,8 @@ async function stackWithHungManager(t: ExecutionContext, renewIntervalMs: number
       proxy: {
         INSTANCE_ID: PROXY_ID,
         RENEW_INTERVAL_MS: String(renewIntervalMs),
-        ACQUIRE_TIMEOUT_MS: '3000',
         LINGER_MS: String(LINGER_MS),
+        ...proxyEnv,
       },
     },
   });
@@ -115,5 +119,43 @@ test.serial(
     t.true(ms < renewIntervalMs / 4);
     p.close();
     q.close();
+  },
+);
+
+test.serial(
+  'proxy - a hung manager costs ACQUIRE_FALLBACK_MS, not ACQUIRE_TIMEOUT_MS, and its late grant is given back',
+  async (t) => {
+    t.timeout(180_000);
+    const acquireTimeoutMs = 20_000;
+    const stack = await stackWithHungManager(t, 3000, {
+      ACQUIRE_TIMEOUT_MS: String(acquireTimeoutMs),
+      ACQUIRE_FALLBACK_MS: '2000',
+    });
+    const content = 'c1'.repeat(20);
+    const asked = Date.now();
+    const p = await Player.playing(`${stack.proxyUrl()}/ace/getstream?id=${content}`, 1);
+    const firstByteMs = Date.now() - asked;
+    t.log(`first byte ${firstByteMs} ms after the request, the manager hung (fallback 2000 ms)`);
+    t.true(firstByteMs < acquireTimeoutMs / 2, `${firstByteMs} ms`);
+
+    // Resumed inside the acquire's deadline, the manager grants the queued acquire: the proxy gives it back,
+    // and the stream's one claim is its own lease, adopted.
+    stack.services.manager!.child.kill('SIGCONT');
+    const proxy = stack.services.proxy!;
+    await waitFor(
+      () => proxy.output().includes('engine granted after the fallback: releasing it'),
+      MARGIN_MS,
+    );
+    await adopted(stack, content, Date.now(), MARGIN_MS);
+    const claims = await waitFor(
+      async () => {
+        const held = await claimsOf(stack, content);
+        return held.every((c) => c.claimId.startsWith('local-')) ? held : false;
+      },
+      MARGIN_MS,
+      250,
+    );
+    t.is(claims.length, 1, 'the late grant was given back; the lease placed here is the one claim');
+    p.close();
   },
 );

@@ -65,6 +65,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     {
       proxyId: config.instanceId,
       requestTimeoutMs: config.acquireTimeoutMs,
+      fallbackMs: config.acquireFallbackMs,
       staticEngines: config.staticEngines
         .split(',')
         .map((s) => s.trim())

@@ -15,6 +15,12 @@ export const ProxyConfig = Type.Object({
     description:
       'how long to wait for engine-manager to answer an acquire (provisioning an engine can take a while).',
   }),
+  acquireFallbackMs: Type.Integer({
+    default: 3_000,
+    minimum: 0,
+    description:
+      'an acquire engine-manager has not answered after this long starts on an engine the proxy can choose itself (its cache, STATIC_ENGINES) when one has room; a later grant is given back. Without such an engine the proxy waits up to ACQUIRE_TIMEOUT_MS.',
+  }),
   staticEngines: Type.String({
     default: '',
     description:

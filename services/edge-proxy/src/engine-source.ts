@@ -42,6 +42,11 @@ interface LocalChoice {
 export interface EngineSourceOptions {
   proxyId: string;
   requestTimeoutMs: number;
+  /**
+   * A manager that has not answered after this long is not waited for when an engine of the cache (or a static
+   * one) has room: the stream starts there, and a grant that comes later is given back.
+   */
+  fallbackMs: number;
   /** Engines to use when neither the manager nor the cache can help (base URLs). */
   staticEngines: string[];
   /** Sessions this proxy opens at most on one static engine (static engines have no record to say). */
@@ -112,13 +117,13 @@ export class EngineSource {
     const avoid = this.cooldown.excluding(exclude);
     let local = false;
     try {
-      const lease = await this.fromManager(content, avoid, failed).catch((err: unknown) => {
+      const lease = await this.fromManagerOrSooner(content, avoid, exclude, failed).catch((err: unknown) => {
         if (!(err instanceof AcefleetError) || err.code !== 'control_plane_unavailable') throw err;
         this.log.warn({ err: err.message }, 'engine manager unavailable; choosing an engine locally');
-        local = true;
-        this.managerLost = true;
         return this.chooseLocallyAvoiding(content, avoid, exclude, err);
       });
+      local = this.local.has(lease.claimId);
+      if (local) this.managerLost = true;
       if (!local && this.managerLost) {
         this.managerLost = false;
         this.adoptNow();
@@ -136,6 +141,46 @@ export class EngineSource {
     if (this.cooldown.failed(failure.engineId, failure.reason)) {
       this.log.info({ engineId: failure.engineId, reason: failure.reason }, 'engine failed: cooling down');
     }
+  }
+
+  /**
+   * The manager's answer, unless it is slow: after `fallbackMs` without one, an engine this proxy can choose
+   * itself is taken instead and the acquire goes on in the background, its grant given back when it comes.
+   * With nothing to choose here, the manager is waited for (up to `requestTimeoutMs`: it may be starting an
+   * engine).
+   */
+  private async fromManagerOrSooner(
+    content: ContentRef,
+    avoid: ReadonlySet<string>,
+    exclude: ReadonlySet<string>,
+    failed?: EngineFailure,
+  ): Promise<EngineLease> {
+    const asked = this.fromManager(content, avoid, failed);
+    let timer: NodeJS.Timeout | undefined;
+    const slow = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, this.opts.fallbackMs, undefined);
+    });
+    const first = await Promise.race([asked, slow]).finally(() => clearTimeout(timer));
+    if (first) return first;
+    const why = new AcefleetError(
+      'control_plane_unavailable',
+      `the engine manager did not answer within ${this.opts.fallbackMs} ms`,
+    );
+    let lease: EngineLease;
+    try {
+      lease = this.chooseLocallyAvoiding(content, avoid, exclude, why);
+    } catch {
+      return asked; // nothing to choose here: the manager may be starting an engine
+    }
+    this.log.warn({ engineId: lease.engineId }, `${why.message}: playing on an engine chosen here`);
+    void asked.then(
+      (late) => {
+        this.log.warn({ engineId: late.engineId }, 'engine granted after the fallback: releasing it');
+        return this.release(late);
+      },
+      () => {},
+    );
+    return lease;
   }
 
   private async fromManager(
