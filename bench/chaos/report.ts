@@ -30,10 +30,9 @@ export const tableHead = [
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
 
-/** bench/results/chaos.md: the table, the settings, the method. */
-export function chaosReport(opts: ChaosOptions, result: ChaosResult, header: string): string {
-  const env = chaosEnv(opts.streams) ?? {};
-  const settings = Object.entries(env)
+/** A stack's per-service settings as one line for a report: `manager: A=1 B=2; proxy: C=3`. */
+export function settingsLine(env: Partial<Record<string, Record<string, string>>> | undefined): string {
+  return Object.entries(env ?? {})
     .map(
       ([svc, vars]) =>
         `${svc}: ${Object.entries(vars ?? {})
@@ -41,6 +40,11 @@ export function chaosReport(opts: ChaosOptions, result: ChaosResult, header: str
           .join(' ')}`,
     )
     .join('; ');
+}
+
+/** bench/results/chaos.md: the table, the settings, the method. */
+export function chaosReport(opts: ChaosOptions, result: ChaosResult, header: string): string {
+  const settings = settingsLine(chaosEnv(opts.streams));
   return [
     '# Chaos run',
     '',

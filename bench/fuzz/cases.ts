@@ -1,3 +1,4 @@
+import { seededRandom } from '@acefleet/testkit';
 /**
  * The fuzz cases: malformed or odd requests for the edge proxy and stats, drawn from a seeded generator so a
  * run can be repeated exactly. Each case is one TCP connection; most are raw bytes, some go through node:http.
@@ -11,7 +12,6 @@ import {
   prefixed,
   proxyPaths,
   rawRequest,
-  seededRandom,
   statsPaths,
   type CaseContext,
   type FuzzCase,

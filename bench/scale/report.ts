@@ -1,3 +1,4 @@
+import { settingsLine } from '../chaos/report.ts';
 import { DROP_SILENCE_MS } from '../chaos/viewers.ts';
 import { scaleEnv, type ScaleOptions, type ScaleResult, type ScaleScenario } from './campaign.ts';
 
@@ -17,15 +18,7 @@ function row(r: ScaleScenario): string {
   return `| ${r.name} | ${dropped} | ${cell(r.maxGapMs, ' ms')} | ${cell(r.recoveryMs, ' ms')} | ${cell(r.eventsLost)} | ${cell(r.duplicates)} | ${over} | ${cell(r.claimsLeftOver)} | ${cell(r.claimsMissing)} | ${measured || '–'} | ${goal} |`;
 }
 
-const settings = (opts: ScaleOptions): string =>
-  Object.entries(scaleEnv(opts) ?? {})
-    .map(
-      ([svc, vars]) =>
-        `${svc}: ${Object.entries(vars ?? {})
-          .map(([k, v]) => `${k}=${v}`)
-          .join(' ')}`,
-    )
-    .join('; ');
+const settings = (opts: ScaleOptions): string => settingsLine(scaleEnv(opts));
 
 /** bench/results/scale.md: the table, what each fault did, the method. */
 export function scaleReport(opts: ScaleOptions, result: ScaleResult, header: string): string {

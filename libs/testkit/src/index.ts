@@ -3,6 +3,7 @@ export * from './nats-cluster.ts';
 export * from './wait.ts';
 export * from './media.ts';
 export * from './ports.ts';
+export * from './random.ts';
 export * from './raw-http.ts';
 export * from './processes.ts';
 export * from './docker.ts';

@@ -10,7 +10,7 @@ import {
   contentKeyOf,
 } from '@acefleet/contracts';
 import { createLogger, EngineTable, openEnginesKv } from '@acefleet/platform';
-import { startNatsServer, waitFor } from '@acefleet/testkit';
+import { seededRandom, startNatsServer, waitFor } from '@acefleet/testkit';
 import { ClaimOracle } from './claim-oracle.ts';
 import { call, contentOf, startManager, type ManagerUnderTest } from './helpers.ts';
 import { ContainerCount, MemoryRuntime } from './memory-runtime.ts';
@@ -27,18 +27,6 @@ const CLAIM_TTL_MS = 1500;
 const ACTIVE_MS = 12_000;
 const PROXIES = 4;
 const CONTENTS = 8;
-
-/** mulberry32: a small seeded PRNG, so a failing schedule of actions can be replayed (PROPERTY_SEED). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A proxy that acquires, renews, releases and forgets claims at random, and may die (stop renewing). */
 class SimulatedProxy {
@@ -140,7 +128,7 @@ test('claim path - concurrent acquires from four proxies over three managers kee
   t.timeout(90_000);
   const seed = Number(process.env.PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 32));
   t.log(`seed ${seed} (replay the schedule with PROPERTY_SEED=${seed})`);
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const nats = await startNatsServer();
   const managers: ManagerUnderTest[] = [];
   const runtimes: MemoryRuntime[] = [];
@@ -186,7 +174,7 @@ test('claim path - concurrent acquires from four proxies over three managers kee
   for (let p = 0; p < PROXIES; p++) {
     const nc = await nats.connect();
     clients.push(nc);
-    proxies.push(new SimulatedProxy(`proxy-${p}`, nc, oracle, prng(seed + p + 1)));
+    proxies.push(new SimulatedProxy(`proxy-${p}`, nc, oracle, seededRandom(seed + p + 1)));
   }
   const leaseCheck = setInterval(() => oracle.checkLeases(), 100);
   t.teardown(() => clearInterval(leaseCheck));
