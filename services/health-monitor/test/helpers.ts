@@ -1,6 +1,14 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
-import { NatsUsers } from '@acefleet/contracts';
+import { jetstream } from '@nats-io/jetstream';
+import {
+  NatsUsers,
+  Subjects,
+  type ContentRef,
+  type StreamMoved,
+  type StreamStarted,
+} from '@acefleet/contracts';
+import { startSession, type EngineSession } from '@acefleet/engine-client';
 import { ensureEventsStream } from '@acefleet/platform';
 import {
   startAcefleetService,
@@ -74,4 +82,52 @@ export function meanProbeGap(
   if (!a?.lastProbeStartedAt || !b?.lastProbeStartedAt) throw new Error(`engine ${id} was not probed`);
   const gaps = b.probes - a.probes;
   return { gaps, meanMs: (Date.parse(b.lastProbeStartedAt) - Date.parse(a.lastProbeStartedAt)) / gaps };
+}
+
+/** A session on sim `n`, announced as a proxy would: `stream.started` on `engine-<n>`. */
+export async function announceStarted(
+  world: MonitorWorld,
+  streamId: string,
+  content: ContentRef,
+  n: number,
+): Promise<EngineSession> {
+  const session = await startSession(world.sims[n]!.url, content, { timeoutMs: 10_000 });
+  const started: StreamStarted = {
+    streamId,
+    content,
+    engineId: `engine-${n}`,
+    proxyId: 'proxy-a',
+    startedAt: new Date().toISOString(),
+    statUrl: session.statUrl,
+  };
+  await jetstream(world.nc).publish(Subjects.streamStarted, JSON.stringify(started), {
+    msgID: `${streamId}:started`,
+  });
+  return session;
+}
+
+/** The stream moved from sim `from` to a new session on sim `to`, announced with `stream.moved`. */
+export async function announceMoved(
+  world: MonitorWorld,
+  streamId: string,
+  content: ContentRef,
+  from: number,
+  to: number,
+): Promise<EngineSession> {
+  const session = await startSession(world.sims[to]!.url, content, { timeoutMs: 10_000 });
+  const moved: StreamMoved = {
+    streamId,
+    content,
+    proxyId: 'proxy-a',
+    previousEngineId: `engine-${from}`,
+    engineId: `engine-${to}`,
+    statUrl: session.statUrl,
+    gapMs: 120,
+    reason: 'failover',
+    at: new Date().toISOString(),
+  };
+  await jetstream(world.nc).publish(Subjects.streamMoved, JSON.stringify(moved), {
+    msgID: `${streamId}:moved:${to}`,
+  });
+  return session;
 }

@@ -1,16 +1,8 @@
 import test from 'ava';
-import { jetstream } from '@nats-io/jetstream';
-import {
-  ObservabilitySubjects,
-  Subjects,
-  type ContentRef,
-  type StreamMoved,
-  type StreamStarted,
-  type StreamStats,
-} from '@acefleet/contracts';
-import { startSession, stopSession } from '@acefleet/engine-client';
+import { ObservabilitySubjects, type ContentRef, type StreamStats } from '@acefleet/contracts';
+import { stopSession } from '@acefleet/engine-client';
 import { collectEvents, waitFor, type EventCollector } from '@acefleet/testkit';
-import { startMonitorWorld, type MonitorWorld } from './helpers.ts';
+import { announceMoved, announceStarted, startMonitorWorld, type MonitorWorld } from './helpers.ts';
 
 const STAT_INTERVAL_MS = 300;
 
@@ -36,34 +28,11 @@ test.serial(
   async (t) => {
     const streamId = 'stream-moving';
     const content: ContentRef = { kind: 'id', value: 'dd'.repeat(20) };
-    const [oldEngine, newEngine] = world.sims;
-    const first = await startSession(oldEngine!.url, content, { timeoutMs: 10_000 });
-    const started: StreamStarted = {
-      streamId,
-      content,
-      engineId: 'engine-0',
-      proxyId: 'proxy-a',
-      startedAt: new Date().toISOString(),
-      statUrl: first.statUrl,
-    };
-    const js = jetstream(world.nc);
-    await js.publish(Subjects.streamStarted, JSON.stringify(started), { msgID: `${streamId}:started` });
+    const first = await announceStarted(world, streamId, content, 0);
     await waitFor(() => of(ObservabilitySubjects.streamStats, streamId).length > 0, 20_000);
 
     // The proxy moved the stream: a session on the other engine, the old one stopped (the engine forgets it).
-    const second = await startSession(newEngine!.url, content, { timeoutMs: 10_000 });
-    const moved: StreamMoved = {
-      streamId,
-      content,
-      proxyId: 'proxy-a',
-      previousEngineId: 'engine-0',
-      engineId: 'engine-1',
-      statUrl: second.statUrl,
-      gapMs: 120,
-      reason: 'failover',
-      at: new Date().toISOString(),
-    };
-    await js.publish(Subjects.streamMoved, JSON.stringify(moved), { msgID: `${streamId}:moved:1` });
+    await announceMoved(world, streamId, content, 0, 1);
     await stopSession(first, 5000);
 
     // Samples keep coming, now from the new engine; the engine that forgot the old session is not asked again.
