@@ -1,5 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { AcefleetError, parseMessage, type ContentRef } from '@acefleet/contracts';
@@ -150,31 +148,4 @@ export async function probeStatus(baseUrl: string, timeoutMs: number): Promise<v
   if (typeof body !== 'object' || body === null || !('result' in body)) {
     throw new AcefleetError('engine_error', 'get_status: answer without a result');
   }
-}
-
-/**
- * Open the media body. Resolves with the response once headers arrive; the caller owns it and must
- * destroy it. Uses node:http(s) directly: the body is relayed as raw buffers with no decoding in between.
- */
-export function openPlayback(playbackUrl: string, timeoutMs: number): Promise<http.IncomingMessage> {
-  const get = new URL(playbackUrl).protocol === 'https:' ? https.get : http.get;
-  return new Promise((resolve, reject) => {
-    const req = get(playbackUrl, { agent: false, headers: { 'user-agent': 'acefleet' } }, (res) => {
-      clearTimeout(timer);
-      if (res.statusCode !== 200) {
-        res.destroy();
-        reject(new AcefleetError('engine_error', `playback answered HTTP ${res.statusCode}`));
-        return;
-      }
-      resolve(res);
-    });
-    const timer = setTimeout(() => {
-      req.destroy();
-      reject(new AcefleetError('engine_timeout', `playback: no headers in ${timeoutMs} ms`));
-    }, timeoutMs);
-    req.on('error', (cause) => {
-      clearTimeout(timer);
-      reject(new AcefleetError('engine_error', 'playback: connection failed', { cause }));
-    });
-  });
 }

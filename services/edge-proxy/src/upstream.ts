@@ -1,6 +1,11 @@
-import type { IncomingMessage } from 'node:http';
 import { AcefleetError, type ContentRef, type EndReason, type ErrorCode } from '@acefleet/contracts';
-import { openPlayback, startSession, stopSession, type EngineSession } from '@acefleet/engine-client';
+import {
+  openPlaybackBody,
+  startSession,
+  stopSession,
+  type EngineSession,
+  type PlaybackBody,
+} from '@acefleet/engine-client';
 import type { EngineFailure, EngineLease, EngineSource } from './engine-source.ts';
 import { PacketAligner } from './ts-packets.ts';
 
@@ -58,7 +63,7 @@ export class Upstream {
   /** The claim; replaced in place when the stream re-claims the same engine. */
   lease: EngineLease | undefined;
   session: EngineSession | undefined;
-  private body: IncomingMessage | undefined;
+  private body: PlaybackBody | undefined;
   private readonly aligner = new PacketAligner();
   private openedAt = 0;
   /** When the engine's start call was made (performance.now()). */
@@ -106,15 +111,16 @@ export class Upstream {
       if (this.closed) return void (await this.close());
       this.openedAt = Date.now();
       phase = 'playback';
-      const body = await openPlayback(this.session.playbackUrl, this.settings.firstByteTimeoutMs);
+      const body = await openPlaybackBody(this.session.playbackUrl, this.settings.firstByteTimeoutMs, {
+        data: (bytes) => this.onChunk(bytes),
+        end: () => this.loseUnlessBadMedia('engine_eof', 'the engine ended the stream'),
+        error: () => this.loseUnlessBadMedia('engine_error', 'the engine connection failed'),
+      });
       if (this.closed) {
         body.destroy();
         return undefined;
       }
       this.body = body;
-      body.on('data', (chunk: Buffer) => this.onChunk(chunk));
-      body.once('end', () => this.loseUnlessBadMedia('engine_eof', 'the engine ended the stream'));
-      body.once('error', () => this.loseUnlessBadMedia('engine_error', 'the engine connection failed'));
       return undefined;
     } catch (err) {
       const error =
@@ -123,6 +129,7 @@ export class Upstream {
     }
   }
 
+  /** Bytes off the engine, as a view of a reused read buffer: the aligner and the ring copy what they keep. */
   private onChunk(chunk: Buffer): void {
     const packets = this.aligner.push(chunk);
     if (packets.length > 0) {
