@@ -33,6 +33,8 @@ export const MIN_RING_BYTES = 256 * 1024;
 const RATE_SAMPLE_MS = 1000;
 /** Weight of a new one-second sample in the measured bitrate. */
 const RATE_SMOOTHING = 0.25;
+/** A flush asks whether its turn is spent after this many players (a clock read per player would cost). */
+const PLAYERS_PER_TIME_CHECK = 32;
 
 /** How a player went: it hung up, or it was dropped for not reading. */
 export type LeaveReason = 'client_disconnected' | 'slow_client';
@@ -68,6 +70,8 @@ export class Fanout implements Flushable {
   private bytesOutOfGone = 0;
   private peak = 0;
   private lastFlushAt = 0;
+  /** The players the flush under way has yet to serve (a Set iterator sees joins and leaves meanwhile). */
+  private unserved: Iterator<Viewer> | undefined;
   private closed = false;
   private rateBytes = 0;
   private rateSince = 0;
@@ -115,13 +119,26 @@ export class Fanout implements Flushable {
     this.deps.clock.mark(this);
   }
 
-  flush(now: number): void {
-    if (this.closed) return;
+  /**
+   * Write to every player what it lacks, over several calls when `timeUp` says so (see Flushable); without
+   * it, to the last player at once.
+   */
+  flush(now: number, timeUp: () => boolean = () => false): boolean {
+    if (this.closed) return true;
     this.lastFlushAt = now;
+    const players = (this.unserved ??= this.players.values());
     let written = 0;
-    for (const viewer of this.players) written += this.pumpOne(viewer);
+    let next = players.next();
+    for (let served = 1; !next.done; served++) {
+      written += this.pumpOne(next.value);
+      if (served % PLAYERS_PER_TIME_CHECK === 0 && timeUp()) break;
+      next = players.next();
+    }
     this.deps.metrics.bytesOut.inc(written);
-    this.recycle();
+    if (!next.done) return false;
+    this.unserved = undefined;
+    if (this.ring.hasRetired) this.recycle();
+    return true;
   }
 
   /** Attach a player at the join point of the ring and send it what the ring holds from there. */
@@ -153,7 +170,7 @@ export class Fanout implements Flushable {
     let written = 0;
     for (const viewer of this.players) if (viewer.socket.writableLength > 0) written += this.pumpOne(viewer);
     this.deps.metrics.bytesOut.inc(written);
-    this.recycle();
+    if (this.ring.hasRetired) this.recycle();
     this.measure(now);
   }
 
@@ -186,7 +203,11 @@ export class Fanout implements Flushable {
     this.rateSince = now;
   }
 
-  /** Evicted ring blocks no player's socket sends from any more are reused. */
+  /**
+   * Evicted ring blocks no player's socket sends from any more are reused. A flush needs this walk only when
+   * blocks wait for it: a player only ever moves forward, so what the ring was last told stays safe until a
+   * join (which always calls this).
+   */
   private recycle(): void {
     let heldFrom = this.ring.end;
     for (const viewer of this.players) heldFrom = Math.min(heldFrom, viewer.heldFrom());

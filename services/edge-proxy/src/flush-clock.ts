@@ -1,6 +1,10 @@
 /** Something with bytes waiting to be written to its players. */
 export interface Flushable {
-  flush(now: number): void;
+  /**
+   * Write to the players, asking `timeUp` every few players whether the turn is spent; if it is, stop and
+   * return false: the next call goes on where this one stopped. True once every player is served.
+   */
+  flush(now: number, timeUp: () => boolean): boolean;
 }
 
 /** What the clock needs of the runtime: `eventLoopTimer` in the proxy, a scripted one in unit tests. */
@@ -27,8 +31,8 @@ export const eventLoopTimer: FlushTimer = {
 
 /**
  * The longest one turn of flushing holds the event loop. A window's writes to every player of every stream
- * can take far longer under load (hundreds of streams); in turns of this length, upstream reads and new
- * players wait at most one turn instead of the whole window's writes.
+ * can take far longer under load (hundreds of streams, or thousands of players of one); in turns of this
+ * length, upstream reads and new players wait at most one turn instead of the whole window's writes.
  */
 export const FLUSH_SLICE_MS = 10;
 
@@ -48,14 +52,18 @@ const SERVING = (): void => {};
  * One flush clock for every stream of the proxy: a stream with new bytes marks itself due, and one timer
  * starts a round that flushes every due stream once, in the order they were marked. The round runs in
  * turns of at most `sliceMs` (see FLUSH_SLICE_MS), yielding to I/O between them, so the total work is the
- * same but no turn blocks the proxy for long. A stream marked after its turn waits for the next round, one
- * window after this one began (at once when the round took longer). With nothing due, no timer runs.
+ * same but no turn blocks the proxy for long. A turn ends in the middle of a stream whose players outlast
+ * it: the next turn finishes that stream before the ones after it. A stream marked after its turn began
+ * waits for the next round, one window after this one began (at once when the round took longer): the
+ * players it already served this round lack the new bytes. With nothing due, no timer runs.
  */
 export class FlushClock {
   /** Marked for the next round, in order. */
   private due = new Set<Flushable>();
-  /** The current round's streams that have not had their turn yet, in order. */
+  /** The current round's streams that have not been flushed to the end yet, in order. */
   private round = new Set<Flushable>();
+  /** The first of `round` once its flush has begun (it may take several turns). */
+  private flushing: Flushable | undefined;
   private roundStartedAt = -Infinity;
   /** Cancels the scheduled round or turn; `SERVING` during a turn. */
   private pending: (() => void) | undefined;
@@ -68,7 +76,7 @@ export class FlushClock {
 
   mark(stream: Flushable): void {
     // Still waiting for its turn in this round: that flush writes the new bytes too.
-    if (this.round.has(stream)) return;
+    if (this.round.has(stream) && stream !== this.flushing) return;
     this.due.add(stream);
     if (!this.pending) this.scheduleRound();
   }
@@ -77,6 +85,7 @@ export class FlushClock {
   forget(stream: Flushable): void {
     this.due.delete(stream);
     this.round.delete(stream);
+    if (this.flushing === stream) this.flushing = undefined;
   }
 
   stop(): void {
@@ -84,6 +93,7 @@ export class FlushClock {
     this.pending = undefined;
     this.due.clear();
     this.round.clear();
+    this.flushing = undefined;
   }
 
   private scheduleRound(): void {
@@ -96,16 +106,17 @@ export class FlushClock {
     });
   }
 
-  /** Flush the round's streams in order until the slice is spent; the rest get the next turn. */
+  /** Flush the round's streams in order until the slice is spent; the rest (of one, too) wait a turn. */
   private serveTurn(): void {
     this.pending = SERVING;
-    let now = this.timer.now();
-    const until = now + this.sliceMs;
+    const until = this.timer.now() + this.sliceMs;
+    const timeUp = (): boolean => this.timer.now() >= until;
     for (const stream of this.round) {
+      this.flushing = stream;
+      if (!stream.flush(this.timer.now(), timeUp)) break;
+      this.flushing = undefined;
       this.round.delete(stream);
-      stream.flush(now);
-      now = this.timer.now();
-      if (now >= until) break;
+      if (timeUp()) break;
     }
     this.pending = undefined;
     if (this.round.size > 0) this.pending = this.timer.nextTurn(() => this.serveTurn());

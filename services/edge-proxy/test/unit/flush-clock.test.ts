@@ -1,49 +1,6 @@
 import test from 'ava';
-import { FlushClock, type Flushable, type FlushTimer } from '../../src/flush-clock.ts';
-
-/**
- * The event loop as a script: time moves only when a flush costs some or a timeout is due, and every
- * `nextTurn` callback counts as one turn (where the proxy would read I/O before it).
- */
-class ScriptedLoop implements FlushTimer {
-  time = 0;
-  turns = 0;
-  private timeouts: { at: number; fn: () => void }[] = [];
-  private immediates: (() => void)[] = [];
-
-  now(): number {
-    return this.time;
-  }
-
-  after(ms: number, fn: () => void): () => void {
-    const entry = { at: this.time + ms, fn };
-    this.timeouts.push(entry);
-    return () => void (this.timeouts = this.timeouts.filter((e) => e !== entry));
-  }
-
-  nextTurn(fn: () => void): () => void {
-    this.immediates.push(fn);
-    return () => void (this.immediates = this.immediates.filter((f) => f !== fn));
-  }
-
-  /** Run what is scheduled, in event-loop order, until nothing is or `untilMs` is reached. */
-  run(untilMs = Infinity): void {
-    for (;;) {
-      const immediate = this.immediates.shift();
-      if (immediate) {
-        this.turns++;
-        immediate();
-        continue;
-      }
-      this.timeouts.sort((a, b) => a.at - b.at);
-      const next = this.timeouts[0];
-      if (!next || next.at > untilMs) return;
-      this.timeouts.shift();
-      this.time = Math.max(this.time, next.at);
-      next.fn();
-    }
-  }
-}
+import { FlushClock, type Flushable } from '../../src/flush-clock.ts';
+import { ScriptedLoop } from './scripted-loop.ts';
 
 /** A stream whose flush costs `costMs` of the loop's time; it logs when, and in which turn, it was flushed. */
 function stream(loop: ScriptedLoop, log: string[], name: string, costMs = 0): Flushable {
@@ -51,6 +8,7 @@ function stream(loop: ScriptedLoop, log: string[], name: string, costMs = 0): Fl
     flush: (now) => {
       log.push(`${name}@${now}#${loop.turns}`);
       loop.time += costMs;
+      return true;
     },
   };
 }
@@ -97,6 +55,7 @@ test('flush clock - a stream marked again while it waits for its turn is flushed
       loop.time += 20;
       // New bytes for `late` arrive (between turns, in the proxy) before its turn comes.
       clock.mark(late);
+      return true;
     },
   };
   clock.mark(first);
@@ -115,6 +74,7 @@ test('flush clock - a stream marked after its turn waits for the next round, one
       log.push(`b@${now}`);
       loop.time += 4;
       clock.mark(a);
+      return true;
     },
   };
   clock.mark(a);
@@ -135,6 +95,7 @@ test('flush clock - rounds keep their order across windows, so no stream is flus
         log.push(`${name}@${now}`);
         loop.time += 5;
         clock.mark(s);
+        return true;
       },
     };
     return s;
@@ -167,6 +128,7 @@ test('flush clock - rounds that outlast the window follow each other at once', (
         log.push(`s${i}@${now}`);
         loop.time += 5;
         clock.mark(s);
+        return true;
       },
     };
     return s;
@@ -190,6 +152,7 @@ test('flush clock - a forgotten stream is not flushed, even in the round under w
       log.push('first');
       loop.time += 20;
       clock.forget(gone);
+      return true;
     },
   };
   clock.mark(first);
@@ -207,10 +170,79 @@ test('flush clock - stopped during a round, the rest of the round is not flushed
       log.push('first');
       // The proxy shuts down while writing.
       clock.stop();
+      return true;
     },
   };
   clock.mark(first);
   clock.mark(stream(loop, log, 'second'));
   loop.run();
   t.deepEqual(log, ['first']);
+});
+
+/**
+ * A stream of `players` players, each write costing `costMs`: it stops when its turn is spent and goes on
+ * from there in its next call. It logs each call (`name#turn`, `+` when the call finished the stream).
+ */
+function manyPlayers(loop: ScriptedLoop, log: string[], name: string, players: number, costMs: number) {
+  let next = 0;
+  const served: number[] = [];
+  const s: Flushable = {
+    flush: (_now, timeUp) => {
+      while (next < players) {
+        loop.time += costMs;
+        served.push(next++);
+        if (timeUp()) break;
+      }
+      const done = next === players;
+      if (done) next = 0;
+      log.push(`${name}#${loop.turns}${done ? '+' : ''}`);
+      return done;
+    },
+  };
+  return { stream: s, served };
+}
+
+test('flush clock - a stream whose players outlast the slice is finished in the next turns, before the streams after it', (t) => {
+  const loop = new ScriptedLoop();
+  const clock = new FlushClock(() => WINDOW_MS, loop, 10);
+  const log: string[] = [];
+  // 10 players at 4 ms against a 10 ms slice: 3 a turn.
+  const big = manyPlayers(loop, log, 'big', 10, 4);
+  const later = stream(loop, log, 'later', 1);
+  clock.mark(big.stream);
+  clock.mark(stream(loop, log, 'after', 1));
+  loop.beforeTurn = () => clock.mark(later);
+  loop.run();
+  t.deepEqual(log.slice(0, 5), ['big#0', 'big#1', 'big#2', 'big#3+', 'after@40#3']);
+  t.deepEqual(big.served, [...Array(10).keys()], 'every player once, in order');
+  t.deepEqual(log.slice(5), ['later@100#3'], 'a stream marked meanwhile waits for the next round');
+  t.true(loop.longestTurnMs <= 12, `no turn held the loop past the slice (${loop.longestTurnMs} ms)`);
+});
+
+test('flush clock - a stream marked while its flush is under way is flushed once more, in the next round', (t) => {
+  const loop = new ScriptedLoop();
+  const clock = new FlushClock(() => WINDOW_MS, loop, 10);
+  const log: string[] = [];
+  const big = manyPlayers(loop, log, 'big', 10, 4);
+  clock.mark(big.stream);
+  // New bytes arrive before every turn of the first round: players it served already lack them.
+  loop.beforeTurn = () => {
+    if (loop.time < WINDOW_MS) clock.mark(big.stream);
+  };
+  loop.run();
+  t.deepEqual(log, ['big#0', 'big#1', 'big#2', 'big#3+', 'big#3', 'big#4', 'big#5', 'big#6+']);
+  t.deepEqual(big.served, [...Array(10).keys(), ...Array(10).keys()], 'two whole flushes, none restarted');
+});
+
+test('flush clock - a stream forgotten during its flush is not flushed any further', (t) => {
+  const loop = new ScriptedLoop();
+  const clock = new FlushClock(() => WINDOW_MS, loop, 10);
+  const log: string[] = [];
+  const big = manyPlayers(loop, log, 'big', 10, 4);
+  clock.mark(big.stream);
+  clock.mark(stream(loop, log, 'next', 1));
+  loop.beforeTurn = () => clock.forget(big.stream);
+  loop.run();
+  t.deepEqual(log, ['big#0', 'next@12#1']);
+  t.is(big.served.length, 3);
 });
