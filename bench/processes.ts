@@ -15,7 +15,7 @@ export function startBundle(name: string, args: string[], env: Record<string, st
   // The proxy runs as `npm start` runs it; BENCH_NODE_FLAGS replaces the flags for experiments.
   const flags = process.env.BENCH_NODE_FLAGS ?? (name === 'edge-proxy' ? '--max-semi-space-size=2' : '');
   const v8 = flags.split(' ').filter(Boolean);
-  const malloc = name === 'edge-proxy' ? { MALLOC_ARENA_MAX: '2' } : {};
+  const malloc: Record<string, string> = name === 'edge-proxy' ? { MALLOC_ARENA_MAX: '2' } : {};
   return spawnNode([...v8, `.run/dist/${name}.mjs`, ...args], { LOG_LEVEL: 'warn', ...malloc, ...env });
 }
 
