@@ -137,7 +137,7 @@ export class Fanout implements Flushable {
     this.deps.metrics.bytesOut.inc(written);
     if (!next.done) return false;
     this.unserved = undefined;
-    if (this.ring.hasRetired) this.recycle();
+    this.recycle();
     return true;
   }
 
@@ -170,7 +170,7 @@ export class Fanout implements Flushable {
     let written = 0;
     for (const viewer of this.players) if (viewer.socket.writableLength > 0) written += this.pumpOne(viewer);
     this.deps.metrics.bytesOut.inc(written);
-    if (this.ring.hasRetired) this.recycle();
+    this.recycle();
     this.measure(now);
   }
 
