@@ -149,13 +149,15 @@ export class RingBuffer {
     return Math.min(aligned, this.end);
   }
 
-  /** The bytes from `pos` on, as shared views of the stored blocks. */
-  *readFrom(pos: number): Generator<Buffer> {
+  /** The bytes from `pos` on, as shared views of the stored blocks (one per block; rarely more than two). */
+  readFrom(pos: number): Buffer[] {
+    const views: Buffer[] = [];
     for (let i = this.indexOf(pos); i < this.blocks.length; i++) {
       const block = this.blocks[i]!;
       const at = Math.max(0, pos - block.start);
-      if (at < block.filled) yield block.data.subarray(at, block.filled);
+      if (at < block.filled) views.push(block.data.subarray(at, block.filled));
     }
+    return views;
   }
 
   /** Index of the block holding `pos` (binary search over the live blocks). */

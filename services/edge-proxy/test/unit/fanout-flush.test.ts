@@ -13,8 +13,9 @@ import { ScriptedLoop } from './scripted-loop.ts';
 import { packets } from './ts-bytes.ts';
 
 /**
- * A player's socket, for the pure logic of who gets which bytes when: nothing ever queues, and each corked
- * write (one syscall in the proxy) costs `writeMs` of the loop's time. It keeps copies of the media it got.
+ * A player's socket, for the pure logic of who gets which bytes when: nothing ever queues, and each write
+ * of media (a plain one, or a corked batch: one syscall in the proxy) costs `writeMs` of the loop's time.
+ * It keeps copies of the media it got.
  */
 class PlayerSocket extends EventEmitter {
   readonly writableLength = 0;
@@ -32,15 +33,23 @@ class PlayerSocket extends EventEmitter {
     return Buffer.concat(this.chunks);
   }
 
+  private corked = false;
+
   setNoDelay(): void {}
-  cork(): void {}
+  cork(): void {
+    this.corked = true;
+  }
+
   uncork(): void {
+    this.corked = false;
     this.loop.time += this.writeMs;
   }
 
   write(data: Buffer | string): boolean {
     // The response head is a string; media comes as views of ring blocks, which the ring may reuse.
-    if (typeof data !== 'string') this.chunks.push(Buffer.from(data));
+    if (typeof data === 'string') return true;
+    this.chunks.push(Buffer.from(data));
+    if (!this.corked) this.loop.time += this.writeMs;
     return true;
   }
 }
