@@ -143,7 +143,7 @@ test.serial(
     stack.services.manager!.child.kill('SIGCONT');
     const proxy = stack.services.proxy!;
     await waitFor(
-      () => proxy.output().includes('engine granted after the fallback: releasing it'),
+      () => proxy.output().includes('engine granted after the proxy stopped waiting: releasing it'),
       MARGIN_MS,
     );
     await adopted(stack, content, Date.now(), MARGIN_MS);

@@ -6,7 +6,6 @@ import {
   contentKeyOf,
   type ContentRef,
   type EndReason,
-  type AcquireReply,
   type EngineRecord,
   type ReleaseRequest,
 } from '@acefleet/contracts';
@@ -173,11 +172,9 @@ export class EngineSource {
       return asked; // nothing to choose here: the manager may be starting an engine
     }
     this.log.warn({ engineId: lease.engineId }, `${why.message}: playing on an engine chosen here`);
-    void asked.then(
-      (late) => {
-        this.log.warn({ engineId: late.engineId }, 'engine granted after the fallback: releasing it');
-        return this.release(late);
-      },
+    // An acquire that fails after all left nothing to give back.
+    asked.then(
+      (late) => this.releaseLate(late),
       () => {},
     );
     return lease;
@@ -200,7 +197,7 @@ export class EngineSource {
         ...(failed && { failedEngineId: failed.engineId, failureReason: failed.reason }),
       },
       { timeoutMs: this.opts.requestTimeoutMs },
-      (late) => void this.releaseLate(late),
+      (late) => this.releaseLate({ engineId: late.engine.id, baseUrl: '', claimId: late.claimId }),
     );
     return { engineId: reply.engine.id, baseUrl: reply.engine.baseUrl, claimId: reply.claimId };
   }
@@ -334,10 +331,14 @@ export class EngineSource {
     }
   }
 
-  /** A grant that came after we stopped waiting: nobody holds it, give it back at once. */
-  private releaseLate(late: AcquireReply): Promise<void> {
-    this.log.warn({ engineId: late.engine.id }, 'engine granted after the acquire timed out: releasing it');
-    return this.release({ engineId: late.engine.id, baseUrl: '', claimId: late.claimId });
+  /** A grant that came after we stopped waiting (timed out, or fell back): nobody holds it, give it back. */
+  private releaseLate(late: EngineLease): void {
+    this.log.warn(
+      { engineId: late.engineId },
+      'engine granted after the proxy stopped waiting: releasing it',
+    );
+    // release() never rejects: a manager it cannot reach is retried, a refusal is logged.
+    void this.release(late);
   }
 
   /**
