@@ -48,10 +48,6 @@ export class ResponseDecoder {
 
   constructor(private readonly out: DecodedResponse) {}
 
-  get isComplete(): boolean {
-    return this.state === 'done';
-  }
-
   push(data: Buffer): void {
     let at = 0;
     while (at < data.length && this.state !== 'done') {

@@ -203,11 +203,7 @@ export class Fanout implements Flushable {
     this.rateSince = now;
   }
 
-  /**
-   * Evicted ring blocks no player's socket sends from any more are reused. A flush needs this walk only when
-   * blocks wait for it: a player only ever moves forward, so what the ring was last told stays safe until a
-   * join (which always calls this).
-   */
+  /** Evicted ring blocks no player's socket sends from any more are reused. */
   private recycle(): void {
     let heldFrom = this.ring.end;
     for (const viewer of this.players) heldFrom = Math.min(heldFrom, viewer.heldFrom());

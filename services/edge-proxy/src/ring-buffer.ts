@@ -42,11 +42,6 @@ export class RingBuffer {
     return this.blocks[this.first]?.start ?? this.end;
   }
 
-  /** Evicted blocks wait for `recycle` to find no socket sending from them. */
-  get hasRetired(): boolean {
-    return this.retired.length > 0;
-  }
-
   /** Media bytes held (what players can still be served). */
   get bytes(): number {
     return this.end - this.start;

@@ -30,9 +30,10 @@ export function findSync(buf: Buffer): number {
 /**
  * Turns an upstream's arbitrary chunks into whole packets. Until it has locked on (LOCK_PACKETS sync bytes a
  * packet apart) it discards bytes; afterwards it carries the partial packet at the end of a chunk (at most
- * 187 bytes) into the next, completing it in a packet of its own, and hands on the rest of the chunk as views:
- * a locked stream costs no copy of its chunks. A packet without its sync byte drops the lock: what follows is
- * discarded until it locks again, so bytes that are not MPEG-TS never reach a player.
+ * 187 bytes) into the next, completing it in a packet of its own, and hands on the rest of the chunk as views,
+ * valid only until the caller's next read (the ring copies them at once): a locked stream costs no copy here.
+ * A packet without its sync byte drops the lock: what follows is discarded until it locks again, so bytes that
+ * are not MPEG-TS never reach a player.
  */
 export class PacketAligner {
   private carry: Buffer | undefined;
@@ -74,7 +75,7 @@ export class PacketAligner {
         const at = findSync(buf);
         if (at < 0) {
           const keep = LOCK_PACKETS * PACKET_SIZE;
-          // Copied: a view would keep the caller's whole socket read alive until the next chunk.
+          // Copied: the chunk is a view of a read buffer that the next read overwrites.
           this.carry = Buffer.from(buf.length > keep ? buf.subarray(buf.length - keep) : buf);
           return;
         }
@@ -84,7 +85,7 @@ export class PacketAligner {
       const whole = buf.length - (buf.length % PACKET_SIZE);
       const lost = firstUnsynced(buf, whole);
       if (lost < 0) {
-        // A copy of the tail only: a view would keep the whole socket read alive until the next chunk.
+        // A copy of the tail only: the chunk is a view of a read buffer that the next read overwrites.
         if (whole < buf.length) this.carry = Buffer.from(buf.subarray(whole));
         if (whole > 0) out.push(buf.subarray(0, whole));
         return;

