@@ -1,18 +1,14 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
 import { jetstream } from '@nats-io/jetstream';
-import {
-  NatsUsers,
-  Subjects,
-  type ContentRef,
-  type StreamMoved,
-  type StreamStarted,
-} from '@acefleet/contracts';
+import { NatsUsers, Subjects, type ContentRef, type StreamMoved } from '@acefleet/contracts';
 import { startSession, type EngineSession } from '@acefleet/engine-client';
 import { ensureEventsStream } from '@acefleet/platform';
 import {
+  publishStreamEvent,
   startAcefleetService,
   startNatsServer,
+  streamStarted,
   type NatsServer,
   type ServiceProcess,
 } from '@acefleet/testkit';
@@ -92,17 +88,8 @@ export async function announceStarted(
   n: number,
 ): Promise<EngineSession> {
   const session = await startSession(world.sims[n]!.url, content, { timeoutMs: 10_000 });
-  const started: StreamStarted = {
-    streamId,
-    content,
-    engineId: `engine-${n}`,
-    proxyId: 'proxy-a',
-    startedAt: new Date().toISOString(),
-    statUrl: session.statUrl,
-  };
-  await jetstream(world.nc).publish(Subjects.streamStarted, JSON.stringify(started), {
-    msgID: `${streamId}:started`,
-  });
+  const started = streamStarted(streamId, { content, engineId: `engine-${n}`, statUrl: session.statUrl });
+  await publishStreamEvent(world.nc, started);
   return session;
 }
 
