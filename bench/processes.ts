@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { repoRoot, spawnNode, waitFor, type NodeProcess } from '@acefleet/testkit';
+import { serviceRuntime } from '../scripts/lib/service-runtime.ts';
 
 export type Proc = NodeProcess;
 
@@ -12,11 +13,14 @@ export function startTs(entry: string, args: string[], env: Record<string, strin
 
 /** Start a bundled service from .run/dist (as `npm start` runs them). */
 export function startBundle(name: string, args: string[], env: Record<string, string> = {}): Proc {
-  // The proxy runs as `npm start` runs it; BENCH_NODE_FLAGS replaces the flags for experiments.
-  const flags = process.env.BENCH_NODE_FLAGS ?? (name === 'edge-proxy' ? '--max-semi-space-size=2' : '');
-  const v8 = flags.split(' ').filter(Boolean);
-  const malloc: Record<string, string> = name === 'edge-proxy' ? { MALLOC_ARENA_MAX: '2' } : {};
-  return spawnNode([...v8, `.run/dist/${name}.mjs`, ...args], { LOG_LEVEL: 'warn', ...malloc, ...env });
+  // As `npm start` runs it; BENCH_NODE_FLAGS replaces the node flags for experiments.
+  const runtime = serviceRuntime(name);
+  const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? runtime.nodeFlags;
+  return spawnNode([...flags, `.run/dist/${name}.mjs`, ...args], {
+    LOG_LEVEL: 'warn',
+    ...runtime.env,
+    ...env,
+  });
 }
 
 export async function waitHttp(url: string): Promise<void> {

@@ -23,6 +23,7 @@ import {
   natsServers,
   type NatsPasswords,
 } from '@acefleet/platform';
+import { serviceRuntime } from './lib/service-runtime.ts';
 
 const env = process.env;
 const root = path.resolve(import.meta.dirname, '..');
@@ -216,12 +217,10 @@ async function main(): Promise<void> {
     ],
   ];
   for (const [name, entry, port, extra] of services) {
-    // A small young generation and two malloc arenas keep the proxy's memory low under fan-out (bench/).
-    const proxy = name === 'edge-proxy';
-    const v8 = proxy ? ['--max-semi-space-size=2'] : [];
-    launch(name, process.execPath, [...v8, entry], {
+    const run = serviceRuntime(name);
+    launch(name, process.execPath, [...run.nodeFlags, entry], {
       ...common,
-      ...(proxy ? { MALLOC_ARENA_MAX: '2' } : {}),
+      ...run.env,
       ...natsLogin(name),
       ...extra,
       HTTP_PORT: String(port),
