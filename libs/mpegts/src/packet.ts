@@ -1,0 +1,124 @@
+// One 188-byte transport packet, read and patched in place at an offset of a larger buffer (a ring block, a
+// socket read, a clip), so nothing is copied to look at a header. ISO/IEC 13818-1, 2.4.3.
+export const PACKET_SIZE = 188;
+export const SYNC_BYTE = 0x47;
+export const NULL_PID = 0x1fff;
+export const PAT_PID = 0;
+
+/** MPEG-TS timestamps (PTS, DTS, PCR base) count 90 kHz ticks modulo 2^33: about 26.5 hours. */
+export const TIMESTAMP_WRAP = 2 ** 33;
+export const TIMESTAMP_HZ = 90_000;
+
+export function pidAt(buf: Uint8Array, at: number): number {
+  return ((buf[at + 1]! & 0x1f) << 8) | buf[at + 2]!;
+}
+
+/** payload_unit_start_indicator: a PES or a PSI section begins in this packet. */
+export function unitStartAt(buf: Uint8Array, at: number): boolean {
+  return (buf[at + 1]! & 0x40) !== 0;
+}
+
+export function hasPayloadAt(buf: Uint8Array, at: number): boolean {
+  return (buf[at + 3]! & 0x10) !== 0;
+}
+
+function hasAdaptationAt(buf: Uint8Array, at: number): boolean {
+  return (buf[at + 3]! & 0x20) !== 0;
+}
+
+export function continuityAt(buf: Uint8Array, at: number): number {
+  return buf[at + 3]! & 0x0f;
+}
+
+export function setContinuityAt(buf: Uint8Array, at: number, cc: number): void {
+  buf[at + 3] = (buf[at + 3]! & 0xf0) | (cc & 0x0f);
+}
+
+/** Flags byte of the adaptation field, or -1 when the packet has none (or an empty one). */
+function adaptationFlagsAt(buf: Uint8Array, at: number): number {
+  return hasAdaptationAt(buf, at) && buf[at + 4]! > 0 ? buf[at + 5]! : -1;
+}
+
+/** The discontinuity_indicator: a flagged break in continuity counters (and, on the PCR PID, the clock). */
+export function discontinuityAt(buf: Uint8Array, at: number): boolean {
+  const flags = adaptationFlagsAt(buf, at);
+  return flags >= 0 && (flags & 0x80) !== 0;
+}
+
+/** The random_access_indicator: the muxer's own mark of a point to start decoding (a key frame). */
+export function randomAccessAt(buf: Uint8Array, at: number): boolean {
+  const flags = adaptationFlagsAt(buf, at);
+  return flags >= 0 && (flags & 0x40) !== 0;
+}
+
+/** Offset of the payload within the buffer, or -1 when the packet carries none. */
+export function payloadOffsetAt(buf: Uint8Array, at: number): number {
+  if (!hasPayloadAt(buf, at)) return -1;
+  const offset = hasAdaptationAt(buf, at) ? at + 5 + buf[at + 4]! : at + 4;
+  return offset < at + PACKET_SIZE ? offset : -1;
+}
+
+function pcrFieldAt(buf: Uint8Array, at: number): number {
+  const flags = adaptationFlagsAt(buf, at);
+  return flags >= 0 && (flags & 0x10) !== 0 && buf[at + 4]! >= 7 ? at + 6 : -1;
+}
+
+/** The PCR base (90 kHz ticks), or undefined when the packet carries no PCR. */
+export function pcrAt(buf: Uint8Array, at: number): number | undefined {
+  const f = pcrFieldAt(buf, at);
+  if (f < 0) return undefined;
+  return (
+    buf[f]! * 2 ** 25 + buf[f + 1]! * 2 ** 17 + buf[f + 2]! * 2 ** 9 + buf[f + 3]! * 2 + (buf[f + 4]! >> 7)
+  );
+}
+
+/** Rewrites the PCR base (90 kHz ticks, taken modulo 2^33), keeping the 27 MHz extension; false if none. */
+export function setPcrAt(buf: Uint8Array, at: number, base: number): boolean {
+  const f = pcrFieldAt(buf, at);
+  if (f < 0) return false;
+  const b = wrapTimestamp(base);
+  buf[f] = Math.floor(b / 2 ** 25) & 0xff;
+  buf[f + 1] = Math.floor(b / 2 ** 17) & 0xff;
+  buf[f + 2] = Math.floor(b / 2 ** 9) & 0xff;
+  buf[f + 3] = Math.floor(b / 2) & 0xff;
+  buf[f + 4] = ((b & 1) << 7) | (buf[f + 4]! & 0x7f);
+  return true;
+}
+
+/** A timestamp brought into [0, 2^33). */
+export function wrapTimestamp(ticks: number): number {
+  return ((ticks % TIMESTAMP_WRAP) + TIMESTAMP_WRAP) % TIMESTAMP_WRAP;
+}
+
+/** `later - earlier` in ticks across the 2^33 wrap, in (-2^32, 2^32]. */
+export function timestampDelta(later: number, earlier: number): number {
+  const d = wrapTimestamp(later - earlier);
+  return d > TIMESTAMP_WRAP / 2 ? d - TIMESTAMP_WRAP : d;
+}
+
+/** A null packet (PID 0x1FFF): players drop it; it keeps a connection alive without being media. */
+export function nullPacket(): Buffer {
+  const p = Buffer.alloc(PACKET_SIZE, 0xff);
+  p[0] = SYNC_BYTE;
+  p[1] = 0x1f;
+  p[2] = 0xff;
+  p[3] = 0x10;
+  return p;
+}
+
+/**
+ * A packet that carries only an adaptation field with discontinuity_indicator set, for `pid`, with the
+ * continuity counter `cc`. Sent just before a PID's first packet after a jump (with `cc` one below that
+ * packet's), it tells demuxers the break is deliberate: a packet without payload does not advance the
+ * counter, so the next one follows on from it.
+ */
+export function discontinuityPacket(pid: number, cc: number): Buffer {
+  const p = Buffer.alloc(PACKET_SIZE, 0xff);
+  p[0] = SYNC_BYTE;
+  p[1] = (pid >> 8) & 0x1f;
+  p[2] = pid & 0xff;
+  p[3] = 0x20 | (cc & 0x0f);
+  p[4] = PACKET_SIZE - 5;
+  p[5] = 0x80;
+  return p;
+}
