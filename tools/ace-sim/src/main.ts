@@ -25,7 +25,8 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   await sim.listen(config.httpPort, config.host);
-  log({ p2pPort: config.sim.p2pPort, bitrateBps: sim.settings.bitrateBps }, 'engine ready');
+  const { bitrateBps, profile, seed, clockOffsetMs } = sim.settings;
+  log({ p2pPort: config.sim.p2pPort, bitrateBps, profile, seed, clockOffsetMs }, 'engine ready');
 }
 
 main().catch((err: unknown) => {
