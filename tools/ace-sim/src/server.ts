@@ -52,6 +52,8 @@ export interface Simulator {
   readonly server: Server;
   readonly faults: FaultStore;
   readonly settings: Readonly<SimSettings>;
+  /** The channels' timeline: where a content is on it, and how many loops were rendered. */
+  readonly timeline: Timeline;
   stats(): SessionStats;
   /** Resolves with the bound address; `url` is `http://host:port`. */
   listen(port?: number, host?: string): Promise<{ port: number; host: string; url: string }>;
@@ -143,6 +145,7 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     server,
     faults,
     settings,
+    timeline,
     stats: () => sessions.stats(),
     listen: (port = 0, host = '127.0.0.1') =>
       new Promise((resolve, reject) => {

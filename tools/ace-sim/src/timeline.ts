@@ -69,6 +69,16 @@ export class Timeline {
     this.#keep = Math.max(2, opts.renderings ?? 4);
   }
 
+  /** Packets in one loop of the clip. */
+  get loopPackets(): number {
+    return this.#media.packets;
+  }
+
+  /** One loop's length in 90 kHz ticks (D): the PCR moves on by D every `loopPackets`. */
+  get loopTicks(): number {
+    return this.#media.durationTicks;
+  }
+
   /** Loops rendered so far (a new one per D of channel time, plus any a lagging reader asked for again). */
   get renderedLoops(): number {
     return this.#rendered;
