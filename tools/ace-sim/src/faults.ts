@@ -80,7 +80,13 @@ export const faultKinds: Readonly<Record<keyof Faults, FaultKind>> = Object.free
 
 export class FaultError extends Error {
   override name = 'FaultError';
-  readonly code = 'BAD_FAULT';
+  /** BAD_KEY: no fault of that name; BAD_FAULT: a value the fault does not take. */
+  constructor(
+    message: string,
+    readonly code: 'BAD_FAULT' | 'BAD_KEY' = 'BAD_FAULT',
+  ) {
+    super(message);
+  }
 }
 
 function isFaultKey(key: string): key is keyof Faults {
@@ -113,7 +119,7 @@ export function parseFaultPatch(input: unknown): FaultPatch {
   }
   const patch: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
-    if (!isFaultKey(key)) throw new FaultError(`unknown fault ${key}`);
+    if (!isFaultKey(key)) throw new FaultError(`unknown fault ${key}`, 'BAD_KEY');
     patch[key] = checkValue(key, value);
   }
   return patch;
@@ -121,7 +127,7 @@ export function parseFaultPatch(input: unknown): FaultPatch {
 
 /** Parses a fault from its text form (env or CLI): numbers, `true`/`false`, `null`/empty. */
 export function parseFaultText(key: string, text: string): FaultPatch {
-  if (!isFaultKey(key)) throw new FaultError(`unknown fault ${key}`);
+  if (!isFaultKey(key)) throw new FaultError(`unknown fault ${key}`, 'BAD_KEY');
   const kind = faultKinds[key];
   let value: unknown = text;
   if (kind === 'flag') value = text === '' || text === 'true' || text === '1' || text === 'yes';
