@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, parseConfig } from './config.ts';
 import { jsonLineLogger } from './log.ts';
 import { MediaError } from './media.ts';
+import { ProfileError } from './profile.ts';
 import { buildSimulator } from './server.ts';
 
 const log = jsonLineLogger(process.stdout);
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof MediaError) {
+  if (err instanceof ConfigError || err instanceof MediaError || err instanceof ProfileError) {
     process.stderr.write(`ace-sim: ${err.message}\n`);
     process.exit(2);
   }
