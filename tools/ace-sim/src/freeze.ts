@@ -33,6 +33,8 @@ const NULL = nullPacket();
 export class Freezer {
   readonly #pids = new Map<number, FrozenPid>();
   readonly #media: Media;
+  /** PIDs not simply playing (frozen, or waiting for their resume point): while 0, pieces pass untouched. */
+  #unsettled = 0;
 
   constructor(media: Media) {
     this.#media = media;
@@ -45,7 +47,7 @@ export class Freezer {
    * themselves (no copy) when nothing is frozen or coming back, else a rewritten copy.
    */
   apply(pieces: Buffer[], frozen: ReadonlySet<FreezeKind>): Buffer[] {
-    if (frozen.size === 0 && [...this.#pids.values()].every((p) => p.state === 'playing')) return pieces;
+    if (frozen.size === 0 && this.#unsettled === 0) return pieces;
     const out: Buffer[] = [];
     for (const piece of pieces) {
       for (let at = 0; at < piece.length; at += PACKET_SIZE) {
@@ -57,16 +59,21 @@ export class Freezer {
     return [Buffer.concat(out)];
   }
 
+  #move(pid: FrozenPid, to: State): void {
+    this.#unsettled += (to === 'playing' ? 0 : 1) - (pid.state === 'playing' ? 0 : 1);
+    pid.state = to;
+  }
+
   /** One packet of a PID that may freeze: what goes out in its place. */
   #step(pid: FrozenPid, packet: Buffer, frozen: boolean): Buffer {
     const start = unitStartAt(packet, 0) && hasPayloadAt(packet, 0);
     if (pid.state === 'playing' && frozen && start) {
-      pid.state = 'frozen';
+      this.#move(pid, 'frozen');
       pid.cc = (continuityAt(packet, 0) + 15) & 0x0f;
-    } else if (pid.state === 'frozen' && !frozen) pid.state = 'resuming';
-    else if (pid.state === 'resuming' && frozen) pid.state = 'frozen';
+    } else if (pid.state === 'frozen' && !frozen) this.#move(pid, 'resuming');
+    else if (pid.state === 'resuming' && frozen) this.#move(pid, 'frozen');
     else if (pid.state === 'resuming' && start && this.#resumesAt(pid, packet)) {
-      pid.state = 'playing';
+      this.#move(pid, 'playing');
       const cc = continuityAt(packet, 0);
       return Buffer.concat([discontinuityPacket(pidAt(packet, 0), (cc + 15) & 0x0f), packet]);
     }

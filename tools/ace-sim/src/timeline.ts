@@ -134,18 +134,12 @@ export class Timeline {
 
   #loop(loop: number): Buffer {
     const cached = this.#renderings.get(loop);
-    if (cached) {
-      this.#renderings.delete(loop);
-      this.#renderings.set(loop, cached);
-      return cached;
-    }
+    if (cached) return cached;
     const rendered = renderLoop(this.#media, loop);
     this.#rendered++;
     this.#renderings.set(loop, rendered);
-    for (const oldest of this.#renderings.keys()) {
-      if (this.#renderings.size <= this.#keep) break;
-      this.#renderings.delete(oldest);
-    }
+    // The earliest loop goes first: readers move forward, so it is the one least likely asked for again.
+    if (this.#renderings.size > this.#keep) this.#renderings.delete(Math.min(...this.#renderings.keys()));
     return rendered;
   }
 }
