@@ -119,8 +119,11 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     if (segment) {
       const active = sessions.activeFor(segment[1]!);
       if (active.length === 0) return sendAce(res, null, UNKNOWN_SESSION, 404);
+      const n = Number(segment[2]);
+      // A segment number past what the timeline can place (more digits than a double holds) names nothing.
+      if (!Number.isSafeInteger(n)) return sendAce(res, null, 'not found', 404);
       sessions.countSegment();
-      return handleSegment(ctx, res, active, Number(segment[2]));
+      return handleSegment(ctx, res, active, n);
     }
     const match = ACE_SESSION.exec(path);
     if (!match) return sendAce(res, null, 'not found', 404);

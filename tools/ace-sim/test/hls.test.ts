@@ -42,6 +42,9 @@ test('manifest.m3u8 without format=json redirects to the playlist; segments need
   t.is(res.status, 302);
   t.regex(res.headers.get('location') ?? '', /\/ace\/m\/[0-9a-f]{40}\/[0-9a-f]{32}\.m3u8$/);
   t.is((await fetch(`${url}/ace/c/${'0'.repeat(40)}/1.ts`)).status, 404);
+  const r = await start(url, `id=${CONTENT_ID}`, 'manifest.m3u8');
+  const tooFar = await fetch(`${url}/ace/c/${r.infohash}/${'9'.repeat(400)}.ts`);
+  t.is(tooFar.status, 404, 'a segment number no timeline reaches');
 });
 
 const run = promisify(execFile);
