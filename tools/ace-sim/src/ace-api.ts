@@ -60,8 +60,8 @@ export function handleStart(
 
 /**
  * The media of a session. Head and body come together once the engine has something to send: after the
- * session's warm-up and after `firstByteDelayMs`, whichever ends later. Real engines answer the playback
- * request only once their buffer holds media, which is why a proxy must keep its players waiting.
+ * session's warm-up and after `firstByteDelayMs`, whichever ends later. Engines are only known to send the
+ * first byte late; nothing at all until then is the case harder for a client, so that is what is simulated.
  */
 export function handlePlayback(ctx: SimContext, res: ServerResponse, session: Session): void {
   const faults = () => ctx.faults.resolve(session.contentId, session.infohash);
