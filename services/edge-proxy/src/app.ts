@@ -100,6 +100,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       joinWindowMs: config.joinWindowMs,
       joinWindowBytes: config.joinWindowBytes,
       coalesceMs: config.coalesceMs,
+      waitHeadMs: config.waitHeadMs,
       engineStartTimeoutMs: config.engineStartTimeoutMs,
       firstByteTimeoutMs: config.firstByteTimeoutMs,
       emptyTimeoutMs: config.emptyTimeoutMs,
