@@ -218,7 +218,7 @@ export class Stream {
     this.fanout.check(now);
     if (this.waiting.size > 0) {
       if (this.fanout.readyToJoin(now)) this.admitWaiting();
-      else this.waiting.tick(now);
+      else this.waiting.keepAlive();
     }
   }
 

@@ -10,9 +10,9 @@ export type Admit = (socket: Socket, requestedAt: bigint, kind: JoinKind, headSe
 interface Waiter {
   socket: Socket;
   requestedAt: bigint;
-  /** Date.now() when it came: its head is due `headAfterMs` later. */
-  since: number;
   kind: JoinKind;
+  /** Sends its head `headAfterMs` after it came. */
+  headTimer: NodeJS.Timeout;
   headSent: boolean;
   /** A viewer once in; undefined when the start failed after its head went out (its body was ended). */
   resolve: (viewer: Viewer | undefined) => void;
@@ -28,6 +28,19 @@ interface Waiter {
 const HEAD_NULL_PACKETS = 12;
 const NULL = nullPacket();
 const HEAD_BURST = Buffer.concat(Array.from({ length: HEAD_NULL_PACKETS }, () => NULL));
+
+function sendHead(w: Waiter): void {
+  if (w.socket.destroyed) return;
+  writeResponseHead(w.socket);
+  w.socket.write(HEAD_BURST);
+  w.headSent = true;
+}
+
+/** The waiter is answered: no head, no close handler any more. */
+function settle(w: Waiter): void {
+  clearTimeout(w.headTimer);
+  w.socket.off('close', w.onClose);
+}
 
 /**
  * The players of a stream that wait for its first media, which a real engine may take 25 s to send. A
@@ -53,12 +66,13 @@ export class WaitingPlayers {
       const waiter: Waiter = {
         socket,
         requestedAt,
-        since: Date.now(),
         kind,
         headSent: false,
+        headTimer: setTimeout(() => sendHead(waiter), this.headAfterMs),
         resolve,
         reject,
         onClose: () => {
+          clearTimeout(waiter.headTimer);
           this.waiters = this.waiters.filter((w) => w !== waiter);
           this.onLeft();
         },
@@ -68,22 +82,15 @@ export class WaitingPlayers {
     });
   }
 
-  /** On the stream's watchdog: heads that are due, and a null packet to every player that has one. */
-  tick(now: number): void {
-    for (const w of this.waiters) {
-      if (w.headSent) w.socket.write(NULL);
-      else if (now - w.since >= this.headAfterMs) {
-        writeResponseHead(w.socket);
-        w.socket.write(HEAD_BURST);
-        w.headSent = true;
-      }
-    }
+  /** On the stream's watchdog (every 250 ms): a null packet to every player that has its head. */
+  keepAlive(): void {
+    for (const w of this.waiters) if (w.headSent) w.socket.write(NULL);
   }
 
   /** Every waiter joins the stream now. */
   admit(join: Admit): void {
     for (const w of this.waiters.splice(0)) {
-      w.socket.off('close', w.onClose);
+      settle(w);
       w.resolve(join(w.socket, w.requestedAt, w.kind, w.headSent));
     }
   }
@@ -91,7 +98,7 @@ export class WaitingPlayers {
   /** The start failed: an error answer where no head went out yet, else a clean end of the body. */
   fail(error: AcefleetError): void {
     for (const w of this.waiters.splice(0)) {
-      w.socket.off('close', w.onClose);
+      settle(w);
       if (!w.headSent) w.reject(error);
       else {
         w.socket.end();

@@ -103,3 +103,33 @@ test('proxy - a start that fails at once still answers with its error status', a
   t.like(await res.json(), { error: { code: 'content_unavailable' } });
   sim.faults.clearContent(id);
 });
+
+test('proxy - HLS from an engine slow to start: a master playlist at once, and ffprobe plays on when the segments exist', async (t) => {
+  const id = 'a4'.repeat(20);
+  sim.faults.setContent(id, { startDelayMs: 4_000 });
+  const url = `${proxy.url}/ace/manifest.m3u8?id=${id}`;
+  const t0 = performance.now();
+  const res = await fetch(url);
+  const answeredMs = performance.now() - t0;
+  const text = await res.text();
+  t.log(`manifest answered after ${answeredMs.toFixed(0)} ms`);
+  t.true(answeredMs < 1000, `manifest after ${answeredMs.toFixed(0)} ms`);
+  t.regex(text, /#EXT-X-STREAM-INF:BANDWIDTH=\d+\n\/ace\/hls\/[0-9a-f-]+\/live\.m3u8\n/);
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_streams', '-of', 'json', url], {
+    timeout: 60_000,
+  });
+  const streams = (JSON.parse(stdout) as { streams: { codec_type: string }[] }).streams;
+  t.deepEqual(streams.map((s) => s.codec_type).sort(), ['audio', 'video']);
+  sim.faults.clearContent(id);
+});
+
+test('proxy - HLS: a slow start that fails answers the live playlist with its error', async (t) => {
+  const id = 'a5'.repeat(20);
+  sim.faults.setContent(id, { startDelayMs: 2_000, offline: true });
+  const master = await (await fetch(`${proxy.url}/ace/manifest.m3u8?id=${id}`)).text();
+  const live = master.split('\n').find((line) => line.endsWith('live.m3u8'))!;
+  const res = await fetch(`${proxy.url}${live}`);
+  t.is(res.status, 404);
+  t.like(await res.json(), { error: { code: 'content_unavailable' } });
+  sim.faults.clearContent(id);
+});
