@@ -1,6 +1,6 @@
 import test from 'ava';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
-import { pcrAt, timestampDelta } from '@acefleet/mpegts';
+import { discontinuityAt, hasPayloadAt, inspectTs } from '@acefleet/mpegts';
 import { Player, metric, waitFor } from '@acefleet/testkit';
 import { startProxy, type ProxyUnderTest } from './helpers.ts';
 
@@ -25,24 +25,49 @@ test.after.always(async () => {
 
 const P = 188;
 
-/**
- * Places in `received` where its packets stop following the channel. ace-sim's PCR is a packet's place on
- * the channel's timeline, so two PCRs say how many packets lie between them: a skip to the live edge makes one
- * place where they disagree; a ring block reused while a socket still sent from it would make more.
- */
-function discontinuities(received: Buffer, ticksPerPacket: number): number {
-  let breaks = 0;
-  let pcrs = 0;
-  let last: { index: number; pcr: number } | undefined;
-  for (let at = 0; at + P <= received.length; at += P) {
-    const pcr = pcrAt(received, at);
-    if (pcr === undefined) continue;
-    pcrs++;
-    const index = at / P;
-    if (last && timestampDelta(pcr, last.pcr) !== (index - last.index) * ticksPerPacket) breaks++;
-    last = { index, pcr };
+/** `bytes` without the packets that only flag a discontinuity (what a skip sends before the key frame it lands on). */
+function withoutFlags(bytes: Buffer): Buffer {
+  const kept: Buffer[] = [];
+  for (let at = 0; at + P <= bytes.length; at += P) {
+    if (!(discontinuityAt(bytes, at) && !hasPayloadAt(bytes, at))) kept.push(bytes.subarray(at, at + P));
   }
-  if (pcrs < 100) throw new Error(`only ${pcrs} PCRs in ${received.length} bytes`);
+  return Buffer.concat(kept);
+}
+
+/**
+ * Places in `received` where its packets stop following `reference` (what a player that never lagged got
+ * of the same stream): a skip makes one (its prelude, the PAT and PMT sent before the key frame it lands on,
+ * belongs to it); a ring block reused while a socket still sent from it would make more.
+ */
+function breaksFrom(received: Buffer, reference: Buffer): number {
+  const n = Math.floor(reference.length / P);
+  const same = (at: number, refPacket: number): boolean =>
+    refPacket < n && received.compare(reference, refPacket * P, refPacket * P + P, at, at + P) === 0;
+  // A run of packets pins the position down (a PAT alone repeats).
+  const locate = (at: number): number => {
+    const run = Math.min(16, Math.floor((received.length - at) / P));
+    for (let p = 0; p < n; p++) {
+      let k = 0;
+      while (k < run && same(at + k * P, p + k)) k++;
+      if (k === run) return p;
+    }
+    return -1;
+  };
+  let breaks = 0;
+  let expected = locate(0);
+  for (let at = 0; at + P <= received.length; at += P) {
+    if (expected >= 0 && same(at, expected)) {
+      expected++;
+      continue;
+    }
+    breaks++;
+    // Up to a few packets of prelude come before the run that is found again.
+    let found = -1;
+    for (let skip = 0; skip < 4 && found < 0; skip++) found = locate(at + skip * P);
+    if (found < 0) throw new Error(`packet at ${at} is not from the stream`);
+    while (!same(at, found)) at += P;
+    expected = found + 1;
+  }
   return breaks;
 }
 
@@ -54,6 +79,9 @@ test.serial(
   async (t) => {
     const url = `${proxy.url}/ace/getstream?id=4444444444444444444444444444444444444444`;
     const skipsBefore = await skips();
+    // A player that keeps up, from before the lagging one joins: what the stream was.
+    const reference = await Player.open(url, 40_000_000);
+    await waitFor(() => reference.bytes > 200_000, 5_000);
     const lagging = await Player.open(url, 16_000_000);
     await waitFor(() => lagging.bytes > 1_000_000, 5_000);
     // Its socket backlog holds views of blocks the ring evicts meanwhile, and it skips with them queued.
@@ -62,15 +90,15 @@ test.serial(
     lagging.resume();
     await waitFor(() => lagging.bytes > 14_000_000, 10_000);
     lagging.close();
+    reference.close();
     const skipped = (await skips()) - skipsBefore;
     t.true(skipped >= 1, 'the client fell out of the window');
-    const received = lagging.head;
-    const ticksPerPacket = sim.timeline.loopTicks / sim.timeline.loopPackets;
-    const breaks = discontinuities(
-      received.subarray(0, received.length - (received.length % P)),
-      ticksPerPacket,
-    );
-    t.true(breaks <= skipped, `${breaks} breaks in the channel's packet order, ${skipped} skips`);
+    const received = lagging.head.subarray(0, lagging.head.length - (lagging.head.length % P));
+    const breaks = breaksFrom(withoutFlags(received), reference.head);
+    t.true(breaks <= skipped, `${breaks} breaks in the stream's packet order, ${skipped} skips`);
+    // Each skip lands on a key frame behind packets that flag the break on every PID.
+    const report = inspectTs(received);
+    t.true(report.flaggedDiscontinuities.size > 0, 'the skip flagged its break');
   },
 );
 
