@@ -38,7 +38,7 @@ export class Freezer {
 
   constructor(media: Media) {
     this.#media = media;
-    this.#pids.set(media.videoPid, { kind: 'video', state: 'playing', cc: 0 });
+    if (media.videoPid >= 0) this.#pids.set(media.videoPid, { kind: 'video', state: 'playing', cc: 0 });
     for (const pid of media.audioPids) this.#pids.set(pid, { kind: 'audio', state: 'playing', cc: 0 });
   }
 

@@ -1,7 +1,8 @@
-// HLS: a live playlist over the same timeline the TS playback plays. Segment n of a content is GOPs
-// [n·m, (n+1)·m) of its channel (m GOPs make `segmentSeconds`): it starts with the PAT and PMT in front of a
-// key frame, its bytes are the timeline's, so segments follow each other with running counters and
-// timestamps, and the media sequence is the segment's place on the timeline.
+// HLS: a live playlist over the same timeline the TS playback plays. Segment n of a content runs from entry
+// point n·m of its channel to entry point (n+1)·m (entry points: key frames with PAT and PMT in front, one a
+// second in the made clip; m of them make `segmentSeconds`): it starts with the tables and a key frame, its
+// bytes are the timeline's, so segments follow each other with running counters and timestamps, and the
+// media sequence is the segment's place on the timeline.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TIMESTAMP_HZ } from '@acefleet/mpegts';
 import type { SimContext } from './context.ts';
@@ -10,15 +11,15 @@ import type { Session } from './sessions.ts';
 
 const WINDOW_SEGMENTS = 5;
 
-/** GOPs per segment: `segmentSeconds` in whole GOPs of the clip, at least one. */
-function gopsPerSegment(ctx: SimContext): number {
-  const gopSeconds = ctx.media.durationTicks / ctx.media.gops.length / TIMESTAMP_HZ;
-  return Math.max(1, Math.round(ctx.settings.segmentSeconds / gopSeconds));
+/** Entry points per segment: `segmentSeconds` in whole entry points of the clip (on average), at least one. */
+function entriesPerSegment(ctx: SimContext): number {
+  const entrySeconds = ctx.media.durationTicks / ctx.media.entryPoints.length / TIMESTAMP_HZ;
+  return Math.max(1, Math.round(ctx.settings.segmentSeconds / entrySeconds));
 }
 
 function segmentTicks(ctx: SimContext, n: number, m: number): number {
   let ticks = 0;
-  for (let g = n * m; g < (n + 1) * m; g++) ticks += ctx.timeline.gopDuration(g);
+  for (let e = n * m; e < (n + 1) * m; e++) ticks += ctx.timeline.entryDuration(e);
   return ticks;
 }
 
@@ -32,9 +33,9 @@ export function handlePlaylist(
   // A stalled engine's live window stops advancing (stallAfterMs after the session started).
   const { stallAfterMs } = ctx.faults.resolve(session.contentId, session.infohash);
   const now = stallAfterMs === null ? Date.now() : Math.min(Date.now(), session.startedAt + stallAfterMs);
-  const m = gopsPerSegment(ctx);
-  // The newest segment is the last whole one: the next one's key frame is already live.
-  const newest = Math.floor(ctx.timeline.gopAt(ctx.timeline.livePacket(session.phase, now)) / m) - 1;
+  const m = entriesPerSegment(ctx);
+  // The newest segment is the last whole one: the next one's first entry point is already live.
+  const newest = Math.floor(ctx.timeline.entryAt(ctx.timeline.livePacket(session.phase, now)) / m) - 1;
   const first = newest - WINDOW_SEGMENTS + 1;
   const durations = Array.from(
     { length: WINDOW_SEGMENTS },
@@ -59,13 +60,13 @@ export function handlePlaylist(
 }
 
 /**
- * Segment `n`: its GOPs' packets of the timeline, PAT and PMT first. (A content's phase only says which
+ * Segment `n`: its packets of the timeline, PAT and PMT first. (A content's phase only says which
  * segment is live; segment n itself is the same packets for every content.)
  */
 export function handleSegment(ctx: SimContext, res: ServerResponse, sessions: Session[], n: number): void {
-  const m = gopsPerSegment(ctx);
-  const from = ctx.timeline.gopStart(n * m);
-  const pieces = ctx.timeline.slice(from, ctx.timeline.gopStart((n + 1) * m) - from);
+  const m = entriesPerSegment(ctx);
+  const from = ctx.timeline.entryStart(n * m);
+  const pieces = ctx.timeline.slice(from, ctx.timeline.entryStart((n + 1) * m) - from);
   const length = pieces.reduce((sum, p) => sum + p.length, 0);
   for (const session of sessions) {
     ctx.sessions.touch(session);

@@ -109,27 +109,28 @@ export class Timeline {
     return pieces;
   }
 
-  /** The packet where global GOP `g` (counted from the channel's packet 0) starts its HLS segment. */
-  gopStart(g: number): number {
-    const { gops, packets } = this.#media;
-    const loop = Math.floor(g / gops.length);
-    return loop * packets + gops[g - loop * gops.length]!.start;
+  /** The packet where entry point `e` (counted from the channel's packet 0) starts its HLS segment. */
+  entryStart(e: number): number {
+    const { entryPoints, packets } = this.#media;
+    const loop = Math.floor(e / entryPoints.length);
+    return loop * packets + entryPoints[e - loop * entryPoints.length]!.start;
   }
 
-  /** The global GOP whose segment start is the last one at or before `packet`. */
-  gopAt(packet: number): number {
-    const { gops, packets } = this.#media;
+  /** The entry point whose segment start is the last one at or before `packet`. */
+  entryAt(packet: number): number {
+    const { entryPoints, packets } = this.#media;
     const loop = Math.floor(packet / packets);
     const within = packet - loop * packets;
-    let i = gops.length - 1;
-    while (i >= 0 && gops[i]!.start > within) i--;
-    return loop * gops.length + i;
+    let i = entryPoints.length - 1;
+    while (i >= 0 && entryPoints[i]!.start > within) i--;
+    return loop * entryPoints.length + i;
   }
 
-  /** Ticks from GOP `g`'s key frame to the next one's. */
-  gopDuration(g: number): number {
-    const { gops } = this.#media;
-    return gops[((g % gops.length) + gops.length) % gops.length]!.duration;
+  /** Ticks from entry point `e`'s key frame to the next one's. */
+  entryDuration(e: number): number {
+    const { entryPoints } = this.#media;
+    const n = entryPoints.length;
+    return entryPoints[((e % n) + n) % n]!.duration;
   }
 
   #loop(loop: number): Buffer {

@@ -7,7 +7,8 @@ import {
   timestampDelta,
   wrapTimestamp,
 } from '@acefleet/mpegts';
-import { infohashOfContentId, type Simulator } from '../src/index.ts';
+import { encodeClip } from '@acefleet/testkit';
+import { buildSimulator, infohashOfContentId, type Simulator } from '../src/index.ts';
 import { CONTENT_ID, backwardSteps, ffprobeVideoDts, readBody, start, startSim } from './helpers.ts';
 
 /** The clip's own bitrate: the channel plays in real time. */
@@ -122,24 +123,25 @@ test('playback - a loop seam in real time: the burst then the live rate, no brea
 });
 
 test('playback - timestamps wrap at 2^33 with no break, and ffprobe reads on across the wrap', async (t) => {
-  // Ten times faster, the live edge 3 s of channel before the wrap; a 1 s burst starts 10 s of channel earlier.
+  // Ten times faster, the live edge 2 s of channel past the wrap; a 5 s burst starts 50 s of channel earlier,
+  // so the reads start before the wrap even if getting to them takes a loaded machine 4 s.
   const bitrateBps = 10 * REAL_TIME_BPS;
   const live = await offsetTo(
     bitrateBps,
-    (now) => Math.ceil(now / TIMESTAMP_WRAP) * TIMESTAMP_WRAP - 3 * 90_000,
+    (now) => Math.ceil(now / TIMESTAMP_WRAP) * TIMESTAMP_WRAP + 2 * 90_000,
   );
-  const { sim, url } = await startSim({ bitrateBps, clockOffsetMs: live.clockOffsetMs, burstSeconds: 1 });
+  const { sim, url } = await startSim({ bitrateBps, clockOffsetMs: live.clockOffsetMs, burstSeconds: 5 });
   t.teardown(() => sim.close());
   const [probed, body] = await Promise.all([
-    start(url, `id=${CONTENT_ID}&pid=probe`).then((r) => ffprobeVideoDts(r.playback_url, 20)),
-    start(url, `id=${CONTENT_ID}&pid=inspect`).then((r) => readBody(r.playback_url, 2000)),
+    start(url, `id=${CONTENT_ID}&pid=probe`).then((r) => ffprobeVideoDts(r.playback_url, 60)),
+    start(url, `id=${CONTENT_ID}&pid=inspect`).then((r) => readBody(r.playback_url, 1000)),
   ]);
   t.deepEqual(breaks(body.bytes), NO_BREAK);
   const pcrs = pcrsOf(body.bytes);
   const wrapAt = pcrs.findIndex((p, i) => i > 0 && p < pcrs[i - 1]!);
   t.true(wrapAt > 0, 'the PCR wrapped');
   t.true(pcrs[wrapAt - 1]! > TIMESTAMP_WRAP - 90_000 && pcrs[wrapAt]! < 90_000, 'at 2^33');
-  t.true(probed.length >= 19 * 25, `${probed.length} video packets`);
+  t.true(probed.length >= 59 * 25, `${probed.length} video packets`);
   t.deepEqual(backwardSteps(probed).slice(0, 5), [], 'DTS never goes back');
   // Starting this close to the wrap, libavformat counts the timestamps before it as negative.
   t.true(probed[0]! < 0 && probed.at(-1)! > 0, `DTS from ${probed[0]} to ${probed.at(-1)} s`);
@@ -170,4 +172,30 @@ test('playback - two engines playing one channel send the same packets at the sa
       .equals(b.subarray(found, found + tail)),
   );
   t.true(Math.abs(found - middle * PACKET_SIZE) < 0.3 * (REAL_TIME_BPS / 8), 'at about the same offset');
+});
+
+test('playback - a radio channel (audio only) and a clip with other PIDs loop as seamlessly', async (t) => {
+  for (const opts of [
+    { seconds: 6, video: false },
+    { seconds: 6, pids: { video: 0x300, audio: 0x301 } },
+  ]) {
+    const clip = await encodeClip(opts);
+    t.teardown(clip.remove);
+    const probe = buildSimulator({ mediaPath: clip.path });
+    const clipBps = probe.settings.bitrateBps;
+    await probe.close();
+    // Ten times faster: 2 s of reading hold more than three loops of 6 s.
+    const { sim, url } = await startSim({
+      mediaPath: clip.path,
+      bitrateBps: 10 * clipBps,
+      burstSeconds: 0.5,
+    });
+    t.teardown(() => sim.close());
+    t.is(sim.timeline.loopTicks, 6 * 90_000, JSON.stringify(opts));
+    const r = await start(url, `id=${CONTENT_ID}`);
+    const body = await readBody(r.playback_url, 2000);
+    t.deepEqual(breaks(body.bytes), NO_BREAK, JSON.stringify(opts));
+    const pcrs = pcrsOf(body.bytes);
+    t.true(timestampDelta(pcrs.at(-1)!, pcrs[0]!) > 3 * 6 * 90_000, `${JSON.stringify(opts)}: three loops`);
+  }
 });
