@@ -10,7 +10,8 @@ import { startProxy, type ProxyUnderTest } from './helpers.ts';
  * goes on (ace-sim's frozenVideo / frozenAudio) is moved like a stall, with the reason saying which, and its
  * players stay connected.
  */
-const STALL_FAILOVER_MS = 1000;
+/** At the proxy's MIN_FROZEN_MS (a kind of media counts as frozen only after 2 s), so the goal reads as is. */
+const STALL_FAILOVER_MS = 2000;
 
 let sims: Simulator[];
 let proxy: ProxyUnderTest;
