@@ -104,7 +104,15 @@ async function managerWithEngine(
   const manager = await startService('engine-manager', {
     entry: entries.manager,
     port,
-    env: { ...testEnv(nats, hostId), HTTP_PORT: String(port), MIN_REPLICAS: '1', LOG_LEVEL: 'info', ...env },
+    env: {
+      ...testEnv(nats, hostId),
+      HTTP_PORT: String(port),
+      MIN_REPLICAS: '1',
+      LOG_LEVEL: 'info',
+      // Engine processes are the manager's children: they go when it stops, not on into other tests.
+      REMOVE_ENGINES_ON_EXIT: 'true',
+      ...env,
+    },
   });
   const client = await nats.connect();
   t.teardown(async () => {
