@@ -20,6 +20,7 @@ export {
   nullPacket,
   pcrPacket,
   discontinuityPacket,
+  withDiscontinuity,
 } from './packet.ts';
 export { pesTimestampsAt, shiftPesTimestampsAt, keyFrameAt, type PesTimestamps } from './pes.ts';
 export {

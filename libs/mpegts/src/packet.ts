@@ -148,3 +148,32 @@ export function discontinuityPacket(pid: number, cc: number): Buffer {
   p[5] = 0x80;
   return p;
 }
+
+/**
+ * A copy of the packet at `at` with discontinuity_indicator set: in its adaptation field, or in one made for
+ * it out of the payload's trailing stuffing (PSI packets end in 0xFF bytes). Undefined when the packet has
+ * neither (flag it with a discontinuityPacket before it instead). A flagged PAT or PMT is what a PSI decoder
+ * (libdvbpsi in VLC, GStreamer's) needs to take the break as deliberate: it looks only at the packets of its
+ * tables.
+ */
+export function withDiscontinuity(buf: Uint8Array, at: number): Buffer | undefined {
+  const p = Buffer.from(buf.subarray(at, at + PACKET_SIZE));
+  if (hasAdaptationAt(p, 0) && p[4]! > 0) {
+    p[5] = p[5]! | 0x80;
+    return p;
+  }
+  if (
+    hasAdaptationAt(p, 0) ||
+    !hasPayloadAt(p, 0) ||
+    p[PACKET_SIZE - 1] !== 0xff ||
+    p[PACKET_SIZE - 2] !== 0xff
+  )
+    return undefined;
+  // Two bytes of adaptation field (its length, 1, and its flags) in front of the payload, whose last two
+  // stuffing bytes make the room.
+  p.copy(p, 6, 4, PACKET_SIZE - 2);
+  p[3] = p[3]! | 0x20;
+  p[4] = 1;
+  p[5] = 0x80;
+  return p;
+}

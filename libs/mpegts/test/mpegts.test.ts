@@ -28,6 +28,8 @@ import {
   timestampDelta,
   unitStartAt,
   wrapTimestamp,
+  withDiscontinuity,
+  discontinuityAt,
 } from '@acefleet/mpegts';
 
 const run = promisify(execFile);
@@ -217,4 +219,23 @@ test('setPcrAt - keeps the 27 MHz extension unless told, and sets it when told',
   t.true(setPcrAt(packet, 0, 3000, 0));
   t.is(((packet[10] & 0x01) << 8) | packet[11], 0);
   t.is(packet[10] & 0x7e, 0x7e, 'reserved bits set');
+});
+
+test('withDiscontinuity - a PAT copy flagged in an adaptation field made of its stuffing still reads the same', async (t) => {
+  const bytes = await clip(['-c:v', 'mpeg2video', '-b:v', '300k'], 1);
+  let at = 0;
+  while (pidAt(bytes, at) !== 0) at += PACKET_SIZE;
+  const flagged = withDiscontinuity(bytes, at)!;
+  t.true(discontinuityAt(flagged, 0));
+  t.is(continuityAt(flagged, 0), continuityAt(bytes, at), 'same counter: it stands for the packet');
+  t.deepEqual(new SectionReader().push(flagged, 0), new SectionReader().push(bytes, at));
+  const full = Buffer.alloc(PACKET_SIZE, 0x11);
+  full.set([0x47, 0x40, 0x00, 0x10]);
+  t.is(withDiscontinuity(full, 0), undefined, 'no adaptation field and no stuffing to make one of');
+  const withAf = Buffer.from(full);
+  withAf.set([0x47, 0x40, 0x00, 0x30, 1, 0x00]);
+  t.true(
+    discontinuityAt(withDiscontinuity(withAf, 0)!, 0),
+    'an adaptation field of its own is flagged in place',
+  );
 });
