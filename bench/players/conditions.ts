@@ -1,7 +1,7 @@
 // The conditions a player meets through acefleet, each on a stack of its own: a steady channel, a join
 // while others play, a lag that the proxy skips forward, an engine killed mid-stream, an engine that warms
 // up for 20 s, and a picture that freezes while the sound goes on.
-import { PACKET_SIZE, inspectTs, pidAt } from '@acefleet/mpegts';
+import { PACKET_SIZE, hasPayloadAt, inspectTs, pidAt } from '@acefleet/mpegts';
 import { Player, metric, waitFor } from '@acefleet/testkit';
 import type { PlayerName } from './classify.ts';
 import { playFor, type PlayerRun } from './run-player.ts';
@@ -77,7 +77,8 @@ async function steady(opts: ConditionOptions): Promise<ConditionResult> {
 
 /**
  * The segments of the live playlist at `url` (a master playlist is followed): how many, and how many start
- * with a PAT and a PMT and carry no video or audio before their first key frame (null packets may pad).
+ * with a PAT and a PMT and carry no video or audio before their first key frame (null packets and PCR-only
+ * packets may come between).
  */
 async function segmentStarts(base: string, url: string): Promise<{ segments: number; keyFirst: number }> {
   let playlist = await (await fetch(url)).text();
