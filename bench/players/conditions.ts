@@ -91,8 +91,14 @@ async function segmentStarts(base: string, url: string): Promise<{ segments: num
       await (await fetch(uri.startsWith('http') ? uri : `${base}${uri}`)).arrayBuffer(),
     );
     const report = inspectTs(body);
-    if (pidAt(body, 0) === 0 && report.keyFrames[0] !== undefined && report.keyFrames[0] <= 3 * PACKET_SIZE)
-      keyFirst++;
+    const media = new Set(report.map?.streams.map((s) => s.pid));
+    const key = report.keyFrames[0];
+    let clean = pidAt(body, 0) === 0 && key !== undefined;
+    // A packet with only a PCR on the video PID carries no picture.
+    for (let at = 0; clean && at < key!; at += PACKET_SIZE) {
+      if (media.has(pidAt(body, at)) && hasPayloadAt(body, at)) clean = false;
+    }
+    if (clean) keyFirst++;
   }
   return { segments: uris.length, keyFirst };
 }
