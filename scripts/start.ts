@@ -175,7 +175,7 @@ async function main(): Promise<void> {
   const natsUrl = env.NATS_URL ?? `nats://${host}:${ports.nats}`;
   /** Local server: each service its own user. External one: NATS_USER/NATS_PASSWORD of the environment. */
   const natsLogin = (user: NatsUser): Record<string, string> =>
-    passwords ? { NATS_USER: user, NATS_PASSWORD: passwords[user] } : {};
+    passwords ? { NATS_USER: user, NATS_PASSWORD: passwords[user] ?? '' } : {};
   if (runtime !== 'docker')
     console.log('No Docker engine available: running simulated engines as local processes.');
   // The services run bundled (faster start, half the memory of tsx); rebuilding takes about 2 s.

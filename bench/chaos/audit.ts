@@ -1,11 +1,11 @@
 import {
   contentKeyOf,
-  Subjects,
   type EngineRecord,
   type ProxyStream,
   type ProxyStreamsReply,
   type StreamEnded,
   type StreamStarted,
+  streamEventsOf,
 } from '@acefleet/contracts';
 import { listEngines, storedEvents, type Stack, type StackNats } from '@acefleet/testkit';
 
@@ -90,10 +90,10 @@ export async function audit(stack: Stack<StackNats>): Promise<Audit> {
   const streams = await proxyStreams(stack);
   const totals = await json<Totals>(`${stack.services.stats!.url}/api/totals`, stack.apiKey);
   const started = countById(
-    (await storedEvents<StreamStarted>(stack.nats, Subjects.streamStarted)).map((e) => e.data.streamId),
+    (await storedEvents<StreamStarted>(stack.nats, streamEventsOf('started'))).map((e) => e.data.streamId),
   );
   const ended = countById(
-    (await storedEvents<StreamEnded>(stack.nats, Subjects.streamEnded)).map((e) => e.data.streamId),
+    (await storedEvents<StreamEnded>(stack.nats, streamEventsOf('ended'))).map((e) => e.data.streamId),
   );
   const playing = streams.filter((s) => s.state === 'playing');
   const live = new Set(streams.map((s) => s.streamId));

@@ -5,7 +5,13 @@ import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { NatsUsers, ServiceNames, Subjects, type StreamEnded } from '@acefleet/contracts';
+import {
+  NatsUsers,
+  ServiceNames,
+  type StreamEnded,
+  streamEventSubject,
+  streamEventsOf,
+} from '@acefleet/contracts';
 import {
   entries,
   freePort,
@@ -51,7 +57,7 @@ async function presenceRoundDone(nats: Pick<NatsServer, 'connect'>): Promise<voi
 }
 
 const endedOf = async (nats: Pick<NatsServer, 'connect'>, streamId?: string): Promise<StreamEnded[]> =>
-  (await storedEvents<StreamEnded>(nats, Subjects.streamEnded))
+  (await storedEvents<StreamEnded>(nats, streamEventsOf('ended')))
     .map((e) => e.data)
     .filter((e) => !streamId || e.streamId === streamId);
 
@@ -72,7 +78,7 @@ test.serial(
       const line = await waitFor(async () => {
         for (const f of await readdir(outbox)) {
           const text = await readFile(path.join(outbox, f), 'utf8');
-          const ended = text.split('\n').find((l) => l.includes(`"${Subjects.streamEnded}"`));
+          const ended = text.split('\n').find((l) => l.includes(`"${streamEventSubject('ended', '')}`));
           if (ended) return { file: f, ended: JSON.parse(ended) as { msgId: string; payload: StreamEnded } };
         }
         return false;

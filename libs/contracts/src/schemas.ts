@@ -112,6 +112,8 @@ export const EndReason = Type.Union([
   Type.Literal('content_unavailable'),
   Type.Literal('slow_client'),
   Type.Literal('linger_expired'),
+  /** It lingered with no player and gave its engine to a new channel when the fleet was full. */
+  Type.Literal('linger_reclaimed'),
   Type.Literal('shutdown'),
   /** The engine was drained and no other engine could take the stream in time. */
   Type.Literal('engine_drained'),

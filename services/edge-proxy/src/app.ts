@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '@nats-io/services';
-import { ServiceNames, StopStreamRequest, proxySubject } from '@acefleet/contracts';
+import { NatsUsers, ServiceNames, StopStreamRequest, proxyIdOf, proxySubject } from '@acefleet/contracts';
 import {
   addJsonEndpoint,
   addMicroService,
@@ -9,13 +9,14 @@ import {
   rejectOtherMethods,
   EngineTable,
   EventPublisher,
+  engineAddressFilter,
   openEnginesKv,
   type Logger,
   type NatsConnection,
   type NatsLink,
 } from '@acefleet/platform';
 import { Type } from '@sinclair/typebox';
-import { checkProxyConfig, type ProxyConfig } from './config.ts';
+import { checkProxyConfig, engineAddressRulesOf, staticEnginesOf, type ProxyConfig } from './config.ts';
 import { Admission } from './admission.ts';
 import { ControlLink } from './control-link.ts';
 import { EngineCache } from './engine-cache.ts';
@@ -51,6 +52,8 @@ export interface EdgeProxy {
  */
 export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger): EdgeProxy {
   checkProxyConfig(config);
+  // Its NATS user names it; only that user may publish the subjects that carry this id (permissions.ts).
+  const proxyId = proxyIdOf(config.natsUser || NatsUsers.edgeProxy, config.instanceId);
   const registry = createRegistry(ServiceNames.edgeProxy);
   const cache = new EngineCache(config.engineCacheFile, log);
   let table: EngineTable | undefined;
@@ -63,21 +66,19 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     undefined,
     cache,
     {
-      proxyId: config.instanceId,
+      proxyId,
       requestTimeoutMs: config.acquireTimeoutMs,
       fallbackMs: config.acquireFallbackMs,
-      staticEngines: config.staticEngines
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
+      staticEngines: staticEnginesOf(config),
       staticEngineCapacity: config.staticEngineCapacity,
+      engineAllowed: engineAddressFilter(engineAddressRulesOf(config), log, 'chosen by the proxy'),
     },
     log,
     metrics,
     cooldown,
   );
   const predecessor = config.instanceFile
-    ? takeOverInstanceFile(config.instanceFile, config.instanceId, log)
+    ? takeOverInstanceFile(config.instanceFile, proxyId, log)
     : undefined;
   if (predecessor) void engines.releasePredecessor(predecessor);
   const events = new EventPublisher(undefined, log, {
@@ -91,7 +92,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     events,
     metrics,
     log,
-    proxyId: config.instanceId,
+    proxyId,
     memory: ringMemory,
     onViewersChanged: (stream) => control?.viewersChanged(stream),
     settings: {
@@ -136,7 +137,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     engines,
     events,
     log,
-    proxyId: config.instanceId,
+    proxyId,
     onViewersChanged: (session) => control?.viewersChanged(session),
     settings: {
       engineStartTimeoutMs: config.engineStartTimeoutMs,
@@ -164,7 +165,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     engines.attach(nc);
     events.attach(nc);
     control = new ControlLink(nc, streams, hls, engines, events, log, {
-      proxyId: config.instanceId,
+      proxyId,
       renewIntervalMs: config.renewIntervalMs,
       viewersDebounceMs: 1000,
     });
@@ -201,14 +202,14 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       version: '0.1.0',
       description: 'Acexy-compatible HTTP proxy multiplexing AceStream engine sessions',
       httpAddress,
-      instanceId: config.instanceId,
+      instanceId: proxyId,
     });
     addJsonEndpoint(
       service,
       log,
       {
         name: 'streams',
-        subject: proxySubject(config.instanceId, 'streams'),
+        subject: proxySubject(proxyId, 'streams'),
         request: Type.Object({}),
       },
       async () => streamsView(streams, hls),
@@ -216,7 +217,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     addJsonEndpoint(
       service,
       log,
-      { name: 'stop', subject: proxySubject(config.instanceId, 'stop'), request: StopStreamRequest },
+      { name: 'stop', subject: proxySubject(proxyId, 'stop'), request: StopStreamRequest },
       async (req) => stopStream(streams, hls, req),
     );
   }

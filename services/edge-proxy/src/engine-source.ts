@@ -2,8 +2,8 @@ import {
   AcefleetError,
   ReleaseReply,
   RenewReply,
-  Subjects,
   contentKeyOf,
+  proxyCallSubject,
   type ContentRef,
   type EndReason,
   type EngineRecord,
@@ -50,6 +50,11 @@ export interface EngineSourceOptions {
   staticEngines: string[];
   /** Sessions this proxy opens at most on one static engine (static engines have no record to say). */
   staticEngineCapacity: number;
+  /**
+   * Whether a cached engine lies where engines may be (ENGINE_ADDRESSES, see engineAddressFilter): the
+   * manager's address rule, applied to the engines the proxy chooses by itself. Reports each refused one.
+   */
+  engineAllowed: (engine: EngineRecord) => boolean;
 }
 
 /** How long a player refused for lack of engine capacity should wait before trying again. */
@@ -260,7 +265,7 @@ export class EngineSource {
     const score = (e: EngineRecord): number =>
       (e.claims.some((c) => c.contentKey === key) ? 0 : 1000) + e.claims.length / e.capacity;
     return (this.table?.records() ?? [])
-      .filter((e) => e.state === 'ready' && !exclude.has(e.id))
+      .filter((e) => e.state === 'ready' && !exclude.has(e.id) && this.opts.engineAllowed(e))
       .sort((a, b) => score(a) - score(b))
       .map((e) => ({
         engineId: e.id,
@@ -311,7 +316,7 @@ export class EngineSource {
       const body = { proxyId: this.opts.proxyId, claims: [...held, ...offers] };
       const reply = await requestJson(
         this.nc,
-        Subjects.engineRenew,
+        proxyCallSubject('renew', this.opts.proxyId),
         body,
         RenewReply,
         this.opts.requestTimeoutMs,
@@ -372,7 +377,7 @@ export class EngineSource {
       try {
         const reply = await requestJson(
           this.nc,
-          Subjects.engineRelease,
+          proxyCallSubject('release', this.opts.proxyId),
           next,
           ReleaseReply,
           this.opts.requestTimeoutMs,

@@ -5,6 +5,7 @@ import {
   type StreamEnded,
   type StreamStale,
   type StreamViewers,
+  streamEventsOf,
 } from '@acefleet/contracts';
 import { Player, storedEvents, waitFor } from '@acefleet/testkit';
 import { startProxy, type ProxyUnderTest } from './helpers.ts';
@@ -62,7 +63,7 @@ test('proxy - viewer counts are published as they change', async (t) => {
   const players = await Promise.all([0, 1].map(() => Player.open(`${proxy.url}/ace/getstream?id=${id}`, 0)));
   const stream = proxy.proxy.hub.all().find((s) => s.content.value === id)!;
   const counted = await waitFor(async () => {
-    const events = await storedEvents<StreamViewers>(proxy.nats, ObservabilitySubjects.streamViewers);
+    const events = await storedEvents<StreamViewers>(proxy.nats, streamEventsOf('viewers'));
     return events.find((e) => e.data.streamId === stream.id && e.data.viewers === 2) ?? false;
   }, 5000);
   t.is(counted.data.proxyId, 'proxy-under-test');

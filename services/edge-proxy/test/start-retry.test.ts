@@ -9,6 +9,7 @@ import {
   type ErrorBody,
   type ListReply,
   type StreamEnded,
+  proxyCallSubject,
 } from '@acefleet/contracts';
 import { Player, startStack, storedEvents, waitFor, type Stack } from '@acefleet/testkit';
 
@@ -32,7 +33,7 @@ test.before(async () => {
   });
   nc = await stack.nats.connect();
   // A plain subscriber sees every acquire the proxy sends, beside the manager's queue group.
-  nc.subscribe(Subjects.engineAcquire, {
+  nc.subscribe(proxyCallSubject('acquire', '*'), {
     callback: (_err, msg) => void acquires.push(msg.json<AcquireRequest>()),
   });
 });

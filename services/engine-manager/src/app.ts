@@ -178,6 +178,7 @@ export async function buildEngineManager(
       hostId: config.hostId,
       claimTtlMs: config.claimTtlMs,
       forwardTimeoutMs: config.engineReadyTimeoutMs,
+      maxClaimsPerProxy: config.maxClaimsPerProxy,
     },
     log,
     metrics,

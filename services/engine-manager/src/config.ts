@@ -103,6 +103,12 @@ export const ManagerConfig = Type.Object({
     description: 'engines of all hosts together (the engines bucket); 0: no fleet-wide limit',
   }),
   maxStreamsPerEngine: Type.Integer({ default: 2, minimum: 1, description: 'claims (streams) per engine' }),
+  maxClaimsPerProxy: Type.Integer({
+    default: 200,
+    minimum: 1,
+    description:
+      'claims one proxy instance may hold on the whole fleet, acquired or adopted; more are refused (logged)',
+  }),
   engineReadyTimeoutMs: Ms(30_000, 100, 'a new engine must answer `get_status` within this'),
   idleGraceMs: Ms(120_000, 0, 'an idle engine above the minimums is drained after this'),
   claimTtlMs: Ms(90_000, 500, 'a claim not renewed for this long expires'),

@@ -4,6 +4,7 @@ import {
   AcquireReply,
   contentKeyOf,
   hostSubject,
+  proxyNameOf,
   type AcquireRequest,
   type Claim,
   type ClaimRelease,
@@ -28,6 +29,8 @@ export interface FleetOptions {
   claimTtlMs: number;
   /** How long to wait for another host's manager to answer a forwarded acquire. */
   forwardTimeoutMs: number;
+  /** Claims one proxy instance may hold on the whole fleet, acquired or adopted. */
+  maxClaimsPerProxy: number;
 }
 
 /** One acquire, as this host places it: the claim it would record, and the engines not to use. */
@@ -67,10 +70,12 @@ export class Fleet {
   }
 
   /**
-   * An acquire from a proxy: the host already playing the content (when it is another and has room), else
-   * this host, else the other hosts.
+   * An acquire from proxy `caller` (for one of its own ids): the host already playing the content (when it is
+   * another and has room), else this host, else the other hosts.
    */
-  acquire(req: AcquireRequest): Promise<AcquireReply> {
+  acquire(req: AcquireRequest, caller: string): Promise<AcquireReply> {
+    this.assertCaller(req.proxyId, caller, 'acquire');
+    this.assertBelowProxyBound(req.proxyId);
     return this.measured(req, async (ask) => {
       const affine = this.hostPlayingElsewhere(ask);
       if (affine) {
@@ -150,7 +155,7 @@ export class Fleet {
   /** A claim granted after the proxy stopped waiting would be held by no one: give it back instead. */
   private async withinDeadline(deadline: number, claim?: ClaimRelease): Promise<void> {
     if (Date.now() <= deadline) return;
-    if (claim) await this.release(claim);
+    if (claim) await this.releaseClaim(claim);
     this.log.warn({ ...claim }, 'the proxy stopped waiting for this acquire: nothing granted');
     throw new AcefleetError('no_engine_available', 'no engine was ready before the acquire deadline');
   }
@@ -186,12 +191,30 @@ export class Fleet {
     }
   }
 
-  release(req: ReleaseRequest): Promise<ReleaseReply> {
-    return 'all' in req ? this.releaseProxy(req) : this.releaseClaim(req);
+  /** A release from proxy `caller`: one of its own claims, or every claim of one of its own ids. */
+  release(req: ReleaseRequest, caller: string): Promise<ReleaseReply> {
+    if ('all' in req) {
+      this.assertCaller(req.proxyId, caller, 'release every claim');
+      return this.releaseProxy(req);
+    }
+    return this.releaseClaim(req, (c) => proxyNameOf(c.proxyId) === caller);
   }
 
-  private async releaseClaim(req: ClaimRelease): Promise<ReleaseReply> {
-    const count = await this.dropClaims(req.engineId, () => new Set([req.claimId]));
+  /** One claim, if `owned` says it may go (a claim of another proxy stays, and the refusal is logged). */
+  private async releaseClaim(
+    req: ClaimRelease,
+    owned: (claim: Claim) => boolean = () => true,
+  ): Promise<ReleaseReply> {
+    const count = await this.dropClaims(req.engineId, (rec) => {
+      const claim = rec.claims.find((c) => c.claimId === req.claimId);
+      if (claim && !owned(claim)) {
+        this.log.warn(
+          { engineId: req.engineId, claimId: req.claimId },
+          "refused: a release of another proxy's claim",
+        );
+      }
+      return new Set(claim && owned(claim) ? [claim.claimId] : []);
+    });
     if (count > 0) this.log.info({ engineId: req.engineId, claimId: req.claimId }, 'released');
     return { released: count > 0, count };
   }
@@ -215,6 +238,31 @@ export class Fleet {
     return { released: count > 0, count };
   }
 
+  /** A proxy acts for its own ids only: `caller`, the name its call came under, must name `proxyId`. */
+  private assertCaller(proxyId: string, caller: string, what: string): void {
+    if (proxyNameOf(proxyId) === caller) return;
+    this.log.warn({ caller, proxyId, what }, 'refused: a proxy acting for another');
+    throw new AcefleetError('forbidden', `proxy "${caller}" may not ${what} for proxy id "${proxyId}"`);
+  }
+
+  /** Claims `proxyId` holds on the fleet now. */
+  private claimsOf(proxyId: string): number {
+    let n = 0;
+    for (const r of this.registry.table.records()) for (const c of r.claims) if (c.proxyId === proxyId) n++;
+    return n;
+  }
+
+  private assertBelowProxyBound(proxyId: string): void {
+    const { maxClaimsPerProxy } = this.opts;
+    if (this.claimsOf(proxyId) < maxClaimsPerProxy) return;
+    this.log.warn({ proxyId, maxClaimsPerProxy }, 'refused: the proxy holds its maximum of claims');
+    throw new AcefleetError(
+      'capacity_exhausted',
+      `proxy id "${proxyId}" holds its maximum of ${maxClaimsPerProxy} claims`,
+      { retryAfterMs: 5000 },
+    );
+  }
+
   /** Drop the claims `pick` names from one engine's record by CAS; how many were dropped. */
   private async dropClaims(
     engineId: string,
@@ -230,13 +278,17 @@ export class Fleet {
   }
 
   /**
-   * Renew the claims a proxy holds; adopt those it placed itself (offered with their contentKey) onto the
-   * engines of this host, whether or not they have room: the streams already play there.
+   * Renew the claims a proxy holds, and adopt those it placed itself (offered with their contentKey) onto the
+   * engines of this host, as far as each engine has room and the proxy stays within MAX_CLAIMS_PER_PROXY.
+   * An offer beyond that (forged, or the engine filled up meanwhile) is refused, logged, and comes back in
+   * `lost`, as does a claim of an unknown engine.
    */
-  async renew(req: RenewRequest): Promise<RenewReply> {
+  async renew(req: RenewRequest, caller: string): Promise<RenewReply> {
+    this.assertCaller(req.proxyId, caller, 'renew');
     const at = new Date().toISOString();
     const byEngine = new Map<string, RenewRequest['claims']>();
     for (const c of req.claims) byEngine.set(c.engineId, [...(byEngine.get(c.engineId) ?? []), c]);
+    let budget = Math.max(0, this.opts.maxClaimsPerProxy - this.claimsOf(req.proxyId));
     const renewed: string[] = [];
     await Promise.all(
       [...byEngine].map(async ([engineId, claims]) => {
@@ -244,10 +296,13 @@ export class Fleet {
         const offers = claims.flatMap(({ claimId, contentKey }) =>
           contentKey === undefined ? [] : [{ claimId, contentKey }],
         );
+        // Reserved before any write, so that engines renewed at once never share out more than the budget.
+        const allowed = Math.min(offers.length, budget);
+        budget -= allowed;
         let adopted = 0;
         const stored = await this.registry.mutate(engineId, (rec) => {
           const kept = withRenewed(rec, req.proxyId, at, ids);
-          const next = withAdopted(kept ?? rec, req.proxyId, at, offers);
+          const next = withAdopted(kept ?? rec, req.proxyId, at, offers, allowed);
           adopted = next ? next.claims.length - rec.claims.length : 0;
           return next ?? kept;
         });
@@ -257,6 +312,7 @@ export class Fleet {
             'adopted streams the proxy placed itself',
           );
         }
+        this.reportRefusedOffers(engineId, req.proxyId, offers, stored?.record);
         for (const c of stored?.record.claims ?? []) {
           if (ids.has(c.claimId) && c.proxyId === req.proxyId) renewed.push(c.claimId);
         }
@@ -265,5 +321,21 @@ export class Fleet {
     const kept = new Set(renewed);
     const lost = req.claims.map((c) => c.claimId).filter((id) => !kept.has(id));
     return { renewed, lost, ttlMs: this.opts.claimTtlMs };
+  }
+
+  /** Offers the record does not hold for the proxy now: no room, over its bound, or no such engine here. */
+  private reportRefusedOffers(
+    engineId: string,
+    proxyId: string,
+    offers: readonly { claimId: string }[],
+    record: EngineRecord | undefined,
+  ): void {
+    const held = new Set(record?.claims.filter((c) => c.proxyId === proxyId).map((c) => c.claimId) ?? []);
+    const refused = offers.filter((o) => !held.has(o.claimId)).length;
+    if (refused === 0) return;
+    const why = record
+      ? 'no room on the engine, or the proxy is at MAX_CLAIMS_PER_PROXY'
+      : 'not an engine here';
+    this.log.warn({ engineId, proxyId, refused, why }, 'refused adoption offers');
   }
 }

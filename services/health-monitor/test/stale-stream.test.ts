@@ -1,3 +1,4 @@
+import { subjectMatches } from '@acefleet/platform';
 import test from 'ava';
 import {
   ObservabilitySubjects,
@@ -49,7 +50,9 @@ async function playOnEngine(
 
 function of<T>(subject: string, streamId: string): T[] {
   return streamEvents.events
-    .filter((e) => e.subject === subject && (e.data as { streamId: string }).streamId === streamId)
+    .filter(
+      (e) => subjectMatches(subject, e.subject) && (e.data as { streamId: string }).streamId === streamId,
+    )
     .map((e) => e.data as T);
 }
 
