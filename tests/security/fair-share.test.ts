@@ -1,5 +1,6 @@
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import {
+  listEngines,
   Player,
   randomContentId,
   startStack,
@@ -46,14 +47,18 @@ function play(proxy: StackProcess, content: string, from: string): Promise<Playe
 }
 
 /** End every stream of `proxy` (admin route), so the next test finds the fleet free. */
-async function stopAll(t: ExecutionContext, proxy: StackProcess): Promise<void> {
+async function stopAll(proxy: StackProcess): Promise<void> {
   for (const s of await streamsOf(proxy)) {
     const res = await fetch(`${proxy.url}/api/streams/${s.streamId}`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${stack.apiKey}` },
     });
-    t.true(res.status < 300 || res.status === 404, `stop ${s.streamId}: ${res.status}`);
+    if (res.status >= 300 && res.status !== 404) throw new Error(`stop ${s.streamId}: ${res.status}`);
   }
+  const held = async (): Promise<number> =>
+    (await listEngines(stack.nats)).flatMap((e) => e.claims).filter((c) => c.proxyId === proxy.instanceId)
+      .length;
+  await waitFor(async () => (await held()) === 0, 20_000);
 }
 
 test.serial(
@@ -61,7 +66,7 @@ test.serial(
   async (t) => {
     t.timeout(180_000);
     const proxy = await stack.add('proxy', { LINGER_MS: String(LINGER_MS), MAX_STREAMS_PER_CLIENT: '3' });
-    t.teardown(() => stopAll(t, proxy).then(() => proxy.stop()));
+    t.teardown(() => stopAll(proxy).then(() => proxy.stop()));
     const first = [randomContentId(), randomContentId(), randomContentId()];
     const players = await Promise.all(first.map((c) => play(proxy, c, CLIENT_C)));
     await waitFor(() => players.every((p) => p.bytes > 0), 60_000);
@@ -100,19 +105,22 @@ test.serial(
   async (t) => {
     t.timeout(180_000);
     const proxy = stack.services.proxy!;
-    t.teardown(() => stopAll(t, proxy));
+    t.teardown(() => stopAll(proxy));
     const contents = Array.from({ length: 10 }, () => randomContentId());
     const players: Player[] = [];
     for (const content of contents) players.push(await play(proxy, content, CLIENT_A));
     const admitted = players.filter((p) => p.status === 200);
     t.is(admitted.length, 8, `MAX_STREAMS_PER_CLIENT: ${players.map((p) => p.status).join(' ')}`);
     await waitFor(() => admitted.every((p) => p.bytes > 0), 90_000);
-    // Dropped one after the other: the first dropped lingers longest.
+    // Dropped one after the other (each seen lingering before the next): the first dropped lingers longest.
+    for (const [i, p] of admitted.entries()) {
+      p.close();
+      await waitFor(
+        async () => (await streamsOf(proxy)).filter((s) => s.state === 'lingering').length === i + 1,
+        20_000,
+      );
+    }
     for (const p of players) p.close();
-    await waitFor(
-      async () => (await streamsOf(proxy)).filter((s) => s.state === 'lingering').length === 8,
-      20_000,
-    );
 
     const other = await play(proxy, randomContentId(), CLIENT_B);
     t.teardown(() => other.close());

@@ -23,6 +23,7 @@ import { EngineCache } from './engine-cache.ts';
 import { EngineCooldown } from './engine-cooldown.ts';
 import { EngineHealthFollower } from './engine-health-follower.ts';
 import { EngineSource } from './engine-source.ts';
+import { FairShare } from './fair-share.ts';
 import { StreamHub } from './hub.ts';
 import { takeOverInstanceFile } from './predecessor.ts';
 import { createProxyMetrics } from './metrics.ts';
@@ -62,6 +63,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     streams: streams.all().length,
   }));
   const cooldown = new EngineCooldown(config.engineCooldownMs);
+  const share = new FairShare(log);
   const engines = new EngineSource(
     undefined,
     cache,
@@ -72,6 +74,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       staticEngines: staticEnginesOf(config),
       staticEngineCapacity: config.staticEngineCapacity,
       engineAllowed: engineAddressFilter(engineAddressRulesOf(config), log, 'chosen by the proxy'),
+      reclaimEngine: () => share.reclaimOldest(),
     },
     log,
     metrics,
@@ -87,35 +90,39 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     ...(config.outboxDir && { durable: { dir: config.outboxDir, name: ServiceNames.edgeProxy } }),
   });
   const ringMemory = new RingMemory(config.maxRingMemoryBytes);
-  const streams: StreamHub = new StreamHub({
-    engines,
-    events,
-    metrics,
-    log,
-    proxyId,
-    memory: ringMemory,
-    onViewersChanged: (stream) => control?.viewersChanged(stream),
-    settings: {
-      ringBytes: config.ringBytes,
-      ringSeconds: config.ringSeconds,
-      joinWindowMs: config.joinWindowMs,
-      joinWindowBytes: config.joinWindowBytes,
-      coalesceMs: config.coalesceMs,
-      engineStartTimeoutMs: config.engineStartTimeoutMs,
-      firstByteTimeoutMs: config.firstByteTimeoutMs,
-      emptyTimeoutMs: config.emptyTimeoutMs,
-      stallFailoverMs: config.stallFailoverMs,
-      lingerMs: config.lingerMs,
-      failoverDeadlineMs: config.failoverDeadlineMs,
-      startRetries: config.startRetries,
-      startPatienceMs: config.startPatienceMs,
-      engineCallTimeoutMs: config.engineCallTimeoutMs,
-      viewer: {
-        maxBacklogBytes: config.maxClientBacklogBytes,
-        slowClientTimeoutMs: config.slowClientTimeoutMs,
+  const streams: StreamHub = new StreamHub(
+    {
+      engines,
+      events,
+      metrics,
+      log,
+      proxyId,
+      memory: ringMemory,
+      onViewersChanged: (stream) => control?.viewersChanged(stream),
+      settings: {
+        ringBytes: config.ringBytes,
+        ringSeconds: config.ringSeconds,
+        joinWindowMs: config.joinWindowMs,
+        joinWindowBytes: config.joinWindowBytes,
+        coalesceMs: config.coalesceMs,
+        engineStartTimeoutMs: config.engineStartTimeoutMs,
+        firstByteTimeoutMs: config.firstByteTimeoutMs,
+        emptyTimeoutMs: config.emptyTimeoutMs,
+        stallFailoverMs: config.stallFailoverMs,
+        lingerMs: config.lingerMs,
+        failoverDeadlineMs: config.failoverDeadlineMs,
+        startRetries: config.startRetries,
+        startPatienceMs: config.startPatienceMs,
+        engineCallTimeoutMs: config.engineCallTimeoutMs,
+        viewer: {
+          maxBacklogBytes: config.maxClientBacklogBytes,
+          slowClientTimeoutMs: config.slowClientTimeoutMs,
+        },
       },
     },
-  });
+    (key) => share.ended(key),
+  );
+  share.follow(streams);
 
   let closing = false;
   const http = buildHttpApp({
@@ -127,11 +134,15 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     limits: config,
   });
   requestLimits(http, config);
-  const admission = new Admission(config, {
-    streams: () => streams.all().length + hls.all().length,
-    players: () => streams.clientCount(),
-    ringMemoryFull: () => ringMemory.isFull,
-  });
+  const admission = new Admission(
+    config,
+    {
+      streams: () => streams.all().length + hls.all().length,
+      players: () => streams.clientCount(),
+      ringMemoryFull: () => ringMemory.isFull,
+    },
+    share,
+  );
   streamRoutes(http, streams, admission, () => closing);
   const hls = new HlsHub({
     engines,

@@ -54,9 +54,10 @@ export const ProxyConfig = Type.Object({
       'MPEG-TS players (attached or waiting for their first bytes) this proxy serves at most; then 503.',
   }),
   maxStreamsPerClient: Type.Integer({
-    default: 8,
+    default: 4,
     minimum: 1,
-    description: 'distinct streams one client address may play at once; then 429.',
+    description:
+      "one client address's share: distinct streams it plays plus those it left lingering. Over it its own oldest lingering stream ends; with none lingering, 429. The default is half of the default fleet (4 engines x 2).",
   }),
   maxUrlLength: Type.Integer({
     default: 2048,

@@ -55,6 +55,11 @@ export interface EngineSourceOptions {
    * manager's address rule, applied to the engines the proxy chooses by itself. Reports each refused one.
    */
   engineAllowed: (engine: EngineRecord) => boolean;
+  /**
+   * The fleet is full: end the stream that has lingered longest (no player, its engine held), resolving once
+   * its engine is given back; false when no stream lingers.
+   */
+  reclaimEngine: () => Promise<boolean>;
 }
 
 /** How long a player refused for lack of engine capacity should wait before trying again. */
@@ -121,11 +126,13 @@ export class EngineSource {
     const avoid = this.cooldown.excluding(exclude);
     let local = false;
     try {
-      const lease = await this.fromManagerOrSooner(content, avoid, exclude, failed).catch((err: unknown) => {
-        if (!(err instanceof AcefleetError) || err.code !== 'control_plane_unavailable') throw err;
-        this.log.warn({ err: err.message }, 'engine manager unavailable; choosing an engine locally');
-        return this.chooseLocallyAvoiding(content, avoid, exclude, err);
-      });
+      const lease = await this.reclaimingWhenFull(() =>
+        this.fromManagerOrSooner(content, avoid, exclude, failed).catch((err: unknown) => {
+          if (!(err instanceof AcefleetError) || err.code !== 'control_plane_unavailable') throw err;
+          this.log.warn({ err: err.message }, 'engine manager unavailable; choosing an engine locally');
+          return this.chooseLocallyAvoiding(content, avoid, exclude, err);
+        }),
+      );
       local = this.local.has(lease.claimId);
       if (local) this.managerLost = true;
       if (!local && this.managerLost) {
@@ -137,6 +144,23 @@ export class EngineSource {
     } catch (err) {
       end({ result: err instanceof AcefleetError ? err.code : 'internal' });
       throw err;
+    }
+  }
+
+  /**
+   * The fleet is full (capacity_exhausted): a stream that only lingers gives its engine up, the one that
+   * lingered longest first, and the acquire is tried again, until it succeeds or no stream lingers. A new
+   * channel never waits LINGER_MS for engines nobody watches.
+   */
+  private async reclaimingWhenFull(attempt: () => Promise<EngineLease>): Promise<EngineLease> {
+    for (;;) {
+      try {
+        return await attempt();
+      } catch (err) {
+        const full = err instanceof AcefleetError && err.code === 'capacity_exhausted';
+        if (!full || !(await this.opts.reclaimEngine())) throw err;
+        this.log.info('the fleet is full: a lingering stream gave its engine up, acquiring again');
+      }
     }
   }
 

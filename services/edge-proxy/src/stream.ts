@@ -94,6 +94,8 @@ export class Stream {
   private moves = 0;
   private startRetriesUsed = 0;
   private bytesFromEngines = 0;
+  /** The release of the engine, from the end on (awaited by reclaimEngine). */
+  private released: Promise<void> = Promise.resolve();
   private readonly log: Logger;
 
   constructor(
@@ -200,6 +202,17 @@ export class Stream {
     else await this.deps.engines.release(fresh);
   }
 
+  /**
+   * A lingering stream gives its engine to a new channel (the fleet is full, or its client is at its share):
+   * it ends (linger_reclaimed), and this resolves once its claim is given back.
+   */
+  async reclaimEngine(): Promise<void> {
+    if (this.current !== 'lingering') return;
+    this.end('linger_reclaimed');
+    // A failed release was logged by background(); the engine is then freed by its lease's expiry.
+    await this.released.catch(() => {});
+  }
+
   /** Attach a player. Resolves once it has its response head and first bytes; rejects (nothing sent) on failure. */
   attach(socket: Socket, requestedAt: bigint): Promise<Viewer> {
     if (this.isEnded()) return Promise.reject(new AcefleetError('engine_error', 'the stream has ended'));
@@ -240,7 +253,8 @@ export class Stream {
       w.reject(failure);
     }
     this.fanout.close();
-    this.background('release', this.releaseUpstream());
+    this.released = this.releaseUpstream();
+    this.background('release', this.released);
     this.background('release drained engine', this.closeLeaving());
     this.deps.metrics.streamsEnded.inc({ reason });
     const totals = { bytesIn: this.bytesIn, bytesOut: this.bytesOut, peakClients: this.peakClients };

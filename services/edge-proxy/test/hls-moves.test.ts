@@ -11,7 +11,7 @@ import {
   streamEventsOf,
 } from '@acefleet/contracts';
 import { collectEvents, waitFor, type EventCollector } from '@acefleet/testkit';
-import { startProxy, type ProxyUnderTest } from './helpers.ts';
+import { startProxy, type ProxyUnderTest, PROXY_UNDER_TEST } from './helpers.ts';
 
 let sims: { sim: Simulator; url: string }[];
 let proxy: ProxyUnderTest;
@@ -130,7 +130,7 @@ test.serial(
       30_000,
       300,
     );
-    t.like(moved, { previousEngineId: drained, reason: 'drain', proxyId: 'proxy-under-test' });
+    t.like(moved, { previousEngineId: drained, reason: 'drain', proxyId: PROXY_UNDER_TEST });
     t.not(moved.engineId, drained);
     t.is(failed, 0, 'no poll failed during the drain');
     const after = await poll(id);

@@ -10,6 +10,7 @@ import {
   type ListReply,
   type StreamEnded,
   proxyCallSubject,
+  streamEventsOf,
 } from '@acefleet/contracts';
 import { Player, startStack, storedEvents, waitFor, type Stack } from '@acefleet/testkit';
 
@@ -99,7 +100,7 @@ test.serial(
     const tried = acquires.filter((a) => a.content.value === id);
     t.is(tried.length, 3, 'the first attempt and two retries');
     const ended = await waitFor(async () => {
-      const events = await storedEvents<StreamEnded>(stack.nats, 'acefleet.events.stream.ended');
+      const events = await storedEvents<StreamEnded>(stack.nats, streamEventsOf('ended'));
       return events.find((e) => e.data.content.value === id)?.data ?? false;
     }, 10_000);
     t.is(ended.reason, 'bad_media');
