@@ -43,7 +43,11 @@ export function parseEngineAddresses(text: string, variable = 'ENGINE_ADDRESSES'
   });
 }
 
-/** The host and port of an engine base URL, or undefined when it is not a bare `http(s)://host:port`. */
+/**
+ * The host and port of an engine base URL, or undefined when it is not `http(s)://[user:password@]host:port`:
+ * a path, query or fragment would put the engine's routes somewhere else. Credentials (an engine behind an
+ * authenticating proxy) do not change where a request goes.
+ */
 export function engineHostPort(baseUrl: string): { host: string; port: number } | undefined {
   let url: URL;
   try {
@@ -51,15 +55,9 @@ export function engineHostPort(baseUrl: string): { host: string; port: number } 
   } catch {
     return undefined;
   }
-  const bare =
-    !url.username &&
-    !url.password &&
-    !url.search &&
-    !url.hash &&
-    (url.pathname === '/' || url.pathname === '');
+  const bare = !url.search && !url.hash && (url.pathname === '/' || url.pathname === '');
   if (!bare || (url.protocol !== 'http:' && url.protocol !== 'https:')) return undefined;
-  // A base URL with a path would be `${baseUrl}/ace/...` on another route: only the bare form is an engine.
-  if (!/^https?:\/\/[^/]+\/?$/i.test(baseUrl)) return undefined;
+  if (!/^https?:\/\/[^/?#]+\/?$/i.test(baseUrl)) return undefined;
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   return { host: url.hostname.toLowerCase(), port };
 }

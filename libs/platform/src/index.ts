@@ -17,6 +17,7 @@ export * from './nats-route.ts';
 export * from './supervise.ts';
 export * from './nats-link.ts';
 export * from './http-front.ts';
+export * from './connection-cap.ts';
 export * from './openapi.ts';
 export * from './legacy-env.ts';
 export * from './legacy-values.ts';

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { isSubjectToken } from '@acefleet/contracts';
+import { isSubjectToken, redactCredentials } from '@acefleet/contracts';
 import {
   CommonConfig,
   ConfigError,
@@ -63,28 +63,6 @@ export const ProxyConfig = Type.Object({
     default: 2048,
     minimum: 256,
     description: 'longest request target (path and query) in bytes; longer answers 414.',
-  }),
-  maxHeaderBytes: Type.Integer({
-    default: 16 * 1024,
-    minimum: 1024,
-    description: "request line plus headers in bytes (node's maxHeaderSize); larger answers 431.",
-  }),
-  requestTimeoutMs: Type.Integer({
-    default: 10_000,
-    minimum: 100,
-    description:
-      'time a client has to send its whole request (headers); then 408. Responses are not limited by it.',
-  }),
-  keepAliveTimeoutMs: Type.Integer({
-    default: 5_000,
-    minimum: 100,
-    description: 'an idle keep-alive connection is closed after this.',
-  }),
-  maxConnections: Type.Integer({
-    default: 4096,
-    minimum: 1,
-    description:
-      'open client connections at most; a request on a connection over the cap answers 503 and closes it.',
   }),
   ringBytes: Type.Integer({
     default: 2 * 1024 * 1024,
@@ -259,7 +237,7 @@ export function staticEnginesOf(config: Pick<ProxyConfig, 'staticEngines'>): str
   for (const url of urls) {
     if (!engineHostPort(url)) {
       throw new ConfigError(
-        `invalid configuration:\n  STATIC_ENGINES (${JSON.stringify(url)}): expected http(s)://host:port, without credentials, path or query`,
+        `invalid configuration:\n  STATIC_ENGINES (${JSON.stringify(redactCredentials(url))}): expected http(s)://host:port, without path or query`,
       );
     }
   }

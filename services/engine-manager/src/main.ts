@@ -11,7 +11,12 @@ const { config, log, link } = bootService(
   orchestratorEnv,
 );
 const problems = (): string[] => link.problems();
-const front = await listenFront({ host: config.httpHost, port: config.httpPort, problems });
+const front = await listenFront({
+  host: config.httpHost,
+  port: config.httpPort,
+  problems,
+  limits: config,
+});
 let manager: EngineManager | undefined;
 // The one service allowed to: other services only create the streams, with JS_REPLICAS, when they are missing.
 link.onConnect('jetstream replicas', (nc) => applyJetStreamReplicas(nc, config.jsReplicas, log));

@@ -25,7 +25,12 @@ import { StreamPoller } from './stream-poller.ts';
 const { config, log, link } = bootService(MonitorConfig, ServiceNames.healthMonitor, process.env);
 const engineRules = orExitOnConfigError(() => parseEngineAddresses(config.engineAddresses));
 const problems = (): string[] => link.problems();
-const front = await listenFront({ host: config.httpHost, port: config.httpPort, problems });
+const front = await listenFront({
+  host: config.httpHost,
+  port: config.httpPort,
+  problems,
+  limits: config,
+});
 const stopSteps: (() => unknown)[] = [];
 
 /** Everything the monitor does needs NATS: built and started once it is connected. */
