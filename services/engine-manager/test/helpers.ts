@@ -70,6 +70,7 @@ export function dockerRuntimeFor(
     fleetId: 'f1',
     limits: limitsOf(config),
     networkMode,
+    engineHttpBind: config.engineHttpBind,
     engineHost: 'gluetun',
   });
 }
