@@ -71,7 +71,7 @@ dockerTest('fence - from inside an engine container neither the services nor NAT
   const hostAddresses = Object.values(networkInterfaces())
     .flat()
     .filter((a) => a?.family === 'IPv4')
-    .map((a) => a!.address);
+    .map((a) => a.address);
   const gateways = Object.values(info.NetworkSettings.Networks).map((n) => n.Gateway);
   const ports = [
     stack.nats.port,
