@@ -35,8 +35,10 @@ import {
   type Stack,
 } from '@acefleet/testkit';
 
-// Issue 22: each attack below broke through with a service's own generated credentials before the fix
-// (tests/security/README section in docs/security.md lists them with the run that showed it).
+// Issue 22: each attack below broke through with a service's own generated credentials before the fix: the
+// monitor's consumer into remove removed a live engine, the proxy's consumer into provision grew the fleet
+// from 1 to 4 engines, 1000 forged claims put an engine at 1000 claims (capacity 2), stats stored a
+// stream.ended, and a foreign statUrl was fetched (docs/security.md, "Threats and the tests that cover them").
 
 let stack: Stack;
 const clients = new Map<NatsUser, NatsConnection>();
