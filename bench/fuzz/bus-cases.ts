@@ -78,9 +78,11 @@ function refusedShape(rng: Rng, endpoint: string, t: BusTargets): unknown {
     acquire: [
       { content, proxyId: t.proxyId, deadline: past },
       { content: { kind: 'url', value: 'http://x' }, proxyId: t.proxyId },
-      { content, proxyId: `${t.otherProxyUser}.someone` },
       { content, proxyId: t.proxyId, excludeEngineIds: Array.from({ length: 65 }, () => 'e') },
     ],
+    // Under the proxy's name, for another proxy's id: refused (forbidden). The per-host subject trusts its
+    // caller (only managers and the operator may publish it), so it never gets this shape.
+    'proxy acquire': [{ content, proxyId: `${t.otherProxyUser}.someone` }],
     release: [
       { engineId: hex(rng, 8), claimId: hex(rng, 8) },
       { proxyId: `${t.otherProxyUser}.someone`, all: true },
@@ -100,6 +102,12 @@ function refusedShape(rng: Rng, endpoint: string, t: BusTargets): unknown {
     stop: [{ streamId: hex(rng, 8) }, { claimId: hex(rng, 8) }, { streamId: 'x', claimId: 'y' }],
   };
   return pick(rng, shapes[endpoint] ?? [{}]);
+}
+
+/** refusedShape for an endpoint reached on `subject`: a proxy's acquire also gets another proxy's id. */
+function refusedShapeOn(rng: Rng, endpoint: string, subject: string, t: BusTargets): unknown {
+  const asProxy = endpoint === 'acquire' && subject === proxyCallSubject('acquire', t.proxyId);
+  return refusedShape(rng, asProxy && rng() < 0.3 ? 'proxy acquire' : endpoint, t);
 }
 
 /** Every endpoint, the subject it is reached on and the user that may call it. */
@@ -140,7 +148,7 @@ export function* generateBusCases(count: number, rng: Rng, t: BusTargets): Gener
         subject: proxyCallSubject(target.endpoint as 'acquire', `${t.otherProxyUser}.x`),
         user: t.proxyUser,
         mode: 'forbidden',
-        payload: json(refusedShape(rng, target.endpoint, t)),
+        payload: json(refusedShapeOn(rng, target.endpoint, target.subject, t)),
       };
     } else if (roll < 0.25 && !target.subject.startsWith('$SRV.')) {
       // As a push consumer would deliver a stored message: no requester, never acted on.
@@ -149,14 +157,14 @@ export function* generateBusCases(count: number, rng: Rng, t: BusTargets): Gener
         ...target,
         user: 'operator',
         mode: 'delivery',
-        payload: json(refusedShape(rng, target.endpoint, t)),
+        payload: json(refusedShapeOn(rng, target.endpoint, target.subject, t)),
       };
     } else if (roll < 0.6) {
       yield {
         category: 'refused shape',
         ...target,
         mode: 'request',
-        payload: json(refusedShape(rng, target.endpoint, t)),
+        payload: json(refusedShapeOn(rng, target.endpoint, target.subject, t)),
       };
     } else {
       const [category, payload] = hostile(rng, target.endpoint);

@@ -144,7 +144,9 @@ export async function runCampaign(o: CampaignOptions, log: (line: string) => voi
       }),
       { connect: (user) => stack.nats.connect(user), concurrency: 8, timeoutMs: 5000 },
     );
-    const fleetUnchanged = (await fleet()) === fleetBefore;
+    const fleetAfter = await fleet();
+    const fleetUnchanged = fleetAfter === fleetBefore;
+    if (!fleetUnchanged) log(`bus: the fleet changed from ${fleetBefore} to ${fleetAfter}`);
     const busServicesAlive = (await alive(stack, 'manager')) && (await alive(stack, 'monitor'));
     log(`bus: ${bus.cases} messages in ${bus.durationMs} ms`);
     const within = (now: ReturnType<typeof rss>) =>

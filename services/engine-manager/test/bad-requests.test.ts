@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { NatsUsers, proxyCallSubject } from '@acefleet/contracts';
+import { NatsUsers, Subjects, proxyCallSubject } from '@acefleet/contracts';
 import { connectNats, createLogger, loadConfig } from '@acefleet/platform';
 import { startNatsServer, type NatsServer } from '@acefleet/testkit';
 import { buildEngineManager, type EngineManager } from '../src/app.ts';
@@ -70,4 +70,20 @@ test('manager - releasing a claim it does not know is answered, not an error', a
   });
   t.is(msg.headers?.get('Nats-Service-Error-Code'), undefined);
   t.deepEqual(msg.json(), { released: false, count: 0 });
+});
+
+// Found by the bus fuzz (npm run fuzz): an engine id that cannot be a bucket key answered `internal`.
+test('manager - a drain or remove of an engine id no bucket key can have is not_found, not internal', async (t) => {
+  for (const [subject, body] of [
+    [Subjects.engineDrain, { engineId: '\u0000\ud800\u202e' }],
+    [Subjects.engineRemove, { engineId: 'a b', force: true }],
+    [Subjects.engineDrain, { engineId: '.hidden' }],
+  ] as const) {
+    const msg = await nc.request(subject, JSON.stringify(body), { timeout: 5000 });
+    t.is(
+      msg.json<{ error: { code: string } }>().error.code,
+      'not_found',
+      `${subject} ${JSON.stringify(body)}`,
+    );
+  }
 });
