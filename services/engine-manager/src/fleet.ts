@@ -20,6 +20,7 @@ import { withAdopted, withoutClaims, withRenewed } from './leases.ts';
 import { KeyedLock } from './lock.ts';
 import type { ManagerMetrics } from './metrics.ts';
 import { otherHostsByLoad, rankCandidates } from './placement.ts';
+import { ProxyRules } from './proxy-rules.ts';
 import type { Provisioner } from './provisioner.ts';
 import type { EngineRegistry } from './registry.ts';
 import type { ClaimRoom } from './room.ts';
@@ -54,6 +55,7 @@ const isHostRefusal = (err: unknown): err is AcefleetError =>
 export class Fleet {
   /** Acquires of one content decide one at a time on this host, so they join one engine while it has room. */
   private readonly perContent = new KeyedLock();
+  private readonly rules: ProxyRules;
 
   constructor(
     private readonly registry: EngineRegistry,
@@ -63,7 +65,9 @@ export class Fleet {
     private readonly opts: FleetOptions,
     private readonly log: Logger,
     private readonly metrics: ManagerMetrics,
-  ) {}
+  ) {
+    this.rules = new ProxyRules(() => registry.table.records(), opts.maxClaimsPerProxy, log);
+  }
 
   list(): EngineRecord[] {
     return this.registry.table.records();
@@ -74,8 +78,8 @@ export class Fleet {
    * another and has room), else this host, else the other hosts.
    */
   acquire(req: AcquireRequest, caller: string): Promise<AcquireReply> {
-    this.assertCaller(req.proxyId, caller, 'acquire');
-    this.assertBelowProxyBound(req.proxyId);
+    this.rules.assertActsFor(req.proxyId, caller, 'acquire');
+    this.rules.assertRoom(req.proxyId);
     return this.measured(req, async (ask) => {
       const affine = this.hostPlayingElsewhere(ask);
       if (affine) {
@@ -194,7 +198,7 @@ export class Fleet {
   /** A release from proxy `caller`: one of its own claims, or every claim of one of its own ids. */
   release(req: ReleaseRequest, caller: string): Promise<ReleaseReply> {
     if ('all' in req) {
-      this.assertCaller(req.proxyId, caller, 'release every claim');
+      this.rules.assertActsFor(req.proxyId, caller, 'release every claim');
       return this.releaseProxy(req);
     }
     return this.releaseClaim(req, (c) => proxyNameOf(c.proxyId) === caller);
@@ -238,31 +242,6 @@ export class Fleet {
     return { released: count > 0, count };
   }
 
-  /** A proxy acts for its own ids only: `caller`, the name its call came under, must name `proxyId`. */
-  private assertCaller(proxyId: string, caller: string, what: string): void {
-    if (proxyNameOf(proxyId) === caller) return;
-    this.log.warn({ caller, proxyId, what }, 'refused: a proxy acting for another');
-    throw new AcefleetError('forbidden', `proxy "${caller}" may not ${what} for proxy id "${proxyId}"`);
-  }
-
-  /** Claims `proxyId` holds on the fleet now. */
-  private claimsOf(proxyId: string): number {
-    let n = 0;
-    for (const r of this.registry.table.records()) for (const c of r.claims) if (c.proxyId === proxyId) n++;
-    return n;
-  }
-
-  private assertBelowProxyBound(proxyId: string): void {
-    const { maxClaimsPerProxy } = this.opts;
-    if (this.claimsOf(proxyId) < maxClaimsPerProxy) return;
-    this.log.warn({ proxyId, maxClaimsPerProxy }, 'refused: the proxy holds its maximum of claims');
-    throw new AcefleetError(
-      'capacity_exhausted',
-      `proxy id "${proxyId}" holds its maximum of ${maxClaimsPerProxy} claims`,
-      { retryAfterMs: 5000 },
-    );
-  }
-
   /** Drop the claims `pick` names from one engine's record by CAS; how many were dropped. */
   private async dropClaims(
     engineId: string,
@@ -284,11 +263,11 @@ export class Fleet {
    * `lost`, as does a claim of an unknown engine.
    */
   async renew(req: RenewRequest, caller: string): Promise<RenewReply> {
-    this.assertCaller(req.proxyId, caller, 'renew');
+    this.rules.assertActsFor(req.proxyId, caller, 'renew');
     const at = new Date().toISOString();
     const byEngine = new Map<string, RenewRequest['claims']>();
     for (const c of req.claims) byEngine.set(c.engineId, [...(byEngine.get(c.engineId) ?? []), c]);
-    let budget = Math.max(0, this.opts.maxClaimsPerProxy - this.claimsOf(req.proxyId));
+    let budget = this.rules.room(req.proxyId);
     const renewed: string[] = [];
     await Promise.all(
       [...byEngine].map(async ([engineId, claims]) => {
@@ -312,7 +291,7 @@ export class Fleet {
             'adopted streams the proxy placed itself',
           );
         }
-        this.reportRefusedOffers(engineId, req.proxyId, offers, stored?.record);
+        this.rules.reportRefusedOffers(engineId, req.proxyId, offers, stored?.record);
         for (const c of stored?.record.claims ?? []) {
           if (ids.has(c.claimId) && c.proxyId === req.proxyId) renewed.push(c.claimId);
         }
@@ -321,21 +300,5 @@ export class Fleet {
     const kept = new Set(renewed);
     const lost = req.claims.map((c) => c.claimId).filter((id) => !kept.has(id));
     return { renewed, lost, ttlMs: this.opts.claimTtlMs };
-  }
-
-  /** Offers the record does not hold for the proxy now: no room, over its bound, or no such engine here. */
-  private reportRefusedOffers(
-    engineId: string,
-    proxyId: string,
-    offers: readonly { claimId: string }[],
-    record: EngineRecord | undefined,
-  ): void {
-    const held = new Set(record?.claims.filter((c) => c.proxyId === proxyId).map((c) => c.claimId) ?? []);
-    const refused = offers.filter((o) => !held.has(o.claimId)).length;
-    if (refused === 0) return;
-    const why = record
-      ? 'no room on the engine, or the proxy is at MAX_CLAIMS_PER_PROXY'
-      : 'not an engine here';
-    this.log.warn({ engineId, proxyId, refused, why }, 'refused adoption offers');
   }
 }
