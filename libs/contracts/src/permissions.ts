@@ -131,13 +131,15 @@ const leaderLeases = [
 ];
 
 /**
- * Ephemeral ordered consumers on the proxies' stream events (started, moved, ended): health-monitor's view of
- * what plays. Its own events are not among them, so no consumer it makes can carry a message it wrote.
+ * Ephemeral ordered consumers on the proxies' stream events (started, moved, ended) and stats' proxy.lost:
+ * health-monitor's view of what plays. Its own events are not among them, so no consumer it makes can carry a
+ * message it wrote.
  */
 const followStreamEvents = [
   ...(['started', 'moved', 'ended'] as const).map((kind) =>
     createConsumer(EVENTS_STREAM, streamEventsOf(kind)),
   ),
+  createConsumer(EVENTS_STREAM, Subjects.proxyLost),
   `${API}.CONSUMER.INFO.${EVENTS_STREAM}.*`,
   `${API}.CONSUMER.MSG.NEXT.${EVENTS_STREAM}.*`,
   `${API}.CONSUMER.DELETE.${EVENTS_STREAM}.*`,

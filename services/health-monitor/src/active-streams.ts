@@ -5,9 +5,11 @@ import {
   StreamEnded,
   StreamMoved,
   StreamStarted,
+  ProxyLost,
+  Subjects,
+  decodeMessage,
   decodeStreamEvent,
   streamEventsOf,
-  type StreamEventKind,
   type StreamMoved as Moved,
   type StreamStarted as Started,
 } from '@acefleet/contracts';
@@ -27,8 +29,9 @@ class ConsumerResetError extends Error {
 const TOMBSTONE_MS = 3600_000;
 
 /**
- * The streams playing now, followed from every proxy's stream.started / stream.moved / stream.ended. Three
- * ordered consumers (nats-server 2.9 takes one filter subject each) replay the last `lookbackMs` at start and
+ * The streams playing now, followed from every proxy's stream.started / stream.moved / stream.ended, and from
+ * stats' proxy.lost (the streams of a proxy that is gone). Four ordered consumers (nats-server 2.9 takes one
+ * filter subject each) replay the last `lookbackMs` at start and
  * then follow live; they may interleave in any order, so an ended stream leaves a tombstone that a late
  * started event cannot revive, and a move seen before its started event is applied when that arrives. An
  * event whose body names another proxy than its subject (decodeStreamEvent) is ignored.
@@ -49,12 +52,12 @@ export class ActiveStreams {
   ) {}
 
   start(): void {
-    this.follow('started', (subject, data) => {
+    this.follow(streamEventsOf('started'), (subject, data) => {
       const e = decodeStreamEvent(StreamStarted, subject, data, 'stream.started');
       if (this.ended.has(e.streamId) || !this.mayChange(e)) return;
       this.streams.set(e.streamId, withMove(e, this.moved.get(e.streamId)));
     });
-    this.follow('moved', (subject, data) => {
+    this.follow(streamEventsOf('moved'), (subject, data) => {
       const e = decodeStreamEvent(StreamMoved, subject, data, 'stream.moved');
       if (this.ended.has(e.streamId) || !this.mayChange(e)) return;
       this.moved.set(e.streamId, e);
@@ -62,15 +65,26 @@ export class ActiveStreams {
       if (started) this.streams.set(e.streamId, withMove(started, e));
       this.onMoved(e.streamId);
     });
-    this.follow('ended', (subject, data) => {
+    this.follow(streamEventsOf('ended'), (subject, data) => {
       const e = decodeStreamEvent(StreamEnded, subject, data, 'stream.ended');
-      if (!this.mayChange(e)) return;
-      this.streams.delete(e.streamId);
-      this.moved.delete(e.streamId);
-      this.ended.set(e.streamId, Date.now());
-      this.onEnded(e.streamId);
-      this.pruneTombstones();
+      if (this.mayChange(e)) this.end(e.streamId);
     });
+    // A proxy that is gone ends no stream any more: stats' finding ends those it had started by then.
+    this.follow(Subjects.proxyLost, (_subject, data) => {
+      const lost = decodeMessage(ProxyLost, data, 'proxy.lost');
+      for (const s of this.all()) {
+        if (s.proxyId === lost.proxyId && Date.parse(s.startedAt) <= Date.parse(lost.at))
+          this.end(s.streamId);
+      }
+    });
+  }
+
+  private end(streamId: string): void {
+    this.streams.delete(streamId);
+    this.moved.delete(streamId);
+    this.ended.set(streamId, Date.now());
+    this.onEnded(streamId);
+    this.pruneTombstones();
   }
 
   async stop(): Promise<void> {
@@ -85,9 +99,8 @@ export class ActiveStreams {
     return this.streams.size;
   }
 
-  /** Replay the last `lookbackMs` of one kind, then follow it live; a restart replays again (idempotent). */
-  private follow(kind: StreamEventKind, apply: (subject: string, data: Uint8Array) => void): void {
-    const subject = streamEventsOf(kind);
+  /** Replay the last `lookbackMs` of `subject`, then follow it live; a restart replays again (idempotent). */
+  private follow(subject: string, apply: (subject: string, data: Uint8Array) => void): void {
     const follower = supervise(`follow ${subject}`, this.log, async (signal) => {
       const consumer = await jetstream(this.nc).consumers.get(EVENTS_STREAM, {
         filter_subjects: subject,
