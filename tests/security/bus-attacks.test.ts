@@ -19,6 +19,7 @@ import {
   proxyIdOf,
   proxySubject,
   proxyUserOf,
+  staticEngineId,
   streamEventSubject,
   streamEventsOf,
   type EngineRecord,
@@ -342,6 +343,14 @@ test.serial('bus - a stream.started with a foreign statUrl is never fetched', as
     () => (monitorLog().match(/stat URL not on its engine's base URL/g) ?? []).length >= 2,
     20_000,
   );
+  // A static engine (no record: its id names its base URL) where no engine may be.
+  const asStatic = streamStarted('ssrf-static', {
+    proxyId,
+    engineId: staticEngineId(target.url),
+    statUrl: `${target.url}/ace/stat/x/y`,
+  });
+  await jetstream(as(proxyA)).publish(streamEventSubject('started', proxyId), encodeJson(asStatic));
+  await waitFor(() => monitorLog().includes(`"engineId":"${staticEngineId(target.url)}"`), 20_000);
   // The monitor reads stat URLs every 200 ms: rounds have passed once a real session was read twice.
   const content = { kind: 'id' as const, value: randomContentId() };
   const session = await startSession(engine.baseUrl, content, { timeoutMs: 10_000 });

@@ -4,6 +4,7 @@ import {
   RenewReply,
   contentKeyOf,
   proxyCallSubject,
+  staticEngineId,
   type ContentRef,
   type EndReason,
   type EngineRecord,
@@ -303,7 +304,7 @@ export class EngineSource {
   private staticEngines(exclude: ReadonlySet<string>): LocalChoice[] {
     const choices = this.opts.staticEngines
       .map((url) => ({
-        engineId: `static:${url}`,
+        engineId: staticEngineId(url),
         baseUrl: url,
         room: this.opts.staticEngineCapacity,
         ofFleet: false,

@@ -39,6 +39,8 @@ test.before(async () => {
   monitor = await startAcefleetService('monitor', {
     ...proxy.nats.env(NatsUsers.healthMonitor),
     STAT_INTERVAL_MS: '500',
+    // The proxy's static engines: the monitor reads their stat URLs only where engines may be.
+    ENGINE_ADDRESSES: urls.map((u) => new URL(u).host).join(','),
   });
 });
 test.after.always(async () => {
