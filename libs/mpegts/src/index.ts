@@ -18,6 +18,7 @@ export {
   wrapTimestamp,
   timestampDelta,
   nullPacket,
+  pcrPacket,
   discontinuityPacket,
 } from './packet.ts';
 export { pesTimestampsAt, shiftPesTimestampsAt, keyFrameAt, type PesTimestamps } from './pes.ts';

@@ -72,17 +72,26 @@ export function pcrAt(buf: Uint8Array, at: number): number | undefined {
   );
 }
 
-/** Rewrites the PCR base (90 kHz ticks, taken modulo 2^33), keeping the 27 MHz extension; false if none. */
-export function setPcrAt(buf: Uint8Array, at: number, base: number): boolean {
+/**
+ * Rewrites the PCR base (90 kHz ticks, taken modulo 2^33); false if the packet carries none. The 27 MHz
+ * extension (0-299) is kept unless `extension` is given.
+ */
+export function setPcrAt(buf: Uint8Array, at: number, base: number, extension?: number): boolean {
   const f = pcrFieldAt(buf, at);
   if (f < 0) return false;
+  writePcr(buf, f, base, extension ?? ((buf[f + 4]! & 0x01) << 8) | buf[f + 5]!);
+  return true;
+}
+
+function writePcr(buf: Uint8Array, f: number, base: number, extension: number): void {
   const b = wrapTimestamp(base);
   buf[f] = Math.floor(b / 2 ** 25) & 0xff;
   buf[f + 1] = Math.floor(b / 2 ** 17) & 0xff;
   buf[f + 2] = Math.floor(b / 2 ** 9) & 0xff;
   buf[f + 3] = Math.floor(b / 2) & 0xff;
-  buf[f + 4] = ((b & 1) << 7) | (buf[f + 4]! & 0x7f);
-  return true;
+  // The base's last bit, 6 reserved bits (1), the extension's top bit; then its low 8 bits.
+  buf[f + 4] = ((b & 1) << 7) | 0x7e | ((extension >> 8) & 0x01);
+  buf[f + 5] = extension & 0xff;
 }
 
 /** A timestamp brought into [0, 2^33). */
@@ -103,6 +112,23 @@ export function nullPacket(): Buffer {
   p[1] = 0x1f;
   p[2] = 0xff;
   p[3] = 0x10;
+  return p;
+}
+
+/**
+ * A packet of `pid` that carries only an adaptation field with a PCR (base in 90 kHz ticks, extension 0):
+ * the clock goes on while the PID carries no payload, as when a video encoder stops but the multiplex does
+ * not. `cc` is the PID's last counter: a packet without payload does not advance it.
+ */
+export function pcrPacket(pid: number, cc: number, base: number): Buffer {
+  const p = Buffer.alloc(PACKET_SIZE, 0xff);
+  p[0] = SYNC_BYTE;
+  p[1] = (pid >> 8) & 0x1f;
+  p[2] = pid & 0xff;
+  p[3] = 0x20 | (cc & 0x0f);
+  p[4] = PACKET_SIZE - 5;
+  p[5] = 0x10;
+  writePcr(p, 6, base, 0);
   return p;
 }
 

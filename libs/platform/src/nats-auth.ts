@@ -44,7 +44,7 @@ function rules(r: SubjectRules): string {
 
 /**
  * nats-server configuration: JetStream on, and one user per acefleet service with the permissions of
- * NatsPermissions. Anonymous clients are refused. Passwords come from the environment (natsPasswordEnv).
+ * natsPermissionsOf. Anonymous clients are refused. Passwords come from the environment (natsPasswordEnv).
  */
 export function natsServerConfig(opts: NatsServerConfigOptions): string {
   const users = (opts.users ?? natsUsers).map((user) => {

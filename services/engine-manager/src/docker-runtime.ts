@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { Labels } from '@acefleet/contracts';
 import { confinedHostConfig, type EngineLimits } from './confinement.ts';
-import type { EnginePreset } from './presets.ts';
+import { engineEnvironment, type EngineEnv, type EnginePreset } from './presets.ts';
 import type { EngineRuntime, EngineSpec, RunningEngine, RuntimeEvent } from './runtime.ts';
 
 export interface DockerRuntimeOptions {
@@ -21,6 +21,8 @@ export interface DockerRuntimeOptions {
   /** Bridge networks: the host address each engine's HTTP port is published on; `none`: not published. */
   engineHttpBind: string;
   engineHost: string;
+  /** ENGINE_ENV: variables for every engine, on top of the preset's. */
+  engineEnv: EngineEnv;
 }
 
 interface DockerEvent {
@@ -66,7 +68,14 @@ export class DockerRuntime implements EngineRuntime {
   constructor(private readonly opts: DockerRuntimeOptions) {
     this.configHash = createHash('sha1')
       .update(
-        JSON.stringify([opts.image, opts.presetName, opts.networkMode, opts.limits, this.publishedHttp()]),
+        JSON.stringify([
+          opts.image,
+          opts.presetName,
+          opts.networkMode,
+          opts.limits,
+          opts.engineEnv,
+          this.publishedHttp(),
+        ]),
       )
       .digest('hex')
       .slice(0, 12);
@@ -117,7 +126,7 @@ export class DockerRuntime implements EngineRuntime {
       name: this.containerName(spec.engineId),
       Image: image,
       Cmd: preset.cmd(httpPort, spec.p2pPort, bindAll),
-      Env: preset.env(httpPort, spec.p2pPort, bindAll),
+      Env: engineEnvironment(preset.env(httpPort, spec.p2pPort, bindAll), this.opts.engineEnv),
       ...(preset.user ? { User: preset.user } : {}),
       Labels: {
         ...this.ours(),
