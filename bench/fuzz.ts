@@ -3,7 +3,7 @@
  * for 5xx answers, crashes, leftover sessions and memory. Writes bench/results/fuzz.md; exits 1 on failure.
  *
  *   npm run fuzz                       # 10 000 cases
- *   FUZZ_REQUESTS=2000 FUZZ_SEED=3 npm run fuzz
+ *   FUZZ_REQUESTS=2000 FUZZ_BUS=500 FUZZ_SEED=3 npm run fuzz
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -14,10 +14,12 @@ import { failures, markdown } from './fuzz/report.ts';
 
 const requests = Number(process.env.FUZZ_REQUESTS ?? 10_000);
 const seed = Number(process.env.FUZZ_SEED ?? 1);
+const busCases = Number(process.env.FUZZ_BUS ?? 2000);
 
 const result = await runCampaign(
   {
     requests,
+    busCases,
     seed,
     playEvery: 400,
     concurrency: 24,
@@ -30,7 +32,7 @@ const result = await runCampaign(
 const md = markdown(result, {
   seed,
   cores: execFileSync('nproc', { encoding: 'utf8' }).trim(),
-  command: `FUZZ_REQUESTS=${requests} npm run fuzz`,
+  command: `FUZZ_REQUESTS=${requests} FUZZ_BUS=${busCases} npm run fuzz`,
 });
 writeFileSync(path.join(repoRoot, 'bench/results/fuzz.md'), md);
 console.log(md);

@@ -1,17 +1,18 @@
 /**
  * `npm start` after set-up: the whole stack in the foreground. A local nats-server with JetStream (unless
  * NATS_URL names one), engine-manager with simulated engines (Docker containers, or local processes where no
- * Docker engine runs), health-monitor, stats and the edge proxy. Ctrl-C stops everything it started,
- * engine containers included. Service logs go to .run/logs/.
+ * Docker engine runs), health-monitor, stats and the edge proxy. A process that dies is started again (see
+ * scripts/lib/supervisor.ts); Ctrl-C, or a process that keeps dying, stops everything it started, engine
+ * containers included. Service logs go to .run/logs/, their pids to .run/pids/.
  *
  * The local nats-server runs with acefleet's access rules: each service logs in as its own NATS user with a
  * password made at the first start and kept in .run/nats/ (0600); the operator's URL, password included, is
  * written to .run/operator.nats-url for people and the nats CLI. With NATS_URL set, NATS_USER and
  * NATS_PASSWORD (if given) pass through to every service.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,6 +25,7 @@ import {
   type NatsPasswords,
 } from '@acefleet/platform';
 import { serviceRuntime } from './lib/service-runtime.ts';
+import { Supervisor } from './lib/supervisor.ts';
 
 const env = process.env;
 const root = path.resolve(import.meta.dirname, '..');
@@ -51,7 +53,17 @@ const runtime =
 const hostId = env.HOST_ID ?? 'local';
 // This checkout's stack: its engines and no other stack's on the same Docker daemon.
 const fleetId = env.FLEET_ID ?? fleetIdOf(stateDir);
-const children: { name: string; child: ChildProcess }[] = [];
+const supervisor = new Supervisor({
+  cwd: root,
+  logDir,
+  pidDir: path.join(stateDir, 'pids'),
+  say: (line) => console.log(line),
+  onGiveUp: (name, why) => {
+    console.error(`${why}; see ${shown(logDir)}/${name}.log. Stopping.`);
+    void stop(1);
+  },
+});
+let started = false;
 const apiKeyFile = path.join(stateDir, 'api-key');
 
 /** The services' API key: API_KEY when set, else the one generated at the first start (mode 0600). */
@@ -64,26 +76,9 @@ function apiKey(): string {
   return readFileSync(apiKeyFile, 'utf8').trim();
 }
 
-function launch(name: string, cmd: string, args: string[], extraEnv: Record<string, string>): ChildProcess {
-  const log = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' });
-  const child = spawn(cmd, args, {
-    cwd: root,
-    env: { ...env, ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // A process group of its own: the terminal's Ctrl-C reaches only this script, which stops the
-    // children in order (the proxy first, while NATS still stores its stream.ended events).
-    detached: true,
-  });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  child.once('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`${name} exited (${signal ?? code}); see ${shown(logDir)}/${name}.log. Stopping.`);
-      void stop(1);
-    }
-  });
-  children.push({ name, child });
-  return child;
+function launch(name: string, cmd: string, args: string[], extraEnv: Record<string, string>): void {
+  started = true;
+  supervisor.start({ name, cmd, args, env: { ...env, ...extraEnv } });
 }
 
 function portOpen(port: number, at = host): Promise<boolean> {
@@ -122,18 +117,9 @@ let stopping = false;
 async function stop(code: number): Promise<never> {
   if (stopping) process.exit(code);
   stopping = true;
-  if (children.length > 0) console.log('\nstopping…');
+  if (started) console.log('\nstopping…');
   const order = ['edge-proxy', 'health-monitor', 'stats', 'engine-manager', 'nats-server'];
-  const rank = (name: string): number => order.indexOf(name);
-  for (const { name, child } of [...children].sort((a, b) => rank(a.name) - rank(b.name))) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
-    console.log(`  ${name} stopped`);
-  }
+  await supervisor.stopAll(order, (name) => console.log(`  ${name} stopped`));
   if (runtime === 'docker') {
     // Belt and braces: whatever engine containers of this host are left (e.g. a manager that was killed).
     const labels = [`io.acefleet.host=${hostId}`, `io.acefleet.fleet=${fleetId}`];
@@ -169,18 +155,30 @@ async function startLocalNats(): Promise<NatsPasswords> {
 }
 const operatorFile = path.join(stateDir, 'operator.nats-url');
 
+/**
+ * Where the proxy and health-monitor may find engines (ENGINE_ADDRESSES): where engine-manager puts them,
+ * when its port range or engine host is set in the environment and ENGINE_ADDRESSES is not (the defaults of
+ * both agree).
+ */
+function engineAddresses(): Record<string, string> {
+  const { ENGINE_ADDRESSES, ENGINE_HOST, HTTP_PORT_RANGE_START, HTTP_PORT_RANGE_END } = env;
+  if (ENGINE_ADDRESSES || !(ENGINE_HOST || HTTP_PORT_RANGE_START || HTTP_PORT_RANGE_END)) return {};
+  const range = `${HTTP_PORT_RANGE_START ?? '19000'}-${HTTP_PORT_RANGE_END ?? '19499'}`;
+  return { ENGINE_ADDRESSES: `${ENGINE_HOST ?? '127.0.0.1'}:${range}` };
+}
+
 async function main(): Promise<void> {
   if (env.NATS_URL) await checkNatsReachable(env.NATS_URL);
   const passwords = env.NATS_URL ? undefined : await startLocalNats();
   const natsUrl = env.NATS_URL ?? `nats://${host}:${ports.nats}`;
   /** Local server: each service its own user. External one: NATS_USER/NATS_PASSWORD of the environment. */
   const natsLogin = (user: NatsUser): Record<string, string> =>
-    passwords ? { NATS_USER: user, NATS_PASSWORD: passwords[user] } : {};
+    passwords ? { NATS_USER: user, NATS_PASSWORD: passwords[user] ?? '' } : {};
   if (runtime !== 'docker')
     console.log('No Docker engine available: running simulated engines as local processes.');
   // The services run bundled (faster start, half the memory of tsx); rebuilding takes about 2 s.
   execFileSync('bash', ['scripts/build-services.sh'], { cwd: root, stdio: 'inherit' });
-  const common = { NATS_URL: natsUrl, HTTP_HOST: host, API_KEY: apiKey() };
+  const common = { NATS_URL: natsUrl, HTTP_HOST: host, API_KEY: apiKey(), ...engineAddresses() };
   const services: [NatsUser, string, number, Record<string, string>][] = [
     [
       NatsUsers.engineManager,

@@ -1,11 +1,13 @@
 import {
-  contentKeyOf,
   Subjects,
+  contentKeyOf,
   type EngineRecord,
+  type ProxyLost,
   type ProxyStream,
   type ProxyStreamsReply,
   type StreamEnded,
   type StreamStarted,
+  streamEventsOf,
 } from '@acefleet/contracts';
 import { listEngines, storedEvents, type Stack, type StackNats } from '@acefleet/testkit';
 
@@ -82,19 +84,27 @@ const countById = (ids: string[]): Map<string, number> => {
 
 /**
  * One comparison, over every running proxy of the stack. Lost: a stream a proxy plays with no stored start, a
- * stored start whose stream no proxy plays any more with no stored end, and stats' session counts short of
- * the distinct stored starts and ends. Left over: claims no stream of the same proxy instance and content
+ * stored start whose stream no proxy plays any more with no stored end (its own, or stats' proxy.lost for its
+ * proxy), and stats' session counts short of the distinct stored starts and ends. Left over: claims no stream of the same proxy instance and content
  * stands for on that engine; missing: playing streams without such a claim.
  */
 export async function audit(stack: Stack<StackNats>): Promise<Audit> {
   const streams = await proxyStreams(stack);
   const totals = await json<Totals>(`${stack.services.stats!.url}/api/totals`, stack.apiKey);
-  const started = countById(
-    (await storedEvents<StreamStarted>(stack.nats, Subjects.streamStarted)).map((e) => e.data.streamId),
+  const starts = (await storedEvents<StreamStarted>(stack.nats, streamEventsOf('started'))).map(
+    (e) => e.data,
+  );
+  const started = countById(starts.map((s) => s.streamId));
+  // A stream ends by its proxy's ended event, or (its proxy killed) by stats' proxy.lost for that proxy.
+  const lost = (await storedEvents<ProxyLost>(stack.nats, Subjects.proxyLost)).map((e) => e.data);
+  const endedByLoss = starts.filter((s) =>
+    lost.some((l) => l.proxyId === s.proxyId && Date.parse(s.startedAt) <= Date.parse(l.at)),
   );
   const ended = countById(
-    (await storedEvents<StreamEnded>(stack.nats, Subjects.streamEnded)).map((e) => e.data.streamId),
+    (await storedEvents<StreamEnded>(stack.nats, streamEventsOf('ended'))).map((e) => e.data.streamId),
   );
+  // Counted once: the proxy's own late end (it was only cut off) and the loss are one end.
+  for (const s of endedByLoss) if (!ended.has(s.streamId)) ended.set(s.streamId, 1);
   const playing = streams.filter((s) => s.state === 'playing');
   const live = new Set(streams.map((s) => s.streamId));
   const startMissing = playing.filter((s) => !started.has(s.streamId)).length;

@@ -1,9 +1,9 @@
 import {
   ObservabilitySubjects,
-  Subjects,
   type StreamEnded,
   type StreamMoved,
   type StreamStale,
+  streamEventsOf,
 } from '@acefleet/contracts';
 import { storedEvents, type Stack, type StackNats } from '@acefleet/testkit';
 
@@ -36,10 +36,10 @@ export async function changesSince(
   hit: Hit | undefined,
 ): Promise<Changes> {
   const after = (iso: string): boolean => Date.parse(iso) >= since.getTime();
-  const moves = (await storedEvents<StreamMoved>(stack.nats, Subjects.streamMoved))
+  const moves = (await storedEvents<StreamMoved>(stack.nats, streamEventsOf('moved')))
     .map((e) => e.data)
     .filter((m) => after(m.at));
-  const ends = (await storedEvents<StreamEnded>(stack.nats, Subjects.streamEnded))
+  const ends = (await storedEvents<StreamEnded>(stack.nats, streamEventsOf('ended')))
     .map((e) => e.data)
     .filter((e) => after(e.endedAt));
   const stale = (await storedEvents<StreamStale>(stack.nats, ObservabilitySubjects.streamStale))

@@ -3,13 +3,18 @@
  * warm up, take the RSS baseline, send the cases, then check that nothing crashed, no session is left after
  * the linger and memory came back.
  */
-import { startStack, waitFor, type Stack } from '@acefleet/testkit';
+import { proxyUserOf } from '@acefleet/contracts';
+import { listEngines, seededRandom, startStack, waitFor, type Stack } from '@acefleet/testkit';
 import { rssBytes } from '../processes.ts';
+import { generateBusCases } from './bus-cases.ts';
+import { runBusCases, type BusTally } from './bus-runner.ts';
 import { generateCases } from './cases.ts';
 import { runCases, type Tally } from './runner.ts';
 
 export interface CampaignOptions {
   requests: number;
+  /** Messages to the NATS bus endpoints (bus-cases.ts), after the HTTP requests. */
+  busCases: number;
   seed: number;
   /** One case in this many uses a valid content id and really plays. */
   playEvery: number;
@@ -30,6 +35,11 @@ export interface Memory {
 
 export interface CampaignResult {
   tally: Tally;
+  bus: BusTally;
+  /** The engines (ids and states) and the proxy's streams, the same before and after the bus cases. */
+  fleetUnchanged: boolean;
+  /** engine-manager and health-monitor alive after the run (the proxy and stats are in `alive`). */
+  busServicesAlive: boolean;
   warmup: Tally;
   alive: Record<'proxy' | 'stats', boolean>;
   sessionsLeft: { proxyStreams: number; proxyHls: number; statusStreams: number; statsActive: number };
@@ -62,7 +72,7 @@ async function sessionsLeft(stack: Stack): Promise<CampaignResult['sessionsLeft'
   };
 }
 
-async function alive(stack: Stack, key: 'proxy' | 'stats'): Promise<boolean> {
+async function alive(stack: Stack, key: 'proxy' | 'stats' | 'manager' | 'monitor'): Promise<boolean> {
   const svc = stack.services[key]!;
   if (svc.child.exitCode !== null) return false;
   const res = await fetch(`${svc.url}/health`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
@@ -107,7 +117,7 @@ export async function runCampaign(o: CampaignOptions, log: (line: string) => voi
       ...send,
       deadlineMs: o.deadlineMs,
     }).finally(() => clearInterval(sampler));
-    log(`sent ${tally.requests} requests in ${tally.durationMs} ms; settling`);
+    log(`sent ${tally.requests} requests in ${tally.durationMs} ms`);
 
     const settleStart = Date.now();
     const isAlive = { proxy: await alive(stack, 'proxy'), stats: await alive(stack, 'stats') };
@@ -116,6 +126,29 @@ export async function runCampaign(o: CampaignOptions, log: (line: string) => voi
       left = await sessionsLeft(stack);
       return Object.values(left).every((n) => n === 0);
     }, LINGER_MS + o.settleTimeoutMs).catch(() => undefined);
+    // The bus cases run once the HTTP run's sessions are gone: then nothing else changes the fleet.
+    const fleet = async (): Promise<string> =>
+      JSON.stringify({
+        engines: (await listEngines(stack.nats)).map((e) => [e.id, e.state]).sort(),
+        streams: (await json<{ streams: { streamId: string }[] }>(`${stack.services.proxy!.url}/api/streams`))
+          .streams.length,
+      });
+    const fleetBefore = await fleet();
+    log(`bus: ${o.busCases} messages to the NATS endpoints`);
+    const bus = await runBusCases(
+      generateBusCases(o.busCases, seededRandom(o.seed + 7), {
+        proxyUser: proxyUserOf(0),
+        proxyId: stack.services.proxy!.instanceId,
+        otherProxyUser: proxyUserOf(1),
+        hostId: stack.hostId,
+      }),
+      { connect: (user) => stack.nats.connect(user), concurrency: 8, timeoutMs: 5000 },
+    );
+    const fleetAfter = await fleet();
+    const fleetUnchanged = fleetAfter === fleetBefore;
+    if (!fleetUnchanged) log(`bus: the fleet changed from ${fleetBefore} to ${fleetAfter}`);
+    const busServicesAlive = (await alive(stack, 'manager')) && (await alive(stack, 'monitor'));
+    log(`bus: ${bus.cases} messages in ${bus.durationMs} ms`);
     const within = (now: ReturnType<typeof rss>) =>
       now.proxy <= baseline.proxy * (1 + o.rssTolerance) &&
       now.stats <= baseline.stats * (1 + o.rssTolerance);
@@ -132,6 +165,9 @@ export async function runCampaign(o: CampaignOptions, log: (line: string) => voi
     });
     return {
       tally,
+      bus,
+      fleetUnchanged,
+      busServicesAlive,
       warmup,
       alive: isAlive,
       sessionsLeft: left ?? { proxyStreams: -1, proxyHls: -1, statusStreams: -1, statsActive: -1 },

@@ -13,6 +13,9 @@ export function failures(r: CampaignResult): string[] {
   if (left.length > 0) out.push(`sessions left: ${left.map(([k, n]) => `${k}=${n}`).join(', ')}`);
   if (!r.memoryBack) out.push('RSS did not come back within 10 % of the baseline');
   if (r.tally.cutShort) out.push('the time bound cut the run short');
+  if (r.bus.findings.length > 0) out.push(`${r.bus.findings.length} faulty bus answers`);
+  if (!r.fleetUnchanged) out.push('the bus cases changed the fleet');
+  if (!r.busServicesAlive) out.push('engine-manager or health-monitor is not alive');
   return out;
 }
 
@@ -60,6 +63,28 @@ export function markdown(r: CampaignResult, meta: { seed: number; cores: string;
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([k, v]) => row(k, v)),
     row('**all**', t.byClass),
+    '',
+    '## Bus endpoints',
+    '',
+    `${r.bus.cases} messages to the NATS micro-service endpoints of the four services in ${(r.bus.durationMs / 1000).toFixed(1)} s ` +
+      '(bench/fuzz/bus-cases.ts), each with the credentials of a service that may call it: malformed and hostile ' +
+      "payloads, shapes the endpoint refuses, calls under another proxy's name, and JetStream-shaped deliveries " +
+      `(reply \`$JS.ACK.…\`). Fleet unchanged afterwards: ${r.fleetUnchanged}; engine-manager and health-monitor alive: ${r.busServicesAlive}.`,
+    '',
+    '| category | outcomes |',
+    '| --- | --- |',
+    ...Object.entries(r.bus.byCategory)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(
+        ([k, v]) =>
+          `| ${k} | ${Object.entries(v)
+            .map(([o, n]) => `${n} × ${o}`)
+            .join(', ')} |`,
+      ),
+    '',
+    ...(r.bus.findings.length === 0
+      ? ['Faulty answers (no answer, `internal`, an answered delivery, a publish not denied): none.']
+      : r.bus.findings.map((f) => `- ${f.category} on ${code(f.subject)}: ${f.outcome}`)),
     '',
     '## Memory (VmRSS, MiB)',
     '',

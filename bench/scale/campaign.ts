@@ -92,7 +92,11 @@ export async function runScale(opts: ScaleOptions, log: (line: string) => void):
   let watch: CapacityWatch | undefined;
   try {
     for (let n = 1; n < opts.managers; n++) {
-      await stack.add('manager', n === 1 && second ? { DOCKER_SOCKET: second.socket } : {});
+      // The second daemon has no bridge (bench/scale/second-docker.ts): its engines use the host's network.
+      await stack.add(
+        'manager',
+        n === 1 && second ? { DOCKER_SOCKET: second.socket, NETWORK_MODE: 'host' } : {},
+      );
     }
     await stack.addStandby(0);
     watch = await CapacityWatch.start(nats);

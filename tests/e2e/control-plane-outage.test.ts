@@ -1,7 +1,7 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Subjects, type StreamEnded, type StreamStarted } from '@acefleet/contracts';
+import { type StreamEnded, type StreamStarted, streamEventsOf } from '@acefleet/contracts';
 import {
   Player,
   dockerAvailable,
@@ -77,8 +77,8 @@ test.serial(
         return body.sessionsEnded === 2 ? body : false;
       }, 30_000);
       t.like(totals, { sessionsStarted: 2, sessionsEnded: 2 });
-      const started = await storedEvents<StreamStarted>(stack.nats, Subjects.streamStarted);
-      const ended = await storedEvents<StreamEnded>(stack.nats, Subjects.streamEnded);
+      const started = await storedEvents<StreamStarted>(stack.nats, streamEventsOf('started'));
+      const ended = await storedEvents<StreamEnded>(stack.nats, streamEventsOf('ended'));
       t.is(started.length, 2, 'each start stored exactly once');
       t.is(ended.length, 2, 'each end stored exactly once');
     } finally {

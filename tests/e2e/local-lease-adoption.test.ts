@@ -73,7 +73,7 @@ async function adopted(stack: Stack, contentId: string, since: number, withinMs:
     withinMs,
     250,
   );
-  if (claim?.proxyId !== PROXY_ID || !claim.claimId.startsWith('local-')) {
+  if (claim?.proxyId !== stack.services.proxy!.instanceId || !claim.claimId.startsWith('local-')) {
     throw new Error(`not the proxy's adopted lease: ${JSON.stringify(claim)}`);
   }
   return Date.now() - since;

@@ -8,8 +8,9 @@ import {
   ENGINES_KV_STREAM,
   EVENTS_STREAM,
   NatsUsers,
-  Subjects,
   type NatsUser,
+  streamEventSubject,
+  proxyIdOf,
 } from '@acefleet/contracts';
 import {
   CommonConfig,
@@ -45,11 +46,12 @@ async function serviceClient(cluster: NatsCluster, user: NatsUser, replicas: num
   return { nc, config };
 }
 
-/** Publish `count` stream.started events through the real outbox; their stream ids, in order. */
+/** Publish `count` stream.started events through the real outbox, as proxy `edge-proxy`; their stream ids, in order. */
 function publishEvents(publisher: EventPublisher, prefix: string, count: number): string[] {
+  const proxyId = proxyIdOf(NatsUsers.edgeProxy, 'cluster-test');
   return Array.from({ length: count }, (_, i) => {
-    const event = streamStarted(`${prefix}-${i}`);
-    publisher.publish(Subjects.streamStarted, event, `started-${event.streamId}`);
+    const event = streamStarted(`${prefix}-${i}`, { proxyId });
+    publisher.publish(streamEventSubject('started', proxyId), event, `started-${event.streamId}`);
     return event.streamId;
   });
 }

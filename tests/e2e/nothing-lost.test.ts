@@ -5,7 +5,15 @@ import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { NatsUsers, ServiceNames, Subjects, type StreamEnded } from '@acefleet/contracts';
+import {
+  NatsUsers,
+  ServiceNames,
+  Subjects,
+  type ProxyLost,
+  type StreamEnded,
+  streamEventSubject,
+  streamEventsOf,
+} from '@acefleet/contracts';
 import {
   entries,
   freePort,
@@ -50,8 +58,21 @@ async function presenceRoundDone(nats: Pick<NatsServer, 'connect'>): Promise<voi
   }
 }
 
+/** What stats found and stored (never a stream event in the proxy's name): the proxies it took for lost. */
+const lostOf = async (nats: Pick<NatsServer, 'connect'>): Promise<ProxyLost[]> =>
+  (await storedEvents<ProxyLost>(nats, Subjects.proxyLost)).map((e) => e.data);
+
+/** How stats' sessions of `proxyId` ended (their reasons). */
+const reasonsOf = async (statsUrl: string, proxyId: string): Promise<(string | null)[]> =>
+  (
+    await statsJson<{ sessions: { reason: string | null }[] }>(
+      statsUrl,
+      `/api/sessions?proxy=${encodeURIComponent(proxyId)}`,
+    )
+  ).sessions.map((s) => s.reason);
+
 const endedOf = async (nats: Pick<NatsServer, 'connect'>, streamId?: string): Promise<StreamEnded[]> =>
-  (await storedEvents<StreamEnded>(nats, Subjects.streamEnded))
+  (await storedEvents<StreamEnded>(nats, streamEventsOf('ended')))
     .map((e) => e.data)
     .filter((e) => !streamId || e.streamId === streamId);
 
@@ -72,7 +93,7 @@ test.serial(
       const line = await waitFor(async () => {
         for (const f of await readdir(outbox)) {
           const text = await readFile(path.join(outbox, f), 'utf8');
-          const ended = text.split('\n').find((l) => l.includes(`"${Subjects.streamEnded}"`));
+          const ended = text.split('\n').find((l) => l.includes(`"${streamEventSubject('ended', '')}`));
           if (ended) return { file: f, ended: JSON.parse(ended) as { msgId: string; payload: StreamEnded } };
         }
         return false;
@@ -148,13 +169,18 @@ test.serial(
       const stats = stack.services.stats!.url;
       const p = await Player.playing(`${stack.proxyUrl()}/ace/getstream?id=${'e'.repeat(40)}`);
       await waitFor(async () => (await activeStreams(stats)) === 1, 30_000);
+      const proxyId = stack.services.proxy!.instanceId;
       await stack.services.proxy!.kill();
       const killedAt = Date.now();
       await waitFor(async () => (await activeStreams(stats)) === 0, 20_000);
       t.log(`sessions ended ${Date.now() - killedAt} ms after the kill (PROXY_LOST_AFTER_MS 3000)`);
-      const ended = await endedOf(stack.nats);
-      t.is(ended.length, 1);
-      t.like(ended[0], { reason: 'proxy_lost' });
+      t.deepEqual(await reasonsOf(stats, proxyId), ['proxy_lost']);
+      t.deepEqual(
+        (await lostOf(stack.nats)).map((l) => l.proxyId),
+        [proxyId],
+        "stats' own finding, stored once",
+      );
+      t.deepEqual(await endedOf(stack.nats), [], 'no stream event in the proxy’s name');
       p.close();
     } finally {
       await stack.stop();
@@ -198,7 +224,8 @@ test.serial(
         const tookMs = Date.now() - restartedAt;
         t.log(`predecessor's session ended ${tookMs} ms after the restart`);
         t.true(tookMs < 30_000, 'well before PROXY_LOST_AFTER_MS');
-        t.like((await endedOf(stack.nats))[0], { reason: 'proxy_lost' });
+        t.deepEqual(await reasonsOf(stats, old.instanceId), ['proxy_lost']);
+        t.like((await lostOf(stack.nats))[0], { proxyId: old.instanceId });
       } finally {
         await successor.stop();
       }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { Subjects, type StreamEnded, type StreamStarted } from '@acefleet/contracts';
+import { type StreamEnded, type StreamStarted, streamEventsOf } from '@acefleet/contracts';
 import {
   listEngines,
   Player,
@@ -153,10 +153,10 @@ test.serial('two proxies - a start and end from each proxy are counted once each
   t.is(totals.activeStreams, 0);
 
   const ids = new Set(sessions.map((s) => s.streamId));
-  const starts = (await storedEvents<StreamStarted>(stack.nats, Subjects.streamStarted)).filter((e) =>
+  const starts = (await storedEvents<StreamStarted>(stack.nats, streamEventsOf('started'))).filter((e) =>
     ids.has(e.data.streamId),
   );
-  const ends = (await storedEvents<StreamEnded>(stack.nats, Subjects.streamEnded)).filter((e) =>
+  const ends = (await storedEvents<StreamEnded>(stack.nats, streamEventsOf('ended'))).filter((e) =>
     ids.has(e.data.streamId),
   );
   t.is(starts.length, 2, 'one stored start per proxy stream');

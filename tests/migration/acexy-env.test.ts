@@ -7,7 +7,7 @@ import {
   ffprobe,
   freePort,
   repoRoot,
-  serviceUsers,
+  serviceUserOf,
   startNatsServer,
   startService,
   startTlsRelay,
@@ -37,7 +37,12 @@ test.after.always(async () => {
 /** The proxy with an Acexy compose file's environment moved over unchanged (plus where NATS is). */
 async function startWithAcexyEnv(acexy: Record<string, string>, extra: Record<string, string> = {}) {
   const port = await freePort();
-  const env = { ...nats.env(serviceUsers.proxy), ...extra, ACEXY_LISTEN_ADDR: `127.0.0.1:${port}`, ...acexy };
+  const env = {
+    ...nats.env(serviceUserOf('proxy')),
+    ...extra,
+    ACEXY_LISTEN_ADDR: `127.0.0.1:${port}`,
+    ...acexy,
+  };
   return startService('proxy', { entry: entries.proxy, port, env });
 }
 
@@ -90,7 +95,7 @@ test('migration - an unreadable Acexy value stops the proxy with exit code 2, na
     run(process.execPath, ['--import', 'tsx', entries.proxy], {
       cwd: repoRoot,
       timeout: 30_000,
-      env: { ...process.env, ...nats.env(serviceUsers.proxy), ACEXY_EMPTY_TIMEOUT: '30' },
+      env: { ...process.env, ...nats.env(serviceUserOf('proxy')), ACEXY_EMPTY_TIMEOUT: '30' },
     }),
   );
   const failed = err as Error & { code?: number; stderr?: string };

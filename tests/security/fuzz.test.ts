@@ -8,6 +8,7 @@ test.before(async (t) => {
   result = await runCampaign(
     {
       requests: 1500,
+      busCases: 400,
       seed: 11,
       playEvery: 500,
       concurrency: 24,
@@ -36,6 +37,16 @@ test('fuzz - no malformed or odd request is answered with a 5xx', (t) => {
 
 test('fuzz - the proxy and stats are alive and healthy afterwards', (t) => {
   t.deepEqual(result.alive, { proxy: true, stats: true });
+});
+
+test('fuzz - every bus endpoint answers 400 messages with a reply or a refusal, never internal or not at all; deliveries and calls in another name change nothing', (t) => {
+  t.log(JSON.stringify(result.bus.byOutcome));
+  t.is(result.bus.cases, 400);
+  t.deepEqual(result.bus.findings, []);
+  t.true((result.bus.byOutcome['denied'] ?? 0) > 0, "calls under another proxy's name were sent and denied");
+  t.true((result.bus.byOutcome['delivery dropped'] ?? 0) > 0, 'JetStream-shaped deliveries were sent');
+  t.true(result.fleetUnchanged, 'engines and streams as before');
+  t.true(result.busServicesAlive);
 });
 
 test('fuzz - no session is left after the linger', (t) => {

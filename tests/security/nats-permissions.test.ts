@@ -15,6 +15,8 @@ import {
   type EngineRecord,
   type NatsUser,
   proxySubject,
+  proxyCallSubject,
+  proxyIdOf,
 } from '@acefleet/contracts';
 import { encodeJson, requestJson } from '@acefleet/platform';
 import { startStack, waitFor, type Stack } from '@acefleet/testkit';
@@ -84,7 +86,7 @@ test('nats - a wrong password is refused', async (t) => {
 test('nats - edge-proxy reaches the manager but cannot write engines or call provision, remove, drain', async (t) => {
   const reply = await requestJson(
     as(NatsUsers.edgeProxy),
-    Subjects.engineRelease,
+    proxyCallSubject('release', NatsUsers.edgeProxy),
     { engineId: 'nobody', claimId: 'nothing' },
     ReleaseReply,
     10_000,
@@ -119,7 +121,12 @@ test('nats - stats (dashboard actions: drain, remove, stop) cannot delete the ev
   const jsm = await jetstreamManager(as(NatsUsers.stats));
   t.is((await jsm.streams.info(EVENTS_STREAM)).config.name, EVENTS_STREAM, 'stats looks the stream up');
   await denied(t, jsm.streams.delete(EVENTS_STREAM), 'delete the events stream');
-  await denied(t, ask(NatsUsers.stats, Subjects.engineAcquire), 'acquire');
+  await denied(t, ask(NatsUsers.stats, proxyCallSubject('acquire', NatsUsers.stats)), 'acquire');
+  await denied(
+    t,
+    ask(NatsUsers.stats, proxyCallSubject('acquire', NatsUsers.edgeProxy)),
+    'acquire as the proxy',
+  );
   await denied(t, ask(NatsUsers.stats, Subjects.engineProvision), 'provision');
 });
 
@@ -170,8 +177,8 @@ test('manager - a forged engine record in the bucket is never handed out', async
   }, 10_000);
   const reply = await requestJson(
     as(NatsUsers.edgeProxy),
-    Subjects.engineAcquire,
-    { content: { kind: 'id', value: 'f'.repeat(40) }, proxyId: 'proxy-security' },
+    proxyCallSubject('acquire', NatsUsers.edgeProxy),
+    { content: { kind: 'id', value: 'f'.repeat(40) }, proxyId: proxyIdOf(NatsUsers.edgeProxy, 'security') },
     AcquireReply,
     60_000,
   );

@@ -76,7 +76,8 @@ test('an engine address with credentials reaches no reply, event, metric or log 
   const health = await collectEvents<{ detail: string }>(nc, Subjects.engineHealth);
   t.teardown(() => health.stop());
   await putEngineRecord(nc, readyEngine('engine-with-credentials', baseUrl));
-  const monitor = await stack.start('monitor');
+  // The engine's address (credentials aside) is where engines may be: the monitor probes it.
+  const monitor = await stack.start('monitor', { ENGINE_ADDRESSES: `127.0.0.1:${CLOSED}` });
   const proxy = stack.services.proxy!;
 
   const played = await failedPlay(stack.proxyUrl());

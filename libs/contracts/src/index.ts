@@ -8,3 +8,4 @@ export * from './redact.ts';
 export * from './permissions.ts';
 export * from './admin-api.ts';
 export * from './proxy.ts';
+export * from './stream-events.ts';

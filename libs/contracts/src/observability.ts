@@ -13,8 +13,6 @@ export const ObservabilitySubjects = {
   streamStale: `${PREFIX}.events.stream.stale`,
   /** A stream had zero peers for too long (starved: true), or got peers again (starved: false). */
   streamStarved: `${PREFIX}.events.stream.starved`,
-  /** Optional, from proxies: how many players a stream has now (published when it changes). */
-  streamViewers: `${PREFIX}.events.stream.viewers`,
   /** Which acefleet services answer $SRV.PING; published when the set of missing ones changes. */
   servicePresence: `${PREFIX}.events.services.presence`,
 } as const;
@@ -62,6 +60,7 @@ export const StreamStarved = Type.Object({
 });
 export type StreamStarved = Static<typeof StreamStarved>;
 
+/** From proxies, under streamEventSubject('viewers', proxyId): how many players a stream has now. */
 export const StreamViewers = Type.Object({
   streamId: Id,
   proxyId: Id,
@@ -69,6 +68,19 @@ export const StreamViewers = Type.Object({
   at: IsoTime,
 });
 export type StreamViewers = Static<typeof StreamViewers>;
+
+/**
+ * stats' finding (Subjects.proxyLost) that a proxy stopped answering presence for too long, or came back as
+ * another instance at its address: its sessions that started before `at` and are still open end there, with
+ * reason proxy_lost. Stats publishes only this opinion, never a stream event of the proxy.
+ */
+export const ProxyLost = Type.Object({
+  proxyId: Id,
+  /** The instance that answers at the lost proxy's address now, if any. */
+  successor: Type.Optional(Id),
+  at: IsoTime,
+});
+export type ProxyLost = Static<typeof ProxyLost>;
 
 export const ServiceInstance = Type.Object({
   name: Type.String({ maxLength: 128 }),

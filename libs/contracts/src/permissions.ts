@@ -7,14 +7,24 @@ import {
   PREFIX,
   STATS_CONSUMER,
   ServiceNames,
+  StreamEventKinds,
   Subjects,
+  proxyCallSubject,
+  proxyIdOf,
   proxySubject,
+  streamEventSubject,
+  streamEventsOf,
 } from './subjects.ts';
 
 /**
  * Who may do what on NATS: one user per service, least privilege, plus `operator` with every right (people,
  * the CLI, tests that play the world). nats-server enforces these lists; a denied publish or subscribe is a
  * permission error for the client and a violation in the server log.
+ *
+ * Each edge proxy has a user of its own (`edge-proxy`, `edge-proxy-1`, …): its name is the first token of
+ * its proxy id, and the subjects that carry the id (its stream events, its calls to the manager, its own
+ * endpoints) are open to that user only. nats-server 2.9 has no permission templates for users of a config
+ * file, so the config lists one user per proxy.
  */
 export const NatsUsers = {
   edgeProxy: 'edge-proxy',
@@ -23,12 +33,31 @@ export const NatsUsers = {
   stats: 'stats',
   operator: 'operator',
 } as const;
-export type NatsUser = (typeof NatsUsers)[keyof typeof NatsUsers];
-export const natsUsers: readonly NatsUser[] = Object.values(NatsUsers);
+/** A fixed user, or the user of a further proxy (`edge-proxy-<n>`, see proxyUserOf). */
+export type NatsUser = (typeof NatsUsers)[keyof typeof NatsUsers] | `edge-proxy-${number}`;
+
+/** The NATS user of proxy number `n` of a deployment: `edge-proxy`, then `edge-proxy-1`, `edge-proxy-2`… */
+export function proxyUserOf(n: number): NatsUser {
+  return n === 0 ? NatsUsers.edgeProxy : `edge-proxy-${n}`;
+}
+
+export function isProxyUser(user: string): boolean {
+  return user === NatsUsers.edgeProxy || /^edge-proxy-[1-9][0-9]*$/.test(user);
+}
+
+/** Every user of a deployment with `proxies` edge proxies (one by default). */
+export function natsUsersFor(proxies = 1): NatsUser[] {
+  const { edgeProxy: _first, ...fixed } = NatsUsers;
+  const proxyUsers = Array.from({ length: Math.max(1, proxies) }, (_, n) => proxyUserOf(n));
+  return [...proxyUsers, ...Object.values(fixed)];
+}
+/** The users of a deployment with one proxy (npm start, compose). */
+export const natsUsers: readonly NatsUser[] = natsUsersFor(1);
 
 /** Each user's request replies arrive under its own prefix, so no service can read another's replies. */
 export function inboxPrefixOf(user: string): string {
-  return user === NatsUsers.operator || !natsUsers.includes(user as NatsUser) ? '_INBOX' : `_INBOX_${user}`;
+  const fixed = (Object.values(NatsUsers) as string[]).includes(user);
+  return user === NatsUsers.operator || !(fixed || isProxyUser(user)) ? '_INBOX' : `_INBOX_${user}`;
 }
 
 export interface SubjectRules {
@@ -67,12 +96,25 @@ const resizeJetStream = [
   `${API}.STREAM.UPDATE.${LEADERS_STREAM}`,
 ];
 
+/**
+ * A consumer may be created only through the create API that names it and its filter subject
+ * (`CONSUMER.CREATE.<stream>.<name>.<filter>`; nats-server ≥ 2.9 refuses a request whose config has another
+ * filter), on filters listed here. The legacy forms (`CONSUMER.CREATE.<stream>`, `DURABLE.CREATE`), whose
+ * filter the subject does not show, are allowed to nobody but stats for its durable. What permissions cannot
+ * restrict is the deliver subject of a push consumer (nats-server 2.9 does not check it against the
+ * creator's publish rights): every endpoint and event subscriber refuses such deliveries instead (libs/platform
+ * delivery-guard.ts; docs/security.md).
+ */
+function createConsumer(stream: string, filter: string): string {
+  return `${API}.CONSUMER.CREATE.${stream}.*.${filter}`;
+}
+
 /** Read the engines bucket: get (direct or through the API), list and watch it with ordered consumers. */
 const readEnginesKv = [
   `${API}.DIRECT.GET.${KV_STREAM}`,
   `${API}.DIRECT.GET.${KV_STREAM}.>`,
   `${API}.STREAM.MSG.GET.${KV_STREAM}`,
-  `${API}.CONSUMER.CREATE.${KV_STREAM}.>`,
+  createConsumer(KV_STREAM, `$KV.${ENGINES_BUCKET}.>`),
   `${API}.CONSUMER.INFO.${KV_STREAM}.*`,
   `${API}.CONSUMER.MSG.NEXT.${KV_STREAM}.*`,
   `${API}.CONSUMER.DELETE.${KV_STREAM}.*`,
@@ -89,11 +131,15 @@ const leaderLeases = [
 ];
 
 /**
- * Ephemeral ordered consumers on the events stream. Only the named create (`CREATE.<stream>.<name>`, which
- * the server checks against the config's name) is allowed, and the stats durable is denied to all but stats.
+ * Ephemeral ordered consumers on the proxies' stream events (started, moved, ended) and stats' proxy.lost:
+ * health-monitor's view of what plays. Its own events are not among them, so no consumer it makes can carry a
+ * message it wrote.
  */
-const followEvents = [
-  `${API}.CONSUMER.CREATE.${EVENTS_STREAM}.>`,
+const followStreamEvents = [
+  ...(['started', 'moved', 'ended'] as const).map((kind) =>
+    createConsumer(EVENTS_STREAM, streamEventsOf(kind)),
+  ),
+  createConsumer(EVENTS_STREAM, Subjects.proxyLost),
   `${API}.CONSUMER.INFO.${EVENTS_STREAM}.*`,
   `${API}.CONSUMER.MSG.NEXT.${EVENTS_STREAM}.*`,
   `${API}.CONSUMER.DELETE.${EVENTS_STREAM}.*`,
@@ -110,42 +156,49 @@ const statsConsumer = [
 ];
 const notStatsConsumer = [...statsConsumer, `${API}.CONSUMER.DELETE.${EVENTS_STREAM}.${STATS_CONSUMER}`];
 
-/** Answer the micro-service protocol ($SRV.PING|INFO|STATS, all, by name and by id). */
-const microService = ['$SRV.>'];
+/** Answer the micro-service protocol ($SRV.PING|INFO|STATS) as service `name` only: all, by name, by id. */
+function microService(name: string): string[] {
+  return ['$SRV.*', `$SRV.*.${name}`, `$SRV.*.${name}.*`];
+}
 
+/** A service user: `rules` plus its inbox and micro-service subjects; only stats may touch its durable. */
 function service(
   user: NatsUser,
-  rules: { publish: string[]; subscribe: string[]; denyPublish?: string[] },
+  name: string,
+  rules: { publish: string[]; subscribe: string[] },
+  ownsStatsConsumer = false,
 ): UserPermissions {
   return {
-    publish: { allow: rules.publish, ...(rules.denyPublish ? { deny: rules.denyPublish } : {}) },
-    subscribe: { allow: [`${inboxPrefixOf(user)}.>`, ...microService, ...rules.subscribe] },
+    publish: { allow: rules.publish, ...(ownsStatsConsumer ? {} : { deny: notStatsConsumer }) },
+    subscribe: { allow: [`${inboxPrefixOf(user)}.>`, ...microService(name), ...rules.subscribe] },
     allowResponses: true,
   };
 }
 
-export const NatsPermissions: Record<NatsUser, UserPermissions> = {
-  [NatsUsers.edgeProxy]: service(NatsUsers.edgeProxy, {
+/**
+ * An edge proxy named `user`: its calls to the manager, its stream events and its own endpoints all carry its
+ * name, so it can act, report and be asked only as itself.
+ */
+function proxyPermissions(user: NatsUser): UserPermissions {
+  return service(user, ServiceNames.edgeProxy, {
     publish: [
       ...bootJetStream,
       ...readEnginesKv,
-      Subjects.engineAcquire,
-      Subjects.engineRelease,
-      Subjects.engineRenew,
-      Subjects.streamStarted,
-      Subjects.streamMoved,
-      Subjects.streamEnded,
-      ObservabilitySubjects.streamViewers,
+      ...(['acquire', 'release', 'renew'] as const).map((call) => proxyCallSubject(call, user)),
+      ...StreamEventKinds.map((kind) => streamEventSubject(kind, proxyIdOf(user, '*'))),
     ],
     subscribe: [
-      `${Subjects.proxyPrefix}.>`,
+      proxySubject(proxyIdOf(user, '*'), 'streams'),
+      proxySubject(proxyIdOf(user, '*'), 'stop'),
       Subjects.engineDraining,
       Subjects.engineHealth,
       ObservabilitySubjects.streamStale,
     ],
-    denyPublish: notStatsConsumer,
-  }),
-  [NatsUsers.engineManager]: service(NatsUsers.engineManager, {
+  });
+}
+
+const fixedPermissions: Record<Exclude<NatsUser, `edge-proxy${string}`>, UserPermissions> = {
+  [NatsUsers.engineManager]: service(NatsUsers.engineManager, ServiceNames.engineManager, {
     publish: [
       ...bootJetStream,
       ...resizeJetStream,
@@ -154,16 +207,15 @@ export const NatsPermissions: Record<NatsUser, UserPermissions> = {
       ...leaderLeases,
       `${Subjects.engineHostPrefix}.*.acquire`,
       Subjects.engineDraining,
-      proxySubject('*', 'stop'),
+      proxySubject(proxyIdOf('*', '*'), 'stop'),
     ],
     subscribe: [`${PREFIX}.engines.>`, Subjects.engineHealth],
-    denyPublish: notStatsConsumer,
   }),
-  [NatsUsers.healthMonitor]: service(NatsUsers.healthMonitor, {
+  [NatsUsers.healthMonitor]: service(NatsUsers.healthMonitor, ServiceNames.healthMonitor, {
     publish: [
       ...bootJetStream,
       ...readEnginesKv,
-      ...followEvents,
+      ...followStreamEvents,
       '$SRV.PING',
       Subjects.engineHealth,
       ObservabilitySubjects.streamStats,
@@ -172,26 +224,35 @@ export const NatsPermissions: Record<NatsUser, UserPermissions> = {
       ObservabilitySubjects.servicePresence,
     ],
     subscribe: [],
-    denyPublish: notStatsConsumer,
   }),
-  [NatsUsers.stats]: service(NatsUsers.stats, {
-    // The dashboard's actions (key checked by stats' HTTP access policy): drain, remove, stop a stream.
-    publish: [
-      ...bootJetStream,
-      ...readEnginesKv,
-      ...statsConsumer,
-      // Proxy presence, and the stream.ended (reason proxy_lost) it publishes for a proxy that is gone.
-      `$SRV.PING.${ServiceNames.edgeProxy}`,
-      Subjects.streamEnded,
-      Subjects.engineDrain,
-      Subjects.engineRemove,
-      proxySubject('*', 'stop'),
-    ],
-    subscribe: [Subjects.statsSummary],
-  }),
+  [NatsUsers.stats]: service(
+    NatsUsers.stats,
+    ServiceNames.stats,
+    {
+      // The dashboard's actions (key checked by stats' HTTP access policy): drain, remove, stop a stream.
+      publish: [
+        ...bootJetStream,
+        ...readEnginesKv,
+        ...statsConsumer,
+        // Proxy presence, and its finding that a proxy is gone (never a stream event in the proxy's name).
+        `$SRV.PING.${ServiceNames.edgeProxy}`,
+        Subjects.proxyLost,
+        Subjects.engineDrain,
+        Subjects.engineRemove,
+        proxySubject(proxyIdOf('*', '*'), 'stop'),
+      ],
+      subscribe: [Subjects.statsSummary],
+    },
+    true,
+  ),
   [NatsUsers.operator]: {
     publish: { allow: ['>'] },
     subscribe: { allow: ['>'] },
     allowResponses: false,
   },
 };
+
+/** The permissions of `user`: a fixed service's, a proxy's (any `edge-proxy-<n>`), the operator's. */
+export function natsPermissionsOf(user: NatsUser): UserPermissions {
+  return isProxyUser(user) ? proxyPermissions(user) : fixedPermissions[user as keyof typeof fixedPermissions];
+}

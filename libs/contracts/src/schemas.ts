@@ -16,6 +16,18 @@ export const ContentRef = Type.Object({
 });
 export type ContentRef = Static<typeof ContentRef>;
 
+const STATIC_ENGINE = 'static:';
+
+/** The engine id a proxy gives a static engine (STATIC_ENGINES: no record, no manager): `static:<base URL>`. */
+export function staticEngineId(baseUrl: string): string {
+  return `${STATIC_ENGINE}${baseUrl}`;
+}
+
+/** The base URL a static engine id names, or undefined for another engine id. */
+export function staticEngineUrl(engineId: string): string | undefined {
+  return engineId.startsWith(STATIC_ENGINE) ? engineId.slice(STATIC_ENGINE.length) : undefined;
+}
+
 /** Stable key for a content, used for multiplexing and affinity: `id:<hex>` or `infohash:<hex>`, lower case. */
 export function contentKeyOf(ref: ContentRef): string {
   return `${ref.kind}:${ref.value.toLowerCase()}`;
@@ -112,6 +124,8 @@ export const EndReason = Type.Union([
   Type.Literal('content_unavailable'),
   Type.Literal('slow_client'),
   Type.Literal('linger_expired'),
+  /** It lingered with no player and gave its engine to a new channel when the fleet was full. */
+  Type.Literal('linger_reclaimed'),
   Type.Literal('shutdown'),
   /** The engine was drained and no other engine could take the stream in time. */
   Type.Literal('engine_drained'),

@@ -2,26 +2,21 @@
 export const PREFIX = 'acefleet';
 
 export const Subjects = {
-  engineAcquire: `${PREFIX}.engines.acquire`,
-  engineRelease: `${PREFIX}.engines.release`,
   engineList: `${PREFIX}.engines.list`,
-  engineRenew: `${PREFIX}.engines.renew`,
   engineStatus: `${PREFIX}.engines.status`,
   engineProvision: `${PREFIX}.engines.provision`,
   engineRemove: `${PREFIX}.engines.remove`,
   engineDrain: `${PREFIX}.engines.drain`,
   /** Per-host endpoints of the manager owning `<hostId>`: see hostSubject. */
   engineHostPrefix: `${PREFIX}.engines.host`,
-  streamStarted: `${PREFIX}.events.stream.started`,
-  streamEnded: `${PREFIX}.events.stream.ended`,
-  /** A playing stream moved to another engine (failover or drain); it keeps its id and its players. */
-  streamMoved: `${PREFIX}.events.stream.moved`,
   engineHealth: `${PREFIX}.events.engine.health`,
   /** An engine is draining: proxies move its streams before `deadline`. */
   engineDraining: `${PREFIX}.events.engine.draining`,
   /** Per-proxy endpoints live under `<proxyPrefix>.<instance id>`: see proxySubject (proxy.ts). */
   proxyPrefix: `${PREFIX}.proxy`,
   statsSummary: `${PREFIX}.stats.summary`,
+  /** stats' finding that a proxy is gone (ProxyLost): its open sessions end with reason proxy_lost. */
+  proxyLost: `${PREFIX}.events.proxy.lost`,
   /** Wildcard covering every durable event. */
   events: `${PREFIX}.events.>`,
 } as const;
@@ -32,9 +27,79 @@ export function hostSubject(hostId: string, endpoint: 'acquire' | 'provision' | 
   return `${Subjects.engineHostPrefix}.${hostId}.${endpoint}`;
 }
 
-/** Subject of a per-proxy endpoint of the edge proxy whose instance id is `proxyId`. */
+/** Subject of a per-proxy endpoint of the edge proxy whose id is `proxyId` (`<name>.<run>`). */
 export function proxySubject(proxyId: string, endpoint: 'streams' | 'stop'): string {
   return `${Subjects.proxyPrefix}.${proxyId}.${endpoint}`;
+}
+
+/**
+ * A proxy's id: `<name>.<run>`, two subject tokens. The name is the proxy's NATS user, which only it can log
+ * in as, so permissions can bind every subject that carries the id to that proxy; the run is its instance id,
+ * new at every start.
+ */
+export function proxyIdOf(name: string, run: string): string {
+  return `${name}.${run}`;
+}
+
+/** The name (NATS user) part of a proxy id; an id without a run part is all name. */
+export function proxyNameOf(proxyId: string): string {
+  const dot = proxyId.indexOf('.');
+  return dot < 0 ? proxyId : proxyId.slice(0, dot);
+}
+
+/** A name or run usable as one subject token: no dot, wildcard or white space. */
+export function isSubjectToken(text: string): boolean {
+  return /^[^.*>\s]+$/.test(text);
+}
+
+/** The engine-manager endpoints a proxy calls, each under the proxy's name, so the manager knows the caller. */
+export type ProxyCall = 'acquire' | 'release' | 'renew';
+
+/**
+ * `acefleet.engines.<call>.<proxy name>`: only that proxy's NATS user may publish it, so the manager takes
+ * the last token as the caller and acts only on that proxy's claims. `*` gives the subject the manager serves.
+ */
+export function proxyCallSubject(call: ProxyCall, proxyId: string): string {
+  return `${PREFIX}.engines.${call}.${proxyId === '*' ? '*' : proxyNameOf(proxyId)}`;
+}
+
+/** The proxy name a proxy-call subject was published under, or undefined for another subject. */
+export function callerOf(call: ProxyCall, subject: string): string | undefined {
+  const prefix = `${PREFIX}.engines.${call}.`;
+  const name = subject.startsWith(prefix) ? subject.slice(prefix.length) : '';
+  return isSubjectToken(name) ? name : undefined;
+}
+
+/** What a proxy reports about its streams, each kind under the proxy's own subjects. */
+export const StreamEventKinds = ['started', 'moved', 'ended', 'viewers'] as const;
+export type StreamEventKind = (typeof StreamEventKinds)[number];
+
+const STREAM_EVENTS = `${PREFIX}.events.stream`;
+
+/**
+ * `acefleet.events.stream.<kind>.<proxyId>` (proxyId is `<name>.<run>`): a proxy may publish only under its
+ * own name, so the subject says who sent the event, and readers check that the body's proxyId is the same.
+ */
+export function streamEventSubject(kind: StreamEventKind, proxyId: string): string {
+  return `${STREAM_EVENTS}.${kind}.${proxyId}`;
+}
+
+/** Every proxy's events of one kind: `acefleet.events.stream.<kind>.>`. */
+export function streamEventsOf(kind: StreamEventKind): string {
+  return `${STREAM_EVENTS}.${kind}.>`;
+}
+
+/**
+ * The kind and sending proxy of a stream-event subject, or undefined for any other subject. A proxy id of one
+ * token (no run part) is read too: no proxy user may publish that form, only the operator (tests).
+ */
+export function parseStreamEventSubject(
+  subject: string,
+): { kind: StreamEventKind; proxyId: string } | undefined {
+  const [a, b, c, kind, name, run, ...rest] = subject.split('.');
+  if (`${a}.${b}.${c}` !== STREAM_EVENTS || rest.length > 0 || !name || run === '') return undefined;
+  if (!StreamEventKinds.includes(kind as StreamEventKind)) return undefined;
+  return { kind: kind as StreamEventKind, proxyId: run === undefined ? name : proxyIdOf(name, run) };
 }
 
 /** JetStream stream that keeps the durable events. */

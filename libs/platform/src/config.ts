@@ -10,6 +10,9 @@ export function envNameOf(key: string): string {
   return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 }
 
+/** Settings whose value a configuration error never quotes (API_KEY, NATS_PASSWORD, GLUETUN_API_KEY, …). */
+const SECRET_KEY = /password|apikey|secret|token/i;
+
 /**
  * Read a service's configuration once from the environment: each schema property comes from the variable
  * named by envNameOf, is converted to the property's type, defaulted, checked, and the result frozen.
@@ -24,7 +27,8 @@ export function loadConfig<T extends TObject>(schema: T, env: NodeJS.ProcessEnv)
   const converted = Value.Convert(schema, Value.Default(schema, raw));
   const problems = [...Value.Errors(schema, converted)].map((e) => {
     const key = e.path.split('/')[1] ?? '';
-    const given = raw[key] === undefined ? 'unset' : JSON.stringify(raw[key]);
+    const given =
+      raw[key] === undefined ? 'unset' : SECRET_KEY.test(key) ? 'value hidden' : JSON.stringify(raw[key]);
     return `${envNameOf(key)} (${given}): ${e.message}`;
   });
   if (problems.length > 0) {
@@ -52,14 +56,21 @@ export const CommonConfig = {
     description: 'replicas of the events stream and engines bucket: at most the NATS cluster size',
   }),
   httpHost: Type.String({ default: '127.0.0.1', description: 'address the HTTP server binds' }),
-  apiKey: Type.String({
+  httpAllowedHosts: Type.String({
     default: '',
     description:
-      'Bearer key for routes that change state (and for reading routes off loopback); never logged',
+      'comma-separated host names this service is reached by: besides IP literals and `localhost`, the only `Host` values its routes (all but /health and the player routes) answer (DNS rebinding)',
+  }),
+  apiKey: Type.String({
+    default: '',
+    // RFC 6750 b64token: what may follow `Bearer ` (e.g. `openssl rand -base64 32`).
+    pattern: '^([A-Za-z0-9._~+/-]+=*)?$',
+    description:
+      'Bearer key (letters, digits, `-._~+/`, then `=`s) for routes that change state, and for reading routes from anywhere but loopback; never logged',
   }),
   publicRead: Type.Boolean({
     default: false,
-    description: 'let reading routes answer without the key when HTTP_HOST is not loopback',
+    description: 'let reading routes answer without the key to requests that do not come from loopback',
   }),
   corsOrigin: Type.String({
     default: '',
@@ -70,6 +81,28 @@ export const CommonConfig = {
     { default: 'info', description: 'least severe log level written' },
   ),
   instanceId: Type.String({ default: '', description: 'identity of this process; random when empty' }),
+  maxHeaderBytes: Type.Integer({
+    default: 16 * 1024,
+    minimum: 1024,
+    description: "request line plus headers in bytes (node's maxHeaderSize); larger answers 431.",
+  }),
+  requestTimeoutMs: Type.Integer({
+    default: 10_000,
+    minimum: 100,
+    description:
+      'time a client has to send its whole request (headers); then 408. Responses are not limited by it.',
+  }),
+  keepAliveTimeoutMs: Type.Integer({
+    default: 5_000,
+    minimum: 100,
+    description: 'an idle keep-alive connection is closed after this.',
+  }),
+  maxConnections: Type.Integer({
+    default: 4096,
+    minimum: 1,
+    description:
+      'open client connections at most; a request on a connection over the cap answers 503 and closes it.',
+  }),
 };
 
 /** A configuration step of a process entry point: print a ConfigError's problems and exit 2, not a stack trace. */

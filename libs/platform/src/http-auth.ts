@@ -18,6 +18,8 @@ export interface AccessOptions {
   apiKey: string;
   publicRead: boolean;
   httpHost: string;
+  /** Host names (comma separated) the service is reached by, besides IP literals and localhost. */
+  httpAllowedHosts: string;
   corsOrigin: string;
   /** Route prefixes open to anyone, e.g. the proxy's player routes `/ace/`. */
   openPaths?: string[];
@@ -39,10 +41,45 @@ export function secretsEqual(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-/** The key of `Authorization: Bearer <key>`, or undefined when the header is absent or of another scheme. */
-function bearerOf(req: FastifyRequest): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-  return match?.[1];
+/**
+ * The key of `Authorization: Bearer <key>`, or undefined when the header holds no Bearer credential. As RFC
+ * 6750 (2.1) writes it, `"Bearer" 1*SP b64token`: the scheme is a case-insensitive token (RFC 9110 11.1,
+ * and an ABNF string is case-insensitive), then one or more spaces (no tab, no line break), then one token of
+ * letters, digits and `-._~+/` with `=` padding only at its end, and nothing after it (no second token, no
+ * quotes, no auth-params). Node trims the header's leading and trailing white space.
+ */
+export function bearerOf(authorization: string | undefined): string | undefined {
+  return /^bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization ?? '')?.[1];
+}
+
+/** The host part of a Host header: `name`, `1.2.3.4`, `[::1]` without its port, lower case. */
+function hostNameOf(host: string): string {
+  const h = host.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
+  const colon = h.lastIndexOf(':');
+  return colon < 0 ? h : h.slice(0, colon);
+}
+
+/**
+ * Whether a request's Host may reach a route that is not open to anyone: an IP literal, `localhost`, or one of
+ * the configured names (HTTP_ALLOWED_HOSTS, and HTTP_HOST when it is a name). A page of another site that
+ * rebinds its own name to 127.0.0.1 sends that name, so the answer never reaches it (DNS rebinding). A request
+ * without Host (HTTP/1.0) is let through: browsers always send one.
+ */
+export function hostAllowed(host: string | undefined, names: ReadonlySet<string>): boolean {
+  if (host === undefined || host === '') return true;
+  const name = hostNameOf(host);
+  return name === 'localhost' || net.isIP(name.replace(/^\[|\]$/g, '')) !== 0 || names.has(name);
+}
+
+/** HTTP_ALLOWED_HOSTS, plus HTTP_HOST when it is a name. */
+function allowedHostNames(opts: AccessOptions): Set<string> {
+  const names = opts.httpAllowedHosts
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  if (net.isIP(opts.httpHost) === 0) names.push(opts.httpHost.toLowerCase());
+  return new Set(names);
 }
 
 /** The access a route gets: declared in its config, open under an open prefix, else by its method. */
@@ -62,21 +99,33 @@ function accessOf(req: FastifyRequest, openPaths: string[]): Access {
 }
 
 /**
- * Why the request may not reach its route, or undefined when it may: writes need the key (none configured:
- * writes are off), reads need it too when the service listens off loopback and reads are not public.
+ * Why the request may not reach its route, or undefined when it may: a route that is not open answers only
+ * for an allowed Host; writes need the key (none configured: writes are off), and so do reads, unless they
+ * come from this machine's loopback or reads are public (PUBLIC_READ).
  */
-function refusalOf(req: FastifyRequest, opts: AccessOptions, readsOpen: boolean): AcefleetError | undefined {
+function refusalOf(
+  req: FastifyRequest,
+  opts: AccessOptions,
+  hostNames: ReadonlySet<string>,
+): AcefleetError | undefined {
   const access = accessOf(req, opts.openPaths ?? []);
-  if (access === 'open' || (access === 'read' && readsOpen)) return undefined;
+  if (access === 'open') return undefined;
+  if (!hostAllowed(req.headers.host, hostNames)) {
+    return new AcefleetError(
+      'host_not_allowed',
+      'this Host is not one this service answers for: use an IP address, localhost, or a name in HTTP_ALLOWED_HOSTS',
+    );
+  }
+  if (access === 'read' && (opts.publicRead || isLoopbackHost(req.ip))) return undefined;
   if (!opts.apiKey) {
     return new AcefleetError(
       'forbidden',
       access === 'write'
         ? 'state-changing routes are disabled: this service has no API_KEY configured'
-        : 'reading routes off loopback need a key, and this service has no API_KEY configured (or set PUBLIC_READ=true)',
+        : 'reading routes from anywhere but loopback need a key, and this service has no API_KEY configured (or set PUBLIC_READ=true)',
     );
   }
-  const given = bearerOf(req);
+  const given = bearerOf(req.headers.authorization);
   if (given === undefined) {
     return new AcefleetError('unauthorized', 'this route needs "Authorization: Bearer <API_KEY>"');
   }
@@ -106,9 +155,9 @@ function allowOrigin(app: FastifyInstance, origin: string): void {
 /** Install the access policy (and CORS, when configured) on an app; routes added later are covered. */
 export function applyAccessPolicy(app: FastifyInstance, opts: AccessOptions): void {
   if (opts.corsOrigin) allowOrigin(app, opts.corsOrigin);
-  const readsOpen = opts.publicRead || isLoopbackHost(opts.httpHost);
+  const hostNames = allowedHostNames(opts);
   app.addHook('onRequest', async (req, reply) => {
-    const refusal = refusalOf(req, opts, readsOpen);
+    const refusal = refusalOf(req, opts, hostNames);
     if (!refusal) return;
     if (refusal.code === 'unauthorized') reply.header('www-authenticate', 'Bearer');
     throw refusal;

@@ -1,4 +1,4 @@
-import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerOptions } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, {
   type FastifyBaseLogger,
@@ -9,6 +9,7 @@ import Fastify, {
 } from 'fastify';
 import type { Registry } from 'prom-client';
 import { AcefleetError, type ErrorBody } from '@acefleet/contracts';
+import { ConnectionCap } from './connection-cap.ts';
 import { applyAccessPolicy, type AccessOptions } from './http-auth.ts';
 import type { Logger } from './logger.ts';
 import { serveOpenApi, type OpenApiInfo } from './openapi.ts';
@@ -45,19 +46,22 @@ export function toAcefleetError(err: unknown): AcefleetError {
   return new AcefleetError('internal', 'internal error', { cause: err });
 }
 
+/** How deep a body is searched for non-finite numbers (acefleet bodies are flat; deeper is refused too). */
+const MAX_NUMBER_DEPTH = 8;
+
 /**
- * Ajv coerces "1e309" and "Infinity" in a query or path to Infinity and then skips minimum/maximum for
- * non-finite numbers, so `limit=1e309` passed a `maximum: 1000` schema and reached SQLite (a 500). Runs after
- * validation; only schema-coerced values can be numbers here.
+ * Ajv coerces "1e309" and "Infinity" (and JSON.parse reads a literal 1e309) to Infinity, and then skips
+ * minimum/maximum for non-finite numbers: `limit=1e309` passed a `maximum: 1000` schema and reached SQLite (a
+ * 500), `{"count":"1e309"}` provisioned up to MAX_REPLICAS. Runs after validation, on query, path and body.
  */
-function rejectNonFiniteNumbers(...parts: unknown[]): void {
-  for (const part of parts) {
-    if (typeof part !== 'object' || part === null) continue;
-    for (const [name, value] of Object.entries(part)) {
-      if (typeof value === 'number' && !Number.isFinite(value)) {
-        throw new AcefleetError('bad_request', `"${name}" must be a finite number`);
-      }
-    }
+function rejectNonFiniteNumbers(value: unknown, name = '', depth = 0): void {
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new AcefleetError('bad_request', `"${name}" must be a finite number`);
+  }
+  if (typeof value !== 'object' || value === null) return;
+  if (depth > MAX_NUMBER_DEPTH) throw new AcefleetError('bad_request', 'the body is nested too deeply');
+  for (const [key, inner] of Object.entries(value)) {
+    rejectNonFiniteNumbers(inner, name ? `${name}.${key}` : key, depth + 1);
   }
 }
 
@@ -100,10 +104,12 @@ export interface HttpServerLimits {
    */
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** Open connections at most (see ConnectionCap). */
+  maxConnections: number;
 }
 
 /** Errors node reports before a request exists (bad or slow request heads), answered from the catalogue. */
-function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const code =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
@@ -137,20 +143,38 @@ export function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
   answerOnSocket(socket, err, { allow: '' });
 }
 
+/** The node http server options that enforce `limits` (header size, request-head and request timeouts). */
+export function nodeServerOptions(limits: HttpServerLimits): ServerOptions {
+  return {
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.requestTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // node checks both timeouts on this tick (30 s by default, too coarse for a 10 s limit)
+    connectionsCheckingInterval: Math.min(1000, limits.requestTimeoutMs),
+  };
+}
+
 function serverOptions(limits: HttpServerLimits | undefined): FastifyHttpOptions<Server> {
   if (!limits) return {};
   return {
-    http: {
-      maxHeaderSize: limits.maxHeaderBytes,
-      headersTimeout: limits.requestTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      // node checks both timeouts on this tick (30 s by default, too coarse for a 10 s limit)
-      connectionsCheckingInterval: Math.min(1000, limits.requestTimeoutMs),
-    },
+    http: nodeServerOptions(limits),
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     clientErrorHandler,
   };
+}
+
+/** Answer requests over the connection cap of the app's own server (an app that listens itself). */
+function capConnections(app: FastifyInstance, max: number): void {
+  const cap = new ConnectionCap(max);
+  cap.attach(app.server);
+  app.addHook('onRequest', async (req, reply) => {
+    const refusal = cap.refusal(req.raw.socket);
+    if (!refusal) return;
+    reply.header('connection', 'close');
+    throw refusal;
+  });
 }
 
 /**
@@ -166,6 +190,7 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     ...serverOptions(opts.limits),
   });
   app.server.on('connect', refuseConnect);
+  if (opts.limits) capConnections(app, opts.limits.maxConnections);
   applyAccessPolicy(app, opts.access);
   if (opts.openApi) serveOpenApi(app, opts.openApi, opts.access.openPaths ?? []);
   app.setErrorHandler((err, req, reply) => {
@@ -173,7 +198,9 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     if (mapped.code === 'internal') req.log.error({ err }, 'request failed');
     return sendError(reply, mapped);
   });
-  app.addHook('preHandler', async (req) => rejectNonFiniteNumbers(req.query, req.params));
+  app.addHook('preHandler', async (req) => {
+    for (const part of [req.query, req.params, req.body]) rejectNonFiniteNumbers(part);
+  });
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, new AcefleetError('not_found', `no route for ${req.method} ${req.url.split('?')[0]}`)),
   );

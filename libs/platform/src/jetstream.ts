@@ -19,7 +19,7 @@ export async function ensureJetStream(nc: NatsConnection, replicas: number): Pro
 /**
  * Give every sized stream `replicas` replicas in place (messages kept) where they have another count: a stream
  * made on one node grows to the cluster, or shrinks back. Only engine-manager has the right to (see
- * NatsPermissions); the server moves the data and elects leaders by itself.
+ * natsPermissionsOf); the server moves the data and elects leaders by itself.
  */
 export async function applyJetStreamReplicas(
   nc: NatsConnection,

@@ -2,6 +2,7 @@ import { Svcm, type Endpoint, type Service, type ServiceMsg } from '@nats-io/ser
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { AcefleetError, decodeMessage } from '@acefleet/contracts';
+import { DeliveryGuard } from './delivery-guard.ts';
 import type { Logger } from './logger.ts';
 import { encodeJson } from './nats.ts';
 
@@ -70,24 +71,32 @@ export function respondWithError(msg: ServiceMsg, err: AcefleetError): void {
 }
 
 /**
- * Add a JSON endpoint: the request is decoded and validated against `request` before `handler` sees it,
- * and anything thrown is answered as a service error carrying a catalogue code. Callback handlers (not
+ * Add a JSON endpoint: the request is decoded and validated against `request` before `handler` sees it (with
+ * the subject it came on, for endpoints whose last token names the caller), and anything thrown is answered
+ * as a service error carrying a catalogue code. A JetStream delivery or a republished stream message is no
+ * request: it is dropped unanswered and counted as an error (see deliveryRefusal). Callback handlers (not
  * iterators) keep the integer processing times the nats CLI expects.
  */
 export function addJsonEndpoint<Req extends TSchema>(
   service: Service,
   log: Logger,
   endpoint: { name: string; subject: string; request: Req; queue?: string },
-  handler: (req: Static<Req>) => Promise<unknown>,
+  handler: (req: Static<Req>, subject: string) => Promise<unknown>,
 ): void {
   const account: EndpointAccount = { requests: 0, errors: 0, lastError: '', processingNs: 0 };
   accounts.get(service)?.set(endpoint.subject, account);
+  const guard = new DeliveryGuard(log);
   service.addEndpoint(endpoint.name, {
     subject: endpoint.subject,
     ...(endpoint.queue ? { queue: endpoint.queue } : {}),
     handler: (err, msg) => {
       if (err) {
         log.error({ err, endpoint: endpoint.name }, 'endpoint stopped');
+        return;
+      }
+      if (guard.refuses(msg, endpoint.subject, 'request')) {
+        account.errors++;
+        account.lastError = 'refused: not a request sent to this endpoint';
         return;
       }
       const started = process.hrtime.bigint();
@@ -98,7 +107,7 @@ export function addJsonEndpoint<Req extends TSchema>(
             msg.data.length ? msg.data : '{}',
             `${endpoint.name} request`,
           );
-          msg.respond(encodeJson(await handler(req)));
+          msg.respond(encodeJson(await handler(req, msg.subject)));
         } catch (e) {
           const mapped =
             e instanceof AcefleetError ? e : new AcefleetError('internal', 'internal error', { cause: e });

@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { NatsPermissions, natsUsers, type NatsUser, type SubjectRules } from '@acefleet/contracts';
+import { natsPermissionsOf, natsUsers, type NatsUser, type SubjectRules } from '@acefleet/contracts';
 import { natsClusterConfigLines, type NatsClusterOptions } from './nats-route.ts';
 
-export type NatsPasswords = Record<NatsUser, string>;
+/** One password per user of a deployment (natsUsersFor: the services, each proxy, the operator). */
+export type NatsPasswords = Partial<Record<NatsUser, string>>;
+
+/** The users a password table has, in the order natsUsersFor gives them. */
+function usersOf(passwords: NatsPasswords): NatsUser[] {
+  return Object.keys(passwords) as NatsUser[];
+}
 
 /**
  * The variable that carries `user`'s password into nats-server (the generated config names it, so the file
@@ -16,7 +22,7 @@ export function natsPasswordEnv(user: NatsUser): string {
 
 /** Environment for nats-server holding every user's password under natsPasswordEnv. */
 export function natsPasswordsEnv(passwords: NatsPasswords): Record<string, string> {
-  return Object.fromEntries(natsUsers.map((u) => [natsPasswordEnv(u), passwords[u]]));
+  return Object.fromEntries(usersOf(passwords).map((u) => [natsPasswordEnv(u), passwords[u] ?? '']));
 }
 
 export interface NatsServerConfigOptions {
@@ -27,6 +33,8 @@ export interface NatsServerConfigOptions {
   monitorPort?: number;
   /** Make it a node of a cluster; omitted: a single server. */
   cluster?: NatsClusterOptions;
+  /** Its users (natsUsersFor); omitted: the services, one proxy and the operator. */
+  users?: readonly NatsUser[];
 }
 
 function rules(r: SubjectRules): string {
@@ -36,11 +44,11 @@ function rules(r: SubjectRules): string {
 
 /**
  * nats-server configuration: JetStream on, and one user per acefleet service with the permissions of
- * NatsPermissions. Anonymous clients are refused. Passwords come from the environment (natsPasswordEnv).
+ * natsPermissionsOf. Anonymous clients are refused. Passwords come from the environment (natsPasswordEnv).
  */
 export function natsServerConfig(opts: NatsServerConfigOptions): string {
-  const users = natsUsers.map((user) => {
-    const p = NatsPermissions[user];
+  const users = (opts.users ?? natsUsers).map((user) => {
+    const p = natsPermissionsOf(user);
     return [
       `    {`,
       `      user: ${JSON.stringify(user)}`,
@@ -81,11 +89,19 @@ export function newNatsPassword(): string {
   return `p${randomBytes(24).toString('hex')}`;
 }
 
+/** A fresh password for each of `users`. */
+export function newNatsPasswords(users: readonly NatsUser[] = natsUsers): NatsPasswords {
+  return Object.fromEntries(users.map((u) => [u, newNatsPassword()]));
+}
+
 /**
  * Every user's password, kept in `<stateDir>/nats-credentials.json` (directory 0700, file 0600): made at
  * the first call, read back afterwards, new users filled in.
  */
-export function loadOrCreateNatsPasswords(stateDir: string): NatsPasswords {
+export function loadOrCreateNatsPasswords(
+  stateDir: string,
+  users: readonly NatsUser[] = natsUsers,
+): NatsPasswords {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   chmodSync(stateDir, 0o700);
   const file = path.join(stateDir, 'nats-credentials.json');
@@ -104,11 +120,10 @@ export function loadOrCreateNatsPasswords(stateDir: string): NatsPasswords {
       throw new Error(`${file} is not valid JSON: remove it to make new NATS passwords`);
     }
   }
-  const passwords = Object.fromEntries(
-    natsUsers.map((u) => [u, stored[u] ?? newNatsPassword()]),
-  ) as NatsPasswords;
-  if (natsUsers.some((u) => stored[u] === undefined)) {
-    writeFileSync(file, `${JSON.stringify(passwords, null, 2)}\n`, { mode: 0o600 });
+  const passwords: NatsPasswords = Object.fromEntries(users.map((u) => [u, stored[u] ?? newNatsPassword()]));
+  if (users.some((u) => stored[u] === undefined)) {
+    // Users the file has beyond `users` (more proxies at an earlier start) keep their passwords.
+    writeFileSync(file, `${JSON.stringify({ ...stored, ...passwords }, null, 2)}\n`, { mode: 0o600 });
   }
   chmodSync(file, 0o600);
   return passwords;

@@ -80,3 +80,10 @@ test('config - a number below its minimum is refused', (t) => {
   t.regex(err.message, /HEALTH_INTERVAL_MS \("?10"?\): .*100/);
   t.notRegex(err.message, /HOST_ID/);
 });
+
+test('loadConfig - a bad secret is named, never quoted', (t) => {
+  const schema = Type.Object({ apiKey: Type.String({ pattern: '^[a-z]*$' }) });
+  const err = t.throws(() => loadConfig(schema, { API_KEY: 'Secret!Value' }));
+  t.regex(String(err?.message), /API_KEY \(value hidden\)/);
+  t.false(String(err?.message).includes('Secret!Value'));
+});

@@ -10,7 +10,7 @@ const app = () =>
   buildHttpApp({
     logger: createLogger('test', 'silent'),
     registry: createRegistry('test'),
-    access: { apiKey: '', publicRead: false, httpHost: '127.0.0.1', corsOrigin: '' },
+    access: { apiKey: '', publicRead: false, httpHost: '127.0.0.1', httpAllowedHosts: '', corsOrigin: '' },
   });
 
 function assertRefused(t: ExecutionContext, { text, status }: RawHttpAnswer): void {
@@ -30,7 +30,13 @@ test('http - CONNECT to an app that listens itself answers 405 method_not_allowe
 });
 
 test('http - CONNECT to a front answers 405 method_not_allowed before and after the app is mounted', async (t) => {
-  const front: HttpFront = await listenFront({ host: '127.0.0.1', port: 0, problems: () => [] });
+  const limits = {
+    maxHeaderBytes: 16_384,
+    requestTimeoutMs: 10_000,
+    keepAliveTimeoutMs: 5000,
+    maxConnections: 64,
+  };
+  const front: HttpFront = await listenFront({ host: '127.0.0.1', port: 0, problems: () => [], limits });
   const http = app();
   t.teardown(async () => {
     await front.close();

@@ -7,7 +7,7 @@ test('http - a query number that coerces to Infinity is a 400, not a 500 from th
   const app = buildHttpApp({
     logger: createLogger('test', 'silent'),
     registry: createRegistry('test'),
-    access: { apiKey: '', publicRead: false, httpHost: '127.0.0.1', corsOrigin: '' },
+    access: { apiKey: '', publicRead: false, httpHost: '127.0.0.1', httpAllowedHosts: '', corsOrigin: '' },
   });
   const Query = Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) });
   app.get<{ Querystring: { limit: number } }>('/items', { schema: { querystring: Query } }, async (req) => {

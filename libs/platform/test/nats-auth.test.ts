@@ -12,7 +12,7 @@ test('nats auth - passwords are made once in a 0700 directory and a 0600 file, t
   const first = loadOrCreateNatsPasswords(state);
   t.deepEqual(Object.keys(first).sort(), [...natsUsers].sort());
   t.is(new Set(Object.values(first)).size, natsUsers.length, 'one password per user');
-  for (const pw of Object.values(first)) t.regex(pw, /^p[0-9a-f]{48}$/);
+  for (const pw of Object.values(first)) t.regex(pw!, /^p[0-9a-f]{48}$/);
   t.is((await stat(state)).mode & 0o777, 0o700);
   t.is((await stat(path.join(state, 'nats-credentials.json'))).mode & 0o777, 0o600);
   t.deepEqual(loadOrCreateNatsPasswords(state), first, 'the next start reuses them');
@@ -31,6 +31,6 @@ test('nats auth - the server config names password variables and holds no passwo
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const passwords = loadOrCreateNatsPasswords(dir);
   const config = natsServerConfig({ storeDir: '/data' });
-  for (const pw of Object.values(passwords)) t.false(config.includes(pw));
+  for (const pw of Object.values(passwords)) t.false(config.includes(pw!));
   t.regex(config, /password: \$NATS_PASSWORD_EDGE_PROXY/);
 });

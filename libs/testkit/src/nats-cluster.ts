@@ -3,15 +3,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { NatsUsers, natsUsers, type NatsUser } from '@acefleet/contracts';
+import { NatsUsers, natsUsersFor, type NatsUser } from '@acefleet/contracts';
 import {
   natsPasswordsEnv,
   natsRoutesEnv,
   natsServerConfig,
   newNatsPassword,
+  newNatsPasswords,
   type NatsAuth,
-  type NatsPasswords,
 } from '@acefleet/platform';
+import { TEST_PROXY_USERS } from './nats-server.ts';
 import { natsAccess, type NatsAccess } from './nats-access.ts';
 import { natsProcess } from './nats-process.ts';
 import { freePort } from './ports.ts';
@@ -48,6 +49,8 @@ export interface NatsCluster extends NatsAccess {
 export interface NatsClusterOptions {
   /** Number of nodes (default 3: the smallest cluster that survives losing one). */
   size?: number;
+  /** Edge proxies that can log in, each as its own user (proxyUserOf(n)); TEST_PROXY_USERS by default. */
+  proxies?: number;
 }
 
 /**
@@ -59,7 +62,8 @@ export interface NatsClusterOptions {
 export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<NatsCluster> {
   const size = opts.size ?? 3;
   const dir = await mkdtemp(path.join(tmpdir(), 'acefleet-nats-cluster-'));
-  const passwords = Object.fromEntries(natsUsers.map((u) => [u, newNatsPassword()])) as NatsPasswords;
+  const users = natsUsersFor(opts.proxies ?? TEST_PROXY_USERS);
+  const passwords = newNatsPasswords(users);
   const routePassword = newNatsPassword();
   const specs: { name: string; port: number; route: number }[] = [];
   for (let i = 1; i <= size; i++)
@@ -80,6 +84,7 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
           listen: `127.0.0.1:${spec.port}`,
           storeDir: path.join(nodeDir, 'store'),
           cluster,
+          users,
         }),
       );
       const server = natsProcess({
@@ -107,7 +112,7 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
   );
 
   const url = nodes.map((n) => n.url).join(',');
-  const credentials = (user: NatsUser): NatsAuth => ({ user, password: passwords[user] });
+  const credentials = (user: NatsUser): NatsAuth => ({ user, password: passwords[user] ?? '' });
   const access = natsAccess(() => url, credentials);
   const asOperator = async <T>(servers: string, use: (nc: NatsConnection) => Promise<T>): Promise<T> => {
     const nc = await access.connect(NatsUsers.operator, { servers: servers.split(','), timeout: 2000 });

@@ -1,14 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { natsUsers, type NatsUser } from '@acefleet/contracts';
-import {
-  natsPasswordsEnv,
-  natsServerConfig,
-  newNatsPassword,
-  type NatsAuth,
-  type NatsPasswords,
-} from '@acefleet/platform';
+import { natsUsersFor, type NatsUser } from '@acefleet/contracts';
+import { natsPasswordsEnv, natsServerConfig, newNatsPasswords, type NatsAuth } from '@acefleet/platform';
 import { natsAccess, type NatsAccess } from './nats-access.ts';
 import { natsProcess } from './nats-process.ts';
 import { freePort } from './ports.ts';
@@ -37,7 +31,12 @@ export interface NatsServerOptions {
   port?: number;
   /** false: only prepare it (on a fixed port, taken from `port` or picked now); start() launches it. */
   launch?: boolean;
+  /** Edge proxies that can log in, each as its own user (proxyUserOf(n)); TEST_PROXY_USERS by default. */
+  proxies?: number;
 }
+
+/** How many proxy users a test server has: enough for every stack of the suite (two proxies at most). */
+export const TEST_PROXY_USERS = 4;
 
 /**
  * A real nats-server with JetStream on a loopback port and a store of its own, by default with acefleet's
@@ -46,11 +45,12 @@ export interface NatsServerOptions {
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServer> {
   const auth = opts.auth ?? true;
   const dir = await mkdtemp(path.join(tmpdir(), 'acefleet-nats-'));
-  const passwords = Object.fromEntries(natsUsers.map((u) => [u, newNatsPassword()])) as NatsPasswords;
+  const users = natsUsersFor(opts.proxies ?? TEST_PROXY_USERS);
+  const passwords = newNatsPasswords(users);
   const configFile = path.join(dir, 'nats.conf');
   const store = path.join(dir, 'store');
   const logFile = path.join(dir, 'nats.log');
-  await writeFile(configFile, natsServerConfig({ storeDir: store }));
+  await writeFile(configFile, natsServerConfig({ storeDir: store, users }));
   let port = opts.port ?? (opts.launch === false ? await freePort() : -1);
   const server = natsProcess({
     dir,
@@ -67,7 +67,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
 
   const url = (): string => `nats://127.0.0.1:${port}`;
   const credentials = (user: NatsUser): NatsAuth =>
-    auth ? { user, password: passwords[user] } : { user: '', password: '' };
+    auth ? { user, password: passwords[user] ?? '' } : { user: '', password: '' };
 
   if (opts.launch !== false) await launch();
   return {

@@ -21,9 +21,9 @@ export class Player {
   private readonly req: http.ClientRequest;
   private markClosed!: () => void;
 
-  private constructor(url: string, keepBytes: number) {
+  private constructor(url: string, keepBytes: number, from: string | undefined) {
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
-    this.req = http.get(url, { agent: false }, (res) => {
+    this.req = http.get(url, { agent: false, ...(from ? { localAddress: from } : {}) }, (res) => {
       this.res = res;
       this.status = res.statusCode ?? 0;
       this.headers = res.headers;
@@ -43,9 +43,12 @@ export class Player {
     this.req.on('close', () => this.markClosed());
   }
 
-  /** Open `url`; resolves once the response head arrived. */
-  static open(url: string, keepBytes = 1_000_000): Promise<Player> {
-    const player = new Player(url, keepBytes);
+  /**
+   * Open `url`; resolves once the response head arrived. `from`: the local address to connect from (another
+   * loopback address, 127.0.0.2, is another client to the proxy).
+   */
+  static open(url: string, keepBytes = 1_000_000, from?: string): Promise<Player> {
+    const player = new Player(url, keepBytes, from);
     return new Promise((resolve, reject) => {
       player.req.once('response', () => resolve(player));
       player.req.once('error', reject);

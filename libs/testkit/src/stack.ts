@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { NatsUsers, type NatsUser } from '@acefleet/contracts';
+import { NatsUsers, proxyIdOf, proxyUserOf, type NatsUser } from '@acefleet/contracts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,13 +16,19 @@ export const entries = {
 } as const;
 export type ServiceKey = keyof typeof entries;
 
-/** The NATS user each service logs in as. */
-export const serviceUsers: Record<ServiceKey, NatsUser> = {
-  manager: NatsUsers.engineManager,
-  proxy: NatsUsers.edgeProxy,
-  stats: NatsUsers.stats,
-  monitor: NatsUsers.healthMonitor,
-};
+/** The NATS user each service logs in as; instance `n` of the proxy as proxy user `n` (proxyUserOf). */
+export function serviceUserOf(key: ServiceKey, n = 0): NatsUser {
+  switch (key) {
+    case 'manager':
+      return NatsUsers.engineManager;
+    case 'proxy':
+      return proxyUserOf(n);
+    case 'stats':
+      return NatsUsers.stats;
+    case 'monitor':
+      return NatsUsers.healthMonitor;
+  }
+}
 
 /**
  * One acefleet service as a real process on a loopback port, with `env` (NATS_URL, ...) as its settings: the
@@ -65,7 +71,10 @@ export interface StackProcess extends ServiceProcess {
   key: ServiceKey;
   /** Which instance of its service: 0 is `services[key]`. Each has its own files, and a manager its host. */
   instance: number;
-  /** Its INSTANCE_ID, new on every start but a manager's (stable, so it takes its lease back): for a proxy, the proxyId of its claims and stream events. */
+  /**
+   * Its INSTANCE_ID, new on every start but a manager's (stable, so it takes its lease back); for a proxy, its
+   * proxy id (`<its NATS user>.<INSTANCE_ID>`), the proxyId of its claims and stream events.
+   */
   instanceId: string;
 }
 
@@ -103,6 +112,9 @@ export interface Stack<N extends StackNats = NatsServer> {
   stop(): Promise<void>;
 }
 
+/** Managers whose engine ports a stack's proxies and monitors accept (more managers need ENGINE_ADDRESSES). */
+const MANAGER_BLOCKS = 4;
+
 /**
  * The whole system as real processes: a nats-server of its own (or the one given), engine containers
  * labelled with host ids of this stack's (removed at the end), each service on a free loopback port.
@@ -123,6 +135,11 @@ export async function startStack(opts: StackOptions<StackNats> = {}): Promise<St
     enginePorts.set(n, block);
     return block;
   };
+  // The blocks of the first managers are fixed now, so that the proxies and monitors know where engines may be
+  // (ENGINE_ADDRESSES) whenever a manager joins.
+  const engineAddresses = Array.from({ length: MANAGER_BLOCKS }, (_, n) => portsOf(n))
+    .map((b) => `127.0.0.1:${b.start}-${b.end}`)
+    .join(',');
   const settings = (key: ServiceKey, n: number): Record<string, string> => {
     const files = path.join(dir, `${key}-${n}`);
     switch (key) {
@@ -143,6 +160,7 @@ export async function startStack(opts: StackOptions<StackNats> = {}): Promise<St
       }
       case 'proxy':
         return {
+          ENGINE_ADDRESSES: engineAddresses,
           LINGER_MS: '0',
           OUTBOX_DIR: path.join(files, 'outbox'),
           ENGINE_CACHE_FILE: path.join(files, 'engines.json'),
@@ -151,7 +169,7 @@ export async function startStack(opts: StackOptions<StackNats> = {}): Promise<St
       case 'stats':
         return { DB_PATH: path.join(dir, n === 0 ? 'stats.db' : `stats-${n}.db`) };
       case 'monitor':
-        return { HEALTH_INTERVAL_MS: '1000', PROBE_TIMEOUT_MS: '500' };
+        return { ENGINE_ADDRESSES: engineAddresses, HEALTH_INTERVAL_MS: '1000', PROBE_TIMEOUT_MS: '500' };
     }
   };
   const instances: Stack['instances'] = { manager: [], proxy: [], stats: [], monitor: [] };
@@ -162,8 +180,8 @@ export async function startStack(opts: StackOptions<StackNats> = {}): Promise<St
     env: Record<string, string> = {},
     until: 'ok' | 'listening' = opts.natsDown ? 'listening' : 'ok',
   ): Promise<StackProcess> => {
-    const merged = {
-      ...nats.env(serviceUsers[key]),
+    const merged: Record<string, string> = {
+      ...nats.env(serviceUserOf(key, n)),
       HTTP_HOST: '127.0.0.1',
       API_KEY: apiKey,
       LOG_LEVEL: 'info',
@@ -173,7 +191,11 @@ export async function startStack(opts: StackOptions<StackNats> = {}): Promise<St
       ...env,
     };
     const proc = await startAcefleetService(key, merged, until);
-    const started: StackProcess = { ...proc, key, instance: n, instanceId: merged.INSTANCE_ID };
+    const instanceId =
+      key === 'proxy'
+        ? proxyIdOf(merged.NATS_USER || NatsUsers.edgeProxy, merged.INSTANCE_ID!)
+        : merged.INSTANCE_ID!;
+    const started: StackProcess = { ...proc, key, instance: n, instanceId };
     instances[key][n] = started;
     if (n === 0) services[key] = started;
     return started;

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { Subjects, type EndReason, type StreamEnded, type StreamStarted } from '@acefleet/contracts';
+import {
+  streamEventSubject,
+  type EndReason,
+  type StreamEnded,
+  type StreamStarted,
+} from '@acefleet/contracts';
 
 /** A random 40-hex content id (or infohash). */
 export function randomContentId(): string {
@@ -41,10 +46,13 @@ export function streamEnded(
   };
 }
 
-/** Publish a stream event to JetStream as a proxy's EventPublisher does (message id = dedup key). */
+/**
+ * Publish a stream event to JetStream as proxy `e.proxyId`'s EventPublisher does: under that proxy's subject,
+ * message id = dedup key.
+ */
 export async function publishStreamEvent(nc: NatsConnection, e: StreamStarted | StreamEnded): Promise<void> {
   const isEnd = 'endedAt' in e;
-  await jetstream(nc).publish(isEnd ? Subjects.streamEnded : Subjects.streamStarted, JSON.stringify(e), {
+  await jetstream(nc).publish(streamEventSubject(isEnd ? 'ended' : 'started', e.proxyId), JSON.stringify(e), {
     msgID: `${e.streamId}:${isEnd ? 'ended' : 'started'}`,
   });
 }

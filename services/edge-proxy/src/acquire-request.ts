@@ -1,5 +1,5 @@
 import { createInbox, type Msg } from '@nats-io/nats-core';
-import { AcefleetError, AcquireReply, Subjects, type AcquireRequest } from '@acefleet/contracts';
+import { AcefleetError, AcquireReply, proxyCallSubject, type AcquireRequest } from '@acefleet/contracts';
 import { decodeReply, encodeJson, inboxPrefixFor, type NatsConnection } from '@acefleet/platform';
 
 /**
@@ -21,7 +21,7 @@ export function requestAcquire(
   lateGrant: (reply: AcquireReply) => void,
 ): Promise<AcquireReply> {
   const { timeoutMs } = opts;
-  const subject = Subjects.engineAcquire;
+  const subject = proxyCallSubject('acquire', body.proxyId);
   // Under this connection's own prefix: a service user may subscribe to no other inbox.
   const inbox = createInbox(inboxPrefixFor(nc));
   return new Promise((resolve, reject) => {

@@ -1,4 +1,5 @@
 import { AcefleetError } from '@acefleet/contracts';
+import type { LingeringStreams } from './lingering.ts';
 
 export interface AdmissionLimits {
   maxStreams: number;
@@ -16,6 +17,15 @@ export interface ProxyLoad {
   ringMemoryFull(): boolean;
 }
 
+/** The lingering streams a client left, which count toward its share (see FairShare in app.ts). */
+export interface LingeringShare {
+  lingering: LingeringStreams;
+  /** Whether the stream of `key` lingers now: no player, its engine held. */
+  lingers(key: string): boolean;
+  /** End the lingering stream of `key`, giving its engine back. */
+  reclaim(key: string): void;
+}
+
 /** Gives back a slot taken by `admit`; calling it again does nothing. */
 export type Release = () => void;
 
@@ -24,7 +34,9 @@ const RETRY_AFTER_MS = 5000;
 
 /**
  * Whether a request may take one more stream or player: per client address (429), then proxy-wide (503).
- * Each admitted request holds a slot on its stream key for its client until it gives it back.
+ * Each admitted request holds a slot on its stream key for its client until it gives it back. A client's share
+ * (MAX_STREAMS_PER_CLIENT) counts the streams it plays and those it left lingering: over it, its own oldest
+ * lingering stream gives way, and only a client with none left lingering is refused.
  */
 export class Admission {
   /** Per client address: the stream keys it holds, with how many requests hold each. */
@@ -33,6 +45,7 @@ export class Admission {
   constructor(
     private readonly limits: AdmissionLimits,
     private readonly load: ProxyLoad,
+    private readonly share: LingeringShare,
   ) {}
 
   /**
@@ -41,13 +54,7 @@ export class Admission {
    */
   admit(client: string, key: string, opts: { opensStream: boolean; asPlayer: boolean }): Release {
     const held = this.byClient.get(client) ?? new Map<string, number>();
-    if (!held.has(key) && held.size >= this.limits.maxStreamsPerClient) {
-      throw new AcefleetError(
-        'too_many_client_streams',
-        `this client already plays ${held.size} streams (at most ${this.limits.maxStreamsPerClient})`,
-        { retryAfterMs: RETRY_AFTER_MS },
-      );
-    }
+    if (!held.has(key)) this.makeRoom(client, held);
     if (opts.opensStream && this.load.streams() >= this.limits.maxStreams) {
       throw new AcefleetError(
         'too_many_streams',
@@ -73,20 +80,46 @@ export class Admission {
     }
     held.set(key, (held.get(key) ?? 0) + 1);
     this.byClient.set(client, held);
+    this.share.lingering.forget(key);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.give(client, key);
+      this.give(client, key, opts.asPlayer);
     };
   }
 
-  private give(client: string, key: string): void {
+  /**
+   * A new stream key for `client`: within its share, or its own oldest lingering stream gives way; with none
+   * lingering it is refused (429).
+   */
+  private makeRoom(client: string, held: ReadonlyMap<string, number>): void {
+    const max = this.limits.maxStreamsPerClient;
+    const lingering = this.share.lingering.of(client, (k) => !held.has(k) && this.share.lingers(k));
+    if (held.size + lingering.length < max) return;
+    const [oldest] = lingering;
+    if (oldest === undefined) {
+      throw new AcefleetError(
+        'too_many_client_streams',
+        `this client already plays ${held.size} streams (at most ${max})`,
+        {
+          retryAfterMs: RETRY_AFTER_MS,
+        },
+      );
+    }
+    this.share.reclaim(oldest);
+  }
+
+  /** A slot given back; a player's last one on `key` leaves the stream to linger in this client's name. */
+  private give(client: string, key: string, asPlayer: boolean): void {
     const held = this.byClient.get(client);
     const left = (held?.get(key) ?? 0) - 1;
     if (!held) return;
     if (left > 0) held.set(key, left);
-    else held.delete(key);
+    else {
+      held.delete(key);
+      if (asPlayer) this.share.lingering.leftBy(key, client);
+    }
     if (held.size === 0) this.byClient.delete(client);
   }
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '@nats-io/services';
-import { ServiceNames, StopStreamRequest, proxySubject } from '@acefleet/contracts';
+import { NatsUsers, ServiceNames, StopStreamRequest, proxyIdOf, proxySubject } from '@acefleet/contracts';
 import {
   addJsonEndpoint,
   addMicroService,
@@ -9,19 +9,21 @@ import {
   rejectOtherMethods,
   EngineTable,
   EventPublisher,
+  engineAddressFilter,
   openEnginesKv,
   type Logger,
   type NatsConnection,
   type NatsLink,
 } from '@acefleet/platform';
 import { Type } from '@sinclair/typebox';
-import { checkProxyConfig, type ProxyConfig } from './config.ts';
+import { checkProxyConfig, engineAddressRulesOf, staticEnginesOf, type ProxyConfig } from './config.ts';
 import { Admission } from './admission.ts';
 import { ControlLink } from './control-link.ts';
 import { EngineCache } from './engine-cache.ts';
 import { EngineCooldown } from './engine-cooldown.ts';
 import { EngineHealthFollower } from './engine-health-follower.ts';
 import { EngineSource } from './engine-source.ts';
+import { FairShare } from './fair-share.ts';
 import { StreamHub } from './hub.ts';
 import { takeOverInstanceFile } from './predecessor.ts';
 import { createProxyMetrics } from './metrics.ts';
@@ -51,6 +53,8 @@ export interface EdgeProxy {
  */
 export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger): EdgeProxy {
   checkProxyConfig(config);
+  // Its NATS user names it; only that user may publish the subjects that carry this id (permissions.ts).
+  const proxyId = proxyIdOf(config.natsUser || NatsUsers.edgeProxy, config.instanceId);
   const registry = createRegistry(ServiceNames.edgeProxy);
   const cache = new EngineCache(config.engineCacheFile, log);
   let table: EngineTable | undefined;
@@ -59,25 +63,25 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     streams: streams.all().length,
   }));
   const cooldown = new EngineCooldown(config.engineCooldownMs);
+  const share = new FairShare(log);
   const engines = new EngineSource(
     undefined,
     cache,
     {
-      proxyId: config.instanceId,
+      proxyId,
       requestTimeoutMs: config.acquireTimeoutMs,
       fallbackMs: config.acquireFallbackMs,
-      staticEngines: config.staticEngines
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
+      staticEngines: staticEnginesOf(config),
       staticEngineCapacity: config.staticEngineCapacity,
+      engineAllowed: engineAddressFilter(engineAddressRulesOf(config), log, 'chosen by the proxy'),
+      reclaimEngine: () => share.reclaimOldest(),
     },
     log,
     metrics,
     cooldown,
   );
   const predecessor = config.instanceFile
-    ? takeOverInstanceFile(config.instanceFile, config.instanceId, log)
+    ? takeOverInstanceFile(config.instanceFile, proxyId, log)
     : undefined;
   if (predecessor) void engines.releasePredecessor(predecessor);
   const events = new EventPublisher(undefined, log, {
@@ -86,36 +90,40 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     ...(config.outboxDir && { durable: { dir: config.outboxDir, name: ServiceNames.edgeProxy } }),
   });
   const ringMemory = new RingMemory(config.maxRingMemoryBytes);
-  const streams: StreamHub = new StreamHub({
-    engines,
-    events,
-    metrics,
-    log,
-    proxyId: config.instanceId,
-    memory: ringMemory,
-    onViewersChanged: (stream) => control?.viewersChanged(stream),
-    settings: {
-      ringBytes: config.ringBytes,
-      ringSeconds: config.ringSeconds,
-      joinWindowMs: config.joinWindowMs,
-      joinWindowBytes: config.joinWindowBytes,
-      coalesceMs: config.coalesceMs,
-      waitHeadMs: config.waitHeadMs,
-      engineStartTimeoutMs: config.engineStartTimeoutMs,
-      firstByteTimeoutMs: config.firstByteTimeoutMs,
-      emptyTimeoutMs: config.emptyTimeoutMs,
-      stallFailoverMs: config.stallFailoverMs,
-      lingerMs: config.lingerMs,
-      failoverDeadlineMs: config.failoverDeadlineMs,
-      startRetries: config.startRetries,
-      startPatienceMs: config.startPatienceMs,
-      engineCallTimeoutMs: config.engineCallTimeoutMs,
-      viewer: {
-        maxBacklogBytes: config.maxClientBacklogBytes,
-        slowClientTimeoutMs: config.slowClientTimeoutMs,
+  const streams: StreamHub = new StreamHub(
+    {
+      engines,
+      events,
+      metrics,
+      log,
+      proxyId,
+      memory: ringMemory,
+      onViewersChanged: (stream) => control?.viewersChanged(stream),
+      settings: {
+        ringBytes: config.ringBytes,
+        ringSeconds: config.ringSeconds,
+        joinWindowMs: config.joinWindowMs,
+        joinWindowBytes: config.joinWindowBytes,
+        coalesceMs: config.coalesceMs,
+        waitHeadMs: config.waitHeadMs,
+        engineStartTimeoutMs: config.engineStartTimeoutMs,
+        firstByteTimeoutMs: config.firstByteTimeoutMs,
+        emptyTimeoutMs: config.emptyTimeoutMs,
+        stallFailoverMs: config.stallFailoverMs,
+        lingerMs: config.lingerMs,
+        failoverDeadlineMs: config.failoverDeadlineMs,
+        startRetries: config.startRetries,
+        startPatienceMs: config.startPatienceMs,
+        engineCallTimeoutMs: config.engineCallTimeoutMs,
+        viewer: {
+          maxBacklogBytes: config.maxClientBacklogBytes,
+          slowClientTimeoutMs: config.slowClientTimeoutMs,
+        },
       },
     },
-  });
+    (key) => share.ended(key),
+  );
+  share.follow(streams);
 
   let closing = false;
   const http = buildHttpApp({
@@ -127,17 +135,21 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     limits: config,
   });
   requestLimits(http, config);
-  const admission = new Admission(config, {
-    streams: () => streams.all().length + hls.all().length,
-    players: () => streams.clientCount(),
-    ringMemoryFull: () => ringMemory.isFull,
-  });
+  const admission = new Admission(
+    config,
+    {
+      streams: () => streams.all().length + hls.all().length,
+      players: () => streams.clientCount(),
+      ringMemoryFull: () => ringMemory.isFull,
+    },
+    share,
+  );
   streamRoutes(http, streams, admission, () => closing);
   const hls = new HlsHub({
     engines,
     events,
     log,
-    proxyId: config.instanceId,
+    proxyId,
     onViewersChanged: (session) => control?.viewersChanged(session),
     settings: {
       engineStartTimeoutMs: config.engineStartTimeoutMs,
@@ -165,7 +177,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     engines.attach(nc);
     events.attach(nc);
     control = new ControlLink(nc, streams, hls, engines, events, log, {
-      proxyId: config.instanceId,
+      proxyId,
       renewIntervalMs: config.renewIntervalMs,
       viewersDebounceMs: 1000,
     });
@@ -202,14 +214,14 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       version: '0.1.0',
       description: 'Acexy-compatible HTTP proxy multiplexing AceStream engine sessions',
       httpAddress,
-      instanceId: config.instanceId,
+      instanceId: proxyId,
     });
     addJsonEndpoint(
       service,
       log,
       {
         name: 'streams',
-        subject: proxySubject(config.instanceId, 'streams'),
+        subject: proxySubject(proxyId, 'streams'),
         request: Type.Object({}),
       },
       async () => streamsView(streams, hls),
@@ -217,7 +229,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     addJsonEndpoint(
       service,
       log,
-      { name: 'stop', subject: proxySubject(config.instanceId, 'stop'), request: StopStreamRequest },
+      { name: 'stop', subject: proxySubject(proxyId, 'stop'), request: StopStreamRequest },
       async (req) => stopStream(streams, hls, req),
     );
   }

@@ -1,8 +1,17 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { CommonConfig, ConfigError } from '@acefleet/platform';
+import { isSubjectToken, redactCredentials } from '@acefleet/contracts';
+import {
+  CommonConfig,
+  ConfigError,
+  EngineAddressConfig,
+  engineHostPort,
+  parseEngineAddresses,
+  type EngineAddressRule,
+} from '@acefleet/platform';
 
 export const ProxyConfig = Type.Object({
   ...CommonConfig,
+  ...EngineAddressConfig,
   httpPort: Type.Integer({
     default: 8080,
     minimum: 0,
@@ -24,7 +33,7 @@ export const ProxyConfig = Type.Object({
   staticEngines: Type.String({
     default: '',
     description:
-      'comma-separated engine base URLs used when neither the manager nor the engine cache can help.',
+      'comma-separated engine base URLs (`http(s)://host:port`) used when neither the manager nor the engine cache can help; each counts as an address in ENGINE_ADDRESSES too.',
   }),
   staticEngineCapacity: Type.Integer({
     default: 2,
@@ -45,36 +54,15 @@ export const ProxyConfig = Type.Object({
       'MPEG-TS players (attached or waiting for their first bytes) this proxy serves at most; then 503.',
   }),
   maxStreamsPerClient: Type.Integer({
-    default: 8,
+    default: 4,
     minimum: 1,
-    description: 'distinct streams one client address may play at once; then 429.',
+    description:
+      "one client address's share: distinct streams it plays plus those it left lingering. Over it its own oldest lingering stream ends; with none lingering, 429. The default is half of the default fleet (4 engines x 2).",
   }),
   maxUrlLength: Type.Integer({
     default: 2048,
     minimum: 256,
     description: 'longest request target (path and query) in bytes; longer answers 414.',
-  }),
-  maxHeaderBytes: Type.Integer({
-    default: 16 * 1024,
-    minimum: 1024,
-    description: "request line plus headers in bytes (node's maxHeaderSize); larger answers 431.",
-  }),
-  requestTimeoutMs: Type.Integer({
-    default: 10_000,
-    minimum: 100,
-    description:
-      'time a client has to send its whole request (headers); then 408. Responses are not limited by it.',
-  }),
-  keepAliveTimeoutMs: Type.Integer({
-    default: 5_000,
-    minimum: 100,
-    description: 'an idle keep-alive connection is closed after this.',
-  }),
-  maxConnections: Type.Integer({
-    default: 4096,
-    minimum: 1,
-    description:
-      'open client connections at most; a request on a connection over the cap answers 503 and closes it.',
   }),
   ringBytes: Type.Integer({
     default: 2 * 1024 * 1024,
@@ -224,12 +212,56 @@ export const ProxyConfig = Type.Object({
 });
 export type ProxyConfig = Static<typeof ProxyConfig>;
 
-/** What the schema cannot say: limits that only make sense against each other. Throws a ConfigError. */
+/**
+ * What the schema cannot say: limits that only make sense against each other, and the two parts of the proxy
+ * id (NATS_USER and INSTANCE_ID), each one subject token. Throws a ConfigError.
+ */
 export function checkProxyConfig(config: ProxyConfig): void {
+  for (const [name, value] of [
+    ['NATS_USER', config.natsUser],
+    ['INSTANCE_ID', config.instanceId],
+  ] as const) {
+    if (value && !isSubjectToken(value)) {
+      throw new ConfigError(
+        `invalid configuration:\n  ${name} (${JSON.stringify(value)}) must not hold '.', '*', '>' or white space: it is part of the proxy's NATS subjects`,
+      );
+    }
+  }
+  engineAddressRulesOf(config);
   const { stallFailoverMs, emptyTimeoutMs } = config;
   if (stallFailoverMs > 0 && stallFailoverMs >= emptyTimeoutMs) {
     throw new ConfigError(
       `invalid configuration:\n  STALL_FAILOVER_MS (${stallFailoverMs}) must be below EMPTY_TIMEOUT_MS (${emptyTimeoutMs}), or 0 (off)`,
     );
   }
+}
+
+/** STATIC_ENGINES as base URLs, each a bare `http(s)://host:port`; throws a ConfigError naming a bad one. */
+export function staticEnginesOf(config: Pick<ProxyConfig, 'staticEngines'>): string[] {
+  const urls = config.staticEngines
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const url of urls) {
+    if (!engineHostPort(url)) {
+      throw new ConfigError(
+        `invalid configuration:\n  STATIC_ENGINES (${JSON.stringify(redactCredentials(url))}): expected http(s)://host:port, without path or query`,
+      );
+    }
+  }
+  return urls;
+}
+
+/**
+ * Where the engines the proxy chooses by itself may be: ENGINE_ADDRESSES, plus each static engine's own
+ * address (the operator named it). Throws a ConfigError for a bad entry of either.
+ */
+export function engineAddressRulesOf(
+  config: Pick<ProxyConfig, 'staticEngines' | 'engineAddresses'>,
+): EngineAddressRule[] {
+  const statics = staticEnginesOf(config).map((url) => {
+    const { host, port } = engineHostPort(url)!;
+    return { host, first: port, last: port };
+  });
+  return [...parseEngineAddresses(config.engineAddresses), ...statics];
 }

@@ -5,9 +5,10 @@ import {
   StreamStale,
   Subjects,
   decodeMessage,
+  streamEventSubject,
   type StreamViewers,
 } from '@acefleet/contracts';
-import type { EventPublisher, Logger } from '@acefleet/platform';
+import { subscribeEvents, type EventPublisher, type Logger } from '@acefleet/platform';
 import type { EngineSource } from './engine-source.ts';
 import type { StreamHub } from './hub.ts';
 import type { HlsHub } from './routes/hls-routes.ts';
@@ -48,16 +49,14 @@ export class ControlLink {
 
   start(): void {
     this.subs.push(
-      this.nc.subscribe(Subjects.engineDraining, {
-        callback: (_err, msg) =>
-          this.guard('drain event', () =>
-            this.onDraining(decodeMessage(EngineDraining, msg.data, 'drain event')),
-          ),
-      }),
-      this.nc.subscribe(ObservabilitySubjects.streamStale, {
-        callback: (_err, msg) =>
-          this.guard('stale event', () => this.onStale(decodeMessage(StreamStale, msg.data, 'stale event'))),
-      }),
+      subscribeEvents(this.nc, Subjects.engineDraining, this.log, (msg) =>
+        this.guard('drain event', () =>
+          this.onDraining(decodeMessage(EngineDraining, msg.data, 'drain event')),
+        ),
+      ),
+      subscribeEvents(this.nc, ObservabilitySubjects.streamStale, this.log, (msg) =>
+        this.guard('stale event', () => this.onStale(decodeMessage(StreamStale, msg.data, 'stale event'))),
+      ),
     );
     this.renewTimer = setInterval(() => void this.renew(), this.opts.renewIntervalMs);
   }
@@ -119,7 +118,7 @@ export class ControlLink {
         at: new Date().toISOString(),
       };
       this.events.publish(
-        ObservabilitySubjects.streamViewers,
+        streamEventSubject('viewers', this.opts.proxyId),
         event,
         `${stream.id}:viewers:${++this.viewerSeq}`,
       );

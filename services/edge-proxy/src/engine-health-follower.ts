@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineHealth, Subjects, decodeMessage } from '@acefleet/contracts';
-import type { Logger, NatsConnection } from '@acefleet/platform';
+import { DeliveryGuard, type Logger, type NatsConnection } from '@acefleet/platform';
 import type { Subscription } from '@nats-io/nats-core';
 import type { EngineCooldown } from './engine-cooldown.ts';
 
@@ -16,12 +16,15 @@ export class EngineHealthFollower {
   private sub: Subscription | undefined;
   private running: Promise<void> | undefined;
   private readonly stopping = new AbortController();
+  private readonly guard: DeliveryGuard;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly cooldown: EngineCooldown,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.guard = new DeliveryGuard(log);
+  }
 
   start(): void {
     this.running ??= this.follow();
@@ -39,7 +42,9 @@ export class EngineHealthFollower {
     while (!this.stopping.signal.aborted && !this.nc.isClosed() && !this.nc.isDraining()) {
       try {
         this.sub = this.nc.subscribe(Subjects.engineHealth);
-        for await (const msg of this.sub) this.apply(msg.data);
+        for await (const msg of this.sub) {
+          if (!this.guard.refuses(msg, Subjects.engineHealth, 'event')) this.apply(msg.data);
+        }
         const closedBy = await this.sub.closed;
         if (closedBy) throw closedBy;
       } catch (err) {

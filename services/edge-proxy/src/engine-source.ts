@@ -2,8 +2,9 @@ import {
   AcefleetError,
   ReleaseReply,
   RenewReply,
-  Subjects,
   contentKeyOf,
+  proxyCallSubject,
+  staticEngineId,
   type ContentRef,
   type EndReason,
   type EngineRecord,
@@ -50,6 +51,16 @@ export interface EngineSourceOptions {
   staticEngines: string[];
   /** Sessions this proxy opens at most on one static engine (static engines have no record to say). */
   staticEngineCapacity: number;
+  /**
+   * Whether a cached engine lies where engines may be (ENGINE_ADDRESSES, see engineAddressFilter): the
+   * manager's address rule, applied to the engines the proxy chooses by itself. Reports each refused one.
+   */
+  engineAllowed: (engine: EngineRecord) => boolean;
+  /**
+   * The fleet is full: end the stream that has lingered longest (no player, its engine held), resolving once
+   * its engine is given back; false when no stream lingers.
+   */
+  reclaimEngine: () => Promise<boolean>;
 }
 
 /** How long a player refused for lack of engine capacity should wait before trying again. */
@@ -116,11 +127,13 @@ export class EngineSource {
     const avoid = this.cooldown.excluding(exclude);
     let local = false;
     try {
-      const lease = await this.fromManagerOrSooner(content, avoid, exclude, failed).catch((err: unknown) => {
-        if (!(err instanceof AcefleetError) || err.code !== 'control_plane_unavailable') throw err;
-        this.log.warn({ err: err.message }, 'engine manager unavailable; choosing an engine locally');
-        return this.chooseLocallyAvoiding(content, avoid, exclude, err);
-      });
+      const lease = await this.reclaimingWhenFull(() =>
+        this.fromManagerOrSooner(content, avoid, exclude, failed).catch((err: unknown) => {
+          if (!(err instanceof AcefleetError) || err.code !== 'control_plane_unavailable') throw err;
+          this.log.warn({ err: err.message }, 'engine manager unavailable; choosing an engine locally');
+          return this.chooseLocallyAvoiding(content, avoid, exclude, err);
+        }),
+      );
       local = this.local.has(lease.claimId);
       if (local) this.managerLost = true;
       if (!local && this.managerLost) {
@@ -132,6 +145,23 @@ export class EngineSource {
     } catch (err) {
       end({ result: err instanceof AcefleetError ? err.code : 'internal' });
       throw err;
+    }
+  }
+
+  /**
+   * The fleet is full (capacity_exhausted): a stream that only lingers gives its engine up, the one that
+   * lingered longest first, and the acquire is tried again, until it succeeds or no stream lingers. A new
+   * channel never waits LINGER_MS for engines nobody watches.
+   */
+  private async reclaimingWhenFull(attempt: () => Promise<EngineLease>): Promise<EngineLease> {
+    for (;;) {
+      try {
+        return await attempt();
+      } catch (err) {
+        const full = err instanceof AcefleetError && err.code === 'capacity_exhausted';
+        if (!full || !(await this.opts.reclaimEngine())) throw err;
+        this.log.info('the fleet is full: a lingering stream gave its engine up, acquiring again');
+      }
     }
   }
 
@@ -260,7 +290,7 @@ export class EngineSource {
     const score = (e: EngineRecord): number =>
       (e.claims.some((c) => c.contentKey === key) ? 0 : 1000) + e.claims.length / e.capacity;
     return (this.table?.records() ?? [])
-      .filter((e) => e.state === 'ready' && !exclude.has(e.id))
+      .filter((e) => e.state === 'ready' && !exclude.has(e.id) && this.opts.engineAllowed(e))
       .sort((a, b) => score(a) - score(b))
       .map((e) => ({
         engineId: e.id,
@@ -274,7 +304,7 @@ export class EngineSource {
   private staticEngines(exclude: ReadonlySet<string>): LocalChoice[] {
     const choices = this.opts.staticEngines
       .map((url) => ({
-        engineId: `static:${url}`,
+        engineId: staticEngineId(url),
         baseUrl: url,
         room: this.opts.staticEngineCapacity,
         ofFleet: false,
@@ -311,7 +341,7 @@ export class EngineSource {
       const body = { proxyId: this.opts.proxyId, claims: [...held, ...offers] };
       const reply = await requestJson(
         this.nc,
-        Subjects.engineRenew,
+        proxyCallSubject('renew', this.opts.proxyId),
         body,
         RenewReply,
         this.opts.requestTimeoutMs,
@@ -372,7 +402,7 @@ export class EngineSource {
       try {
         const reply = await requestJson(
           this.nc,
-          Subjects.engineRelease,
+          proxyCallSubject('release', this.opts.proxyId),
           next,
           ReleaseReply,
           this.opts.requestTimeoutMs,

@@ -15,7 +15,11 @@ export class StreamHub {
   private readonly clock: FlushClock;
   private watchdog: NodeJS.Timeout | undefined;
 
-  constructor(private readonly deps: Omit<StreamDeps, 'onEnded' | 'clock'>) {
+  /** `onEnded`: told the key of every stream that ends. */
+  constructor(
+    private readonly deps: Omit<StreamDeps, 'onEnded' | 'clock'>,
+    private readonly onEnded: (key: string) => void = () => {},
+  ) {
     this.clock = new FlushClock(() => flushDelayMs(this.clientCount(), deps.settings.coalesceMs));
   }
 
@@ -28,6 +32,7 @@ export class StreamHub {
       clock: this.clock,
       onEnded: (s) => {
         if (this.streams.get(key) === s) this.streams.delete(key);
+        this.onEnded(key);
         if (this.streams.size === 0) this.stopWatchdog();
       },
     });

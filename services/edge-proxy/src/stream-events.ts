@@ -1,5 +1,5 @@
 import {
-  Subjects,
+  streamEventSubject,
   type ContentRef,
   type EndReason,
   type MoveReason,
@@ -32,7 +32,7 @@ export function publishStarted(
     startedAt: who.startedAt.toISOString(),
     ...(statUrl ? { statUrl } : {}),
   };
-  events.publish(Subjects.streamStarted, event, `${who.streamId}:started`);
+  events.publish(streamEventSubject('started', who.proxyId), event, `${who.streamId}:started`);
 }
 
 /** stream.ended, with why and what went through. */
@@ -52,7 +52,7 @@ export function publishEnded(
     reason,
     ...totals,
   };
-  events.publish(Subjects.streamEnded, event, `${who.streamId}:ended`);
+  events.publish(streamEventSubject('ended', who.proxyId), event, `${who.streamId}:ended`);
 }
 
 /** A move under way: where from and why, until the new engine's first byte completes it. */
@@ -92,5 +92,5 @@ export function publishMoved(
     reason: move.reason,
     at: new Date(now).toISOString(),
   };
-  events.publish(Subjects.streamMoved, event, `${who.streamId}:moved:${seq}`);
+  events.publish(streamEventSubject('moved', who.proxyId), event, `${who.streamId}:moved:${seq}`);
 }

@@ -91,6 +91,8 @@ export class Stream {
   private moves = 0;
   private startRetriesUsed = 0;
   private bytesFromEngines = 0;
+  /** The release of the engine, from the end on (awaited by reclaimEngine). */
+  private released: Promise<void> = Promise.resolve();
   private readonly log: Logger;
 
   constructor(
@@ -199,6 +201,17 @@ export class Stream {
   }
 
   /**
+   * A lingering stream gives its engine to a new channel (the fleet is full, or its client is at its share):
+   * it ends (linger_reclaimed), and this resolves once its claim is given back.
+   */
+  async reclaimEngine(): Promise<void> {
+    if (this.current !== 'lingering') return;
+    this.end('linger_reclaimed');
+    // A failed release was logged by background(); the engine is then freed by its lease's expiry.
+    await this.released.catch(() => {});
+  }
+
+  /**
    * Attach a player. Resolves once it has its first bytes, or with undefined when the stream failed after
    * the player got its response head while waiting (its body was ended); rejects (nothing sent) when it
    * failed before.
@@ -233,7 +246,8 @@ export class Stream {
     clearTimeout(this.retryTimer);
     this.waiting.fail(error ?? new AcefleetError('engine_error', `the stream ended (${reason})`));
     this.fanout.close();
-    this.background('release', this.releaseUpstream());
+    this.released = this.releaseUpstream();
+    this.background('release', this.released);
     this.background('release drained engine', this.closeLeaving());
     this.deps.metrics.streamsEnded.inc({ reason });
     const totals = { bytesIn: this.bytesIn, bytesOut: this.bytesOut, peakClients: this.peakClients };

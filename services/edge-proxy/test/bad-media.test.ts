@@ -1,5 +1,6 @@
 // Regression for issue #9: an engine answering 200 with bytes that are not MPEG-TS (an error page, noise, an
 // MKV or MP4 file) used to wedge the stream in `starting` forever, its players unanswered and its claim renewed.
+import { streamEventsOf } from '@acefleet/contracts';
 import test from 'ava';
 import http from 'node:http';
 import { badBodies, buildSimulator, type BadBody, type Simulator } from '@acefleet/ace-sim';
@@ -46,7 +47,7 @@ async function streamsOf(id: string): Promise<{ state: string }[]> {
 
 async function endedEventOf(id: string): Promise<StreamEnded> {
   return waitFor(async () => {
-    const events = await storedEvents<StreamEnded>(proxy.nats, 'acefleet.events.stream.ended');
+    const events = await storedEvents<StreamEnded>(proxy.nats, streamEventsOf('ended'));
     return events.find((e) => e.data.content.value === id)?.data ?? false;
   }, 5000);
 }

@@ -5,9 +5,10 @@ import {
   type StreamEnded,
   type StreamStale,
   type StreamViewers,
+  streamEventsOf,
 } from '@acefleet/contracts';
 import { Player, storedEvents, waitFor } from '@acefleet/testkit';
-import { startProxy, type ProxyUnderTest } from './helpers.ts';
+import { startProxy, type ProxyUnderTest, PROXY_UNDER_TEST } from './helpers.ts';
 
 let sim: Simulator;
 let proxy: ProxyUnderTest;
@@ -37,7 +38,7 @@ test('proxy - a stale stream that no other engine can take ends with session_exp
   const stream = proxy.proxy.hub.all().find((s) => s.content.value === id)!;
   const stale: StreamStale = {
     streamId: stream.id,
-    proxyId: 'proxy-under-test',
+    proxyId: PROXY_UNDER_TEST,
     engineId: stream.engineId!,
     content: stream.content,
     reason: 'unknown_session',
@@ -51,7 +52,7 @@ test('proxy - a stale stream that no other engine can take ends with session_exp
   await publish(ObservabilitySubjects.streamStale, stale);
   await p.closed;
   const ended = await waitFor(async () => {
-    const events = await storedEvents<StreamEnded>(proxy.nats, 'acefleet.events.stream.ended');
+    const events = await storedEvents<StreamEnded>(proxy.nats, streamEventsOf('ended'));
     return events.find((e) => e.data.streamId === stream.id) ?? false;
   }, 5000);
   t.is(ended.data.reason, 'session_expired');
@@ -62,9 +63,9 @@ test('proxy - viewer counts are published as they change', async (t) => {
   const players = await Promise.all([0, 1].map(() => Player.open(`${proxy.url}/ace/getstream?id=${id}`, 0)));
   const stream = proxy.proxy.hub.all().find((s) => s.content.value === id)!;
   const counted = await waitFor(async () => {
-    const events = await storedEvents<StreamViewers>(proxy.nats, ObservabilitySubjects.streamViewers);
+    const events = await storedEvents<StreamViewers>(proxy.nats, streamEventsOf('viewers'));
     return events.find((e) => e.data.streamId === stream.id && e.data.viewers === 2) ?? false;
   }, 5000);
-  t.is(counted.data.proxyId, 'proxy-under-test');
+  t.is(counted.data.proxyId, PROXY_UNDER_TEST);
   players.forEach((p) => p.close());
 });

@@ -30,7 +30,9 @@ async function twoCachedEngines(t: ExecutionContext, env: Record<string, string>
   const sims = [buildSimulator({ burstSeconds: 1 }), buildSimulator({ burstSeconds: 1 })] as const;
   const [preferredUrl, otherUrl] = await Promise.all(sims.map(async (s) => (await s.listen()).url));
   t.teardown(() => Promise.all(sims.map((s) => s.close())).then(() => undefined));
-  const proxy = await startProxy(env);
+  // The simulators are where engines may be: the proxy chooses no cached engine elsewhere.
+  const engineAddresses = [preferredUrl, otherUrl].map((u) => new URL(u!).host).join(',');
+  const proxy = await startProxy({ ENGINE_ADDRESSES: engineAddresses, ...env });
   t.teardown(() => proxy.close());
   const nc = await proxy.nats.connect();
   t.teardown(() => nc.close());

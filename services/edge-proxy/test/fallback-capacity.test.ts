@@ -104,7 +104,8 @@ test('proxy - with the manager down a static engine gets at most STATIC_ENGINE_C
 
 test('proxy - with the manager down a cached engine gets no more sessions than its record leaves room for', async (t) => {
   const engine = await watchedEngine(t);
-  const proxy = await proxyWith(t, {});
+  // The simulator is where engines may be: the proxy chooses no cached engine elsewhere.
+  const proxy = await proxyWith(t, { ENGINE_ADDRESSES: new URL(engine.url).host });
   const nc = await proxy.nats.connect();
   t.teardown(() => nc.close());
   const now = new Date().toISOString();

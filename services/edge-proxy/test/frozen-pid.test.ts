@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
-import { Subjects, type StreamMoved } from '@acefleet/contracts';
+import { type StreamMoved, streamEventsOf } from '@acefleet/contracts';
 import { Player, collectEvents, waitFor, type EventCollector } from '@acefleet/testkit';
 import { startProxy, type ProxyUnderTest } from './helpers.ts';
 
@@ -27,7 +27,7 @@ test.before(async () => {
     ENGINE_COOLDOWN_MS: '0',
   });
   nc = await proxy.nats.connect();
-  moves = await collectEvents<StreamMoved>(nc, Subjects.streamMoved);
+  moves = await collectEvents<StreamMoved>(nc, streamEventsOf('moved'));
 });
 test.after.always(async () => {
   await moves?.stop();

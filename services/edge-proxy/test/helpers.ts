@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { NatsUsers } from '@acefleet/contracts';
+import { NatsUsers, proxyIdOf } from '@acefleet/contracts';
 import { createLogger, createNatsLink, loadConfig } from '@acefleet/platform';
 import { startNatsServer, type NatsServer } from '@acefleet/testkit';
 import { buildEdgeProxy, type EdgeProxy } from '../src/app.ts';
@@ -12,6 +12,9 @@ export interface ProxyUnderTest {
   nats: NatsServer;
   close(): Promise<void>;
 }
+
+/** The proxy id of a proxy startProxy started: its NATS user and INSTANCE_ID. */
+export const PROXY_UNDER_TEST = proxyIdOf(NatsUsers.edgeProxy, 'proxy-under-test');
 
 /** The edge proxy in-process on a free port, with a real nats-server of its own and `env` as its config. */
 export async function startProxy(env: Record<string, string> = {}): Promise<ProxyUnderTest> {

@@ -1,16 +1,17 @@
+import { subjectMatches } from '@acefleet/platform';
 import test from 'ava';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
 import {
-  ObservabilitySubjects,
   Subjects,
   type EngineDraining,
   type StreamEnded,
   type StreamMoved,
   type StreamViewers,
+  streamEventsOf,
 } from '@acefleet/contracts';
 import { collectEvents, waitFor, type EventCollector } from '@acefleet/testkit';
-import { startProxy, type ProxyUnderTest } from './helpers.ts';
+import { startProxy, type ProxyUnderTest, PROXY_UNDER_TEST } from './helpers.ts';
 
 let sims: { sim: Simulator; url: string }[];
 let proxy: ProxyUnderTest;
@@ -66,7 +67,9 @@ async function poll(id: string, player = 'player-1'): Promise<{ ok: boolean; seg
 
 function of<T>(subject: string, streamId: string): T[] {
   return events.events
-    .filter((e) => e.subject === subject && (e.data as { streamId: string }).streamId === streamId)
+    .filter(
+      (e) => subjectMatches(subject, e.subject) && (e.data as { streamId: string }).streamId === streamId,
+    )
     .map((e) => e.data as T);
 }
 
@@ -89,13 +92,13 @@ test.serial(
     const session = await hlsSession(id);
     t.like(session, { clients: 3, peakClients: 3 });
     const viewers = await waitFor(
-      () => of<StreamViewers>(ObservabilitySubjects.streamViewers, session!.streamId).at(-1) ?? false,
+      () => of<StreamViewers>(streamEventsOf('viewers'), session!.streamId).at(-1) ?? false,
       20_000,
     );
     t.is(viewers.viewers, 3);
     // Nobody polls any more: the session ends after the idle window and reports its peak.
     const ended = await waitFor(
-      () => of<StreamEnded>(Subjects.streamEnded, session!.streamId)[0] ?? false,
+      () => of<StreamEnded>(streamEventsOf('ended'), session!.streamId)[0] ?? false,
       30_000,
     );
     t.like(ended, { reason: 'linger_expired', peakClients: 3 });
@@ -122,12 +125,12 @@ test.serial(
     const moved = await waitFor(
       async () => {
         if (!(await poll(id)).ok) failed++;
-        return of<StreamMoved>(Subjects.streamMoved, session!.streamId)[0] ?? false;
+        return of<StreamMoved>(streamEventsOf('moved'), session!.streamId)[0] ?? false;
       },
       30_000,
       300,
     );
-    t.like(moved, { previousEngineId: drained, reason: 'drain', proxyId: 'proxy-under-test' });
+    t.like(moved, { previousEngineId: drained, reason: 'drain', proxyId: PROXY_UNDER_TEST });
     t.not(moved.engineId, drained);
     t.is(failed, 0, 'no poll failed during the drain');
     const after = await poll(id);
@@ -159,13 +162,13 @@ test.serial(
     t.true(results.slice(-5).every(Boolean), 'the last polls all succeed');
     t.true(isTs(await fetchSegment(last!.segments.at(-1)!)), 'segments of the new playlist are fetchable');
     const moved = await waitFor(
-      () => of<StreamMoved>(Subjects.streamMoved, session!.streamId)[0] ?? false,
+      () => of<StreamMoved>(streamEventsOf('moved'), session!.streamId)[0] ?? false,
       20_000,
     );
     t.log(`moved after ${Date.parse(moved.at) - killedAt} ms, gap ${moved.gapMs} ms`);
     t.like(moved, { previousEngineId: `static:${victim.url}`, reason: 'failover' });
     t.not(moved.engineId, moved.previousEngineId);
     t.true(moved.gapMs > 0 && moved.gapMs < 60_000, `gap ${moved.gapMs} ms`);
-    t.is(of(Subjects.streamEnded, session!.streamId).length, 0, 'the session did not end');
+    t.is(of(streamEventsOf('ended'), session!.streamId).length, 0, 'the session did not end');
   },
 );

@@ -1,3 +1,4 @@
+import { streamEventsOf } from '@acefleet/contracts';
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
@@ -64,7 +65,7 @@ test.serial(
     const stoppedAfterMs = session.stoppedAt! - closedAt;
     t.true(stoppedAfterMs >= LINGER_MS - 10, `engine stopped ${stoppedAfterMs} ms after the close`);
     const ended = await waitFor(async () => {
-      const events = await storedEvents<StreamEnded>(proxy.nats, 'acefleet.events.stream.ended');
+      const events = await storedEvents<StreamEnded>(proxy.nats, streamEventsOf('ended'));
       return events.find((e) => e.data.content.value === id) ?? false;
     }, 5000);
     t.is(ended.data.reason, 'linger_expired');

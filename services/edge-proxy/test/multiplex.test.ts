@@ -1,3 +1,4 @@
+import { streamEventsOf } from '@acefleet/contracts';
 import test from 'ava';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
 import type { StreamEnded } from '@acefleet/contracts';
@@ -96,7 +97,7 @@ test('proxy - a stream whose only client stops reading ends with slow_client', a
   stuck.pause();
   const stream = proxy.proxy.hub.all().find((s) => s.content.value === id)!;
   const ended = await waitFor(async () => {
-    const events = await storedEvents<StreamEnded>(proxy.nats, 'acefleet.events.stream.ended');
+    const events = await storedEvents<StreamEnded>(proxy.nats, streamEventsOf('ended'));
     return events.find((e) => e.data.streamId === stream.id) ?? false;
   }, 20_000);
   t.is(ended.data.reason, 'slow_client');

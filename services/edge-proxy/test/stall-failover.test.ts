@@ -1,7 +1,8 @@
+import { subjectMatches } from '@acefleet/platform';
 import test from 'ava';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
-import { NatsUsers, Subjects, type StreamEnded, type StreamMoved } from '@acefleet/contracts';
+import { NatsUsers, type StreamEnded, type StreamMoved, streamEventsOf } from '@acefleet/contracts';
 import {
   Player,
   collectEvents,
@@ -38,6 +39,8 @@ test.before(async () => {
   monitor = await startAcefleetService('monitor', {
     ...proxy.nats.env(NatsUsers.healthMonitor),
     STAT_INTERVAL_MS: '500',
+    // The proxy's static engines: the monitor reads their stat URLs only where engines may be.
+    ENGINE_ADDRESSES: urls.map((u) => new URL(u).host).join(','),
   });
 });
 test.after.always(async () => {
@@ -50,7 +53,9 @@ test.after.always(async () => {
 
 function of<T>(subject: string, streamId: string): T[] {
   return events.events
-    .filter((e) => e.subject === subject && (e.data as { streamId: string }).streamId === streamId)
+    .filter(
+      (e) => subjectMatches(subject, e.subject) && (e.data as { streamId: string }).streamId === streamId,
+    )
     .map((e) => e.data as T);
 }
 
@@ -90,7 +95,7 @@ async function movesOnFault(
   victim.faults.setContent(id, fault);
   // Published at the first byte from the engine that took over.
   const moved = await waitFor(
-    () => of<StreamMoved>(Subjects.streamMoved, stream.id)[0] ?? false,
+    () => of<StreamMoved>(streamEventsOf('moved'), stream.id)[0] ?? false,
     EMPTY_TIMEOUT_MS + 10_000,
   );
   const movedMs = performance.now() - faultAt;
@@ -105,7 +110,7 @@ async function movesOnFault(
   );
   t.is(stream.state, 'playing');
   t.not(simOf(stream), victim);
-  t.deepEqual(of<StreamEnded>(Subjects.streamEnded, stream.id), []);
+  t.deepEqual(of<StreamEnded>(streamEventsOf('ended'), stream.id), []);
   players.forEach((p) => p.close());
 }
 
@@ -139,7 +144,7 @@ test.serial(
     t.is(stream.state, 'playing');
     t.is(simOf(stream), victim);
     t.true(players.every((p) => !p.ended));
-    t.deepEqual(of<StreamMoved>(Subjects.streamMoved, stream.id), []);
+    t.deepEqual(of<StreamMoved>(streamEventsOf('moved'), stream.id), []);
     // The candidate on the other engine was given up: its session is stopped once its start answers.
     await waitFor(() => other.stats().activeSessions === 0, 30_000);
     players.forEach((p) => p.close());
@@ -171,7 +176,7 @@ async function pollUntilMoved(
     });
     statuses.push(res.status);
     await res.text();
-    return of<StreamMoved>(Subjects.streamMoved, streamId)[0] ?? false;
+    return of<StreamMoved>(streamEventsOf('moved'), streamId)[0] ?? false;
   }, EMPTY_TIMEOUT_MS + 10_000);
   return { statuses, moved };
 }
@@ -189,7 +194,7 @@ test.serial(
     t.true(movedMs < EMPTY_TIMEOUT_MS);
     t.true(statuses.every((s) => s === 200));
     t.like(moved, { previousEngineId: `static:${urls[sims.indexOf(victim)]!}`, reason: 'failover' });
-    t.deepEqual(of<StreamEnded>(Subjects.streamEnded, streamId), []);
+    t.deepEqual(of<StreamEnded>(streamEventsOf('ended'), streamId), []);
   },
 );
 
@@ -200,5 +205,5 @@ test.serial('proxy - HLS: an expired engine session moves the session instead of
   const { statuses, moved } = await pollUntilMoved(id, streamId);
   t.true(statuses.every((s) => s === 200));
   t.like(moved, { previousEngineId: `static:${urls[sims.indexOf(victim)]!}`, reason: 'failover' });
-  t.deepEqual(of<StreamEnded>(Subjects.streamEnded, streamId), []);
+  t.deepEqual(of<StreamEnded>(streamEventsOf('ended'), streamId), []);
 });

@@ -9,6 +9,8 @@ import {
   type ErrorBody,
   type ListReply,
   type StreamEnded,
+  proxyCallSubject,
+  streamEventsOf,
 } from '@acefleet/contracts';
 import { Player, startStack, storedEvents, waitFor, type Stack } from '@acefleet/testkit';
 
@@ -32,7 +34,7 @@ test.before(async () => {
   });
   nc = await stack.nats.connect();
   // A plain subscriber sees every acquire the proxy sends, beside the manager's queue group.
-  nc.subscribe(Subjects.engineAcquire, {
+  nc.subscribe(proxyCallSubject('acquire', '*'), {
     callback: (_err, msg) => void acquires.push(msg.json<AcquireRequest>()),
   });
 });
@@ -98,7 +100,7 @@ test.serial(
     const tried = acquires.filter((a) => a.content.value === id);
     t.is(tried.length, 3, 'the first attempt and two retries');
     const ended = await waitFor(async () => {
-      const events = await storedEvents<StreamEnded>(stack.nats, 'acefleet.events.stream.ended');
+      const events = await storedEvents<StreamEnded>(stack.nats, streamEventsOf('ended'));
       return events.find((e) => e.data.content.value === id)?.data ?? false;
     }, 10_000);
     t.is(ended.reason, 'bad_media');

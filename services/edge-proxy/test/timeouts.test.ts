@@ -1,3 +1,4 @@
+import { streamEventsOf } from '@acefleet/contracts';
 import test from 'ava';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
 import type { StreamEnded } from '@acefleet/contracts';
@@ -30,7 +31,7 @@ test.after.always(async () => {
 
 async function endReason(id: string): Promise<string> {
   const ended = await waitFor(async () => {
-    const events = await storedEvents<StreamEnded>(proxy.nats, 'acefleet.events.stream.ended');
+    const events = await storedEvents<StreamEnded>(proxy.nats, streamEventsOf('ended'));
     return events.find((e) => e.data.content.value === id) ?? false;
   }, 5000);
   return ended.data.reason;

@@ -1,3 +1,4 @@
+import { streamEventsOf } from '@acefleet/contracts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import test from 'ava';
@@ -30,7 +31,7 @@ test.after.always(async () => {
 
 async function endedOf(id: string): Promise<StreamEnded> {
   return waitFor(async () => {
-    const events = await storedEvents<StreamEnded>(proxy.nats, 'acefleet.events.stream.ended');
+    const events = await storedEvents<StreamEnded>(proxy.nats, streamEventsOf('ended'));
     return events.find((e) => e.data.content.value === id)?.data ?? false;
   }, 15_000);
 }

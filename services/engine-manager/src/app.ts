@@ -18,7 +18,7 @@ import { Autoscaler } from './autoscaler.ts';
 import { CircuitBreaker } from './breaker.ts';
 import { engineEnvOf, type ManagerConfig } from './config.ts';
 import { limitsOf } from './confinement.ts';
-import { DockerRuntime } from './docker-runtime.ts';
+import { DockerRuntime, NOT_PUBLISHED } from './docker-runtime.ts';
 import { Drainer } from './drainer.ts';
 import { ownEngineFilter } from './engine-address.ts';
 import { Fleet } from './fleet.ts';
@@ -86,9 +86,21 @@ function createRuntime(config: ManagerConfig, log: Logger): EngineRuntime {
     fleetId,
     limits,
     networkMode: config.networkMode,
+    engineHttpBind: config.engineHttpBind,
     engineHost: config.engineHost,
     engineEnv,
   });
+}
+
+/**
+ * Where an engine's HTTP port takes a port of this host, so the allocator checks it is free: the host's
+ * network (host mode, local processes), or the address bridge engines publish it on. Undefined: the engine
+ * has a network of its own (by container name, or a VPN container's namespace).
+ */
+function portProbeHost(config: ManagerConfig): string | undefined {
+  if (config.networkMode === 'host' || config.engineRuntime === 'process') return config.engineHost;
+  const bridge = config.networkMode !== 'none' && !config.networkMode.startsWith('container:');
+  return bridge && config.engineHttpBind !== NOT_PUBLISHED ? config.engineHttpBind : undefined;
 }
 
 /** How long the proxy holding a stream has to answer DELETE /api/streams/:id. */
@@ -109,12 +121,7 @@ export async function buildEngineManager(
   const table = new EngineTable(await openEnginesKv(nc), log);
   await table.start();
   const registry = new EngineRegistry(table);
-  const hostNetwork = config.networkMode === 'host' || config.engineRuntime === 'process';
-  const ports = new PortAllocator(
-    config.httpPortRangeStart,
-    config.httpPortRangeEnd,
-    hostNetwork ? config.engineHost : undefined,
-  );
+  const ports = new PortAllocator(config.httpPortRangeStart, config.httpPortRangeEnd, portProbeHost(config));
   const breaker = new CircuitBreaker(
     { failureThreshold: config.breakerFailureThreshold, recoveryMs: config.breakerRecoveryMs },
     Date.now,
@@ -184,6 +191,7 @@ export async function buildEngineManager(
       hostId: config.hostId,
       claimTtlMs: config.claimTtlMs,
       forwardTimeoutMs: config.engineReadyTimeoutMs,
+      maxClaimsPerProxy: config.maxClaimsPerProxy,
     },
     log,
     metrics,

@@ -79,12 +79,19 @@ export const ManagerConfig = Type.Object({
       "for the process runtime: the command that starts one engine; the preset's flags are appended.",
   }),
   networkMode: Type.String({
-    default: 'host',
-    description: 'host | <bridge network name> | container:<name>',
+    default: 'acefleet-engines',
+    description:
+      "<bridge network name> (made when missing, engines on it cannot reach each other, the host's loopback services or NATS) | host (engines share the host's network: they reach every service on it) | container:<name> (a VPN container's namespace)",
+  }),
+  engineHttpBind: Type.String({
+    default: '127.0.0.1',
+    description:
+      "bridge networks: the Docker host address each engine's HTTP port is published on, reached at ENGINE_HOST; `none`: not published, engines are reached by container name (services on the same network, as in compose)",
   }),
   engineHost: Type.String({
     default: '127.0.0.1',
-    description: 'address engines are reached at in host and container:<vpn> modes.',
+    description:
+      'address engines are reached at in host and container:<vpn> modes, and on a bridge network whose HTTP ports are published.',
   }),
   httpPortRangeStart: Type.Integer({
     default: 19000,
@@ -117,6 +124,12 @@ export const ManagerConfig = Type.Object({
     description: 'engines of all hosts together (the engines bucket); 0: no fleet-wide limit',
   }),
   maxStreamsPerEngine: Type.Integer({ default: 2, minimum: 1, description: 'claims (streams) per engine' }),
+  maxClaimsPerProxy: Type.Integer({
+    default: 200,
+    minimum: 1,
+    description:
+      'claims one proxy instance may hold on the whole fleet, acquired or adopted; more are refused (logged)',
+  }),
   engineReadyTimeoutMs: Ms(30_000, 100, 'a new engine must answer `get_status` within this'),
   idleGraceMs: Ms(120_000, 0, 'an idle engine above the minimums is drained after this'),
   claimTtlMs: Ms(90_000, 500, 'a claim not renewed for this long expires'),

@@ -18,6 +18,8 @@ export interface DockerRuntimeOptions {
   limits: EngineLimits;
   /** `host`, a bridge network name, or `container:<name>` (a VPN container's namespace). */
   networkMode: string;
+  /** Bridge networks: the host address each engine's HTTP port is published on; `none`: not published. */
+  engineHttpBind: string;
   engineHost: string;
   /** ENGINE_ENV: variables for every engine, on top of the preset's. */
   engineEnv: EngineEnv;
@@ -43,6 +45,12 @@ const p2pPublished = <T>(port: number, value: T): Record<string, T> => ({
   [`${port}/udp`]: value,
 });
 
+/** ENGINE_HTTP_BIND for engines reached by container name: their HTTP port is not published. */
+export const NOT_PUBLISHED = 'none';
+
+/** Docker's own default bridge: there already, never made or changed here. */
+const DEFAULT_BRIDGE = 'bridge';
+
 /**
  * Engines as Docker containers, confined (see confinement.ts) and marked with our host and fleet labels;
  * containers without both are never touched.
@@ -54,10 +62,21 @@ export class DockerRuntime implements EngineRuntime {
 
   /** CPUs of the daemon's host, asked once. */
   private hostCpus: number | undefined;
+  /** The engines' bridge network, made when missing (once; again after a failure). */
+  private network: Promise<void> | undefined;
 
   constructor(private readonly opts: DockerRuntimeOptions) {
     this.configHash = createHash('sha1')
-      .update(JSON.stringify([opts.image, opts.presetName, opts.networkMode, opts.limits, opts.engineEnv]))
+      .update(
+        JSON.stringify([
+          opts.image,
+          opts.presetName,
+          opts.networkMode,
+          opts.limits,
+          opts.engineEnv,
+          this.publishedHttp(),
+        ]),
+      )
       .digest('hex')
       .slice(0, 12);
   }
@@ -75,12 +94,34 @@ export class DockerRuntime implements EngineRuntime {
     return Object.entries(this.ours()).map(([key, value]) => `${key}=${value}`);
   }
 
+  /** Bridge mode with HTTP ports published: where on the Docker host; undefined otherwise. */
+  private publishedHttp(): string | undefined {
+    const { networkMode, engineHttpBind } = this.opts;
+    return isBridge(networkMode) && engineHttpBind !== NOT_PUBLISHED ? engineHttpBind : undefined;
+  }
+
+  /**
+   * What a bridge-networked engine publishes on the Docker host: its P2P port on every address (peers must
+   * reach it), its HTTP port on ENGINE_HTTP_BIND only (127.0.0.1: this machine's services, nobody else).
+   */
+  private published(
+    spec: EngineSpec,
+    httpPort: number,
+  ): Record<string, { HostIp?: string; HostPort: string }[]> {
+    const bind = this.publishedHttp();
+    return {
+      ...p2pPublished(spec.p2pPort, [{ HostPort: String(spec.p2pPort) }]),
+      ...(bind ? { [`${httpPort}/tcp`]: [{ HostIp: bind, HostPort: String(spec.httpPort) }] } : {}),
+    };
+  }
+
   /** The container create options (exposed so tests can check them without starting one). */
   containerSpec(spec: EngineSpec, hostCpus = Number.POSITIVE_INFINITY): Docker.ContainerCreateOptions {
     const { preset, image, networkMode, limits } = this.opts;
     const httpPort = preset.httpPort(spec.httpPort);
     const bindAll = networkMode !== 'host';
     const health = preset.healthcheck?.(httpPort);
+    const published = isBridge(networkMode) ? this.published(spec, httpPort) : undefined;
     return {
       name: this.containerName(spec.engineId),
       Image: image,
@@ -95,12 +136,10 @@ export class DockerRuntime implements EngineRuntime {
         [Labels.configHash]: this.configHash,
       },
       ...(health ? { Healthcheck: { Test: health, ...engineHealthTiming } } : {}),
-      ...(isBridge(networkMode) ? { ExposedPorts: p2pPublished(spec.p2pPort, {}) } : {}),
+      ...(published ? { ExposedPorts: Object.fromEntries(Object.keys(published).map((p) => [p, {}])) } : {}),
       HostConfig: {
         NetworkMode: networkMode,
-        ...(isBridge(networkMode)
-          ? { PortBindings: p2pPublished(spec.p2pPort, [{ HostPort: String(spec.p2pPort) }]) }
-          : {}),
+        ...(published ? { PortBindings: published } : {}),
         RestartPolicy: { Name: 'no' },
         Init: false,
         ...confinedHostConfig(preset, limits, hostCpus),
@@ -109,6 +148,11 @@ export class DockerRuntime implements EngineRuntime {
   }
 
   async start(spec: EngineSpec): Promise<{ containerId: string }> {
+    this.network ??= this.ensureNetwork().catch((err: unknown) => {
+      this.network = undefined;
+      throw err;
+    });
+    await this.network;
     this.hostCpus ??= ((await this.opts.docker.info()) as { NCPU: number }).NCPU;
     const container = await this.opts.docker.createContainer(this.containerSpec(spec, this.hostCpus));
     try {
@@ -157,12 +201,56 @@ export class DockerRuntime implements EngineRuntime {
   }
 
   baseUrlOf(spec: { engineId: string; httpPort: number }): string {
-    const mode = this.opts.networkMode;
-    const host =
-      mode === 'host' || mode.startsWith('container:')
-        ? this.opts.engineHost
-        : this.containerName(spec.engineId);
-    return `http://${host}:${spec.httpPort}`;
+    const byName = isBridge(this.opts.networkMode) && !this.publishedHttp();
+    return `http://${byName ? this.containerName(spec.engineId) : this.opts.engineHost}:${spec.httpPort}`;
+  }
+
+  /**
+   * The engines' own bridge network, made when missing: engines on it reach the internet (their swarm) but not
+   * each other (inter-container traffic off), nor the host's loopback, where the services and NATS listen.
+   * Docker's default `bridge` and a network made by someone else (compose's) are used as they are.
+   */
+  private async ensureNetwork(): Promise<void> {
+    const name = this.opts.networkMode;
+    if (!isBridge(name) || name === DEFAULT_BRIDGE) return;
+    if ((await this.networksNamed(name)).length > 0) return;
+    await this.opts.docker
+      .createNetwork({
+        Name: name,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Labels: { [Labels.managed]: 'true' },
+        Options: { 'com.docker.network.bridge.enable_icc': 'false' },
+      })
+      .catch((err: { statusCode?: number }) => {
+        // Another manager made it meanwhile.
+        if (err.statusCode !== 409) throw err;
+      });
+    await this.keepOneNetwork(name);
+  }
+
+  /**
+   * Docker's duplicate check is not atomic: managers starting at once can each make a network of the name,
+   * which then no container can join (`network is ambiguous`). Every one of them keeps the same one (the
+   * lowest id) and removes the others it finds, which are new, empty and ours.
+   */
+  private async keepOneNetwork(name: string): Promise<void> {
+    const [, ...extra] = (await this.networksNamed(name)).sort((a, b) => a.Id.localeCompare(b.Id));
+    for (const n of extra) {
+      if (n.Labels?.[Labels.managed] !== 'true') continue;
+      await this.opts.docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => {
+          // Removed by another manager doing the same, or joined meanwhile: either way it is not ours to keep.
+        });
+    }
+  }
+
+  private async networksNamed(name: string): Promise<Docker.NetworkInspectInfo[]> {
+    const found = await this.opts.docker.listNetworks({ filters: { name: [name] } });
+    // The filter matches parts of names.
+    return found.filter((n) => n.Name === name);
   }
 
   async watch(onEvent: (e: RuntimeEvent) => void, signal: AbortSignal): Promise<void> {

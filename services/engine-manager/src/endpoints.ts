@@ -8,9 +8,12 @@ import {
   RemoveRequest,
   RenewRequest,
   Subjects,
+  callerOf,
   type ListReply,
+  type ProxyCall,
   type StatusReply,
   hostSubject,
+  proxyCallSubject,
 } from '@acefleet/contracts';
 import { addJsonEndpoint, type Logger } from '@acefleet/platform';
 import type { AdminOperations } from './admin.ts';
@@ -31,26 +34,46 @@ const QUEUE = 'engine-manager';
 /**
  * The manager's NATS micro endpoints. Shared subjects are served by the queue group (any manager answers);
  * `acefleet.engines.host.<hostId>.*` reach this host's manager only (forwarded acquires, targeted provision
- * and status).
+ * and status). A proxy calls acquire, release and renew under its own name (`acefleet.engines.<call>.<name>`,
+ * which only that proxy's NATS user may publish): the handler gets the name as the caller.
  */
 export function registerEndpoints(service: Service, log: Logger, d: EndpointDeps): void {
   const add = <S extends TSchema>(
     name: string,
     subject: string,
     request: S,
-    handler: (req: Static<S>) => Promise<unknown>,
+    handler: (req: Static<S>, subject: string) => Promise<unknown>,
     queue: string | undefined = QUEUE,
   ): void =>
-    addJsonEndpoint(service, log, { name, subject, request, ...(queue ? { queue } : {}) }, (req) => {
+    addJsonEndpoint(service, log, { name, subject, request, ...(queue ? { queue } : {}) }, (req, on) => {
       d.assertLeading();
-      return handler(req);
+      return handler(req, on);
     });
+  const fromProxy =
+    <S extends TSchema>(call: ProxyCall, handler: (req: Static<S>, caller: string) => Promise<unknown>) =>
+    (req: Static<S>, subject: string) =>
+      handler(req, callerOf(call, subject) ?? '');
 
   const provision = (req: ProvisionRequest) => d.admin.provision(req);
 
-  add('acquire', Subjects.engineAcquire, AcquireRequest, (req) => d.fleet.acquire(req));
-  add('release', Subjects.engineRelease, ReleaseRequest, (req) => d.fleet.release(req));
-  add('renew', Subjects.engineRenew, RenewRequest, (req) => d.fleet.renew(req));
+  add(
+    'acquire',
+    proxyCallSubject('acquire', '*'),
+    AcquireRequest,
+    fromProxy<typeof AcquireRequest>('acquire', (req, caller) => d.fleet.acquire(req, caller)),
+  );
+  add(
+    'release',
+    proxyCallSubject('release', '*'),
+    ReleaseRequest,
+    fromProxy<typeof ReleaseRequest>('release', (req, caller) => d.fleet.release(req, caller)),
+  );
+  add(
+    'renew',
+    proxyCallSubject('renew', '*'),
+    RenewRequest,
+    fromProxy<typeof RenewRequest>('renew', (req, caller) => d.fleet.renew(req, caller)),
+  );
   add('list', Subjects.engineList, Empty, async () => ({ engines: d.fleet.list() }) satisfies ListReply);
   add('status', Subjects.engineStatus, Empty, async () => d.status());
   add('provision', Subjects.engineProvision, ProvisionRequest, provision);

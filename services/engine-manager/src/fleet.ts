@@ -4,6 +4,7 @@ import {
   AcquireReply,
   contentKeyOf,
   hostSubject,
+  proxyNameOf,
   type AcquireRequest,
   type Claim,
   type ClaimRelease,
@@ -19,6 +20,7 @@ import { withAdopted, withoutClaims, withRenewed } from './leases.ts';
 import { KeyedLock } from './lock.ts';
 import type { ManagerMetrics } from './metrics.ts';
 import { otherHostsByLoad, rankCandidates } from './placement.ts';
+import { ProxyRules } from './proxy-rules.ts';
 import type { Provisioner } from './provisioner.ts';
 import type { EngineRegistry } from './registry.ts';
 import type { ClaimRoom } from './room.ts';
@@ -28,6 +30,8 @@ export interface FleetOptions {
   claimTtlMs: number;
   /** How long to wait for another host's manager to answer a forwarded acquire. */
   forwardTimeoutMs: number;
+  /** Claims one proxy instance may hold on the whole fleet, acquired or adopted. */
+  maxClaimsPerProxy: number;
 }
 
 /** One acquire, as this host places it: the claim it would record, and the engines not to use. */
@@ -51,6 +55,7 @@ const isHostRefusal = (err: unknown): err is AcefleetError =>
 export class Fleet {
   /** Acquires of one content decide one at a time on this host, so they join one engine while it has room. */
   private readonly perContent = new KeyedLock();
+  private readonly rules: ProxyRules;
 
   constructor(
     private readonly registry: EngineRegistry,
@@ -60,17 +65,21 @@ export class Fleet {
     private readonly opts: FleetOptions,
     private readonly log: Logger,
     private readonly metrics: ManagerMetrics,
-  ) {}
+  ) {
+    this.rules = new ProxyRules(() => registry.table.records(), opts.maxClaimsPerProxy, log);
+  }
 
   list(): EngineRecord[] {
     return this.registry.table.records();
   }
 
   /**
-   * An acquire from a proxy: the host already playing the content (when it is another and has room), else
-   * this host, else the other hosts.
+   * An acquire from proxy `caller` (for one of its own ids): the host already playing the content (when it is
+   * another and has room), else this host, else the other hosts.
    */
-  acquire(req: AcquireRequest): Promise<AcquireReply> {
+  acquire(req: AcquireRequest, caller: string): Promise<AcquireReply> {
+    this.rules.assertActsFor(req.proxyId, caller, 'acquire');
+    this.rules.assertRoom(req.proxyId);
     return this.measured(req, async (ask) => {
       const affine = this.hostPlayingElsewhere(ask);
       if (affine) {
@@ -150,7 +159,7 @@ export class Fleet {
   /** A claim granted after the proxy stopped waiting would be held by no one: give it back instead. */
   private async withinDeadline(deadline: number, claim?: ClaimRelease): Promise<void> {
     if (Date.now() <= deadline) return;
-    if (claim) await this.release(claim);
+    if (claim) await this.releaseClaim(claim);
     this.log.warn({ ...claim }, 'the proxy stopped waiting for this acquire: nothing granted');
     throw new AcefleetError('no_engine_available', 'no engine was ready before the acquire deadline');
   }
@@ -186,12 +195,30 @@ export class Fleet {
     }
   }
 
-  release(req: ReleaseRequest): Promise<ReleaseReply> {
-    return 'all' in req ? this.releaseProxy(req) : this.releaseClaim(req);
+  /** A release from proxy `caller`: one of its own claims, or every claim of one of its own ids. */
+  release(req: ReleaseRequest, caller: string): Promise<ReleaseReply> {
+    if ('all' in req) {
+      this.rules.assertActsFor(req.proxyId, caller, 'release every claim');
+      return this.releaseProxy(req);
+    }
+    return this.releaseClaim(req, (c) => proxyNameOf(c.proxyId) === caller);
   }
 
-  private async releaseClaim(req: ClaimRelease): Promise<ReleaseReply> {
-    const count = await this.dropClaims(req.engineId, () => new Set([req.claimId]));
+  /** One claim, if `owned` says it may go (a claim of another proxy stays, and the refusal is logged). */
+  private async releaseClaim(
+    req: ClaimRelease,
+    owned: (claim: Claim) => boolean = () => true,
+  ): Promise<ReleaseReply> {
+    const count = await this.dropClaims(req.engineId, (rec) => {
+      const claim = rec.claims.find((c) => c.claimId === req.claimId);
+      if (claim && !owned(claim)) {
+        this.log.warn(
+          { engineId: req.engineId, claimId: req.claimId },
+          "refused: a release of another proxy's claim",
+        );
+      }
+      return new Set(claim && owned(claim) ? [claim.claimId] : []);
+    });
     if (count > 0) this.log.info({ engineId: req.engineId, claimId: req.claimId }, 'released');
     return { released: count > 0, count };
   }
@@ -230,13 +257,17 @@ export class Fleet {
   }
 
   /**
-   * Renew the claims a proxy holds; adopt those it placed itself (offered with their contentKey) onto the
-   * engines of this host, whether or not they have room: the streams already play there.
+   * Renew the claims a proxy holds, and adopt those it placed itself (offered with their contentKey) onto the
+   * engines of this host, as far as each engine has room and the proxy stays within MAX_CLAIMS_PER_PROXY.
+   * An offer beyond that (forged, or the engine filled up meanwhile) is refused, logged, and comes back in
+   * `lost`, as does a claim of an unknown engine.
    */
-  async renew(req: RenewRequest): Promise<RenewReply> {
+  async renew(req: RenewRequest, caller: string): Promise<RenewReply> {
+    this.rules.assertActsFor(req.proxyId, caller, 'renew');
     const at = new Date().toISOString();
     const byEngine = new Map<string, RenewRequest['claims']>();
     for (const c of req.claims) byEngine.set(c.engineId, [...(byEngine.get(c.engineId) ?? []), c]);
+    let budget = this.rules.room(req.proxyId);
     const renewed: string[] = [];
     await Promise.all(
       [...byEngine].map(async ([engineId, claims]) => {
@@ -244,10 +275,13 @@ export class Fleet {
         const offers = claims.flatMap(({ claimId, contentKey }) =>
           contentKey === undefined ? [] : [{ claimId, contentKey }],
         );
+        // Reserved before any write, so that engines renewed at once never share out more than the budget.
+        const allowed = Math.min(offers.length, budget);
+        budget -= allowed;
         let adopted = 0;
         const stored = await this.registry.mutate(engineId, (rec) => {
           const kept = withRenewed(rec, req.proxyId, at, ids);
-          const next = withAdopted(kept ?? rec, req.proxyId, at, offers);
+          const next = withAdopted(kept ?? rec, req.proxyId, at, offers, allowed);
           adopted = next ? next.claims.length - rec.claims.length : 0;
           return next ?? kept;
         });
@@ -257,6 +291,7 @@ export class Fleet {
             'adopted streams the proxy placed itself',
           );
         }
+        this.rules.reportRefusedOffers(engineId, req.proxyId, offers, stored?.record);
         for (const c of stored?.record.claims ?? []) {
           if (ids.has(c.claimId) && c.proxyId === req.proxyId) renewed.push(c.claimId);
         }

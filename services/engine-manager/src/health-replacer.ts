@@ -1,5 +1,11 @@
 import { EngineHealth, decodeMessage } from '@acefleet/contracts';
-import { supervise, type Logger, type NatsConnection, type Supervised } from '@acefleet/platform';
+import {
+  DeliveryGuard,
+  supervise,
+  type Logger,
+  type NatsConnection,
+  type Supervised,
+} from '@acefleet/platform';
 import type { Drainer } from './drainer.ts';
 import type { Provisioner } from './provisioner.ts';
 import type { EngineRegistry } from './registry.ts';
@@ -25,8 +31,10 @@ export class HealthReplacer {
   follow(nc: NatsConnection, subject: string): Supervised {
     return supervise('engine health events', this.log, async (signal) => {
       const sub = nc.subscribe(subject);
+      const guard = new DeliveryGuard(this.log);
       signal.addEventListener('abort', () => sub.unsubscribe(), { once: true });
       for await (const msg of sub) {
+        if (guard.refuses(msg, subject, 'event')) continue;
         try {
           const event = decodeMessage(EngineHealth, msg.data, 'engine health event');
           await this.verdict(event.engineId, event.status === 'healthy', event.detail);

@@ -1,4 +1,5 @@
 import type { Claim, EngineRecord } from '@acefleet/contracts';
+import { hasRoom } from './placement.ts';
 
 /** When a claim was last known to be held: its last renewal, or its creation. */
 export function lastRenewal(claim: Claim): number {
@@ -43,22 +44,28 @@ export interface AdoptionOffer {
 
 /**
  * The record with the offered claims of `proxyId` that it does not hold yet added, as claimed and renewed at
- * `at`. Capacity is not checked: the stream already plays there, and a record over capacity is full for
- * placement (hasRoom), which is the truth. An id the record holds already (adopted before, or another
- * proxy's) is left alone. Undefined when nothing was added.
+ * `at`: at most `allowed` of them (the proxy's remaining MAX_CLAIMS_PER_PROXY), and only while the engine can
+ * take a stream (hasRoom: usable and below its capacity). An offer beyond that is refused, even though the
+ * stream may already play there: a renewal names claims nobody checked, so it must never put an engine over
+ * its capacity (1000 forged offers once made every new play fail). An id the record holds already (adopted
+ * before, or another proxy's) is left alone. Undefined when nothing was added.
  */
 export function withAdopted(
   record: EngineRecord,
   proxyId: string,
   at: string,
   offers: readonly AdoptionOffer[],
+  allowed: number,
 ): EngineRecord | undefined {
   const held = new Set(record.claims.map((c) => c.claimId));
-  const adopted: Claim[] = [];
+  const claims = [...record.claims];
+  let added = 0;
   for (const { claimId, contentKey } of offers) {
+    if (added >= allowed || !hasRoom({ ...record, claims })) break;
     if (held.has(claimId)) continue;
     held.add(claimId);
-    adopted.push({ claimId, contentKey, proxyId, claimedAt: at, renewedAt: at });
+    claims.push({ claimId, contentKey, proxyId, claimedAt: at, renewedAt: at });
+    added++;
   }
-  return adopted.length === 0 ? undefined : { ...record, claims: [...record.claims, ...adopted] };
+  return added === 0 ? undefined : { ...record, claims };
 }

@@ -19,7 +19,12 @@ const { config, log, link } = bootService(
 // Checked before anything starts: a bad ENGINE_ENV entry stops the manager, not its first engine start.
 orExitOnConfigError(() => engineEnvOf(config));
 const problems = (): string[] => link.problems();
-const front = await listenFront({ host: config.httpHost, port: config.httpPort, problems });
+const front = await listenFront({
+  host: config.httpHost,
+  port: config.httpPort,
+  problems,
+  limits: config,
+});
 let manager: EngineManager | undefined;
 // The one service allowed to: other services only create the streams, with JS_REPLICAS, when they are missing.
 link.onConnect('jetstream replicas', (nc) => applyJetStreamReplicas(nc, config.jsReplicas, log));

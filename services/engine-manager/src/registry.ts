@@ -5,6 +5,15 @@ import { KeyedLock } from './lock.ts';
 
 const MAX_CAS_ATTEMPTS = 50;
 
+/**
+ * Whether `id` can be a key of the engines bucket (nats.js refuses any other with an error). Ids come from
+ * requests too: one that cannot be a key names no engine (found by the bus fuzz: `\u0000` in a drain's
+ * engine id answered `internal`).
+ */
+function isBucketKey(id: string): boolean {
+  return /^[-/=.\w]+$/.test(id) && !id.startsWith('.') && !id.endsWith('.');
+}
+
 /** A write lost a compare-and-set race (someone else wrote the record since we read it). */
 export function isConflict(err: unknown): boolean {
   return (
@@ -84,6 +93,7 @@ export class EngineRegistry {
   }
 
   private async reload(id: string): Promise<VersionedEngine | undefined> {
+    if (!isBucketKey(id)) return undefined;
     const entry = await this.table.kv.get(id);
     if (entry) this.table.apply(entry);
     return entry?.operation === 'PUT' ? this.table.get(id) : undefined;

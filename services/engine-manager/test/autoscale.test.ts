@@ -1,5 +1,5 @@
 import test from 'ava';
-import { EngineDraining, ReleaseReply, Subjects, decodeMessage } from '@acefleet/contracts';
+import { EngineDraining, ReleaseReply, Subjects, decodeMessage, proxyCallSubject } from '@acefleet/contracts';
 import { waitFor } from '@acefleet/testkit';
 import { acquire, call, isolatedManager, listEngines } from './helpers.ts';
 
@@ -45,7 +45,7 @@ test('manager - idle engines above the minimums are drained with an event after 
   for (const c of claims) {
     const r = await call(
       m.client,
-      Subjects.engineRelease,
+      proxyCallSubject('release', 'proxy-1'),
       { engineId: c.engine.id, claimId: c.claimId },
       ReleaseReply,
     );

@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { NatsUsers, Subjects } from '@acefleet/contracts';
+import { NatsUsers, Subjects, proxyCallSubject } from '@acefleet/contracts';
 import { connectNats, createLogger, loadConfig } from '@acefleet/platform';
 import { startNatsServer, type NatsServer } from '@acefleet/testkit';
 import { buildEngineManager, type EngineManager } from '../src/app.ts';
@@ -38,20 +38,20 @@ test.after.always(async () => {
 });
 
 const malformed: [string, string, string][] = [
-  ['not JSON', Subjects.engineAcquire, 'this is not json'],
+  ['not JSON', proxyCallSubject('acquire', 'p'), 'this is not json'],
   [
     'a content id that is not 40 hex',
-    Subjects.engineAcquire,
+    proxyCallSubject('acquire', 'p'),
     '{"content":{"kind":"id","value":"xyz"},"proxyId":"p"}',
   ],
   [
     'an unknown content kind',
-    Subjects.engineAcquire,
+    proxyCallSubject('acquire', 'p'),
     `{"content":{"kind":"url","value":"${'a'.repeat(40)}"},"proxyId":"p"}`,
   ],
-  ['no proxy id', Subjects.engineAcquire, `{"content":{"kind":"id","value":"${'a'.repeat(40)}"}}`],
-  ['a release without claim id', Subjects.engineRelease, '{"engineId":"e1"}'],
-  ['a release of a proxy without all: true', Subjects.engineRelease, '{"proxyId":"p","all":false}'],
+  ['no proxy id', proxyCallSubject('acquire', 'p'), `{"content":{"kind":"id","value":"${'a'.repeat(40)}"}}`],
+  ['a release without claim id', proxyCallSubject('release', 'p'), '{"engineId":"e1"}'],
+  ['a release of a proxy without all: true', proxyCallSubject('release', 'p'), '{"proxyId":"p","all":false}'],
 ];
 
 for (const [what, subject, payload] of malformed) {
@@ -65,9 +65,25 @@ for (const [what, subject, payload] of malformed) {
 }
 
 test('manager - releasing a claim it does not know is answered, not an error', async (t) => {
-  const msg = await nc.request(Subjects.engineRelease, '{"engineId":"nope","claimId":"nope"}', {
+  const msg = await nc.request(proxyCallSubject('release', 'p'), '{"engineId":"nope","claimId":"nope"}', {
     timeout: 5000,
   });
   t.is(msg.headers?.get('Nats-Service-Error-Code'), undefined);
   t.deepEqual(msg.json(), { released: false, count: 0 });
+});
+
+// Found by the bus fuzz (npm run fuzz): an engine id that cannot be a bucket key answered `internal`.
+test('manager - a drain or remove of an engine id no bucket key can have is not_found, not internal', async (t) => {
+  for (const [subject, body] of [
+    [Subjects.engineDrain, { engineId: '\u0000\ud800\u202e' }],
+    [Subjects.engineRemove, { engineId: 'a b', force: true }],
+    [Subjects.engineDrain, { engineId: '.hidden' }],
+  ] as const) {
+    const msg = await nc.request(subject, JSON.stringify(body), { timeout: 5000 });
+    t.is(
+      msg.json<{ error: { code: string } }>().error.code,
+      'not_found',
+      `${subject} ${JSON.stringify(body)}`,
+    );
+  }
 });

@@ -6,8 +6,8 @@ import {
   AcquireReply,
   ReleaseReply,
   RenewReply,
-  Subjects,
   contentKeyOf,
+  proxyCallSubject,
 } from '@acefleet/contracts';
 import { createLogger, EngineTable, openEnginesKv } from '@acefleet/platform';
 import { seededRandom, startNatsServer, waitFor } from '@acefleet/testkit';
@@ -73,7 +73,7 @@ class SimulatedProxy {
     try {
       const reply = await call(
         this.nc,
-        Subjects.engineAcquire,
+        proxyCallSubject('acquire', this.id),
         { content: contentOf(n), proxyId: this.id },
         AcquireReply,
         15_000,
@@ -94,7 +94,12 @@ class SimulatedProxy {
     if (!claimId || !held) return;
     this.held.delete(claimId);
     this.oracle.dropped(claimId);
-    await call(this.nc, Subjects.engineRelease, { engineId: held.engineId, claimId }, ReleaseReply);
+    await call(
+      this.nc,
+      proxyCallSubject('release', this.id),
+      { engineId: held.engineId, claimId },
+      ReleaseReply,
+    );
   }
 
   /** Stop renewing one claim without releasing it (its reply was lost, say). */
@@ -111,9 +116,12 @@ class SimulatedProxy {
       if (!this.alive || this.held.size === 0) continue;
       const sentAt = Date.now();
       const claims = [...this.held].map(([claimId, { engineId }]) => ({ engineId, claimId }));
-      const reply = await call(this.nc, Subjects.engineRenew, { proxyId: this.id, claims }, RenewReply).catch(
-        () => undefined,
-      );
+      const reply = await call(
+        this.nc,
+        proxyCallSubject('renew', this.id),
+        { proxyId: this.id, claims },
+        RenewReply,
+      ).catch(() => undefined);
       if (!reply || !this.alive) continue;
       for (const claimId of reply.renewed) if (this.held.has(claimId)) this.oracle.holding(claimId, sentAt);
       for (const claimId of reply.lost) {

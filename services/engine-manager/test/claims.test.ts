@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ReleaseReply, RenewReply, Subjects } from '@acefleet/contracts';
+import { ReleaseReply, RenewReply, proxyCallSubject } from '@acefleet/contracts';
 import { containersWithLabels, waitFor } from '@acefleet/testkit';
 import { acquire, acquireError, call, isolatedManager, listEngines } from './helpers.ts';
 
@@ -49,7 +49,7 @@ test('manager - repeated acquires of one content land on one engine', async (t) 
   for (const r of again) t.is(r.engine.id, first.engine.id);
   const released = await call(
     m.client,
-    Subjects.engineRelease,
+    proxyCallSubject('release', 'proxy-a'),
     { engineId: first.engine.id, claimId: first.claimId },
     ReleaseReply,
   );
@@ -68,7 +68,7 @@ test("manager - a vanished proxy's claims expire after the lease TTL, a renewing
   const renew = () =>
     call(
       m.client,
-      Subjects.engineRenew,
+      proxyCallSubject('renew', 'live-proxy'),
       { proxyId: 'live-proxy', claims: [{ engineId: alive.engine.id, claimId: alive.claimId }] },
       RenewReply,
     );
@@ -85,7 +85,7 @@ test("manager - a vanished proxy's claims expire after the lease TTL, a renewing
     );
     const late = await call(
       m.client,
-      Subjects.engineRenew,
+      proxyCallSubject('renew', 'ghost-proxy'),
       { proxyId: 'ghost-proxy', claims: [{ engineId: ghost.engine.id, claimId: ghost.claimId }] },
       RenewReply,
     );
@@ -104,7 +104,7 @@ test("manager - release with {proxyId, all} drops every claim of that proxy on e
   t.is(new Set(dead.map((r) => r.engine.id)).size, 2, 'the dead proxy holds claims on both engines');
   const reply = await call(
     m.client,
-    Subjects.engineRelease,
+    proxyCallSubject('release', 'dead-proxy'),
     { proxyId: 'dead-proxy', all: true },
     ReleaseReply,
   );
@@ -116,7 +116,7 @@ test("manager - release with {proxyId, all} drops every claim of that proxy on e
   );
   const again = await call(
     m.client,
-    Subjects.engineRelease,
+    proxyCallSubject('release', 'dead-proxy'),
     { proxyId: 'dead-proxy', all: true },
     ReleaseReply,
   );

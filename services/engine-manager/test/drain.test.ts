@@ -1,5 +1,12 @@
 import test from 'ava';
-import { DrainReply, EngineDraining, ReleaseReply, Subjects, decodeMessage } from '@acefleet/contracts';
+import {
+  DrainReply,
+  EngineDraining,
+  ReleaseReply,
+  Subjects,
+  decodeMessage,
+  proxyCallSubject,
+} from '@acefleet/contracts';
 import { encodeJson } from '@acefleet/platform';
 import { containersWithLabels, waitFor } from '@acefleet/testkit';
 import { acquire, call, isolatedManager, listEngines } from './helpers.ts';
@@ -31,7 +38,7 @@ test('manager - remove drains first: event with the claims, removed once its str
   );
   await call(
     m.client,
-    Subjects.engineRelease,
+    proxyCallSubject('release', 'proxy-1'),
     { engineId: claim.engine.id, claimId: claim.claimId },
     ReleaseReply,
   );

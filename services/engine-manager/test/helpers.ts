@@ -9,6 +9,7 @@ import {
   NatsUsers,
   StatusReply,
   Subjects,
+  proxyCallSubject,
 } from '@acefleet/contracts';
 import { connectNats, createLogger, ensureEventsStream, loadConfig, requestJson } from '@acefleet/platform';
 import { portBlock, removeContainersWithLabels, startNatsServer, type NatsServer } from '@acefleet/testkit';
@@ -69,6 +70,7 @@ export function dockerRuntimeFor(
     fleetId: 'f1',
     limits: limitsOf(config),
     networkMode,
+    engineHttpBind: config.engineHttpBind,
     engineHost: 'gluetun',
     engineEnv: engineEnvOf({ ...config, enginePreset: preset }),
   });
@@ -143,7 +145,7 @@ export function contentOf(n: number): { kind: 'id'; value: string } {
 }
 
 export function acquire(nc: NatsConnection, n: number, proxyId = 'proxy-1'): Promise<AcquireReply> {
-  return call(nc, Subjects.engineAcquire, { content: contentOf(n), proxyId }, AcquireReply);
+  return call(nc, proxyCallSubject('acquire', proxyId), { content: contentOf(n), proxyId }, AcquireReply);
 }
 
 /** The acquire's AcefleetError (the test fails if it succeeded). */

@@ -58,10 +58,13 @@ test('manager - a stream a proxy placed itself is adopted by whichever manager g
     [b, onA],
   ] as const) {
     const claimId = `local-${engine.id}`;
-    const reply = await manager.manager.fleet.renew({
-      proxyId: 'proxy-1',
-      claims: [{ engineId: engine.id, claimId, contentKey: 'content-1' }],
-    });
+    const reply = await manager.manager.fleet.renew(
+      {
+        proxyId: 'proxy-1',
+        claims: [{ engineId: engine.id, claimId, contentKey: 'content-1' }],
+      },
+      'proxy-1',
+    );
     t.deepEqual(reply.renewed, [claimId]);
     t.deepEqual(reply.lost, []);
     // engines.list answers from a manager's copy of the bucket, which follows the write a moment later.

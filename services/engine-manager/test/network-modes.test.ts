@@ -12,11 +12,20 @@ test('runtime - host mode binds loopback and is reached on the engine host', (t)
   t.is(r.baseUrlOf(spec), 'http://gluetun:19000');
 });
 
-test('runtime - a named bridge network binds all and addresses engines by container name', (t) => {
-  const r = runtimeFor('acefleet-net');
+test("runtime - on a bridge network (the default) the HTTP port is published on the host's loopback only and reached there", (t) => {
+  const r = runtimeFor('acefleet-engines');
   const c = r.containerSpec(spec);
-  t.is(c.HostConfig?.NetworkMode, 'acefleet-net');
+  t.is(c.HostConfig?.NetworkMode, 'acefleet-engines');
   t.true(c.Cmd?.includes('--bind-all'));
+  t.deepEqual(c.HostConfig?.PortBindings?.['19000/tcp'], [{ HostIp: '127.0.0.1', HostPort: '19000' }]);
+  t.is(r.baseUrlOf(spec), 'http://gluetun:19000', 'at ENGINE_HOST');
+});
+
+test('runtime - a bridge network whose HTTP ports are not published (ENGINE_HTTP_BIND=none) addresses engines by container name', (t) => {
+  const r = runtimeFor('acefleet-net', 'ace-sim', { ENGINE_HTTP_BIND: 'none' });
+  const c = r.containerSpec(spec);
+  t.true(c.Cmd?.includes('--bind-all'));
+  t.is(c.HostConfig?.PortBindings?.['19000/tcp'], undefined);
   t.is(r.baseUrlOf(spec), 'http://acefleet-engine-h1-abc:19000');
 });
 
@@ -51,7 +60,7 @@ test('runtime - a container made with other settings carries another config hash
 });
 
 test('runtime - on a bridge network the P2P port is published on the host over TCP and UDP', (t) => {
-  const c = runtimeFor('acefleet-net').containerSpec(spec);
+  const c = runtimeFor('acefleet-net', 'ace-sim', { ENGINE_HTTP_BIND: 'none' }).containerSpec(spec);
   t.deepEqual(Object.keys(c.ExposedPorts ?? {}), ['40001/tcp', '40001/udp']);
   t.deepEqual(c.HostConfig?.PortBindings, {
     '40001/tcp': [{ HostPort: '40001' }],

@@ -1,7 +1,13 @@
 import test from 'ava';
 import { Svcm } from '@nats-io/services';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { RenewReply, ServiceNames, StatusReply, Subjects, type ManagerRole } from '@acefleet/contracts';
+import {
+  RenewReply,
+  ServiceNames,
+  StatusReply,
+  type ManagerRole,
+  proxyCallSubject,
+} from '@acefleet/contracts';
 import {
   containersWithLabels,
   dockerAvailable,
@@ -88,7 +94,7 @@ withDocker(
     );
     const renewed = await call(
       client,
-      Subjects.engineRenew,
+      proxyCallSubject('renew', 'proxy-1'),
       { proxyId: 'proxy-1', claims: [{ engineId: claims[0]!.engine.id, claimId: claims[0]!.claimId }] },
       RenewReply,
     );

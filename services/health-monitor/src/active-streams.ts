@@ -5,8 +5,11 @@ import {
   StreamEnded,
   StreamMoved,
   StreamStarted,
+  ProxyLost,
   Subjects,
   decodeMessage,
+  decodeStreamEvent,
+  streamEventsOf,
   type StreamMoved as Moved,
   type StreamStarted as Started,
 } from '@acefleet/contracts';
@@ -26,10 +29,12 @@ class ConsumerResetError extends Error {
 const TOMBSTONE_MS = 3600_000;
 
 /**
- * The streams playing now, followed from stream.started / stream.moved / stream.ended. Three ordered
- * consumers (nats-server 2.9 takes one filter subject each) replay the last `lookbackMs` at start and then
- * follow live; they may interleave in any order, so an ended stream leaves a tombstone that a late started
- * event cannot revive, and a move seen before its started event is applied when that arrives.
+ * The streams playing now, followed from every proxy's stream.started / stream.moved / stream.ended, and from
+ * stats' proxy.lost (the streams of a proxy that is gone). Four ordered consumers (nats-server 2.9 takes one
+ * filter subject each) replay the last `lookbackMs` at start and
+ * then follow live; they may interleave in any order, so an ended stream leaves a tombstone that a late
+ * started event cannot revive, and a move seen before its started event is applied when that arrives. An
+ * event whose body names another proxy than its subject (decodeStreamEvent) is ignored.
  */
 export class ActiveStreams {
   private readonly streams = new Map<string, Started>();
@@ -47,26 +52,39 @@ export class ActiveStreams {
   ) {}
 
   start(): void {
-    this.follow(Subjects.streamStarted, (data) => {
-      const e = decodeMessage(StreamStarted, data, 'stream.started');
-      if (!this.ended.has(e.streamId)) this.streams.set(e.streamId, withMove(e, this.moved.get(e.streamId)));
+    this.follow(streamEventsOf('started'), (subject, data) => {
+      const e = decodeStreamEvent(StreamStarted, subject, data, 'stream.started');
+      if (this.ended.has(e.streamId) || !this.mayChange(e)) return;
+      this.streams.set(e.streamId, withMove(e, this.moved.get(e.streamId)));
     });
-    this.follow(Subjects.streamMoved, (data) => {
-      const e = decodeMessage(StreamMoved, data, 'stream.moved');
-      if (this.ended.has(e.streamId)) return;
+    this.follow(streamEventsOf('moved'), (subject, data) => {
+      const e = decodeStreamEvent(StreamMoved, subject, data, 'stream.moved');
+      if (this.ended.has(e.streamId) || !this.mayChange(e)) return;
       this.moved.set(e.streamId, e);
       const started = this.streams.get(e.streamId);
       if (started) this.streams.set(e.streamId, withMove(started, e));
       this.onMoved(e.streamId);
     });
-    this.follow(Subjects.streamEnded, (data) => {
-      const e = decodeMessage(StreamEnded, data, 'stream.ended');
-      this.streams.delete(e.streamId);
-      this.moved.delete(e.streamId);
-      this.ended.set(e.streamId, Date.now());
-      this.onEnded(e.streamId);
-      this.pruneTombstones();
+    this.follow(streamEventsOf('ended'), (subject, data) => {
+      const e = decodeStreamEvent(StreamEnded, subject, data, 'stream.ended');
+      if (this.mayChange(e)) this.end(e.streamId);
     });
+    // A proxy that is gone ends no stream any more: stats' finding ends those it had started by then.
+    this.follow(Subjects.proxyLost, (_subject, data) => {
+      const lost = decodeMessage(ProxyLost, data, 'proxy.lost');
+      for (const s of this.all()) {
+        if (s.proxyId === lost.proxyId && Date.parse(s.startedAt) <= Date.parse(lost.at))
+          this.end(s.streamId);
+      }
+    });
+  }
+
+  private end(streamId: string): void {
+    this.streams.delete(streamId);
+    this.moved.delete(streamId);
+    this.ended.set(streamId, Date.now());
+    this.onEnded(streamId);
+    this.pruneTombstones();
   }
 
   async stop(): Promise<void> {
@@ -82,7 +100,7 @@ export class ActiveStreams {
   }
 
   /** Replay the last `lookbackMs` of `subject`, then follow it live; a restart replays again (idempotent). */
-  private follow(subject: string, apply: (data: Uint8Array) => void): void {
+  private follow(subject: string, apply: (subject: string, data: Uint8Array) => void): void {
     const follower = supervise(`follow ${subject}`, this.log, async (signal) => {
       const consumer = await jetstream(this.nc).consumers.get(EVENTS_STREAM, {
         filter_subjects: subject,
@@ -96,7 +114,7 @@ export class ActiveStreams {
       const read = async (): Promise<void> => {
         for await (const msg of messages) {
           try {
-            apply(msg.data);
+            apply(msg.subject, msg.data);
           } catch (err) {
             this.log.warn({ err, subject, seq: msg.seq }, 'ignoring malformed stream event');
           }
@@ -116,6 +134,17 @@ export class ActiveStreams {
       if (reset && !signal.aborted) throw new ConsumerResetError(subject);
     });
     this.followers.push(follower);
+  }
+
+  /** A proxy speaks for its own streams only: an event about another proxy's stream id is ignored. */
+  private mayChange(e: { streamId: string; proxyId: string }): boolean {
+    const known = this.streams.get(e.streamId)?.proxyId ?? this.moved.get(e.streamId)?.proxyId;
+    if (known === undefined || known === e.proxyId) return true;
+    this.log.warn(
+      { streamId: e.streamId, proxyId: e.proxyId, owner: known },
+      "ignoring an event about another proxy's stream",
+    );
+    return false;
   }
 
   private pruneTombstones(): void {

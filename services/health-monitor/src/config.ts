@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { CommonConfig } from '@acefleet/platform';
+import { CommonConfig, EngineAddressConfig } from '@acefleet/platform';
 
 export const MonitorConfig = Type.Object({
   ...CommonConfig,
+  ...EngineAddressConfig,
   httpPort: Type.Integer({
     default: 8082,
     minimum: 0,

@@ -6,9 +6,12 @@ import {
   createRegistry,
   EngineTable,
   EventPublisher,
+  engineAddressFilter,
+  parseEngineAddresses,
   listenFront,
   onShutdown,
   openEnginesKv,
+  orExitOnConfigError,
   type NatsConnection,
 } from '@acefleet/platform';
 import { ActiveStreams } from './active-streams.ts';
@@ -16,11 +19,18 @@ import { buildMonitorHttp } from './app.ts';
 import { MonitorConfig } from './config.ts';
 import { HealthMonitor } from './monitor.ts';
 import { ServicePresenceCheck } from './service-presence.ts';
+import { statUrlFilter } from './stat-url.ts';
 import { StreamPoller } from './stream-poller.ts';
 
 const { config, log, link } = bootService(MonitorConfig, ServiceNames.healthMonitor, process.env);
+const engineRules = orExitOnConfigError(() => parseEngineAddresses(config.engineAddresses));
 const problems = (): string[] => link.problems();
-const front = await listenFront({ host: config.httpHost, port: config.httpPort, problems });
+const front = await listenFront({
+  host: config.httpHost,
+  port: config.httpPort,
+  problems,
+  limits: config,
+});
 const stopSteps: (() => unknown)[] = [];
 
 /** Everything the monitor does needs NATS: built and started once it is connected. */
@@ -29,8 +39,9 @@ async function startMonitoring(nc: NatsConnection): Promise<void> {
   const table = new EngineTable(await openEnginesKv(nc), log);
   await table.start();
   const events = new EventPublisher(nc, log);
+  const engineAllowed = engineAddressFilter(engineRules, log, 'probed');
   const monitor = new HealthMonitor(
-    () => table.records(),
+    () => table.records().filter(engineAllowed),
     probeStatus,
     events,
     {
@@ -41,7 +52,15 @@ async function startMonitoring(nc: NatsConnection): Promise<void> {
     log,
     registry,
   );
-  const poller = new StreamPoller(() => streams.all(), getSessionStat, events, config, log, registry);
+  const readable = statUrlFilter((id) => table.get(id)?.record, engineAllowed, log);
+  const poller = new StreamPoller(
+    () => streams.all().filter(readable),
+    getSessionStat,
+    events,
+    config,
+    log,
+    registry,
+  );
   const forget = (id: string): void => poller.forget(id);
   const streams = new ActiveStreams(nc, log, config.streamLookbackMs, forget, forget);
   const expected = config.expectedServices

@@ -38,6 +38,7 @@ export class StreamPoller {
   private timer: NodeJS.Timeout | undefined;
   private readonly reads: Counter;
 
+  /** `streams`: the streams whose stat URL may be read (statUrlFilter), with one. */
   constructor(
     private readonly streams: () => StreamStarted[],
     private readonly readStat: ReadStat,

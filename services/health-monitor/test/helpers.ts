@@ -1,11 +1,13 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
 import { jetstream } from '@nats-io/jetstream';
-import { NatsUsers, Subjects, type ContentRef, type StreamMoved } from '@acefleet/contracts';
+import { NatsUsers, type ContentRef, type StreamMoved, streamEventSubject } from '@acefleet/contracts';
 import { startSession, type EngineSession } from '@acefleet/engine-client';
 import { ensureEventsStream } from '@acefleet/platform';
 import {
   publishStreamEvent,
+  putEngineRecord,
+  readyEngine,
   startAcefleetService,
   startNatsServer,
   streamStarted,
@@ -22,8 +24,9 @@ export interface MonitorWorld {
 }
 
 /**
- * A real nats-server, `engines` simulated engines over HTTP (in this process), and the health monitor as a
- * real process with `env` on top of its settings.
+ * A real nats-server, `engines` simulated engines over HTTP (in this process), each in the engines bucket as
+ * `engine-<n>` (the monitor reads a stream's stat URL only on its engine's base URL), and the health monitor
+ * as a real process with `env` on top of its settings; its ENGINE_ADDRESSES are the simulators' ports.
  */
 export async function startMonitorWorld(engines: number, env: Record<string, string>): Promise<MonitorWorld> {
   const nats = await startNatsServer();
@@ -36,9 +39,11 @@ export async function startMonitorWorld(engines: number, env: Record<string, str
       return { sim, url };
     }),
   );
+  await Promise.all(sims.map((s, n) => putEngineRecord(nc, readyEngine(`engine-${n}`, s.url))));
   const monitor = await startAcefleetService('monitor', {
     ...nats.env(NatsUsers.healthMonitor),
     EXPECTED_SERVICES: 'acefleet-health-monitor',
+    ENGINE_ADDRESSES: sims.map((s) => new URL(s.url).host).join(','),
     ...env,
   });
   return {
@@ -113,7 +118,7 @@ export async function announceMoved(
     reason: 'failover',
     at: new Date().toISOString(),
   };
-  await jetstream(world.nc).publish(Subjects.streamMoved, JSON.stringify(moved), {
+  await jetstream(world.nc).publish(streamEventSubject('moved', moved.proxyId), JSON.stringify(moved), {
     msgID: `${streamId}:moved:${to}`,
   });
   return session;

@@ -1,6 +1,10 @@
+import { subjectMatches } from '@acefleet/platform';
 import test from 'ava';
+import { jetstream } from '@nats-io/jetstream';
 import {
   ObservabilitySubjects,
+  Subjects,
+  type ProxyLost,
   type ContentRef,
   type StreamStale,
   type StreamStarted,
@@ -38,18 +42,26 @@ test.after.always(async () => {
 async function playOnEngine(
   streamId: string,
   value: string,
+  proxyId = 'proxy-a',
 ): Promise<{ psid: string; content: ContentRef; started: StreamStarted }> {
   const url = world.sims[0]!.url;
   const content: ContentRef = { kind: 'id', value };
   const session = await startSession(url, content, { timeoutMs: 5000 });
-  const started = streamStarted(streamId, { content, engineId: 'engine-0', statUrl: session.statUrl });
+  const started = streamStarted(streamId, {
+    content,
+    engineId: 'engine-0',
+    statUrl: session.statUrl,
+    proxyId,
+  });
   await publishStreamEvent(world.nc, started);
   return { psid: session.playbackSessionId, content, started };
 }
 
 function of<T>(subject: string, streamId: string): T[] {
   return streamEvents.events
-    .filter((e) => e.subject === subject && (e.data as { streamId: string }).streamId === streamId)
+    .filter(
+      (e) => subjectMatches(subject, e.subject) && (e.data as { streamId: string }).streamId === streamId,
+    )
     .map((e) => e.data as T);
 }
 
@@ -148,4 +160,18 @@ test.serial('health-monitor - an ended stream is no longer polled', async (t) =>
   const count = of(ObservabilitySubjects.streamStats, 'stream-ending').length;
   await pollRounds('control-ending', 4);
   t.is(of(ObservabilitySubjects.streamStats, 'stream-ending').length, count);
+});
+
+// stats ends a gone proxy's sessions with its own proxy.lost event (never the proxy's stream.ended): the
+// monitor stops polling them too.
+test.serial('health-monitor - the streams of a proxy stats found lost are no longer polled', async (t) => {
+  await playOnEngine('control-lost', 'ce'.repeat(20), 'proxy-b');
+  await playOnEngine('stream-lost', 'cf'.repeat(20), 'proxy-lost');
+  await waitFor(() => of(ObservabilitySubjects.streamStats, 'stream-lost').length > 0, 5000);
+  const lost: ProxyLost = { proxyId: 'proxy-lost', at: new Date().toISOString() };
+  await jetstream(world.nc).publish(Subjects.proxyLost, JSON.stringify(lost));
+  await pollRounds('control-lost', 2);
+  const count = of(ObservabilitySubjects.streamStats, 'stream-lost').length;
+  await pollRounds('control-lost', 4);
+  t.is(of(ObservabilitySubjects.streamStats, 'stream-lost').length, count);
 });

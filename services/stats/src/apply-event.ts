@@ -2,6 +2,7 @@ import {
   EngineHealth,
   ObservabilitySubjects,
   PREFIX,
+  ProxyLost,
   ServicePresence,
   StreamEnded,
   StreamMoved,
@@ -12,7 +13,10 @@ import {
   StreamViewers,
   Subjects,
   decodeMessage,
+  decodeStreamEvent,
+  parseStreamEventSubject,
   AcefleetError,
+  type StreamEventKind,
   type StreamEnded as Ended,
   type StreamStarted as Started,
 } from '@acefleet/contracts';
@@ -31,20 +35,40 @@ export interface AppliedEvent {
 
 const EVENT_PREFIX = `${PREFIX}.events.`;
 
-/** Known subjects and their schemas; anything else under acefleet.events.> is kept as a generic event. */
+/** The proxies' stream events, by kind; each is read with its sender checked (decodeStreamEvent). */
+const streamSchemas: Record<StreamEventKind, TSchema> = {
+  started: StreamStarted,
+  moved: StreamMoved,
+  ended: StreamEnded,
+  viewers: StreamViewers,
+};
+
+/** The other known subjects and their schemas; anything else under acefleet.events.> is kept as a generic event. */
 const schemas: Record<string, TSchema> = {
-  [Subjects.streamStarted]: StreamStarted,
-  [Subjects.streamEnded]: StreamEnded,
-  [Subjects.streamMoved]: StreamMoved,
   [Subjects.engineHealth]: EngineHealth,
+  [Subjects.proxyLost]: ProxyLost,
   [ObservabilitySubjects.streamStats]: StreamStats,
   [ObservabilitySubjects.streamStale]: StreamStale,
   [ObservabilitySubjects.streamStarved]: StreamStarved,
-  [ObservabilitySubjects.streamViewers]: StreamViewers,
   [ObservabilitySubjects.servicePresence]: ServicePresence,
 };
 
 const text = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+
+/**
+ * What an event says, and its kind as the dashboard knows it: a stream event's kind without its sender
+ * (`stream.started`), any other subject's tail after `acefleet.events.`.
+ */
+function decodeEvent(subject: string, payload: Uint8Array): { kind: string; data: unknown } {
+  const stream = parseStreamEventSubject(subject);
+  if (stream) {
+    const kind = `stream.${stream.kind}`;
+    return { kind, data: decodeStreamEvent(streamSchemas[stream.kind], subject, payload, kind) };
+  }
+  const kind = subject.startsWith(EVENT_PREFIX) ? subject.slice(EVENT_PREFIX.length) : subject;
+  const schema = schemas[subject];
+  return { kind, data: schema ? decodeMessage(schema, payload, kind) : decodeGeneric(payload, kind) };
+}
 
 /**
  * Store one event in a single transaction: sessions, samples or the event log by subject. Every write is
@@ -57,25 +81,26 @@ export function makeApplier(
   history: HistoryStore,
 ): (subject: string, seq: number, received: Date, payload: Uint8Array) => AppliedEvent {
   return db.transaction((subject: string, seq: number, received: Date, payload: Uint8Array) => {
-    const kind = subject.startsWith(EVENT_PREFIX) ? subject.slice(EVENT_PREFIX.length) : subject;
-    const schema = schemas[subject];
-    const data = schema ? decodeMessage(schema, payload, kind) : decodeGeneric(payload, kind);
+    const { kind, data } = decodeEvent(subject, payload);
     const fields = data as Record<string, unknown>;
     const at = text(fields.at) ?? text(fields.endedAt) ?? text(fields.startedAt) ?? received.toISOString();
-    switch (subject) {
-      case Subjects.streamStarted:
+    switch (kind) {
+      case 'stream.started':
         sessions.recordStarted(data as Started);
         break;
-      case Subjects.streamEnded:
+      case 'stream.ended':
         sessions.recordEnded(data as Ended);
         break;
-      case Subjects.streamMoved:
+      case 'stream.moved':
         sessions.recordMoved(data as StreamMoved);
         break;
-      case ObservabilitySubjects.streamStats:
+      case 'proxy.lost':
+        sessions.recordProxyLost(data as ProxyLost);
+        break;
+      case 'stream.stats':
         history.recordSample(data as StreamStats);
         return { seq, kind, at, data };
-      case ObservabilitySubjects.streamViewers:
+      case 'stream.viewers':
         sessions.recordViewers(data as StreamViewers);
         return { seq, kind, at, data };
     }

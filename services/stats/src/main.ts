@@ -8,7 +8,12 @@ import { StatsConfig } from './config.ts';
 const { config, log, link } = bootService(StatsConfig, ServiceNames.stats, process.env);
 if (config.dbPath !== ':memory:') mkdirSync(path.dirname(config.dbPath), { recursive: true });
 const problems = (): string[] => link.problems();
-const front = await listenFront({ host: config.httpHost, port: config.httpPort, problems });
+const front = await listenFront({
+  host: config.httpHost,
+  port: config.httpPort,
+  problems,
+  limits: config,
+});
 let stats: StatsService | undefined;
 link.onConnect('stats', async (nc) => {
   stats = await buildStats(config, nc, log, problems);

@@ -1,6 +1,6 @@
 import { NoRespondersError } from '@nats-io/nats-core';
 import { Svcm } from '@nats-io/services';
-import { ServiceNames, Subjects, type StreamEnded } from '@acefleet/contracts';
+import { ServiceNames, Subjects, type ProxyLost } from '@acefleet/contracts';
 import type { EventPublisher, Logger, NatsConnection } from '@acefleet/platform';
 import type { SessionStore } from './store.ts';
 
@@ -22,15 +22,15 @@ interface Sighting {
  * reason proxy_lost, when the proxy has not answered presence pings for `lostAfterMs`, or at once when
  * another instance answers at its HTTP address (it was restarted).
  *
- * The end is a stream.ended event published through JetStream under the id the proxy itself would use
- * (`<streamId>:ended`), so a second stats instance, a replay, or the proxy's own late event are dropped as
- * duplicates: every stats view sees the same single end.
+ * The end is stats' own finding, a proxy.lost event (never a stream event in the proxy's name: only the
+ * proxy may publish those), stored in the events stream so that every stats instance and every replay
+ * applies it alike. Its message id (`<proxyId>:lost`) lets JetStream store it once, whoever finds it first.
  */
 export class ProxyWatch {
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
   private readonly seen = new Map<string, Sighting>();
-  /** Sessions whose end was published but not stored yet: not published again on every round. */
+  /** Proxies whose loss was published but whose sessions are not ended yet: not published again each round. */
   private ending = new Set<string>();
   /** When the last round began: a much longer gap means stats itself was stopped (SIGSTOP, a frozen host). */
   private lastRoundAt = 0;
@@ -71,9 +71,8 @@ export class ProxyWatch {
       }
       for (const [id, http] of answering) this.seen.set(id, { at: now, http });
       const byAddress = new Map([...answering].map(([id, http]) => [http, id]));
-      const active = new Set(this.sessions.active().map((s) => s.streamId));
-      this.ending = new Set([...this.ending].filter((id) => active.has(id)));
       const withSessions = this.sessions.activeProxies();
+      this.ending = new Set([...this.ending].filter((id) => withSessions.includes(id)));
       for (const proxyId of withSessions) {
         if (answering.has(proxyId)) continue;
         // A proxy never seen answering gets its grace from when its sessions were first noticed.
@@ -92,28 +91,13 @@ export class ProxyWatch {
   }
 
   private endSessionsOf(proxyId: string, successor: string | undefined): void {
-    const open = this.sessions
-      .sessions({ proxy: proxyId, state: 'active', limit: 100_000 })
-      .filter((s) => !this.ending.has(s.streamId));
-    if (open.length === 0) return;
-    this.log.warn({ proxyId, successor, sessions: open.length }, 'proxy lost: ending its sessions');
-    const endedAt = new Date().toISOString();
-    for (const s of open) {
-      const event: StreamEnded = {
-        streamId: s.streamId,
-        content: { kind: s.contentKind, value: s.contentValue } as StreamEnded['content'],
-        engineId: s.engineId,
-        proxyId,
-        startedAt: s.startedAt,
-        endedAt,
-        reason: 'proxy_lost',
-        bytesIn: s.bytesIn,
-        bytesOut: s.bytesOut,
-        peakClients: s.peakClients,
-      };
-      this.events.publish(Subjects.streamEnded, event, `${s.streamId}:ended`);
-      this.ending.add(s.streamId);
-    }
+    if (this.ending.has(proxyId)) return;
+    const open = this.sessions.sessions({ proxy: proxyId, state: 'active', limit: 100_000 }).length;
+    if (open === 0) return;
+    this.log.warn({ proxyId, successor, sessions: open }, 'proxy lost: ending its sessions');
+    const event: ProxyLost = { proxyId, ...(successor ? { successor } : {}), at: new Date().toISOString() };
+    this.events.publish(Subjects.proxyLost, event, `${proxyId}:lost`);
+    this.ending.add(proxyId);
   }
 }
 

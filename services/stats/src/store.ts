@@ -1,4 +1,4 @@
-import type { StreamEnded, StreamMoved, StreamStarted, StreamViewers } from '@acefleet/contracts';
+import type { ProxyLost, StreamEnded, StreamMoved, StreamStarted, StreamViewers } from '@acefleet/contracts';
 import type { Db } from './db.ts';
 
 export interface SessionRow {
@@ -44,7 +44,8 @@ const COLUMNS = `stream_id AS streamId, content_kind AS contentKind, content_val
 
 /**
  * Sessions built from stream events. Every write is idempotent (keyed by stream id, newest report wins), so
- * an event delivered twice (redelivery after a crash before the ack) changes nothing the second time.
+ * an event delivered twice (redelivery after a crash before the ack) changes nothing the second time. A
+ * proxy's event changes only that proxy's sessions: a stream id another proxy started is left alone.
  */
 export class SessionStore {
   constructor(private readonly db: Db) {}
@@ -67,7 +68,8 @@ export class SessionStore {
          VALUES (@streamId, @kind, @value, @engineId, @proxyId, @startedAt, @endedAt, @reason, @bytesIn, @bytesOut, @peak)
          ON CONFLICT(stream_id) DO UPDATE SET engine_id = excluded.engine_id, ended_at = excluded.ended_at,
            reason = excluded.reason, bytes_in = excluded.bytes_in, bytes_out = excluded.bytes_out,
-           peak_clients = excluded.peak_clients, viewers = 0`,
+           peak_clients = excluded.peak_clients, viewers = 0
+         WHERE sessions.proxy_id = excluded.proxy_id`,
       )
       .run({
         streamId: e.streamId,
@@ -89,16 +91,31 @@ export class SessionStore {
     this.db
       .prepare(
         `UPDATE sessions SET engine_id = @engineId, moves = moves + 1, moved_at = @at
-         WHERE stream_id = @streamId AND ended_at IS NULL AND (moved_at IS NULL OR moved_at < @at)`,
+         WHERE stream_id = @streamId AND proxy_id = @proxyId AND ended_at IS NULL
+           AND (moved_at IS NULL OR moved_at < @at)`,
       )
-      .run({ streamId: e.streamId, engineId: e.engineId, at: e.at });
+      .run({ streamId: e.streamId, proxyId: e.proxyId, engineId: e.engineId, at: e.at });
+  }
+
+  /**
+   * stats found the proxy gone: its sessions started before `at` and still open end at `at` (proxy_lost). An
+   * ended event the proxy sends after all (it was only cut off) replaces this guess with what it knew.
+   */
+  recordProxyLost(e: ProxyLost): void {
+    this.db
+      .prepare(
+        `UPDATE sessions SET ended_at = @at, reason = 'proxy_lost', viewers = 0
+         WHERE proxy_id = @proxyId AND ended_at IS NULL AND started_at <= @at`,
+      )
+      .run({ proxyId: e.proxyId, at: e.at });
   }
 
   recordViewers(e: StreamViewers): void {
     this.db
       .prepare(
         `UPDATE sessions SET viewers = @viewers, viewers_at = @at, peak_clients = MAX(peak_clients, @viewers)
-         WHERE stream_id = @streamId AND ended_at IS NULL AND (viewers_at IS NULL OR viewers_at < @at)`,
+         WHERE stream_id = @streamId AND proxy_id = @proxyId AND ended_at IS NULL
+           AND (viewers_at IS NULL OR viewers_at < @at)`,
       )
       .run(e);
   }

@@ -63,6 +63,8 @@ test.before(async () => {
     PROBE_TIMEOUT_MS: '300',
     STAT_INTERVAL_MS: '500',
     EXPECTED_SERVICES: 'acefleet-health-monitor,acefleet-stats',
+    // The simulators are the engines: the monitor probes engines (and reads stat URLs) only there.
+    ENGINE_ADDRESSES: sims.map((s) => new URL(s.url).host).join(','),
   });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM });
 });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { ObservabilitySubjects, Subjects, type StreamMoved } from '@acefleet/contracts';
+import { ObservabilitySubjects, type StreamMoved, streamEventSubject } from '@acefleet/contracts';
 import { publishStreamEvent, streamStarted, waitFor, type ServiceProcess } from '@acefleet/testkit';
 import { startStatsWorld, type StatsWorld } from './helpers.ts';
 
@@ -44,9 +44,13 @@ test('stats - a moved stream shows its new engine and counts its moves; the left
     reason: 'failover',
     at: new Date().toISOString(),
   };
-  await js.publish(Subjects.streamMoved, JSON.stringify(moved), { msgID: 'moving:moved:1' });
+  await js.publish(streamEventSubject('moved', moved.proxyId), JSON.stringify(moved), {
+    msgID: 'moving:moved:1',
+  });
   // Delivered again (as after a crash before the ack): counted once.
-  await js.publish(Subjects.streamMoved, JSON.stringify(moved), { msgID: 'moving:moved:1-again' });
+  await js.publish(streamEventSubject('moved', moved.proxyId), JSON.stringify(moved), {
+    msgID: 'moving:moved:1-again',
+  });
   // The old engine forgot the session the stream left behind.
   const stale = {
     streamId: s.streamId,

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { NatsUsers, ServiceNames } from '@acefleet/contracts';
+import { NatsUsers, ServiceNames, streamEventSubject } from '@acefleet/contracts';
 import { Player, repoRoot, startStack, waitFor, type Stack } from '@acefleet/testkit';
 import { acefleet, json, operatorDir, wideLines, type CliRun } from './helpers.ts';
 
@@ -102,7 +102,9 @@ test.serial('events prints the last events as JSON lines, the stop among them', 
     events.every((e, i) => i === 0 || e.seq > events[i - 1]!.seq),
     'in order',
   );
-  t.true(events.some((e) => e.subject === 'acefleet.events.stream.ended' && e.data.reason === 'stopped'));
+  t.true(
+    events.some((e) => e.subject.startsWith(streamEventSubject('ended', '')) && e.data.reason === 'stopped'),
+  );
   const text = await cli('events', '-n', '5');
   t.is(text.code, 0, text.stderr);
   t.is(text.stdout.trim().split('\n').length, 5);
@@ -119,7 +121,7 @@ test.serial('events --follow prints new events as they come and exits 0 on SIGIN
   await waitFor(() => out.includes('\n'), 20_000);
   const player = await Player.open(`${stack.proxyUrl()}/ace/getstream?id=${CONTENT}`);
   t.teardown(() => player.close());
-  await waitFor(() => out.includes('"acefleet.events.stream.started"'), 20_000);
+  await waitFor(() => out.includes(`"${streamEventSubject('started', '')}`), 20_000);
   child.kill('SIGINT');
   t.is(await exited, 0);
   player.close();

@@ -24,43 +24,58 @@ function engine(capacity: number, claims: Record<string, string> = {}): EngineRe
   };
 }
 
+const ANY = 1000;
+
 test('adoption - an offered stream becomes a claim of the offering proxy, claimed and renewed now', (t) => {
-  const next = withAdopted(engine(4), 'proxy-a', AT, [{ claimId: 'local-1', contentKey: 'id:abc' }]);
+  const next = withAdopted(engine(4), 'proxy-a', AT, [{ claimId: 'local-1', contentKey: 'id:abc' }], ANY);
   t.deepEqual(next?.claims, [
     { claimId: 'local-1', contentKey: 'id:abc', proxyId: 'proxy-a', claimedAt: AT, renewedAt: AT },
   ]);
 });
 
-test('adoption - a full engine still adopts, and placement then sees it as full', (t) => {
+// Pins issue 22: 1000 forged offers in one renewal put an engine at 1000 claims (capacity 2); every new play
+// got 503.
+test('adoption - a full engine adopts nothing, and offers stop at its capacity', (t) => {
   const full = engine(2, { c1: 'proxy-b', c2: 'proxy-b' });
   t.false(hasRoom(full));
-  const next = withAdopted(full, 'proxy-a', AT, [{ claimId: 'local-1', contentKey: 'id:abc' }]);
-  t.is(next?.claims.length, 3, 'the stream plays there: the record says so, over capacity');
-  t.false(hasRoom(next!));
-  t.deepEqual(rankCandidates([next!], 'id:abc', new Set()), [], 'not even the same content is placed there');
+  t.is(withAdopted(full, 'proxy-a', AT, [{ claimId: 'local-1', contentKey: 'id:abc' }], ANY), undefined);
 
-  const roomForOne = engine(2, { c1: 'proxy-b' });
-  const filled = withAdopted(roomForOne, 'proxy-a', AT, [{ claimId: 'local-1', contentKey: 'id:abc' }]);
-  t.false(hasRoom(filled!), 'the adopted stream took the last room');
+  const offers = Array.from({ length: 1000 }, (_, i) => ({ claimId: `forged-${i}`, contentKey: `id:${i}` }));
+  const filled = withAdopted(engine(2, { c1: 'proxy-b' }), 'proxy-a', AT, offers, ANY);
+  t.is(filled?.claims.length, 2, 'one offer took the last room, the other 999 are refused');
+  t.false(hasRoom(filled!));
+  t.deepEqual(rankCandidates([filled!], 'id:0', new Set()), [], 'not even the same content is placed there');
+});
+
+test('adoption - at most the allowed number of offers is adopted (the proxy bound)', (t) => {
+  const offers = [1, 2, 3].map((i) => ({ claimId: `local-${i}`, contentKey: `id:${i}` }));
+  t.is(withAdopted(engine(10), 'proxy-a', AT, offers, 2)?.claims.length, 2);
+  t.is(withAdopted(engine(10), 'proxy-a', AT, offers, 0), undefined);
 });
 
 test('adoption - an id the record holds already is not added again, nor an offer twice', (t) => {
   const rec = engine(4, { 'local-1': 'proxy-a', other: 'proxy-b' });
-  t.is(withAdopted(rec, 'proxy-a', AT, [{ claimId: 'local-1', contentKey: 'id:abc' }]), undefined);
+  t.is(withAdopted(rec, 'proxy-a', AT, [{ claimId: 'local-1', contentKey: 'id:abc' }], ANY), undefined);
   t.is(
-    withAdopted(rec, 'proxy-a', AT, [{ claimId: 'other', contentKey: 'id:abc' }]),
+    withAdopted(rec, 'proxy-a', AT, [{ claimId: 'other', contentKey: 'id:abc' }], ANY),
     undefined,
     "another proxy's claim id is left alone",
   );
-  const twice = withAdopted(engine(4), 'proxy-a', AT, [
-    { claimId: 'local-2', contentKey: 'id:abc' },
-    { claimId: 'local-2', contentKey: 'id:abc' },
-  ]);
+  const twice = withAdopted(
+    engine(4),
+    'proxy-a',
+    AT,
+    [
+      { claimId: 'local-2', contentKey: 'id:abc' },
+      { claimId: 'local-2', contentKey: 'id:abc' },
+    ],
+    ANY,
+  );
   t.is(twice?.claims.length, 1);
 });
 
 test('adoption - an adopted claim is renewed like any other afterwards', (t) => {
-  const adopted = withAdopted(engine(4), 'proxy-a', AT, [{ claimId: 'local-1', contentKey: 'id:abc' }])!;
+  const adopted = withAdopted(engine(4), 'proxy-a', AT, [{ claimId: 'local-1', contentKey: 'id:abc' }], ANY)!;
   const later = '2026-01-01T00:00:30.000Z';
   const renewed = withRenewed(adopted, 'proxy-a', later, new Set(['local-1']));
   t.is(renewed?.claims[0]?.renewedAt, later);
