@@ -8,3 +8,5 @@ export * from './redact.ts';
 export * from './permissions.ts';
 export * from './admin-api.ts';
 export * from './proxy.ts';
+export * from './channels.ts';
+export * from './players.ts';

@@ -1,4 +1,6 @@
+import { CHANNELS_BUCKET, CHANNELS_KV_STREAM } from './channels.ts';
 import { ObservabilitySubjects } from './observability.ts';
+import { PlayerSubjects, TOKENS_BUCKET, TOKENS_KV_STREAM } from './players.ts';
 import {
   ENGINES_BUCKET,
   EVENTS_STREAM,
@@ -110,6 +112,35 @@ const statsConsumer = [
 ];
 const notStatsConsumer = [...statsConsumer, `${API}.CONSUMER.DELETE.${EVENTS_STREAM}.${STATS_CONSUMER}`];
 
+/**
+ * A bucket of what players get (channels, player tokens): find or create it (whoever starts first makes it),
+ * then read it as readEnginesKv reads the engines.
+ */
+function readPlayerBucket(stream: string): string[] {
+  return [
+    `${API}.STREAM.INFO.${stream}`,
+    `${API}.STREAM.CREATE.${stream}`,
+    `${API}.DIRECT.GET.${stream}`,
+    `${API}.DIRECT.GET.${stream}.>`,
+    `${API}.STREAM.MSG.GET.${stream}`,
+    `${API}.CONSUMER.CREATE.${stream}.>`,
+    `${API}.CONSUMER.INFO.${stream}.*`,
+    `${API}.CONSUMER.MSG.NEXT.${stream}.*`,
+    `${API}.CONSUMER.DELETE.${stream}.*`,
+  ];
+}
+
+/**
+ * The proxy serves the channels and checks player tokens, and its admin API (API key) and PLAYLIST_SOURCES
+ * change both buckets; stats only shows channel names. Nobody else touches either bucket.
+ */
+const proxyPlayerBuckets = [
+  ...readPlayerBucket(CHANNELS_KV_STREAM),
+  `$KV.${CHANNELS_BUCKET}.>`,
+  ...readPlayerBucket(TOKENS_KV_STREAM),
+  `$KV.${TOKENS_BUCKET}.>`,
+];
+
 /** Answer the micro-service protocol ($SRV.PING|INFO|STATS, all, by name and by id). */
 const microService = ['$SRV.>'];
 
@@ -136,6 +167,9 @@ export const NatsPermissions: Record<NatsUser, UserPermissions> = {
       Subjects.streamMoved,
       Subjects.streamEnded,
       ObservabilitySubjects.streamViewers,
+      ...proxyPlayerBuckets,
+      PlayerSubjects.sessionStarted,
+      PlayerSubjects.sessionEnded,
     ],
     subscribe: [
       `${Subjects.proxyPrefix}.>`,
@@ -180,6 +214,7 @@ export const NatsPermissions: Record<NatsUser, UserPermissions> = {
       ...bootJetStream,
       ...readEnginesKv,
       ...statsConsumer,
+      ...readPlayerBucket(CHANNELS_KV_STREAM),
       // Proxy presence, and the stream.ended (reason proxy_lost) it publishes for a proxy that is gone.
       `$SRV.PING.${ServiceNames.edgeProxy}`,
       Subjects.streamEnded,

@@ -33,7 +33,7 @@ export function hostSubject(hostId: string, endpoint: 'acquire' | 'provision' | 
 }
 
 /** Subject of a per-proxy endpoint of the edge proxy whose instance id is `proxyId`. */
-export function proxySubject(proxyId: string, endpoint: 'streams' | 'stop'): string {
+export function proxySubject(proxyId: string, endpoint: 'streams' | 'stop' | 'players'): string {
   return `${Subjects.proxyPrefix}.${proxyId}.${endpoint}`;
 }
 

@@ -18,3 +18,4 @@ export * from './http-front.ts';
 export * from './openapi.ts';
 export * from './legacy-env.ts';
 export * from './legacy-values.ts';
+export * from './kv-mirror.ts';
