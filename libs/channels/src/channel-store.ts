@@ -12,7 +12,8 @@ import {
   type ImportReport,
 } from '@acefleet/contracts';
 import { kvSnapshot } from '@acefleet/platform';
-import type { ParsedPlaylist, PlaylistEntry } from './m3u.ts';
+import { parseM3u, type ParsedPlaylist, type PlaylistEntry } from './m3u.ts';
+import { readSource, sourceName, type SourceLimits } from './source.ts';
 
 /** Writes (and reads) in flight at once: a 10 000-channel import must not wait for 10 000 round trips. */
 const CONCURRENCY = 256;
@@ -184,4 +185,17 @@ export async function removeChannels(
   await inBatches(matches, ([key]) => kv.delete(key));
   if (sourceKey && sources.has(sourceKey)) await kv.delete(sourceKey);
   return matches.map(([, c]) => c);
+}
+
+/**
+ * Read a playlist source (file or URL, within `limits`) and import it under its source name (sourceName: no
+ * credentials, files by absolute path), so reading the same source again updates what it gave.
+ */
+export async function importSource(
+  nc: NatsConnection,
+  source: string,
+  limits: SourceLimits,
+): Promise<ImportReport> {
+  const data = await readSource(source, limits);
+  return importPlaylist(nc, sourceName(source), parseM3u(data.toString('utf8')));
 }

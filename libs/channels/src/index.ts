@@ -3,6 +3,7 @@ export { parseM3u, type ParsedPlaylist, type PlaylistEntry } from './m3u.ts';
 export { isUrlSource, readSource, sourceName, type SourceLimits } from './source.ts';
 export {
   importPlaylist,
+  importSource,
   openChannelsKv,
   readChannels,
   readSources,

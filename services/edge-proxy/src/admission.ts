@@ -3,7 +3,6 @@ import { AcefleetError } from '@acefleet/contracts';
 export interface AdmissionLimits {
   maxStreams: number;
   maxPlayers: number;
-  maxStreamsPerClient: number;
 }
 
 /** What the proxy holds now, as admission needs to know it. */
@@ -16,6 +15,12 @@ export interface ProxyLoad {
   ringMemoryFull(): boolean;
 }
 
+/** Who admission counts streams against: a player token, or a client address; each with its own limit. */
+export interface AdmissionClient {
+  key: string;
+  maxStreams: number;
+}
+
 /** Gives back a slot taken by `admit`; calling it again does nothing. */
 export type Release = () => void;
 
@@ -23,11 +28,12 @@ export type Release = () => void;
 const RETRY_AFTER_MS = 5000;
 
 /**
- * Whether a request may take one more stream or player: per client address (429), then proxy-wide (503).
- * Each admitted request holds a slot on its stream key for its client until it gives it back.
+ * Whether a request may take one more stream or player: per client (429; a player token, or else an
+ * address), then proxy-wide (503). Each admitted request holds a slot on its stream key for its client until
+ * it gives it back.
  */
 export class Admission {
-  /** Per client address: the stream keys it holds, with how many requests hold each. */
+  /** Per client: the stream keys it holds, with how many requests hold each. */
   private readonly byClient = new Map<string, Map<string, number>>();
 
   constructor(
@@ -39,12 +45,13 @@ export class Admission {
    * Let `client` in on stream `key` or throw the limit it would cross. `opensStream`: no stream of this key
    * runs yet; `asPlayer`: the request stays attached as an MPEG-TS player.
    */
-  admit(client: string, key: string, opts: { opensStream: boolean; asPlayer: boolean }): Release {
-    const held = this.byClient.get(client) ?? new Map<string, number>();
-    if (!held.has(key) && held.size >= this.limits.maxStreamsPerClient) {
+  admit(client: AdmissionClient, key: string, opts: { opensStream: boolean; asPlayer: boolean }): Release {
+    const held = this.byClient.get(client.key) ?? new Map<string, number>();
+    if (!held.has(key) && held.size >= client.maxStreams) {
+      const who = client.key.startsWith('token:') ? 'this token' : 'this client';
       throw new AcefleetError(
         'too_many_client_streams',
-        `this client already plays ${held.size} streams (at most ${this.limits.maxStreamsPerClient})`,
+        `${who} already plays ${held.size} streams (at most ${client.maxStreams})`,
         { retryAfterMs: RETRY_AFTER_MS },
       );
     }
@@ -72,12 +79,12 @@ export class Admission {
       );
     }
     held.set(key, (held.get(key) ?? 0) + 1);
-    this.byClient.set(client, held);
+    this.byClient.set(client.key, held);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.give(client, key);
+      this.give(client.key, key);
     };
   }
 

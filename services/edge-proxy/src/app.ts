@@ -15,6 +15,7 @@ import {
   type NatsLink,
 } from '@acefleet/platform';
 import { Type } from '@sinclair/typebox';
+import { installPlayerCatalog, PLAYER_PATHS } from './catalog/player-catalog.ts';
 import { checkProxyConfig, type ProxyConfig } from './config.ts';
 import { Admission } from './admission.ts';
 import { ControlLink } from './control-link.ts';
@@ -24,6 +25,7 @@ import { EngineHealthFollower } from './engine-health-follower.ts';
 import { EngineSource } from './engine-source.ts';
 import { StreamHub } from './hub.ts';
 import { takeOverInstanceFile } from './predecessor.ts';
+import { tunerRoom } from './tuner-room.ts';
 import { createProxyMetrics } from './metrics.ts';
 import { streamsView } from './operator-view.ts';
 import { RingMemory } from './ring-memory.ts';
@@ -120,18 +122,29 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
   const http = buildHttpApp({
     logger: log,
     registry,
-    access: { ...config, openPaths: ['/ace/'] },
+    access: { ...config, openPaths: PLAYER_PATHS },
     problems: () => link.problems(),
     health: () => ({ ok: !closing, streams: streams.all().length, pendingEvents: events.pending }),
     limits: config,
+    openApi: {
+      title: 'acefleet edge proxy',
+      version: '0.2.0',
+      description: 'Players, playlists, tuner and admin API',
+    },
+    trustProxy: config.trustedProxies,
   });
   requestLimits(http, config);
+  const catalog = installPlayerCatalog(http, config, {
+    events,
+    log,
+    tunerRoom: () => tunerRoom(cache.records(), streams.all().length + hls.all().length, config.maxStreams),
+  });
   const admission = new Admission(config, {
     streams: () => streams.all().length + hls.all().length,
     players: () => streams.clientCount(),
     ringMemoryFull: () => ringMemory.isFull,
   });
-  streamRoutes(http, streams, admission, () => closing);
+  streamRoutes(http, streams, admission, catalog.players, () => closing);
   const hls = new HlsHub({
     engines,
     events,
@@ -150,7 +163,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       idleMs: Math.max(config.lingerMs, config.hlsIdleMs),
     },
   });
-  hlsRoutes(http, hls, admission);
+  hlsRoutes(http, hls, admission, catalog.players);
   statusRoutes(http, streams, hls);
   adminRoutes(http, streams, hls);
   let control: ControlLink | undefined;
@@ -170,6 +183,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     });
     control.start();
   });
+  link.onConnect('channels and player tokens', (nc) => catalog.connect(nc));
   rejectOtherMethods(http, ['/ace/getstream', '/ace/manifest.m3u8', '/ace/status', '/api/streams']);
 
   let service: Service | undefined;
@@ -187,6 +201,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       await service?.stop().catch(() => {});
       streams.closeAll('shutdown');
       hls.closeAll();
+      await catalog.close();
       await events.drain(5000);
       events.close();
       table?.stop();

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CommonConfig, ConfigError } from '@acefleet/platform';
+import { CatalogConfig, checkCatalogConfig } from './catalog/catalog-config.ts';
 
 export const ProxyConfig = Type.Object({
   ...CommonConfig,
@@ -213,11 +214,13 @@ export const ProxyConfig = Type.Object({
     minimum: 64 * 1024,
     description: 'outbox bound (payload bytes); past it the oldest event is dropped and logged',
   }),
+  ...CatalogConfig,
 });
 export type ProxyConfig = Static<typeof ProxyConfig>;
 
 /** What the schema cannot say: limits that only make sense against each other. Throws a ConfigError. */
 export function checkProxyConfig(config: ProxyConfig): void {
+  checkCatalogConfig(config);
   const { stallFailoverMs, emptyTimeoutMs } = config;
   if (stallFailoverMs > 0 && stallFailoverMs >= emptyTimeoutMs) {
     throw new ConfigError(

@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AcefleetError } from '@acefleet/contracts';
 import type { Admission, Release } from '../admission.ts';
 import { HlsSession, type HlsDeps } from '../hls.ts';
+import { playerOf } from '../players/player-gate.ts';
+import type { PlayerSessions } from '../players/player-sessions.ts';
 import type { StreamSelector } from '../selector.ts';
 import { playerSelector, type Query } from './player-request.ts';
 
@@ -43,19 +45,36 @@ export class HlsHub {
   }
 }
 
+/**
+ * A player that came with `?token=` gets it on every segment URL of the playlist too (segment requests pass
+ * the same gate); one that sent `Authorization` sends it again by itself.
+ */
+function withToken(req: FastifyRequest, playlist: string): string {
+  const token = playerOf(req).presented;
+  if (!token || typeof (req.query as Record<string, unknown>).token !== 'string') return playlist;
+  return playlist.replace(/^(?!#)(\S+)$/gm, `$1?token=${encodeURIComponent(token)}`);
+}
+
 /** HLS players only poll: one is told apart from another by its address and user agent. */
 function viewerOf(req: FastifyRequest): string {
   return `${req.ip} ${req.headers['user-agent'] ?? ''}`;
 }
 
 /** GET /ace/manifest.m3u8 (Acexy-compatible selection) and the segments it points at. */
-export function hlsRoutes(app: FastifyInstance, hub: HlsHub, admission: Admission): void {
+export function hlsRoutes(
+  app: FastifyInstance,
+  hub: HlsHub,
+  admission: Admission,
+  players: PlayerSessions,
+): void {
   app.get<{ Querystring: Query }>('/ace/manifest.m3u8', async (req, reply) => {
     const selector = playerSelector(req);
+    const player = playerOf(req);
     const session = hub.open(selector, () =>
-      admission.admit(req.ip, selector.key, { opensStream: true, asPlayer: false }),
+      admission.admit(player.client, selector.key, { opensStream: true, asPlayer: false }),
     );
-    const playlist = await session.playlist(`/ace/hls/${session.id}`, viewerOf(req));
+    const playlist = withToken(req, await session.playlist(`/ace/hls/${session.id}`, viewerOf(req)));
+    players.touchHls(player, session, Buffer.byteLength(playlist));
     return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-cache').send(playlist);
   });
   app.get<{ Params: { session: string; segment: string } }>(
@@ -65,6 +84,7 @@ export function hlsRoutes(app: FastifyInstance, hub: HlsHub, admission: Admissio
       if (!session)
         throw new AcefleetError('stream_not_found', 'this HLS session has ended; reload the playlist');
       const body = await session.segment(req.params.segment, viewerOf(req));
+      players.touchHls(playerOf(req), session, body.length);
       return reply.type('video/mp2t').send(body);
     },
   );
