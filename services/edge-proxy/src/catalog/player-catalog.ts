@@ -1,5 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { isLoopbackHost, type EventPublisher, type Logger, type NatsConnection } from '@acefleet/platform';
+import {
+  isLoopbackHost,
+  rejectOtherMethods,
+  type EventPublisher,
+  type Logger,
+  type NatsConnection,
+} from '@acefleet/platform';
 import { PlayerGate } from '../players/player-gate.ts';
 import { PlayerSessions } from '../players/player-sessions.ts';
 import type { ProxyConfig } from '../config.ts';
@@ -92,6 +98,10 @@ export function installPlayerCatalog(
     publicUrl: config.publicUrl,
   });
   catalogAdminRoutes(app, catalog, players, limits);
+  const posts = HDHOMERUN_ROUTES.filter((url) => url.endsWith('/lineup.post'));
+  const gets = ['/playlist.m3u', '/epg.xml', ...HDHOMERUN_ROUTES.filter((url) => !posts.includes(url))];
+  rejectOtherMethods(app, gets);
+  rejectOtherMethods(app, posts, ['POST']);
   const sources = new PlaylistSources(listOf(config.playlistSources), limits, config.playlistRefreshMs, log);
 
   return {

@@ -1,0 +1,233 @@
+import test from 'ava';
+import http from 'node:http';
+import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
+import type { ImportReport } from '@acefleet/contracts';
+import {
+  channelId,
+  ffprobe,
+  scrapedPlaylist,
+  startWebServer,
+  waitFor,
+  type WebServer,
+} from '@acefleet/testkit';
+import { startProxy, type ProxyUnderTest } from './helpers.ts';
+
+const API_KEY = 'playlist-test-key-0123456789';
+let sim: Simulator;
+let proxy: ProxyUnderTest;
+let web: WebServer;
+
+test.before(async () => {
+  sim = buildSimulator({ burstSeconds: 1 });
+  const { url } = await sim.listen();
+  web = await startWebServer();
+  proxy = await startProxy({
+    STATIC_ENGINES: url,
+    API_KEY,
+    SOURCE_TIMEOUT_MS: '1500',
+    PLAYLIST_MAX_BYTES: String(4 * 1024 * 1024),
+  });
+});
+test.after.always(async () => {
+  await proxy?.close();
+  await web?.close();
+  await sim?.close();
+});
+
+interface Answer {
+  status: number;
+  type: string;
+  text: string;
+}
+
+async function call(path: string, init: RequestInit = {}): Promise<Answer> {
+  const res = await fetch(`${proxy.url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', ...init.headers },
+    signal: AbortSignal.timeout(20_000),
+  });
+  return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
+}
+
+async function upload(
+  name: string,
+  playlist: string,
+): Promise<{ status: number; body: ImportReport & { error?: { code: string; message: string } } }> {
+  const res = await call('/api/channels/import', {
+    method: 'POST',
+    body: JSON.stringify({ name, playlist }),
+  });
+  return { status: res.status, body: JSON.parse(res.text) };
+}
+
+/** The entries of an M3U: each #EXTINF line with the URL under it. */
+function entries(m3u: string): { extinf: string; url: string }[] {
+  const lines = m3u.trim().split('\n');
+  const out: { extinf: string; url: string }[] = [];
+  lines.forEach((line, i) => {
+    if (line.startsWith('#EXTINF')) out.push({ extinf: line, url: lines[i + 1]! });
+  });
+  return out;
+}
+
+/** GET with a Host header of our choosing (fetch does not let one set it). */
+function getWithHost(path: string, host: string): Promise<{ status: number; text: string }> {
+  const { port } = new URL(proxy.url);
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      })
+      .on('error', reject);
+  });
+}
+
+test.serial(
+  'playlist - a scraped M3U imported through the admin API is served with names, tvg-id, logos, groups and URLs back at the proxy',
+  async (t) => {
+    const imported = await upload('scraped-a', scrapedPlaylist({ tag: 'a', count: 8 }));
+    t.is(imported.status, 200, JSON.stringify(imported.body));
+    t.like(imported.body, { source: 'upload:scraped-a', added: 8, skipped: [] });
+
+    const served = await waitFor(async () => {
+      const res = await call('/playlist.m3u');
+      return entries(res.text).filter((e) => e.extinf.includes('a Channel')).length === 8 && res;
+    }, 10_000);
+    t.is(served.status, 200);
+    t.regex(served.type, /^audio\/x-mpegurl/);
+    t.true(served.text.startsWith(`#EXTM3U url-tvg="${proxy.url}/epg.xml" x-tvg-url="${proxy.url}/epg.xml"`));
+    const ours = entries(served.text).filter((e) => e.extinf.includes('a Channel'));
+    const third = ours.find((e) => e.extinf.endsWith(',a Channel 3'))!;
+    t.regex(third.extinf, /tvg-id="a\.ch3"/);
+    t.regex(third.extinf, /tvg-logo="http:\/\/logos\.example\/3\.png"/);
+    t.regex(third.extinf, /group-title="Sports"/);
+    t.regex(third.extinf, /tvg-chno="\d+"/);
+    t.is(
+      third.url,
+      `${proxy.url}/ace/getstream?infohash=${channelId('a', 3)}`,
+      'the infohash entry keeps its kind',
+    );
+    const first = ours.find((e) => e.extinf.endsWith(',a Channel 1'))!;
+    t.is(
+      first.url,
+      `${proxy.url}/ace/getstream?id=${channelId('a', 1)}`,
+      'pid and the engine address are gone',
+    );
+
+    const probe = await ffprobe(first.url);
+    t.is(probe.formatName, 'mpegts');
+    t.true(probe.streams.some((s) => s.codec_type === 'video'));
+  },
+);
+
+test.serial(
+  'playlist - ?format=hls gives HLS URLs, ?group= one group, and a re-import updates without duplicates',
+  async (t) => {
+    const hls = await call('/playlist.m3u?format=hls&group=news');
+    const news = entries(hls.text);
+    t.true(news.length > 0);
+    t.true(news.every((e) => e.extinf.includes('group-title="News"')));
+    t.true(news.every((e) => e.url.startsWith(`${proxy.url}/ace/manifest.m3u8?`)));
+
+    const again = await upload('scraped-a', scrapedPlaylist({ tag: 'a', count: 8 }));
+    t.like(again.body, { added: 0, updated: 0, unchanged: 8, removed: 0 });
+    const all = await call('/playlist.m3u');
+    t.is(entries(all.text).filter((e) => e.extinf.includes('a Channel')).length, 8);
+  },
+);
+
+test.serial(
+  'playlist - URLs follow the Host a player used; a Host that is no host name is refused',
+  async (t) => {
+    const res = await getWithHost('/playlist.m3u', 'tv.example.lan:8080');
+    t.is(res.status, 200);
+    t.true(entries(res.text).every((e) => e.url.startsWith('http://tv.example.lan:8080/ace/')));
+    const bad = await getWithHost('/playlist.m3u', 'evil.example/"><script>');
+    t.is(bad.status, 400);
+    t.regex(bad.text, /PUBLIC_URL/);
+  },
+);
+
+test('playlist - PUBLIC_URL names the proxy in every URL, whatever the Host', async (t) => {
+  const other = await startProxy({
+    STATIC_ENGINES: 'http://127.0.0.1:1',
+    PUBLIC_URL: 'https://tv.example.com/',
+  });
+  t.teardown(() => other.close());
+  const kvProxy = await fetch(`${other.url}/playlist.m3u`).then((r) => r.text());
+  t.true(kvProxy.startsWith('#EXTM3U url-tvg="https://tv.example.com/epg.xml"'), kvProxy.slice(0, 80));
+});
+
+test('playlist - bad playlists and sources are refused with what and where, and nothing imported is lost', async (t) => {
+  t.like(await upload('keep-b', scrapedPlaylist({ tag: 'b', count: 3 })), { status: 200 });
+  const html = await upload('keep-b', '\n<!DOCTYPE html><html>Just a moment...</html>');
+  t.is(html.status, 422);
+  t.like(html.body, { error: { code: 'invalid_playlist' } });
+  t.regex(html.body.error!.message, /line 2: it is an HTML page/);
+  const nothing = await upload('keep-b', '#EXTM3U\n#EXTINF:-1,Broken\nacestream://123\n');
+  t.is(nothing.status, 422);
+  t.regex(nothing.body.error!.message, /line 3: acestream:\/\/ id must be 40 hex characters/);
+
+  web.serve('/hangs.m3u', { hang: true });
+  web.serve('/page.m3u', { body: '<html><body>blocked</body></html>', type: 'text/html' });
+  web.serve('/endless.m3u', { endless: true });
+  web.serve('/gone.m3u', { body: 'no', status: 404 });
+  const fromSource = async (path: string): Promise<{ status: number; code: string; message: string }> => {
+    const res = await call('/api/channels/import', {
+      method: 'POST',
+      body: JSON.stringify({ source: `${web.url}${path}` }),
+    });
+    const body = JSON.parse(res.text) as { error: { code: string; message: string } };
+    return { status: res.status, ...body.error };
+  };
+  t.like(await fromSource('/hangs.m3u'), {
+    status: 502,
+    code: 'source_unavailable',
+    message: `${web.url}/hangs.m3u: timed out after 1500 ms`,
+  });
+  t.like(await fromSource('/page.m3u'), {
+    status: 422,
+    code: 'invalid_playlist',
+    message: 'line 1: it is an HTML page',
+  });
+  t.like(await fromSource('/endless.m3u'), { status: 413, code: 'source_too_large' });
+  t.like(await fromSource('/gone.m3u'), {
+    status: 502,
+    code: 'source_unavailable',
+    message: `${web.url}/gone.m3u answered HTTP 404`,
+  });
+  const big = await call('/api/channels/import', {
+    method: 'POST',
+    body: JSON.stringify({ name: 'too-big', playlist: `#EXTM3U\n${'#'.repeat(4 * 1024 * 1024 + 10)}` }),
+  });
+  t.is(big.status, 413);
+
+  const left = await call('/api/channels');
+  const kept = (JSON.parse(left.text) as { channels: { source: string }[] }).channels.filter(
+    (c) => c.source === 'upload:keep-b',
+  );
+  t.is(kept.length, 3, 'the earlier import of the source is intact');
+});
+
+test('playlist - a 10 000-channel playlist imports in under 10 s and /playlist.m3u answers it in under 200 ms', async (t) => {
+  const text = scrapedPlaylist({ tag: 'c', count: 10_000 });
+  const started = performance.now();
+  const imported = await upload('big-c', text);
+  const importMs = performance.now() - started;
+  t.is(imported.status, 200);
+  t.is(imported.body.added, 10_000);
+  t.log(`import: ${Math.round(importMs)} ms for ${(text.length / 1e6).toFixed(1)} MB`);
+  t.true(importMs < 10_000, `${importMs} ms`);
+  await waitFor(async () => entries((await call('/playlist.m3u?group=movies')).text).length >= 3333, 20_000);
+  const times: number[] = [];
+  for (const query of ['', '?format=hls', '']) {
+    const at = performance.now();
+    const res = await call(`/playlist.m3u${query}`);
+    times.push(performance.now() - at);
+    t.true(entries(res.text).length >= 10_000);
+  }
+  t.log(`/playlist.m3u: ${times.map((ms) => `${Math.round(ms)} ms`).join(', ')}`);
+  t.true(Math.max(...times) < 200, times.join(', '));
+});
