@@ -39,11 +39,18 @@ test.after.always(async () => {
   await sim?.close();
 });
 
+interface LineupEntry {
+  GuideNumber: string;
+  GuideName: string;
+  URL: string;
+  HD: number;
+}
+
 interface Answer {
   status: number;
   type: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
+  /** Parsed JSON (discover.json's object, or lineup.json's array). */
+  body: Record<string, string | number> & LineupEntry[];
   text: string;
 }
 
@@ -69,18 +76,21 @@ test('hdhomerun - Jellyfin adds the tuner: discover.json, its LineupURL, and a l
     LineupURL: `${proxy.url}/lineup.json`,
     TunerCount: 3,
   });
-  t.false(/hdtc/i.test(discover.body.ModelNumber), 'Jellyfin would append ?transcode= to lineup URLs');
-  t.true(isValidDeviceId(discover.body.DeviceID), discover.body.DeviceID);
+  t.false(
+    /hdtc/i.test(String(discover.body.ModelNumber)),
+    'Jellyfin would append ?transcode= to lineup URLs',
+  );
+  t.true(isValidDeviceId(String(discover.body.DeviceID)), String(discover.body.DeviceID));
 
-  const lineup = await get(discover.body.LineupURL, JELLYFIN);
+  const lineup = await get(String(discover.body.LineupURL), JELLYFIN);
   t.is(lineup.status, 200);
-  t.deepEqual(Object.keys(lineup.body[0]).sort(), ['GuideName', 'GuideNumber', 'HD', 'URL']);
+  t.deepEqual(Object.keys(lineup.body[0]!).sort(), ['GuideName', 'GuideNumber', 'HD', 'URL']);
   t.deepEqual(
-    lineup.body.map((c: { GuideName: string }) => c.GuideName),
+    lineup.body.map((c) => c.GuideName),
     ['e Channel 0', 'e Channel 1', 'e Channel 2', 'e Channel 3'],
   );
-  t.true(lineup.body.every((c: { GuideNumber: unknown }) => typeof c.GuideNumber === 'string'));
-  const probe = await ffprobe(lineup.body[1].URL);
+  t.true(lineup.body.every((c) => typeof c.GuideNumber === 'string'));
+  const probe = await ffprobe(lineup.body[1]!.URL);
   t.is(probe.formatName, 'mpegts');
 });
 
@@ -100,10 +110,10 @@ test('hdhomerun - Plex discovers, scans and tunes', async (t) => {
   const device = await get('/device.xml', PLEX);
   t.is(device.status, 200);
   t.regex(device.type, /xml/);
-  t.true(device.text.includes(`<UDN>uuid:${discover.body.DeviceID}</UDN>`));
+  t.true(device.text.includes(`<UDN>uuid:${String(discover.body.DeviceID)}</UDN>`));
   t.true(device.text.includes(`<URLBase>${proxy.url}</URLBase>`));
   const lineup = await get('/lineup.json?show=found', PLEX);
-  const tuned = await fetch(lineup.body[0].URL, { headers: { ...PLEX, range: 'bytes=0-' } });
+  const tuned = await fetch(lineup.body[0]!.URL, { headers: { ...PLEX, range: 'bytes=0-' } });
   t.is(tuned.status, 200);
   t.is(tuned.headers.get('content-type'), 'video/mp2t');
   await tuned.body?.cancel();
@@ -115,8 +125,8 @@ test('hdhomerun - under /hdhr/<token> every URL carries the token, and the other
   t.is(discover.status, 200);
   t.is(discover.body.BaseURL, `${proxy.url}/hdhr/${token}`);
   t.is(discover.body.LineupURL, `${proxy.url}/hdhr/${token}/lineup.json`);
-  const lineup = await get(discover.body.LineupURL, JELLYFIN);
-  t.true(lineup.body.every((c: { URL: string }) => c.URL.endsWith(`&token=${token}`)));
+  const lineup = await get(String(discover.body.LineupURL), JELLYFIN);
+  t.true(lineup.body.every((c) => c.URL.endsWith(`&token=${token}`)));
   const wrong = await get('/discover.json', JELLYFIN, 'DELETE');
   t.is(wrong.status, 405);
 });

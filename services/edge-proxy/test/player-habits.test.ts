@@ -107,12 +107,13 @@ test('habits - Range: bytes=0- plays live (200), any other range is 416', async 
 });
 
 test('habits - url, direct_url, magnet and sid stay refused', async (t) => {
-  for (const [name, code] of [
+  const refused: [string, string][] = [
     ['url', 'parameter_not_allowed'],
     ['direct_url', 'parameter_not_allowed'],
     ['magnet', 'parameter_not_allowed'],
     ['sid', 'pid_not_allowed'],
-  ]) {
+  ];
+  for (const [name, code] of refused) {
     const res = await send(`/ace/getstream?id=${freshId()}&${name}=x`);
     t.is(res.status, 400, name);
     t.is((JSON.parse(res.body) as { error: { code: string } }).error.code, code, name);

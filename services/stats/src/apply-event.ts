@@ -1,6 +1,9 @@
 import {
   EngineHealth,
   ObservabilitySubjects,
+  PlayerSessionEnded,
+  PlayerSessionStarted,
+  PlayerSubjects,
   PREFIX,
   ServicePresence,
   StreamEnded,
@@ -19,6 +22,7 @@ import {
 import type { TSchema } from '@sinclair/typebox';
 import type { Db } from './db.ts';
 import type { HistoryStore } from './history.ts';
+import type { PlayerStore } from './players.ts';
 import type { SessionStore } from './store.ts';
 
 /** One stored event, as the live feed and the dashboard see it. */
@@ -42,6 +46,8 @@ const schemas: Record<string, TSchema> = {
   [ObservabilitySubjects.streamStarved]: StreamStarved,
   [ObservabilitySubjects.streamViewers]: StreamViewers,
   [ObservabilitySubjects.servicePresence]: ServicePresence,
+  [PlayerSubjects.sessionStarted]: PlayerSessionStarted,
+  [PlayerSubjects.sessionEnded]: PlayerSessionEnded,
 };
 
 const text = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
@@ -55,6 +61,7 @@ export function makeApplier(
   db: Db,
   sessions: SessionStore,
   history: HistoryStore,
+  players: PlayerStore,
 ): (subject: string, seq: number, received: Date, payload: Uint8Array) => AppliedEvent {
   return db.transaction((subject: string, seq: number, received: Date, payload: Uint8Array) => {
     const kind = subject.startsWith(EVENT_PREFIX) ? subject.slice(EVENT_PREFIX.length) : subject;
@@ -68,6 +75,7 @@ export function makeApplier(
         break;
       case Subjects.streamEnded:
         sessions.recordEnded(data as Ended);
+        players.endStream((data as Ended).streamId, (data as Ended).endedAt);
         break;
       case Subjects.streamMoved:
         sessions.recordMoved(data as StreamMoved);
@@ -77,6 +85,13 @@ export function makeApplier(
         return { seq, kind, at, data };
       case ObservabilitySubjects.streamViewers:
         sessions.recordViewers(data as StreamViewers);
+        return { seq, kind, at, data };
+      // Player sessions have their own table (and would flood the event log).
+      case PlayerSubjects.sessionStarted:
+        players.recordStarted(data as PlayerSessionStarted);
+        return { seq, kind, at, data };
+      case PlayerSubjects.sessionEnded:
+        players.recordEnded(data as PlayerSessionEnded);
         return { seq, kind, at, data };
     }
     history.recordEvent({
