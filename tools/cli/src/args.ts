@@ -59,9 +59,9 @@ export const commands = {
     summary: '$SRV.PING|INFO|STATS, like nats micro',
   },
   channels: {
-    args: ['import|ls|rm', '[file|url|channel]'],
+    args: ['import|ls|rm', '[what]'],
     options: ['source', 'group'],
-    summary: 'import an M3U (file or URL), list, remove',
+    summary: 'import an M3U file or URL, list, remove',
   },
   tokens: {
     args: ['add|ls|revoke', '[name]'],
