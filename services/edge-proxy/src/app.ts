@@ -234,5 +234,11 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       { name: 'stop', subject: proxySubject(config.instanceId, 'stop'), request: StopStreamRequest },
       async (req) => stopStream(streams, hls, req),
     );
+    addJsonEndpoint(
+      service,
+      log,
+      { name: 'players', subject: proxySubject(config.instanceId, 'players'), request: Type.Object({}) },
+      async () => ({ players: catalog.players.list() }),
+    );
   }
 }
