@@ -22,6 +22,8 @@ command -v docker-compose >/dev/null || missing+=(docker-compose)
 if [ "${ACEFLEET_SETUP_TEST:-0}" = 1 ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v iperf3 >/dev/null || missing+=(iperf3) # the benchmark's ceiling
+  command -v mpv >/dev/null || missing+=(mpv)         # real players of /playlist.m3u (tests/e2e/players)
+  command -v cvlc >/dev/null || missing+=(vlc-bin vlc-plugin-base)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"

@@ -48,7 +48,8 @@ export const ProxyConfig = Type.Object({
   maxStreamsPerClient: Type.Integer({
     default: 8,
     minimum: 1,
-    description: 'distinct streams one client address may play at once; then 429.',
+    description:
+      'distinct streams one client address may play at once when it has no player token (a token has its own limit); then 429.',
   }),
   maxUrlLength: Type.Integer({
     default: 2048,
