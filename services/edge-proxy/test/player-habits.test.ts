@@ -12,6 +12,7 @@ import { channelId, collectEvents, waitFor, type EventCollector } from '@aceflee
 import { startProxy, type ProxyUnderTest } from './helpers.ts';
 
 let sim: Simulator;
+let engineUrl: string;
 let proxy: ProxyUnderTest;
 let operator: NatsConnection;
 let started: EventCollector<PlayerSessionStarted>;
@@ -19,8 +20,8 @@ let ended: EventCollector<PlayerSessionEnded>;
 
 test.before(async () => {
   sim = buildSimulator({ burstSeconds: 1 });
-  const { url } = await sim.listen();
-  proxy = await startProxy({ STATIC_ENGINES: url, HLS_IDLE_MS: '1000' });
+  engineUrl = (await sim.listen()).url;
+  proxy = await startProxy({ STATIC_ENGINES: engineUrl, HLS_IDLE_MS: '1000' });
   operator = await proxy.nats.connect(NatsUsers.operator);
   started = await collectEvents(operator, PlayerSubjects.sessionStarted);
   ended = await collectEvents(operator, PlayerSubjects.sessionEnded);
@@ -45,11 +46,11 @@ interface Head {
 /** One request with `headers`; a stream's body is read for `streamMs`, an error's whole. */
 function send(
   path: string,
-  opts: { method?: string; headers?: Record<string, string>; streamMs?: number } = {},
+  opts: { method?: string; headers?: Record<string, string>; streamMs?: number; base?: string } = {},
 ): Promise<Head & { bytes: number }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      `${proxy.url}${path}`,
+      `${opts.base ?? proxy.url}${path}`,
       { method: opts.method ?? 'GET', agent: false, headers: opts.headers },
       (res) => {
         let body = '';
@@ -159,4 +160,39 @@ test('habits - an HLS player is one session across its polls, ended after the id
     10_000,
   );
   t.true(end.data.bytesOut > 1000);
+});
+
+test('habits - X-Forwarded-For names the client only when it comes from TRUSTED_PROXIES', async (t) => {
+  const behind = await startProxy({
+    STATIC_ENGINES: engineUrl,
+    TRUSTED_PROXIES: '127.0.0.1',
+    MAX_STREAMS_PER_CLIENT: '1',
+  });
+  t.teardown(() => behind.close());
+  const forwarded = {
+    'x-forwarded-for': '203.0.113.7',
+    'x-forwarded-proto': 'https',
+    'x-forwarded-host': 'tv.example.com',
+  };
+  const playlist = await fetch(`${behind.url}/playlist.m3u`, { headers: forwarded }).then((r) => r.text());
+  t.true(playlist.startsWith('#EXTM3U url-tvg="https://tv.example.com/epg.xml"'), playlist.slice(0, 60));
+  const direct = await fetch(`${proxy.url}/playlist.m3u`, { headers: forwarded }).then((r) => r.text());
+  t.true(
+    direct.startsWith(`#EXTM3U url-tvg="${proxy.url}/epg.xml"`),
+    'an untrusted peer’s X-Forwarded-* are ignored',
+  );
+
+  // Two households behind one reverse proxy: each forwarded address has its own limit (1 stream here).
+  const play = (address: string) =>
+    send(`/ace/getstream?id=${freshId()}`, {
+      base: behind.url,
+      headers: { 'x-forwarded-for': address },
+      streamMs: 3000,
+    });
+  const [first, second, third] = await Promise.all([
+    play('198.51.100.1'),
+    play('198.51.100.2'),
+    play('198.51.100.1'),
+  ]);
+  t.deepEqual([first.status, second.status, third.status].sort(), [200, 200, 429]);
 });

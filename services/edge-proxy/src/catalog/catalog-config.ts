@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { Type } from '@sinclair/typebox';
 import { ConfigError } from '@acefleet/platform';
+import { isValidDeviceId } from './hdhomerun-device.ts';
 
 /**
  * What players, playlists and media servers get (channels, guides, HDHomeRun, tokens): the proxy's settings
@@ -93,7 +94,11 @@ function isAddressOrCidr(entry: string): boolean {
 }
 
 /** What the schema cannot say about these settings; throws a ConfigError naming the variable. */
-export function checkCatalogConfig(config: { publicUrl: string; trustedProxies: string }): void {
+export function checkCatalogConfig(config: {
+  publicUrl: string;
+  trustedProxies: string;
+  hdhrDeviceId: string;
+}): void {
   const problems: string[] = [];
   if (config.publicUrl) {
     let url: URL | undefined;
@@ -111,6 +116,11 @@ export function checkCatalogConfig(config: { publicUrl: string; trustedProxies: 
   const bad = listOf(config.trustedProxies).filter((e) => !isAddressOrCidr(e));
   if (bad.length > 0) {
     problems.push(`TRUSTED_PROXIES: not an address or CIDR: ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
+  }
+  if (config.hdhrDeviceId && !isValidDeviceId(config.hdhrDeviceId)) {
+    problems.push(
+      `HDHR_DEVICE_ID (${JSON.stringify(config.hdhrDeviceId)}): its last hex digit is not the check digit HDHomeRun clients verify`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
 }

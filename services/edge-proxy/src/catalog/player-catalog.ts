@@ -76,7 +76,6 @@ export function installPlayerCatalog(
     maxStreamsPerClient: config.maxStreamsPerClient,
     tokens: () => catalog.tokens,
     guards: (url) => PLAYER_ROUTES.has(url),
-    log,
   }).install(app);
   log.info({ playerAuth: required ? 'required' : 'off' }, 'player access');
 
@@ -100,8 +99,10 @@ export function installPlayerCatalog(
   catalogAdminRoutes(app, catalog, players, limits);
   const posts = HDHOMERUN_ROUTES.filter((url) => url.endsWith('/lineup.post'));
   const gets = ['/playlist.m3u', '/epg.xml', ...HDHOMERUN_ROUTES.filter((url) => !posts.includes(url))];
-  rejectOtherMethods(app, gets);
-  rejectOtherMethods(app, posts, ['POST']);
+  rejectOtherMethods(app, [...gets, '/api/players']);
+  rejectOtherMethods(app, [...posts, '/api/channels/import'], ['POST']);
+  rejectOtherMethods(app, ['/api/channels'], ['GET', 'HEAD', 'DELETE']);
+  rejectOtherMethods(app, ['/api/tokens'], ['GET', 'HEAD', 'POST']);
   const sources = new PlaylistSources(listOf(config.playlistSources), limits, config.playlistRefreshMs, log);
 
   return {

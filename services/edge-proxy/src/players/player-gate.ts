@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AcefleetError, type PlayerIdentity, type PlayerTokenRecord } from '@acefleet/contracts';
-import type { Logger } from '@acefleet/platform';
 import type { TokenDirectory } from '@acefleet/player-tokens';
 
 /** Who asks, as the player routes know it once the gate let the request in. */
@@ -22,7 +21,6 @@ export interface PlayerGateOptions {
   tokens: () => TokenDirectory | undefined;
   /** Whether a route (its URL pattern) is a player route the gate guards. */
   guards: (routeUrl: string) => boolean;
-  log: Logger;
 }
 
 const players = new WeakMap<FastifyRequest, Player>();
