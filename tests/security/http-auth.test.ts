@@ -156,7 +156,7 @@ test.serial('without CORS_ORIGIN no answer carries a CORS header', async (t) => 
 });
 
 test.serial(
-  'off loopback, reads need the key unless PUBLIC_READ; /health, /ace/* stay open; CORS when set',
+  'off loopback, reads need the key unless PUBLIC_READ; /health stays open, /ace/* wants a player token; CORS when set',
   async (t) => {
     const exposed = { HTTP_HOST: '0.0.0.0' };
     const open = await startStack({
@@ -178,8 +178,9 @@ test.serial(
       t.is((await call(url, { key: open.apiKey })).status, 200, `${url} with the key`);
     }
     t.is((await call(`${monitor()}/health`)).status, 200, 'orchestrators probe /health without a key');
+    // Player routes take no API key: off loopback they want a player token (PLAYER_AUTH=auto, docs/players.md).
     const playerStatus = await call(`${open.proxyUrl()}/ace/status`);
-    t.is(playerStatus.status, 200, "the proxy's player routes stay open");
+    t.is(playerStatus.status, 401, "the proxy's player routes want a player token");
 
     await open.services.monitor!.stop();
     const origin = 'https://ops.example.org';

@@ -57,6 +57,11 @@ export class ChannelDirectory {
     return this.channelMirror.version + this.sourceMirror.version;
   }
 
+  /** Every channel by its key (`ch.<kind>.<hex>`), as importPlaylist takes them. */
+  byKey(): Map<string, ChannelRecord> {
+    return new Map(this.channelMirror.entriesByKey());
+  }
+
   channelOf(content: ContentRef): ChannelRecord | undefined {
     return this.channelMirror.get(channelKeyOf(content));
   }

@@ -15,8 +15,8 @@ import { kvSnapshot } from '@acefleet/platform';
 import { parseM3u, type ParsedPlaylist, type PlaylistEntry } from './m3u.ts';
 import { readSource, sourceName, type SourceLimits } from './source.ts';
 
-/** Writes (and reads) in flight at once: a 10 000-channel import must not wait for 10 000 round trips. */
-const CONCURRENCY = 256;
+/** Writes in flight at once: a 10 000-channel import must not wait for 10 000 round trips. */
+const CONCURRENCY = 512;
 
 /** Open (creating if needed) the channels bucket. */
 export function openChannelsKv(nc: NatsConnection, replicas = 1): Promise<KV> {
@@ -31,11 +31,17 @@ export function sourceKeyOf(source: string): string {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-async function inBatches<T, R>(items: T[], run: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += CONCURRENCY) {
-    out.push(...(await Promise.all(items.slice(i, i + CONCURRENCY).map(run))));
-  }
+/** Run `run` over `items` with at most CONCURRENCY in flight (a sliding window: no wait for the slowest of a batch). */
+async function inParallel<T, R>(items: T[], run: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await run(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
   return out;
 }
 
@@ -87,7 +93,7 @@ function recordOf(entry: PlaylistEntry, source: string, number: number, now: str
  * channel has it, else the next number after the highest in use.
  */
 function numberer(
-  current: Map<string, ChannelRecord>,
+  current: ReadonlyMap<string, ChannelRecord>,
 ): (entry: PlaylistEntry, existing?: ChannelRecord) => number {
   const used = new Set([...current.values()].map((c) => c.number));
   let next = Math.max(0, ...used) + 1;
@@ -104,12 +110,14 @@ function numberer(
  * Make the bucket hold what `playlist` says for `source`: its channels added or updated (one channel per
  * content, keyed by it), channels this source gave before and no longer names removed, and the source's
  * record (its guides) written. A playlist with no readable entry changes nothing and throws
- * `invalid_playlist`: an empty or broken answer must not wipe what was imported before.
+ * `invalid_playlist`: an empty or broken answer must not wipe what was imported before. `current`: the
+ * channels by key, from a live copy when the caller keeps one (a proxy); else they are read from the bucket.
  */
 export async function importPlaylist(
   nc: NatsConnection,
   source: string,
   playlist: ParsedPlaylist,
+  current?: ReadonlyMap<string, ChannelRecord>,
 ): Promise<ImportReport> {
   if (playlist.entries.length === 0) {
     const first = playlist.skipped[0];
@@ -120,8 +128,8 @@ export async function importPlaylist(
   }
   const kv = await openChannelsKv(nc);
   const now = new Date().toISOString();
-  const current = await readChannels(nc);
-  const numberOf = numberer(current);
+  const channels = current ?? (await readChannels(nc));
+  const numberOf = numberer(channels);
   const report: ImportReport = {
     source,
     added: 0,
@@ -136,7 +144,7 @@ export async function importPlaylist(
   for (const entry of playlist.entries) {
     const key = channelKeyOf(entry.content);
     named.add(key);
-    const existing = current.get(key);
+    const existing = channels.get(key);
     const record = recordOf(entry, source, numberOf(entry, existing), now);
     if (existing && sameChannel(existing, record)) report.unchanged++;
     else {
@@ -145,10 +153,10 @@ export async function importPlaylist(
       else report.added++;
     }
   }
-  const gone = [...current].filter(([key, c]) => c.source === source && !named.has(key)).map(([key]) => key);
+  const gone = [...channels].filter(([key, c]) => c.source === source && !named.has(key)).map(([key]) => key);
   report.removed = gone.length;
-  await inBatches(writes, ([key, record]) => kv.put(key, encoder.encode(JSON.stringify(record))));
-  await inBatches(gone, (key) => kv.delete(key));
+  await inParallel(writes, ([key, record]) => kv.put(key, encoder.encode(JSON.stringify(record))));
+  await inParallel(gone, (key) => kv.delete(key));
   const sourceRecord: PlaylistSource = {
     source,
     guideUrls: playlist.guideUrls,
@@ -182,7 +190,7 @@ export async function removeChannels(
     const name = 'source' in what ? `source ${what.source}` : what.channel;
     throw new AcefleetError('channel_not_found', `no channel matches ${name}`);
   }
-  await inBatches(matches, ([key]) => kv.delete(key));
+  await inParallel(matches, ([key]) => kv.delete(key));
   if (sourceKey && sources.has(sourceKey)) await kv.delete(sourceKey);
   return matches.map(([, c]) => c);
 }
@@ -195,7 +203,8 @@ export async function importSource(
   nc: NatsConnection,
   source: string,
   limits: SourceLimits,
+  current?: ReadonlyMap<string, ChannelRecord>,
 ): Promise<ImportReport> {
   const data = await readSource(source, limits);
-  return importPlaylist(nc, sourceName(source), parseM3u(data.toString('utf8')));
+  return importPlaylist(nc, sourceName(source), parseM3u(data.toString('utf8')), current);
 }

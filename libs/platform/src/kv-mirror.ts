@@ -94,6 +94,11 @@ export class KvMirror<T extends TSchema> {
     return this.entries.get(key)?.value;
   }
 
+  /** Every key with its value. */
+  *entriesByKey(): IterableIterator<[string, Static<T>]> {
+    for (const [key, e] of this.entries) yield [key, e.value];
+  }
+
   values(): Static<T>[] {
     return [...this.entries.values()].map((e) => e.value);
   }

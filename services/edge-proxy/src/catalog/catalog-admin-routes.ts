@@ -65,11 +65,12 @@ export function catalogAdminRoutes(
     },
     async (req) => {
       const nc = catalog.connection();
-      if ('source' in req.body) return importSource(nc, req.body.source, limits);
+      const current = catalog.channels().byKey();
+      if ('source' in req.body) return importSource(nc, req.body.source, limits, current);
       if (Buffer.byteLength(req.body.playlist) > limits.maxBytes) {
         throw new AcefleetError('source_too_large', `the playlist is larger than ${limits.maxBytes} bytes`);
       }
-      return importPlaylist(nc, `upload:${req.body.name}`, parseM3u(req.body.playlist));
+      return importPlaylist(nc, `upload:${req.body.name}`, parseM3u(req.body.playlist), current);
     },
   );
   app.delete<{ Params: Static<typeof ChannelParams> }>(

@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { ChannelRecord } from '@acefleet/contracts';
 import type { Catalog } from './catalog.ts';
 import type { GuideCache } from './guide-cache.ts';
-import { renderPlaylist } from './playlist-file.ts';
+import { PlaylistFile } from './playlist-file.ts';
 import { publicAddress, tokenParam } from './public-address.ts';
 
 const PlaylistQuery = Type.Object({
@@ -14,7 +13,7 @@ const PlaylistQuery = Type.Object({
 type PlaylistQuery = Static<typeof PlaylistQuery>;
 
 /** Rendered playlists kept, by what they depend on: a 10 000-channel list is built once, not per request. */
-const RENDERED_KEPT = 16;
+const RENDERED_KEPT = 4;
 
 /** GET /playlist.m3u and GET /epg.xml: what IPTV players (VLC, Kodi, TiviMate) and media servers load. */
 export function catalogRoutes(
@@ -23,8 +22,9 @@ export function catalogRoutes(
   guide: GuideCache,
   publicUrl: string,
 ): void {
-  const rendered = new Map<string, string>();
-  const playlistOf = (req: FastifyRequest<{ Querystring: PlaylistQuery }>): string => {
+  const file = new PlaylistFile();
+  const rendered = new Map<string, Buffer>();
+  const playlistOf = (req: FastifyRequest<{ Querystring: PlaylistQuery }>): Buffer => {
     const directory = catalog.channels();
     const base = publicAddress(req, publicUrl);
     const format = req.query.format ?? 'ts';
@@ -33,10 +33,9 @@ export function catalogRoutes(
     const key = [directory.version, base, format, group ?? '', token].join('\n');
     const cached = rendered.get(key);
     if (cached !== undefined) return cached;
-    const channels: readonly ChannelRecord[] = group
-      ? directory.channels().filter((c) => c.group?.toLowerCase() === group)
-      : directory.channels();
-    const text = renderPlaylist(channels, { base, format, token });
+    const text = Buffer.from(
+      file.text(() => directory.channels(), directory.version, { base, format, token }, group),
+    );
     if (rendered.size >= RENDERED_KEPT) rendered.delete(rendered.keys().next().value!);
     rendered.set(key, text);
     return text;

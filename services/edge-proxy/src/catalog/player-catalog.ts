@@ -103,7 +103,13 @@ export function installPlayerCatalog(
   rejectOtherMethods(app, [...posts, '/api/channels/import'], ['POST']);
   rejectOtherMethods(app, ['/api/channels'], ['GET', 'HEAD', 'DELETE']);
   rejectOtherMethods(app, ['/api/tokens'], ['GET', 'HEAD', 'POST']);
-  const sources = new PlaylistSources(listOf(config.playlistSources), limits, config.playlistRefreshMs, log);
+  const sources = new PlaylistSources(
+    listOf(config.playlistSources),
+    limits,
+    config.playlistRefreshMs,
+    log,
+    () => catalog.channels().byKey(),
+  );
 
   return {
     players,

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChannelRecord } from '@acefleet/contracts';
 import { importSource, sourceName, type SourceLimits } from '@acefleet/channels';
 import { supervise, type Logger, type NatsConnection, type Supervised } from '@acefleet/platform';
 
@@ -16,6 +17,8 @@ export class PlaylistSources {
     private readonly limits: SourceLimits,
     private readonly refreshMs: number,
     private readonly log: Logger,
+    /** The channels as the proxy's live copy has them (so an import does not read the whole bucket). */
+    private readonly current: () => ReadonlyMap<string, ChannelRecord>,
   ) {}
 
   start(nc: NatsConnection): void {
@@ -37,7 +40,7 @@ export class PlaylistSources {
     for (const source of this.sources) {
       const name = sourceName(source);
       try {
-        const report = await importSource(nc, source, this.limits);
+        const report = await importSource(nc, source, this.limits, this.current());
         const { added, updated, removed, unchanged, skipped } = report;
         this.log.info(
           { source: name, added, updated, removed, unchanged, skipped: skipped.length },
