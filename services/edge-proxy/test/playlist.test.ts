@@ -231,3 +231,27 @@ test('playlist - a 10 000-channel playlist imports in under 10 s and /playlist.m
   t.log(`/playlist.m3u: ${times.map((ms) => `${Math.round(ms)} ms`).join(', ')}`);
   t.true(Math.max(...times) < 200, times.join(', '));
 });
+
+test('playlist - PLAYLIST_SOURCES are imported at start and re-read; a source that breaks keeps its channels', async (t) => {
+  web.serve('/sourced.m3u', { body: scrapedPlaylist({ tag: 'd', count: 2 }) });
+  const sourced = await startProxy({
+    STATIC_ENGINES: 'http://127.0.0.1:1',
+    PLAYLIST_SOURCES: `${web.url}/sourced.m3u, ${web.url}/missing.m3u`,
+    PLAYLIST_REFRESH_MS: '1000',
+  });
+  t.teardown(() => sourced.close());
+  const names = async (): Promise<string[]> =>
+    entries(await fetch(`${sourced.url}/playlist.m3u`).then((r) => r.text())).map((e) =>
+      e.extinf.split(',').pop()!,
+    );
+  t.deepEqual(await waitFor(async () => ((await names()).length === 2 ? names() : false), 15_000), [
+    'd Channel 0',
+    'd Channel 1',
+  ]);
+  web.serve('/sourced.m3u', { body: scrapedPlaylist({ tag: 'd', count: 3 }) });
+  await waitFor(async () => (await names()).includes('d Channel 2'), 15_000);
+  web.serve('/sourced.m3u', { body: '<html>down for maintenance</html>', type: 'text/html' });
+  const readsBefore = web.requests('/sourced.m3u').count;
+  await waitFor(() => web.requests('/sourced.m3u').count >= readsBefore + 2, 15_000);
+  t.is((await names()).length, 3, 'a broken read changes nothing');
+});

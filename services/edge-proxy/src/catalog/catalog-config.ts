@@ -35,7 +35,7 @@ export const CatalogConfig = {
   }),
   playlistRefreshMs: Type.Integer({
     default: 3_600_000,
-    minimum: 10_000,
+    minimum: 1000,
     description: 'how often PLAYLIST_SOURCES are read again',
   }),
   playlistMaxBytes: Type.Integer({
