@@ -255,3 +255,32 @@ test('playlist - PLAYLIST_SOURCES are imported at start and re-read; a source th
   await waitFor(() => web.requests('/sourced.m3u').count >= readsBefore + 2, 15_000);
   t.is((await names()).length, 3, 'a broken read changes nothing');
 });
+
+test('playlist - the admin API of channels and tokens is in the proxy’s OpenAPI document, writes behind the key', async (t) => {
+  const doc = (await (await fetch(`${proxy.url}/api/openapi.json`)).json()) as {
+    openapi: string;
+    paths: Record<string, Record<string, { security: unknown[] }>>;
+  };
+  t.is(doc.openapi, '3.1.0');
+  for (const [path, method] of [
+    ['/api/channels', 'get'],
+    ['/api/channels/import', 'post'],
+    ['/api/channels/{channel}', 'delete'],
+    ['/api/tokens', 'post'],
+    ['/api/tokens/{name}', 'delete'],
+    ['/api/players', 'get'],
+    ['/playlist.m3u', 'get'],
+    ['/epg.xml', 'get'],
+    ['/discover.json', 'get'],
+  ] as const) {
+    t.truthy(doc.paths[path]?.[method], `${method} ${path}`);
+  }
+  t.deepEqual(doc.paths['/api/tokens']!.post!.security, [{ bearer: [] }], 'making a token needs the key');
+  t.deepEqual(
+    doc.paths['/playlist.m3u']!.get!.security,
+    [],
+    'the playlist takes no key (player tokens guard it)',
+  );
+  const anonymous = await fetch(`${proxy.url}/api/tokens`, { method: 'POST', body: '{"name":"x"}' });
+  t.is(anonymous.status, 401);
+});
