@@ -124,6 +124,10 @@ export const EndReason = Type.Union([
   Type.Literal('stopped'),
   /** Ended by stats: the proxy stopped answering presence for too long, or came back as a new instance. */
   Type.Literal('proxy_lost'),
+  /** The engine's video stopped while its audio went on (a frozen picture), and no other engine took over. */
+  Type.Literal('video_frozen'),
+  /** The engine's audio stopped while its video went on, and no other engine took over. */
+  Type.Literal('audio_frozen'),
 ]);
 export type EndReason = Static<typeof EndReason>;
 
@@ -157,6 +161,10 @@ export const MoveReason = Type.Union([
   Type.Literal('failover'),
   /** The engine is being drained. */
   Type.Literal('drain'),
+  /** The engine's video stopped while the rest of the stream flowed. */
+  Type.Literal('video_frozen'),
+  /** The engine's audio stopped while the rest of the stream flowed. */
+  Type.Literal('audio_frozen'),
 ]);
 export type MoveReason = Static<typeof MoveReason>;
 

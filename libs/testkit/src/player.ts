@@ -8,6 +8,8 @@ import { waitFor } from './wait.ts';
 export class Player {
   bytes = 0;
   firstByteAt: number | undefined;
+  /** When the first packet that is not a null packet came (a waiting player gets null packets first). */
+  firstMediaAt: number | undefined;
   status = 0;
   headers: http.IncomingHttpHeaders = {};
   ended = false;
@@ -27,6 +29,8 @@ export class Player {
       this.headers = res.headers;
       res.on('data', (chunk: Buffer) => {
         this.firstByteAt ??= performance.now();
+        if (this.firstMediaAt === undefined && hasMediaPacket(chunk, this.bytes))
+          this.firstMediaAt = performance.now();
         this.bytes += chunk.length;
         if (this.keptBytes < keepBytes) {
           this.kept.push(chunk);
@@ -59,6 +63,10 @@ export class Player {
     return Buffer.concat(this.kept);
   }
 
+  get timeToFirstMediaMs(): number | undefined {
+    return this.firstMediaAt === undefined ? undefined : this.firstMediaAt - this.openedAt;
+  }
+
   get timeToFirstByteMs(): number | undefined {
     return this.firstByteAt === undefined ? undefined : this.firstByteAt - this.openedAt;
   }
@@ -74,6 +82,17 @@ export class Player {
   close(): void {
     this.req.destroy();
   }
+}
+
+/**
+ * Does `chunk`, found at byte `offset` of an MPEG-TS body, start a packet that is not a null packet (PID
+ * 0x1FFF)? Only packet headers wholly inside the chunk are looked at.
+ */
+function hasMediaPacket(chunk: Buffer, offset: number): boolean {
+  for (let at = (188 - (offset % 188)) % 188; at + 3 <= chunk.length; at += 188) {
+    if (chunk[at] === 0x47 && (((chunk[at + 1]! & 0x1f) << 8) | chunk[at + 2]!) !== 0x1fff) return true;
+  }
+  return false;
 }
 
 /** Sum of the Prometheus samples named `name` whose labels include `labels` (e.g. `reason="shutdown"`). */

@@ -102,6 +102,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       joinWindowMs: config.joinWindowMs,
       joinWindowBytes: config.joinWindowBytes,
       coalesceMs: config.coalesceMs,
+      waitHeadMs: config.waitHeadMs,
       engineStartTimeoutMs: config.engineStartTimeoutMs,
       firstByteTimeoutMs: config.firstByteTimeoutMs,
       emptyTimeoutMs: config.emptyTimeoutMs,
@@ -163,7 +164,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       idleMs: Math.max(config.lingerMs, config.hlsIdleMs),
     },
   });
-  hlsRoutes(http, hls, admission, catalog.players);
+  hlsRoutes(http, hls, admission, catalog.players, config.waitHeadMs);
   statusRoutes(http, streams, hls);
   adminRoutes(http, streams, hls);
   let control: ControlLink | undefined;

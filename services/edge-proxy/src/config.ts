@@ -125,6 +125,13 @@ export const ProxyConfig = Type.Object({
     minimum: 100,
     description: 'a player stuck at its backlog limit this long is disconnected',
   }),
+  waitHeadMs: Type.Integer({
+    default: 500,
+    minimum: 0,
+    maximum: 10_000,
+    description:
+      'a player waiting for a stream to start (a real engine warms up for 5-25 s) gets its response head after this long, then an MPEG-TS null packet every 250 ms until the media comes, so players with short read timeouts stay; a start that fails sooner still answers with its error status, a later failure ends the body cleanly',
+  }),
   lingerMs: Type.Integer({
     default: 30_000,
     minimum: 0,

@@ -1,5 +1,7 @@
 import type { Socket } from 'node:net';
+import type { ProgramTracker } from '@acefleet/mpegts';
 import type { Logger } from '@acefleet/platform';
+import { EntryPoints, type StartPoint } from './entry-points.ts';
 import type { FlushClock, Flushable } from './flush-clock.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { RingBuffer } from './ring-buffer.ts';
@@ -35,6 +37,11 @@ const RATE_SAMPLE_MS = 1000;
 const RATE_SMOOTHING = 0.25;
 /** A flush asks whether its turn is spent after this many players (a clock read per player would cost). */
 const PLAYERS_PER_TIME_CHECK = 32;
+/**
+ * Players waiting for a stream's first media are let in at its first key frame, so their first bytes
+ * decode; a source without one this long after its first media (or with no video) lets them in at a PAT.
+ */
+export const KEY_FRAME_WAIT_MS = 1000;
 
 /** How a player went: it hung up, or it was dropped for not reading. */
 export type LeaveReason = 'client_disconnected' | 'slow_client';
@@ -76,6 +83,12 @@ export class Fanout implements Flushable {
   private rateBytes = 0;
   private rateSince = 0;
   private bytesPerSecond = 0;
+  private readonly entries = new EntryPoints();
+  /** The programme of the engine the last media came from (it follows that engine's PAT and PMT). */
+  private program: ProgramTracker | undefined;
+  private firstMediaAt = 0;
+  private readonly skipTo = (ring: RingBuffer): StartPoint =>
+    this.entries.skipTo(ring) ?? { pos: ring.liveEdge(), prelude: undefined };
 
   constructor(private readonly deps: FanoutDeps) {
     this.ring = new RingBuffer(deps.settings.ringBytes, deps.memory);
@@ -108,15 +121,39 @@ export class Fanout implements Flushable {
     return sum;
   }
 
-  /** Whole packets from the engine: into the ring now, to the players at the next tick of the clock. */
-  push(packets: readonly Buffer[], now: number): void {
-    if (this.closed) return;
+  /**
+   * Whole packets from the engine: into the ring now, to the players at the next tick of the clock. On the
+   * way, `program` (the engine's) reads them: where key frames start, and which kinds of media moved (the
+   * Seen bits it returns).
+   */
+  push(packets: readonly Buffer[], now: number, program?: ProgramTracker): number {
+    if (this.closed) return 0;
+    let seen = 0;
+    if (program) this.program = program;
     for (const p of packets) {
+      if (program) {
+        const base = this.ring.end;
+        seen |= program.scan(p, 0, p.length, (at) => this.entries.add(base + at, program.currentTables));
+      }
       this.ring.append(p);
       this.rateBytes += p.length;
     }
+    this.entries.prune(this.ring.start);
     if (this.rateSince === 0) this.rateSince = now;
+    if (this.firstMediaAt === 0 && packets.length > 0) this.firstMediaAt = now;
     this.deps.clock.mark(this);
+    return seen;
+  }
+
+  /**
+   * Can waiting players start now? At a key frame with its tables; or, KEY_FRAME_WAIT_MS after the first
+   * media without one, or at once for a programme without video, at a PAT.
+   */
+  readyToJoin(now: number): boolean {
+    if (!this.hasMedia) return false;
+    if (!this.entries.isEmpty) return true;
+    const map = this.program?.map;
+    return (map !== undefined && !this.program!.hasVideo) || now - this.firstMediaAt >= KEY_FRAME_WAIT_MS;
   }
 
   /**
@@ -141,12 +178,18 @@ export class Fanout implements Flushable {
     return true;
   }
 
-  /** Attach a player at the join point of the ring and send it what the ring holds from there. */
-  join(socket: Socket, requestedAt: bigint, kind: JoinKind): Viewer {
+  /**
+   * Attach a player at the join point of the ring (the first key frame in the join window, its tables sent
+   * first; else the first PAT) and send it what the ring holds from there. `headSent`: its response head
+   * went out while it waited.
+   */
+  join(socket: Socket, requestedAt: bigint, kind: JoinKind, headSent = false): Viewer {
     const { joinWindowMs, joinWindowBytes } = this.deps.settings;
     const window = bytesOfSeconds(this.bytesPerSecond, joinWindowMs / 1000, 0, joinWindowBytes);
     const viewer = new Viewer(++viewerIds, socket, this.deps.settings.viewer);
-    viewer.begin(this.ring.joinPoint(window));
+    const from = Math.max(this.ring.start, this.ring.end - window);
+    const start = this.entries.joinAt(from) ?? { pos: this.ring.joinPoint(window), prelude: undefined };
+    viewer.begin(start, headSent);
     this.players.add(viewer);
     this.peak = Math.max(this.peak, this.players.size);
     this.deps.onViewersChanged();
@@ -219,7 +262,7 @@ export class Fanout implements Flushable {
   /** Feed one player what it lacks; returns the bytes written (counted by the caller). */
   private pumpOne(viewer: Viewer): number {
     const before = viewer.bytesOut;
-    const result = viewer.pump(this.ring, this.lastFlushAt);
+    const result = viewer.pump(this.ring, this.lastFlushAt, this.skipTo);
     if (result === 'skipped') this.deps.metrics.slowSkips.inc();
     if (result === 'slow') {
       this.deps.log.info({ viewer: viewer.id }, 'dropping slow client');

@@ -63,9 +63,10 @@ export interface PendingMove {
   lastByteAt: number;
 }
 
-/** A loss caused by a drain moves the stream for the drain; any other loss is a failover. */
+/** A drain or a frozen picture or sound moves the stream for that reason; any other loss is a failover. */
 export function moveReasonOf(loss: EndReason): MoveReason {
-  return loss === 'engine_drained' ? 'drain' : 'failover';
+  if (loss === 'engine_drained') return 'drain';
+  return loss === 'video_frozen' || loss === 'audio_frozen' ? loss : 'failover';
 }
 
 /**

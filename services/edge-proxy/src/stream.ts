@@ -19,12 +19,15 @@ import {
 import { mayRetry, move, whenEmpty, type StreamState } from './stream-lifecycle.ts';
 import { Upstream, type Loss, type UpstreamSettings } from './upstream.ts';
 import type { Viewer } from './viewer.ts';
+import { WaitingPlayers } from './waiting-players.ts';
 
 export type { StreamState } from './stream-lifecycle.ts';
 
 export interface StreamSettings extends FanoutSettings, UpstreamSettings {
   /** Longest wait before arriving bytes are flushed to players (see flushDelayMs). */
   coalesceMs: number;
+  /** A player waiting for the stream's first media gets its response head after this long (waiting-players.ts). */
+  waitHeadMs: number;
   lingerMs: number;
   failoverDeadlineMs: number;
   /** A failed start is tried again on another engine this many times... */
@@ -48,15 +51,6 @@ export interface StreamDeps {
   onViewersChanged?: (stream: Stream) => void;
 }
 
-interface Waiter {
-  socket: Socket;
-  requestedAt: bigint;
-  resolve: (viewer: Viewer) => void;
-  reject: (err: AcefleetError) => void;
-  /** Forgets the waiter if its player hangs up first; removed once it is answered. */
-  onClose: () => void;
-}
-
 /** Pause before another engine is tried, so a failing fleet is not hammered. */
 const RETRY_DELAY_MS = 200;
 
@@ -71,7 +65,7 @@ export class Stream {
   readonly startedAt = new Date();
   private current: StreamState = 'starting';
   private readonly fanout: Fanout;
-  private waiters: Waiter[] = [];
+  private readonly waiting: WaitingPlayers;
   private upstream: Upstream | undefined;
   /**
    * The upstream the stream is leaving, kept until it plays elsewhere: a drained engine's (so its session is
@@ -113,6 +107,7 @@ export class Stream {
         if (left) this.checkEmpty(left);
       },
     });
+    this.waiting = new WaitingPlayers(deps.settings.waitHeadMs, () => this.checkEmpty('client_disconnected'));
   }
 
   /** Claim an engine and open the media (in the background: players wait in `attach`). */
@@ -163,7 +158,7 @@ export class Stream {
   }
 
   get clientCount(): number {
-    return this.fanout.viewers.size + this.waiters.length;
+    return this.fanout.viewers.size + this.waiting.size;
   }
 
   /** The engine is draining: move to another one now, keeping the players (as after an engine loss). */
@@ -200,22 +195,16 @@ export class Stream {
     else await this.deps.engines.release(fresh);
   }
 
-  /** Attach a player. Resolves once it has its response head and first bytes; rejects (nothing sent) on failure. */
-  attach(socket: Socket, requestedAt: bigint): Promise<Viewer> {
+  /**
+   * Attach a player. Resolves once it has its first bytes, or with undefined when the stream failed after
+   * the player got its response head while waiting (its body was ended); rejects (nothing sent) when it
+   * failed before.
+   */
+  attach(socket: Socket, requestedAt: bigint): Promise<Viewer | undefined> {
     if (this.isEnded()) return Promise.reject(new AcefleetError('engine_error', 'the stream has ended'));
-    if (this.fanout.hasMedia)
-      return Promise.resolve(
-        this.join(socket, requestedAt, this.current === 'lingering' ? 'linger' : 'live'),
-      );
-    return new Promise((resolve, reject) => {
-      const onClose = (): void => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        this.checkEmpty('client_disconnected');
-      };
-      const waiter: Waiter = { socket, requestedAt, resolve, reject, onClose };
-      this.waiters.push(waiter);
-      socket.once('close', onClose);
-    });
+    const kind = this.current === 'lingering' ? 'linger' : this.fanout.hasMedia ? 'live' : 'new';
+    if (this.fanout.readyToJoin(Date.now())) return Promise.resolve(this.join(socket, requestedAt, kind));
+    return this.waiting.add(socket, requestedAt, kind);
   }
 
   /**
@@ -223,9 +212,14 @@ export class Stream {
    * players); on the proxy's watchdog. The deadline holds even while an engine takes its time to answer.
    */
   checkTimers(now: number): void {
-    if (this.current === 'recovering' && this.lostBy && now > this.recoverBy) return this.giveUp(this.lostBy);
+    if (this.current === 'recovering' && this.lostBy && now > this.recoverBy)
+      return this.recoveryOver(this.lostBy);
     this.upstream?.checkTimers(now);
     this.fanout.check(now);
+    if (this.waiting.size > 0) {
+      if (this.fanout.readyToJoin(now)) this.admitWaiting();
+      else this.waiting.keepAlive();
+    }
   }
 
   /** End the stream for everyone, once: players get a clean end (or, if still waiting, the error). */
@@ -234,11 +228,7 @@ export class Stream {
     this.moveTo('ended', reason);
     clearTimeout(this.lingerTimer);
     clearTimeout(this.retryTimer);
-    const failure = error ?? new AcefleetError('engine_error', `the stream ended (${reason})`);
-    for (const w of this.waiters.splice(0)) {
-      w.socket.off('close', w.onClose);
-      w.reject(failure);
-    }
+    this.waiting.fail(error ?? new AcefleetError('engine_error', `the stream ended (${reason})`));
     this.fanout.close();
     this.background('release', this.releaseUpstream());
     this.background('release drained engine', this.closeLeaving());
@@ -260,12 +250,19 @@ export class Stream {
     this.log.debug({ from, to, why }, 'stream state');
   }
 
-  private join(socket: Socket, requestedAt: bigint, kind: JoinKind): Viewer {
+  private join(socket: Socket, requestedAt: bigint, kind: JoinKind, headSent = false): Viewer {
     if (this.current === 'lingering') {
       this.moveTo('playing', 'a player joined');
       this.deps.metrics.lingerHits.inc();
     }
-    return this.fanout.join(socket, requestedAt, kind);
+    return this.fanout.join(socket, requestedAt, kind, headSent);
+  }
+
+  /** Players waiting for media join at the point the fanout chose (a key frame when it has one). */
+  private admitWaiting(): void {
+    this.waiting.admit((socket, requestedAt, kind, headSent) =>
+      this.join(socket, requestedAt, kind, headSent),
+    );
   }
 
   /** Nobody is left: end, linger or wait, as the lifecycle says. */
@@ -317,12 +314,18 @@ export class Stream {
     this.bytesFromEngines += rawBytes;
     this.deps.metrics.bytesIn.inc(rawBytes);
     if (packets.length === 0 || this.isEnded()) return;
-    if (from === this.leaving) this.takeBack(from);
-    else if (from !== this.upstream) return;
+    if (from !== this.upstream && from !== this.leaving) return;
     const now = Date.now();
+    from.noteMedia(this.fanout.push(packets, now, from.program), now);
+    if (from === this.leaving) {
+      // A stalled engine that still sends (the sound under a frozen picture) feeds the players until
+      // another engine does; once what stopped comes back, the stream stays on it.
+      if (from.isStalled) return;
+      this.takeBack(from);
+    }
     this.lastMediaAt = now;
-    this.fanout.push(packets, now);
     if (this.current === 'starting' || this.current === 'recovering') this.onPlaying(now);
+    if (this.waiting.size > 0 && this.fanout.readyToJoin(now)) this.admitWaiting();
   }
 
   private onPlaying(now: number): void {
@@ -331,10 +334,7 @@ export class Stream {
     this.lostBy = undefined;
     this.fanout.flush(now);
     // Players first: their first bytes go out before the events are published.
-    for (const w of this.waiters.splice(0)) {
-      w.socket.off('close', w.onClose);
-      w.resolve(this.join(w.socket, w.requestedAt, 'new'));
-    }
+    if (this.waiting.size > 0 && this.fanout.readyToJoin(now)) this.admitWaiting();
     if (recovered) this.completeMove();
     if (!this.startedPublished) this.publishStarted();
     this.checkEmpty();
@@ -362,8 +362,8 @@ export class Stream {
     this.pendingMove = undefined;
     this.lostBy = undefined;
     this.lastEngineId = stalled.engineId;
-    if (this.current === 'recovering') this.moveTo('playing', 'the stalled engine resumed');
-    this.log.info({ engineId: stalled.engineId }, 'stalled engine resumed: staying on it');
+    if (this.current === 'recovering') this.moveTo('playing', 'staying on the stalled engine');
+    this.log.info({ engineId: stalled.engineId }, 'staying on the stalled engine');
     if (candidate) this.background('release candidate engine', candidate.close());
   }
 
@@ -394,7 +394,7 @@ export class Stream {
       state: this.current,
       contentUnavailable: loss.reason === 'content_unavailable',
       engineFailed: engineId !== undefined,
-      waiters: this.waiters.length,
+      waiters: this.waiting.size,
       viewers: this.fanout.viewers.size,
       startRetriesUsed: this.startRetriesUsed,
       startRetries,
@@ -430,6 +430,19 @@ export class Stream {
     const previous = this.leaving;
     this.leaving = from;
     await previous?.close();
+  }
+
+  /**
+   * No engine took over in time. A frozen picture over live sound (or the reverse) is better than nothing:
+   * the stream stays on the engine it was leaving. Any other loss ends it.
+   */
+  private recoveryOver(loss: Loss): void {
+    const leaving = this.leaving;
+    const frozen = loss.reason === 'video_frozen' || loss.reason === 'audio_frozen';
+    if (!frozen || !leaving?.isPlaying) return this.giveUp(loss);
+    this.deps.metrics.failovers.inc({ result: 'failed' });
+    this.log.warn({ engineId: leaving.engineId, reason: loss.reason }, 'no engine took over: staying on it');
+    this.takeBack(leaving);
   }
 
   /** No engine took over in time, or none may be tried: the stream ends for the loss that started it. */

@@ -6,6 +6,7 @@ import {
   type EngineSession,
   type PlaybackBody,
 } from '@acefleet/engine-client';
+import { ProgramTracker, Seen } from '@acefleet/mpegts';
 import type { EngineFailure, EngineLease, EngineSource } from './engine-source.ts';
 import { PacketAligner } from './ts-packets.ts';
 
@@ -16,7 +17,10 @@ export interface UpstreamSettings {
   engineStartTimeoutMs: number;
   firstByteTimeoutMs: number;
   emptyTimeoutMs: number;
-  /** Silence after media (below emptyTimeoutMs) that counts as a stall another engine may cure; 0: off. */
+  /**
+   * Silence after media (below emptyTimeoutMs), or a video or audio stream that stops while the rest flows,
+   * that counts as a stall another engine may cure; 0: off.
+   */
   stallFailoverMs: number;
   engineCallTimeoutMs: number;
 }
@@ -37,14 +41,22 @@ export interface UpstreamHandlers {
   /** The open media body failed: ended, broke, timed out, or was given up (drain). Called once. */
   onLost: (loss: Loss) => void;
   /**
-   * Media stopped for stallFailoverMs while the body stays open (a stall, or noise that is not MPEG-TS).
-   * Called once per stall; the body stays open and may resume, until emptyTimeoutMs ends it.
+   * Media stopped for stallFailoverMs while the body stays open (a stall, or noise that is not MPEG-TS:
+   * `empty_timeout`), or only its video or its audio did (`video_frozen`, `audio_frozen`). Called once per
+   * stall; the body stays open and may resume, until emptyTimeoutMs of silence ends it.
    */
   onStalled: (loss: Loss) => void;
 }
 
+/** Media came this recently: the stream flows, so a kind of media missing from it is frozen. */
+const FLOWING_MS = 1000;
+
+/** What stopped: all media, or one kind of it while the rest flows. */
+type Stall = 'empty_timeout' | 'video_frozen' | 'audio_frozen';
+
 function errorCodeOf(reason: EndReason): ErrorCode {
   if (reason === 'bad_media') return 'bad_media';
+  if (reason === 'video_frozen' || reason === 'audio_frozen') return 'engine_error';
   return reason === 'first_byte_timeout' || reason === 'empty_timeout' ? 'engine_timeout' : 'engine_error';
 }
 
@@ -63,6 +75,8 @@ export class Upstream {
   /** The claim; replaced in place when the stream re-claims the same engine. */
   lease: EngineLease | undefined;
   session: EngineSession | undefined;
+  /** The engine's programme (PAT, PMT, video and audio PIDs), read as its packets go into the ring. */
+  readonly program = new ProgramTracker();
   private body: PlaybackBody | undefined;
   private readonly aligner = new PacketAligner();
   private openedAt = 0;
@@ -72,8 +86,11 @@ export class Upstream {
   private lastMediaAt = 0;
   /** Bytes read before the first whole packet: the probe that tells MPEG-TS from anything else. */
   private probedBytes = 0;
-  /** The current silence was reported as a stall (cleared by the next media). */
-  private stallReported = false;
+  /** When video and audio packets last came (from the first media on; see noteMedia). */
+  private lastVideoAt = 0;
+  private lastAudioAt = 0;
+  /** The stall reported and not cured yet: media again (silence), or that kind of media again. */
+  private stall: Stall | undefined;
   private closed = false;
 
   constructor(
@@ -90,6 +107,19 @@ export class Upstream {
 
   get isPlaying(): boolean {
     return this.body !== undefined;
+  }
+
+  /** A stall was reported and what stopped has not come back. */
+  get isStalled(): boolean {
+    return this.stall !== undefined;
+  }
+
+  /** What kinds of media the stream's last packets held (Seen bits, from `program.scan`). */
+  noteMedia(seen: number, now: number): void {
+    if (seen & Seen.video) this.lastVideoAt = now;
+    if (seen & Seen.audio) this.lastAudioAt = now;
+    if (this.stall === 'video_frozen' && seen & Seen.video) this.stall = undefined;
+    if (this.stall === 'audio_frozen' && seen & Seen.audio) this.stall = undefined;
   }
 
   /**
@@ -133,9 +163,13 @@ export class Upstream {
   private onChunk(chunk: Buffer): void {
     const packets = this.aligner.push(chunk);
     if (packets.length > 0) {
-      if (this.lastMediaAt === 0) this.handlers.onFirstMedia((performance.now() - this.startCalledAt) / 1000);
-      this.lastMediaAt = Date.now();
-      this.stallReported = false;
+      const now = Date.now();
+      if (this.lastMediaAt === 0) {
+        this.handlers.onFirstMedia((performance.now() - this.startCalledAt) / 1000);
+        this.lastVideoAt = this.lastAudioAt = now;
+      }
+      this.lastMediaAt = now;
+      if (this.stall === 'empty_timeout') this.stall = undefined;
     } else if (this.lastMediaAt === 0) this.probedBytes += chunk.length;
     this.handlers.onData(packets, chunk.length);
     if (this.lastMediaAt === 0 && this.probedBytes >= MEDIA_PROBE_BYTES) {
@@ -152,7 +186,9 @@ export class Upstream {
 
   /**
    * Timeouts no event marks: the first packet, a stall, and silence. Called by the stream's watchdog. Only
-   * whole TS packets count as media, so an engine sending anything else cannot keep a stream waiting.
+   * whole TS packets count as media, so an engine sending anything else cannot keep a stream waiting; and
+   * video and audio are watched each on its own (from the PMT), so a frozen picture over live sound is a
+   * stall too. A programme without video (radio) is never stalled for it.
    */
   checkTimers(now: number): void {
     const { firstByteTimeoutMs, emptyTimeoutMs, stallFailoverMs } = this.settings;
@@ -163,14 +199,28 @@ export class Upstream {
       this.loseUnlessBadMedia('first_byte_timeout', `no media from the engine in ${firstByteTimeoutMs} ms`);
     } else if (silentMs > emptyTimeoutMs) {
       this.lose('empty_timeout', `the engine sent no media for ${emptyTimeoutMs} ms`);
-    } else if (stallFailoverMs > 0 && silentMs > stallFailoverMs && !this.stallReported) {
-      this.stallReported = true;
-      const message = `the engine sent no media for ${stallFailoverMs} ms`;
-      this.handlers.onStalled({
-        reason: 'empty_timeout',
-        error: new AcefleetError('engine_timeout', message),
-      });
+    } else if (stallFailoverMs > 0 && this.stall === undefined) {
+      const stall = this.stallAt(now, stallFailoverMs);
+      if (stall) this.reportStall(stall, stallFailoverMs);
     }
+  }
+
+  private stallAt(now: number, limitMs: number): Stall | undefined {
+    const silentMs = now - this.lastMediaAt;
+    if (silentMs > limitMs) return 'empty_timeout';
+    // Everything is going quiet: that is a silence, whose limit is checked above, not a freeze.
+    if (silentMs > FLOWING_MS) return undefined;
+    if (this.program.hasVideo && now - this.lastVideoAt > limitMs) return 'video_frozen';
+    if (this.program.hasAudio && now - this.lastAudioAt > limitMs) return 'audio_frozen';
+    return undefined;
+  }
+
+  private reportStall(stall: Stall, limitMs: number): void {
+    this.stall = stall;
+    const what = { empty_timeout: 'no media', video_frozen: 'no video', audio_frozen: 'no audio' }[stall];
+    const code = stall === 'empty_timeout' ? 'engine_timeout' : 'engine_error';
+    const error = new AcefleetError(code, `the engine sent ${what} for ${limitMs} ms`);
+    this.handlers.onStalled({ reason: stall, error });
   }
 
   /** Give up the open media body and report why (once). */

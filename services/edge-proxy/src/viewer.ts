@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { StartPoint } from './entry-points.ts';
 import type { RingBuffer } from './ring-buffer.ts';
 
 export interface ViewerLimits {
@@ -13,6 +14,15 @@ export type PumpResult = 'ok' | 'skipped' | 'slow';
 const RESPONSE_HEAD =
   'HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\nCache-Control: no-cache, no-store\r\n' +
   'Connection: close\r\nX-Content-Type-Options: nosniff\r\n\r\n';
+
+/** The head of a player's MPEG-TS response: the body runs until the connection closes. */
+export function writeResponseHead(socket: Socket): void {
+  socket.setNoDelay(true);
+  socket.write(RESPONSE_HEAD);
+}
+
+/** Where a lagging player goes on: a point to decode from, after what it lacks to get there cleanly. */
+export type SkipTarget = (ring: RingBuffer) => StartPoint;
 
 /**
  * One player connection. The body is written straight to the socket (headers once, then shared ring
@@ -37,11 +47,14 @@ export class Viewer {
     return this.closed || this.socket.destroyed;
   }
 
-  /** Send the response head and place the client at `pos` in the stream. */
-  begin(pos: number): void {
-    this.pos = pos;
-    this.socket.setNoDelay(true);
-    this.socket.write(RESPONSE_HEAD);
+  /**
+   * Place the client at `start` in the stream: its response head first (unless it was sent while the
+   * stream started), then the start's prelude (the tables a decoder needs there).
+   */
+  begin(start: StartPoint, headSent: boolean): void {
+    this.pos = start.pos;
+    if (!headSent) writeResponseHead(this.socket);
+    this.writePrelude(start.prelude);
   }
 
   /**
@@ -61,12 +74,14 @@ export class Viewer {
    * Write what the client has not had yet, within its backlog. A client that fell out of the window jumps
    * to the live edge ('skipped'); one stuck at its limit for too long is reported 'slow'.
    */
-  pump(ring: RingBuffer, now: number): PumpResult {
+  pump(ring: RingBuffer, now: number, skipTo: SkipTarget): PumpResult {
     if (this.isClosed) return 'ok';
     let result: PumpResult = 'ok';
     if (this.pos < ring.start) {
       if (this.socket.writableLength > 0) this.queuedBeforeSkip = this.heldFrom();
-      this.pos = ring.liveEdge();
+      const target = skipTo(ring);
+      this.pos = target.pos;
+      this.writePrelude(target.prelude);
       result = 'skipped';
     }
     const socket = this.socket;
@@ -89,6 +104,12 @@ export class Viewer {
     }
     if (corked) socket.uncork();
     return result;
+  }
+
+  private writePrelude(prelude: Buffer | undefined): void {
+    if (!prelude) return;
+    this.socket.write(prelude);
+    this.bytesOut += prelude.length;
   }
 
   /** End the body cleanly (the player sees the end of the stream). */

@@ -17,7 +17,12 @@ test.before(async () => {
   sim = buildSimulator({ burstSeconds: 1 });
   simUrl = (await sim.listen()).url;
   // The only engine: after it fails there is none to retry on, so the start ends.
-  proxy = await startProxy({ STATIC_ENGINES: simUrl, FIRST_BYTE_TIMEOUT_MS: String(FIRST_BYTE_TIMEOUT_MS) });
+  // Waiting players get their error status here: their head is not sent early (waiting-start covers that).
+  proxy = await startProxy({
+    STATIC_ENGINES: simUrl,
+    FIRST_BYTE_TIMEOUT_MS: String(FIRST_BYTE_TIMEOUT_MS),
+    WAIT_HEAD_MS: '10000',
+  });
 });
 test.after.always(async () => {
   await proxy?.close();
@@ -82,7 +87,7 @@ test('proxy - a starting stream whose players all leave ends instead of waiting 
 test('proxy - noise trickling slower than the probe size ends at the first-byte timeout: its bytes do not count as media', async (t) => {
   const slow = buildSimulator({ bitrateBps: 64_000, burstSeconds: 0, faults: { badBody: 'random' } });
   const { url } = await slow.listen();
-  const own = await startProxy({ STATIC_ENGINES: url, FIRST_BYTE_TIMEOUT_MS: '2000' });
+  const own = await startProxy({ STATIC_ENGINES: url, FIRST_BYTE_TIMEOUT_MS: '2000', WAIT_HEAD_MS: '10000' });
   t.teardown(async () => {
     await own.close();
     await slow.close();

@@ -17,6 +17,8 @@ test.before(async () => {
     EMPTY_TIMEOUT_MS: '700',
     STALL_FAILOVER_MS: '350',
     FAILOVER_DEADLINE_MS: '0',
+    // Waiting players get their error status here: their head is not sent early (waiting-start covers that).
+    WAIT_HEAD_MS: '10000',
   });
 });
 test.after.always(async () => {

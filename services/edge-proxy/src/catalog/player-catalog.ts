@@ -22,6 +22,7 @@ const PLAYER_ROUTES = new Set([
   '/ace/getstream',
   '/ace/getstream/',
   '/ace/manifest.m3u8',
+  '/ace/hls/:session/live.m3u8',
   '/ace/hls/:session/:segment',
   '/ace/status',
   '/playlist.m3u',

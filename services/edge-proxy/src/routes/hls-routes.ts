@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AcefleetError } from '@acefleet/contracts';
 import type { Admission, Release } from '../admission.ts';
 import { HlsSession, type HlsDeps } from '../hls.ts';
@@ -46,8 +47,8 @@ export class HlsHub {
 }
 
 /**
- * A player that came with `?token=` gets it on every segment URL of the playlist too (segment requests pass
- * the same gate); one that sent `Authorization` sends it again by itself.
+ * A player that came with `?token=` gets it on every playlist and segment URL too (those requests pass the
+ * same gate); one that sent `Authorization` sends it again by itself.
  */
 function withToken(req: FastifyRequest, playlist: string): string {
   const token = playerOf(req).presented;
@@ -60,22 +61,68 @@ function viewerOf(req: FastifyRequest): string {
   return `${req.ip} ${req.headers['user-agent'] ?? ''}`;
 }
 
-/** GET /ace/manifest.m3u8 (Acexy-compatible selection) and the segments it points at. */
+const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
+
+function sendPlaylist(reply: FastifyReply, text: string): FastifyReply {
+  return reply.type(PLAYLIST_TYPE).header('cache-control', 'no-cache').send(text);
+}
+
+/**
+ * A master playlist with one variant: the session's own live playlist, which waits for the engine. Sent when
+ * the engine takes longer than `waitHeadMs` to give its first playlist (a real engine warms up for 5-25 s),
+ * so the player has an answer at once and asks for the segments when they exist.
+ */
+function masterPlaylist(sessionId: string): string {
+  return [
+    '#EXTM3U',
+    '#EXT-X-VERSION:3',
+    '#EXT-X-STREAM-INF:BANDWIDTH=4000000',
+    `/ace/hls/${sessionId}/live.m3u8`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * GET /ace/manifest.m3u8 (Acexy-compatible selection) and the segments it points at. A session whose engine
+ * answers within `waitHeadMs` gets its live playlist straight away, as from the engine; a slower one gets a
+ * master playlist pointing at `/ace/hls/<session>/live.m3u8`, which answers once the engine's does. Every
+ * playlist and segment counts towards the player's session.
+ */
 export function hlsRoutes(
   app: FastifyInstance,
   hub: HlsHub,
   admission: Admission,
   players: PlayerSessions,
+  waitHeadMs: number,
 ): void {
+  const answer = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    session: HlsSession,
+    text: string,
+  ): FastifyReply => {
+    const body = withToken(req, text);
+    players.touchHls(playerOf(req), session, Buffer.byteLength(body));
+    return sendPlaylist(reply, body);
+  };
   app.get<{ Querystring: Query }>('/ace/manifest.m3u8', async (req, reply) => {
     const selector = playerSelector(req);
     const player = playerOf(req);
     const session = hub.open(selector, () =>
       admission.admit(player.client, selector.key, { opensStream: true, asPlayer: false }),
     );
-    const playlist = withToken(req, await session.playlist(`/ace/hls/${session.id}`, viewerOf(req)));
-    players.touchHls(player, session, Buffer.byteLength(playlist));
-    return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-cache').send(playlist);
+    const playlist = session.playlist(`/ace/hls/${session.id}`, viewerOf(req));
+    const first = await Promise.race([playlist, sleep(waitHeadMs, undefined)]);
+    if (first !== undefined) return answer(req, reply, session, first);
+    // The player asks for the live playlist next: a failure then answers that request.
+    playlist.catch(() => undefined);
+    return answer(req, reply, session, masterPlaylist(session.id));
+  });
+  app.get<{ Params: { session: string } }>('/ace/hls/:session/live.m3u8', async (req, reply) => {
+    const session = hub.get(req.params.session);
+    if (!session)
+      throw new AcefleetError('stream_not_found', 'this HLS session has ended; reload the playlist');
+    return answer(req, reply, session, await session.playlist(`/ace/hls/${session.id}`, viewerOf(req)));
   });
   app.get<{ Params: { session: string; segment: string } }>(
     '/ace/hls/:session/:segment',

@@ -46,8 +46,8 @@ export function streamRoutes(
         const stream = hub.open(selector);
         reply.hijack();
         try {
-          await stream.attach(req.raw.socket, requestedAt);
-          players.trackTs(player, stream, req.raw.socket, sentBefore);
+          const viewer = await stream.attach(req.raw.socket, requestedAt);
+          if (viewer) players.trackTs(player, stream, req.raw.socket, sentBefore);
         } catch (err) {
           const mapped = toAcefleetError(err);
           req.log.info({ code: mapped.code, content: selector.content.value }, 'stream request failed');
