@@ -1,5 +1,6 @@
-import { jetstreamManager } from '@nats-io/jetstream';
-import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstreamManager, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
+import { Kvm, type KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { compiledParser } from '@acefleet/contracts';
@@ -15,8 +16,8 @@ export interface KvSnapshot {
   lastSeq: number;
 }
 
-/** Reads in flight at once while a snapshot is taken. */
-const SNAPSHOT_CONCURRENCY = 128;
+/** Reads in flight at once while a snapshot is taken (a sliding window). */
+const SNAPSHOT_CONCURRENCY = 512;
 
 /**
  * The latest entry of every key of a bucket under `keys` (a subject-style filter; all by default), deletions
@@ -33,12 +34,14 @@ export async function kvSnapshot(nc: NatsConnection, bucket: string, keys = '>')
   const subjects = Object.keys(info.state.subjects ?? {});
   const kv = await new Kvm(nc).open(bucket);
   const entries: KvSnapshotEntry[] = [];
-  for (let i = 0; i < subjects.length; i += SNAPSHOT_CONCURRENCY) {
-    const batch = subjects.slice(i, i + SNAPSHOT_CONCURRENCY);
-    for (const entry of await Promise.all(batch.map((s) => kv.get(s.slice(prefix.length))))) {
+  let next = 0;
+  const reader = async (): Promise<void> => {
+    while (next < subjects.length) {
+      const entry = await kv.get(subjects[next++]!.slice(prefix.length));
       if (entry) entries.push(entry);
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(SNAPSHOT_CONCURRENCY, subjects.length) }, reader));
   return { entries, lastSeq: info.state.last_seq };
 }
 
@@ -50,13 +53,18 @@ export interface KvMirrorOptions<T extends TSchema> {
   what: string;
   /** Told after every change (the key, and its value or undefined once deleted). */
   onChange?: (key: string, value: Static<T> | undefined) => void;
+  /** How often the bucket is looked at for changes (250 ms by default). */
+  pollMs?: number;
 }
 
 /**
  * A live local copy of (part of) a KV bucket, for readers that must answer at once (a proxy checking a player
- * token, serving a playlist). start() takes a snapshot (kvSnapshot), then follows every change
- * from the stream sequence the snapshot began at, so nothing written meanwhile is missed; a watch that fails
- * is resumed from the last revision seen. Entries only move forward: an older revision arriving late is ignored.
+ * token, serving a playlist). start() takes a snapshot (kvSnapshot), then follows every change from the stream
+ * sequence the snapshot is complete up to: every `pollMs` it asks for the stream's last sequence and reads
+ * the messages since by direct get, so nothing is missed and a change shows within `pollMs`. No watch
+ * consumer on purpose, for the reason kvSnapshot gives: a 10 000-channel import would cost nats-server
+ * quadratic work for every service user that watches. Entries only move forward: an older revision arriving
+ * late is ignored.
  */
 export class KvMirror<T extends TSchema> {
   private readonly entries = new Map<string, { value: Static<T>; revision: number }>();
@@ -76,14 +84,13 @@ export class KvMirror<T extends TSchema> {
     this.parse = compiledParser(opts.schema, opts.what);
   }
 
-  /** Resolves once the snapshot is loaded (the bucket must exist); the watch then runs until stop(). */
+  /** Resolves once the snapshot is loaded (the bucket must exist); following then runs until stop(). */
   async start(): Promise<void> {
-    const kv = await new Kvm(this.nc).open(this.bucket);
     const snapshot = await kvSnapshot(this.nc, this.bucket, this.opts.keys);
     for (const entry of snapshot.entries) this.apply(entry);
     // Follow from where the snapshot is complete: a key written since may have a later entry than the ones read.
     this.lastRevision = snapshot.lastSeq;
-    this.watching = supervise(`${this.opts.what} watch`, this.log, (signal) => this.follow(kv, signal));
+    this.watching = supervise(`${this.opts.what} follower`, this.log, (signal) => this.follow(signal));
   }
 
   async stop(): Promise<void> {
@@ -137,17 +144,40 @@ export class KvMirror<T extends TSchema> {
     this.opts.onChange?.(key, value);
   }
 
-  /** Follows the changes after the last revision seen; throws when the watch ends by itself (to be resumed). */
-  private async follow(kv: KV, signal: AbortSignal): Promise<void> {
-    const watcher = await kv.watch({
-      ...(this.opts.keys ? { key: this.opts.keys } : {}),
-      resumeFromRevision: this.lastRevision + 1,
-    });
-    const stop = (): void => void watcher.stop();
-    signal.addEventListener('abort', stop, { once: true });
-    if (signal.aborted) stop();
-    for await (const entry of watcher) this.apply(entry);
-    signal.removeEventListener('abort', stop);
-    if (!signal.aborted) throw new Error(`${this.opts.what} watch ended`);
+  /** Reads what was written after the last revision seen, every `pollMs`, until aborted. */
+  private async follow(signal: AbortSignal): Promise<void> {
+    const jsm = await jetstreamManager(this.nc);
+    const stream = `KV_${this.bucket}`;
+    while (!signal.aborted) {
+      const { state } = await jsm.streams.info(stream);
+      if (state.last_seq > this.lastRevision) await this.readSince(jsm, stream, state.last_seq);
+      await sleep(this.opts.pollMs ?? 250, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  /** The messages after the last revision seen, up to `lastSeq`, applied in order (superseded ones are gone). */
+  private async readSince(jsm: JetStreamManager, stream: string, lastSeq: number): Promise<void> {
+    const prefix = `$KV.${this.bucket}.`;
+    const wanted = this.opts.keys?.endsWith('.>') ? `${prefix}${this.opts.keys.slice(0, -1)}` : prefix;
+    const found: StoredMsg[] = [];
+    let next = this.lastRevision + 1;
+    const reader = async (): Promise<void> => {
+      while (next <= lastSeq) {
+        const msg = await jsm.direct.getMessage(stream, { seq: next++ });
+        if (msg?.subject.startsWith(wanted)) found.push(msg);
+      }
+    };
+    const count = lastSeq - this.lastRevision;
+    await Promise.all(Array.from({ length: Math.min(SNAPSHOT_CONCURRENCY, count) }, reader));
+    for (const msg of found.sort((a, b) => a.seq - b.seq)) {
+      const operation = msg.header?.get('KV-Operation');
+      this.apply({
+        key: msg.subject.slice(prefix.length),
+        revision: msg.seq,
+        operation: operation === 'DEL' || operation === 'PURGE' ? operation : 'PUT',
+        value: msg.data,
+      });
+    }
+    this.lastRevision = Math.max(this.lastRevision, lastSeq);
   }
 }

@@ -5,7 +5,7 @@ import { checkPresentedToken, tokenDigest } from './tokens.ts';
 
 /**
  * The tokens bucket (it must exist: openTokensKv makes it) as a proxy checks players against it: a live copy indexed by digest, so a check costs
- * one hash and one map look-up, and a revocation applies as soon as the watch delivers it.
+ * one hash and one map look-up, and a revocation applies as soon as the copy sees it (within 250 ms).
  */
 export class TokenDirectory {
   private readonly mirror: KvMirror<typeof PlayerTokenRecord>;

@@ -33,6 +33,10 @@ test.before(async () => {
   ({ token } = await addToken(await openTokensKv(nc), { name: 'household' }));
   await nc.close();
   await waitFor(async () => (await get('/lineup.json', JELLYFIN)).body.length === 4, 10_000);
+  await waitFor(
+    async () => (await get(`/hdhr/${token}/lineup_status.json`, JELLYFIN)).status === 200,
+    10_000,
+  );
 });
 test.after.always(async () => {
   await proxy?.close();

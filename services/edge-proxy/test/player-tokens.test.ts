@@ -34,9 +34,16 @@ test.after.always(async () => {
 });
 
 let names = 0;
+/** A new token, once the proxy knows it (its copy of the bucket looks for changes every 250 ms). */
 async function newToken(maxStreams?: number): Promise<{ name: string; token: string }> {
   const name = `viewer-${names++}`;
-  return addToken(await openTokensKv(operator), { name, ...(maxStreams ? { maxStreams } : {}) });
+  const made = await addToken(await openTokensKv(operator), { name, ...(maxStreams ? { maxStreams } : {}) });
+  await waitFor(
+    async () => (await request(`/lineup_status.json?token=${made.token}`)).status === 200,
+    5000,
+    20,
+  );
+  return made;
 }
 
 const id = (n: number): string => channelId('f', n);

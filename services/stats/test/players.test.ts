@@ -74,7 +74,7 @@ test.serial(
 
     const rows = await waitFor(async () => {
       const all = await players();
-      return all.length === 2 && all.some((p) => p.endedAt) && all;
+      return all.length === 2 && all.some((p) => p.endedAt) && all.every((p) => p.channel) && all;
     }, 10_000);
     const ended = rows.find((p) => p.playerId === 'p-a')!;
     t.like(ended, { token: 'living-room', channel: '5 Channel 1', bytesOut: 123_456 });
@@ -102,7 +102,7 @@ test.serial(
     const stream = streamStarted('stats-players-2', { content: { kind: 'id', value: channelId('5', 0) } });
     await publishStreamEvent(world.nc, stream);
     await publish(player('p-c', stream.streamId, channelId('5', 0), 'bedroom'));
-    await waitFor(async () => (await players('?state=active')).length === 1, 10_000);
+    await waitFor(async () => (await players('?state=active'))[0]?.channel === '5 Channel 0', 10_000);
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
