@@ -65,11 +65,11 @@ export class GuideCache {
     });
     if (skipped.length > 0) this.log.warn({ skipped }, 'guides left out of /epg.xml');
     if (urls.length > 0 && guides.length === 0) {
-      const allGuides = results.every(
+      const noneIsXmltv = results.every(
         (r) => r.status === 'rejected' && (r.reason as AcefleetError).code === 'invalid_guide',
       );
       throw new AcefleetError(
-        allGuides ? 'invalid_guide' : 'source_unavailable',
+        noneIsXmltv ? 'invalid_guide' : 'source_unavailable',
         `no guide could be read: ${skipped.join('; ')}`,
       );
     }

@@ -43,13 +43,6 @@ function presentedToken(req: FastifyRequest): string | undefined {
   return /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
 }
 
-function unauthorized(
-  message: string,
-  code: 'unauthorized' | 'invalid_token' = 'unauthorized',
-): AcefleetError {
-  return new AcefleetError(code, message);
-}
-
 /**
  * Who may play: with PLAYER_AUTH=required, every player route needs a valid player token, checked against
  * the tokens bucket's live copy (a revoked token is refused as soon as the copy hears of it). The player
@@ -85,7 +78,8 @@ export class PlayerGate {
     const presented = presentedToken(req);
     if (presented === undefined) {
       if (this.opts.mode === 'off') return anonymous;
-      throw unauthorized(
+      throw new AcefleetError(
+        'unauthorized',
         'this proxy needs a player token: add ?token=<token> or send Authorization: Bearer <token>',
       );
     }
