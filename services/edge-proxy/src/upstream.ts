@@ -50,6 +50,11 @@ export interface UpstreamHandlers {
 
 /** Media came this recently: the stream flows, so a kind of media missing from it is frozen. */
 const FLOWING_MS = 1000;
+/**
+ * A kind of media is frozen only after this long at least, whatever STALL_FAILOVER_MS says: muxers send
+ * audio in bursts a few hundred ms apart, so a shorter gap of one kind is how a healthy stream looks.
+ */
+const MIN_FROZEN_MS = 2000;
 
 /** What stopped: all media, or one kind of it while the rest flows. */
 type Stall = 'empty_timeout' | 'video_frozen' | 'audio_frozen';
@@ -210,13 +215,15 @@ export class Upstream {
     if (silentMs > limitMs) return 'empty_timeout';
     // Everything is going quiet: that is a silence, whose limit is checked above, not a freeze.
     if (silentMs > FLOWING_MS) return undefined;
-    if (this.program.hasVideo && now - this.lastVideoAt > limitMs) return 'video_frozen';
-    if (this.program.hasAudio && now - this.lastAudioAt > limitMs) return 'audio_frozen';
+    const frozenMs = Math.max(limitMs, MIN_FROZEN_MS);
+    if (this.program.hasVideo && now - this.lastVideoAt > frozenMs) return 'video_frozen';
+    if (this.program.hasAudio && now - this.lastAudioAt > frozenMs) return 'audio_frozen';
     return undefined;
   }
 
-  private reportStall(stall: Stall, limitMs: number): void {
+  private reportStall(stall: Stall, stallMs: number): void {
     this.stall = stall;
+    const limitMs = stall === 'empty_timeout' ? stallMs : Math.max(stallMs, MIN_FROZEN_MS);
     const what = { empty_timeout: 'no media', video_frozen: 'no video', audio_frozen: 'no audio' }[stall];
     const code = stall === 'empty_timeout' ? 'engine_timeout' : 'engine_error';
     const error = new AcefleetError(code, `the engine sent ${what} for ${limitMs} ms`);
