@@ -115,7 +115,10 @@ test('channels - 10 000 channels import in under 10 s, and a directory (stats us
   t.true(ms < 10_000, `${ms} ms`);
   await waitFor(
     () => directory.channels().filter((c) => c.source === '/lists/big.m3u').length === 10_000,
-    10_000,
+    30_000,
+  );
+  t.log(
+    `the directory (stats user) had them ${Math.round(performance.now() - started - ms)} ms after the import`,
   );
   const one: ChannelRecord | undefined = directory.channelOf({ kind: 'id', value: hex(42, 'e') });
   t.like(one, { name: 'e Channel 42', tvgId: 'ch42', group: 'G0' });

@@ -16,8 +16,10 @@ export interface KvSnapshot {
   lastSeq: number;
 }
 
-/** Reads in flight at once while a snapshot is taken (a sliding window). */
+/** Reads in flight at once while a snapshot is taken or changes are read (a sliding window). */
 const SNAPSHOT_CONCURRENCY = 512;
+/** Changes read (and applied) at a time while following. */
+const FOLLOW_SLICE = 2048;
 
 /**
  * The latest entry of every key of a bucket under `keys` (a subject-style filter; all by default), deletions
@@ -155,29 +157,44 @@ export class KvMirror<T extends TSchema> {
     }
   }
 
-  /** The messages after the last revision seen, up to `lastSeq`, applied in order (superseded ones are gone). */
+  /**
+   * The messages after the last revision seen, up to `lastSeq`, applied in order (superseded ones are gone),
+   * a slice at a time: what was read stays read if a later slice fails (the follower then tries again).
+   */
   private async readSince(jsm: JetStreamManager, stream: string, lastSeq: number): Promise<void> {
+    while (this.lastRevision < lastSeq) {
+      const upTo = Math.min(lastSeq, this.lastRevision + FOLLOW_SLICE);
+      for (const msg of await this.readRange(jsm, stream, this.lastRevision + 1, upTo)) {
+        const operation = msg.header?.get('KV-Operation');
+        this.apply({
+          key: msg.subject.slice(`$KV.${this.bucket}.`.length),
+          revision: msg.seq,
+          operation: operation === 'DEL' || operation === 'PURGE' ? operation : 'PUT',
+          value: msg.data,
+        });
+      }
+      this.lastRevision = Math.max(this.lastRevision, upTo);
+    }
+  }
+
+  /** The messages `from`..`to` under this mirror's keys, in sequence order, by direct get. */
+  private async readRange(
+    jsm: JetStreamManager,
+    stream: string,
+    from: number,
+    to: number,
+  ): Promise<StoredMsg[]> {
     const prefix = `$KV.${this.bucket}.`;
     const wanted = this.opts.keys?.endsWith('.>') ? `${prefix}${this.opts.keys.slice(0, -1)}` : prefix;
     const found: StoredMsg[] = [];
-    let next = this.lastRevision + 1;
+    let next = from;
     const reader = async (): Promise<void> => {
-      while (next <= lastSeq) {
+      while (next <= to) {
         const msg = await jsm.direct.getMessage(stream, { seq: next++ });
         if (msg?.subject.startsWith(wanted)) found.push(msg);
       }
     };
-    const count = lastSeq - this.lastRevision;
-    await Promise.all(Array.from({ length: Math.min(SNAPSHOT_CONCURRENCY, count) }, reader));
-    for (const msg of found.sort((a, b) => a.seq - b.seq)) {
-      const operation = msg.header?.get('KV-Operation');
-      this.apply({
-        key: msg.subject.slice(prefix.length),
-        revision: msg.seq,
-        operation: operation === 'DEL' || operation === 'PURGE' ? operation : 'PUT',
-        value: msg.data,
-      });
-    }
-    this.lastRevision = Math.max(this.lastRevision, lastSeq);
+    await Promise.all(Array.from({ length: Math.min(SNAPSHOT_CONCURRENCY, to - from + 1) }, reader));
+    return found.sort((a, b) => a.seq - b.seq);
   }
 }
