@@ -32,10 +32,17 @@ function isSource(key: string, value: ChannelRecord | PlaylistSource): value is 
 export class ChannelDirectory {
   private readonly mirror: KvMirror<typeof BucketValue>;
   private sorted: { version: number; channels: ChannelRecord[] } = { version: -1, channels: [] };
+  private channelChanges = 0;
 
   /** The bucket must exist (openChannelsKv makes it). */
   constructor(nc: NatsConnection, log: Logger) {
-    this.mirror = new KvMirror(nc, CHANNELS_BUCKET, log, { schema: BucketValue, what: 'channel or source' });
+    this.mirror = new KvMirror(nc, CHANNELS_BUCKET, log, {
+      schema: BucketValue,
+      what: 'channel or source',
+      onChange: (key) => {
+        if (key.startsWith(CHANNEL_PREFIX)) this.channelChanges++;
+      },
+    });
   }
 
   start(): Promise<void> {
@@ -48,7 +55,7 @@ export class ChannelDirectory {
 
   /** Every channel, by guide number (then name). */
   channels(): ChannelRecord[] {
-    const version = this.mirror.version;
+    const version = this.channelChanges;
     if (this.sorted.version !== version) {
       const channels = [...this.byKey().values()].sort(
         (a, b) => a.number - b.number || a.name.localeCompare(b.name),
@@ -58,9 +65,9 @@ export class ChannelDirectory {
     return this.sorted.channels;
   }
 
-  /** Grows with every change: what is built from the channels is stale once this moved on. */
+  /** Grows with every change of a channel: what is built from the channels is stale once this moved on. */
   get version(): number {
-    return this.mirror.version;
+    return this.channelChanges;
   }
 
   /** Every channel by its key (`ch.<kind>.<hex>`), as importPlaylist takes them. */

@@ -21,7 +21,7 @@ let ended: EventCollector<PlayerSessionEnded>;
 test.before(async () => {
   sim = buildSimulator({ burstSeconds: 1 });
   engineUrl = (await sim.listen()).url;
-  proxy = await startProxy({ STATIC_ENGINES: engineUrl, HLS_IDLE_MS: '1000' });
+  proxy = await startProxy({ STATIC_ENGINES: engineUrl, HLS_IDLE_MS: '3000' });
   operator = await proxy.nats.connect(NatsUsers.operator);
   started = await collectEvents(operator, PlayerSubjects.sessionStarted);
   ended = await collectEvents(operator, PlayerSubjects.sessionEnded);

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Catalog } from './catalog.ts';
 import type { GuideCache } from './guide-cache.ts';
-import { PlaylistFile } from './playlist-file.ts';
+import { PlaylistCache } from './playlist-cache.ts';
 import { publicAddress, tokenParam } from './public-address.ts';
 
 const PlaylistQuery = Type.Object({
@@ -12,34 +12,24 @@ const PlaylistQuery = Type.Object({
 });
 type PlaylistQuery = Static<typeof PlaylistQuery>;
 
-/** Rendered playlists kept, by what they depend on: a 10 000-channel list is built once, not per request. */
-const RENDERED_KEPT = 4;
-
-/** GET /playlist.m3u and GET /epg.xml: what IPTV players (VLC, Kodi, TiviMate) and media servers load. */
+/**
+ * GET /playlist.m3u and GET /epg.xml: what IPTV players (VLC, Kodi, TiviMate) and media servers load. The
+ * playlists are kept and refreshed ahead (PlaylistCache): stop() ends the refresher.
+ */
 export function catalogRoutes(
   app: FastifyInstance,
   catalog: Catalog,
   guide: GuideCache,
   publicUrl: string,
-): void {
-  const file = new PlaylistFile();
-  const rendered = new Map<string, Buffer>();
-  const playlistOf = (req: FastifyRequest<{ Querystring: PlaylistQuery }>): Buffer => {
-    const directory = catalog.channels();
-    const base = publicAddress(req, publicUrl);
-    const format = req.query.format ?? 'ts';
-    const group = req.query.group?.toLowerCase();
-    const token = tokenParam(req, '&');
-    const key = [directory.version, base, format, group ?? '', token].join('\n');
-    const cached = rendered.get(key);
-    if (cached !== undefined) return cached;
-    const text = Buffer.from(
-      file.text(() => directory.channels(), directory.version, { base, format, token }, group),
-    );
-    if (rendered.size >= RENDERED_KEPT) rendered.delete(rendered.keys().next().value!);
-    rendered.set(key, text);
-    return text;
-  };
+): { stop(): void } {
+  const playlists = new PlaylistCache(() => catalog.loaded());
+  const playlistOf = (req: FastifyRequest<{ Querystring: PlaylistQuery }>): Buffer =>
+    playlists.get(catalog.channels(), {
+      base: publicAddress(req, publicUrl),
+      format: req.query.format ?? 'ts',
+      token: tokenParam(req, '&'),
+      ...(req.query.group ? { group: req.query.group.toLowerCase() } : {}),
+    });
 
   app.get<{ Querystring: PlaylistQuery }>(
     '/playlist.m3u',
@@ -75,4 +65,5 @@ export function catalogRoutes(
         .send(await guide.xml(urls));
     },
   );
+  return { stop: () => playlists.stop() };
 }

@@ -47,6 +47,11 @@ export class Catalog {
     return this.tokenDirectory;
   }
 
+  /** The channels once loaded, else undefined. */
+  loaded(): ChannelDirectory | undefined {
+    return this.channelDirectory;
+  }
+
   /** The channels, or control_plane_unavailable while they are not loaded. */
   channels(): ChannelDirectory {
     return this.ready().channels;

@@ -89,7 +89,7 @@ export function installPlayerCatalog(
     { timeoutMs: config.sourceTimeoutMs, maxBytes: config.guideMaxBytes, cacheMs: config.guideCacheMs },
     log,
   );
-  catalogRoutes(app, catalog, guide, config.publicUrl);
+  const playlists = catalogRoutes(app, catalog, guide, config.publicUrl);
   hdhomerunRoutes(app, catalog, {
     friendlyName: config.hdhrFriendlyName,
     deviceId: config.hdhrDeviceId,
@@ -119,6 +119,7 @@ export function installPlayerCatalog(
       sources.start(nc);
     },
     async close() {
+      playlists.stop();
       await sources.stop();
       players.close();
       await catalog.close();

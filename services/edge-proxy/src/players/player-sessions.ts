@@ -34,7 +34,10 @@ const HLS_SWEEP_MS = 1000;
  */
 export class PlayerSessions {
   private readonly live = new Map<string, Live>();
-  private readonly hlsByViewer = new Map<string, { playerId: string; lastSeen: number; bytes: number }>();
+  private readonly hlsByViewer = new Map<
+    string,
+    { playerId: string; lastSeen: number; bytes: number; inFlight: number }
+  >();
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
@@ -50,24 +53,34 @@ export class PlayerSessions {
     socket.once('close', () => this.end(started.playerId));
   }
 
-  /** An HLS player asked for a playlist or a segment of `session` (`bytes` sent with this answer). */
-  touchHls(player: Player, session: Watched, bytes: number): void {
+  /**
+   * An HLS request of `player` on `session` begins (a playlist or a segment); call the returned function with
+   * the bytes sent when it ends, answered or not. A player with a request in flight (waiting for a slow
+   * engine) is never idle.
+   */
+  hlsRequest(player: Player, session: Watched): (bytes: number) => void {
     const viewer = `${session.id}\n${player.client.key}\n${player.identity.userAgent}`;
-    const known = this.hlsByViewer.get(viewer);
-    if (known && this.live.has(known.playerId)) {
-      known.lastSeen = Date.now();
-      known.bytes += bytes;
-      return;
+    let entry = this.hlsByViewer.get(viewer);
+    if (!entry || !this.live.has(entry.playerId)) {
+      const started = this.start(player, session, 'hls');
+      const fresh = { playerId: started.playerId, lastSeen: Date.now(), bytes: 0, inFlight: 0 };
+      this.hlsByViewer.set(viewer, fresh);
+      this.live.set(started.playerId, {
+        started,
+        bytesOut: () => fresh.bytes,
+        cut: () => this.endHls(viewer),
+      });
+      this.sweeper ??= setInterval(() => this.sweepHls(), HLS_SWEEP_MS);
+      entry = fresh;
     }
-    const started = this.start(player, session, 'hls');
-    const entry = { playerId: started.playerId, lastSeen: Date.now(), bytes };
-    this.hlsByViewer.set(viewer, entry);
-    this.live.set(started.playerId, {
-      started,
-      bytesOut: () => entry.bytes,
-      cut: () => this.endHls(viewer),
-    });
-    this.sweeper ??= setInterval(() => this.sweepHls(), HLS_SWEEP_MS);
+    const current = entry;
+    current.inFlight++;
+    current.lastSeen = Date.now();
+    return (bytes) => {
+      current.inFlight--;
+      current.bytes += bytes;
+      current.lastSeen = Date.now();
+    };
   }
 
   /** Cut off every player of token `name` (it was revoked); how many there were. */
@@ -131,6 +144,8 @@ export class PlayerSessions {
 
   private sweepHls(): void {
     const idleSince = Date.now() - this.deps.hlsIdleMs;
-    for (const [viewer, entry] of this.hlsByViewer) if (entry.lastSeen < idleSince) this.endHls(viewer);
+    for (const [viewer, entry] of this.hlsByViewer) {
+      if (entry.inFlight === 0 && entry.lastSeen < idleSince) this.endHls(viewer);
+    }
   }
 }

@@ -95,15 +95,20 @@ export function hlsRoutes(
   players: PlayerSessions,
   waitHeadMs: number,
 ): void {
-  const answer = (
+  /** A playlist answer, counted towards the player's session from the request's start to its end. */
+  const playlistOf = async (
     req: FastifyRequest,
-    reply: FastifyReply,
     session: HlsSession,
-    text: string,
-  ): FastifyReply => {
-    const body = withToken(req, text);
-    players.touchHls(playerOf(req), session, Buffer.byteLength(body));
-    return sendPlaylist(reply, body);
+    make: () => Promise<string>,
+  ): Promise<string> => {
+    const done = players.hlsRequest(playerOf(req), session);
+    let text = '';
+    try {
+      text = withToken(req, await make());
+      return text;
+    } finally {
+      done(Buffer.byteLength(text));
+    }
   };
   app.get<{ Querystring: Query }>('/ace/manifest.m3u8', async (req, reply) => {
     const selector = playerSelector(req);
@@ -111,18 +116,24 @@ export function hlsRoutes(
     const session = hub.open(selector, () =>
       admission.admit(player.client, selector.key, { opensStream: true, asPlayer: false }),
     );
-    const playlist = session.playlist(`/ace/hls/${session.id}`, viewerOf(req));
-    const first = await Promise.race([playlist, sleep(waitHeadMs, undefined)]);
-    if (first !== undefined) return answer(req, reply, session, first);
-    // The player asks for the live playlist next: a failure then answers that request.
-    playlist.catch(() => undefined);
-    return answer(req, reply, session, masterPlaylist(session.id));
+    const text = await playlistOf(req, session, async () => {
+      const playlist = session.playlist(`/ace/hls/${session.id}`, viewerOf(req));
+      const first = await Promise.race([playlist, sleep(waitHeadMs, undefined)]);
+      if (first !== undefined) return first;
+      // The player asks for the live playlist next: a failure then answers that request.
+      playlist.catch(() => undefined);
+      return masterPlaylist(session.id);
+    });
+    return sendPlaylist(reply, text);
   });
   app.get<{ Params: { session: string } }>('/ace/hls/:session/live.m3u8', async (req, reply) => {
     const session = hub.get(req.params.session);
     if (!session)
       throw new AcefleetError('stream_not_found', 'this HLS session has ended; reload the playlist');
-    return answer(req, reply, session, await session.playlist(`/ace/hls/${session.id}`, viewerOf(req)));
+    const text = await playlistOf(req, session, () =>
+      session.playlist(`/ace/hls/${session.id}`, viewerOf(req)),
+    );
+    return sendPlaylist(reply, text);
   });
   app.get<{ Params: { session: string; segment: string } }>(
     '/ace/hls/:session/:segment',
@@ -130,9 +141,15 @@ export function hlsRoutes(
       const session = hub.get(req.params.session);
       if (!session)
         throw new AcefleetError('stream_not_found', 'this HLS session has ended; reload the playlist');
-      const body = await session.segment(req.params.segment, viewerOf(req));
-      players.touchHls(playerOf(req), session, body.length);
-      return reply.type('video/mp2t').send(body);
+      const done = players.hlsRequest(playerOf(req), session);
+      let sent = 0;
+      try {
+        const body = await session.segment(req.params.segment, viewerOf(req));
+        sent = body.length;
+        return await reply.type('video/mp2t').send(body);
+      } finally {
+        done(sent);
+      }
     },
   );
 }
