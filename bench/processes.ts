@@ -51,6 +51,8 @@ export interface LoadResult {
   lateFirstBytes: number[];
   closed: number;
   serverCpu: number;
+  /** CPU of the simulated engine feeding the server over the same window (share of one core); 0 when not measured. */
+  engineCpu: number;
   serverRssStart: number;
   serverRssEnd: number;
 }
@@ -59,16 +61,27 @@ export interface LoadResult {
 export async function runLoad(
   serverPid: number,
   url: string,
-  opts: { clients: number; rampMs: number; windowMs: number; streams?: number; lateJoiners?: number },
+  opts: {
+    clients: number;
+    rampMs: number;
+    windowMs: number;
+    streams?: number;
+    lateJoiners?: number;
+    /** The engine process, measured over the same window. */
+    enginePid?: number;
+  },
 ): Promise<LoadResult> {
   const rssStart = rssBytes(serverPid);
   // The load stays connected while the late joiners (50 ms apart, from their own process) are timed.
   const holdMs = (opts.lateJoiners ?? 0) * 100 + 5000;
   const args = [url, opts.clients, opts.rampMs, opts.windowMs, opts.streams ?? 1, holdMs].map(String);
   const client = startTs('bench/load-client.ts', args);
+  const engineCpuNow = (): number => (opts.enginePid === undefined ? 0 : cpuSeconds(opts.enginePid));
   let cpuAtWindow = 0;
+  let engineCpuAtWindow = 0;
   let windowAt = 0;
   let cpu = 0;
+  let engineCpu = 0;
   let rssEnd = 0;
   let result:
     Omit<LoadResult, 'serverCpu' | 'serverRssStart' | 'serverRssEnd' | 'lateFirstBytes'> | undefined;
@@ -76,9 +89,12 @@ export async function runLoad(
   for await (const line of createInterface({ input: client.child.stdout! })) {
     if (line === 'window') {
       cpuAtWindow = cpuSeconds(serverPid);
+      engineCpuAtWindow = engineCpuNow();
       windowAt = performance.now();
       setTimeout(() => {
-        cpu = (cpuSeconds(serverPid) - cpuAtWindow) / ((performance.now() - windowAt) / 1000);
+        const seconds = (performance.now() - windowAt) / 1000;
+        cpu = (cpuSeconds(serverPid) - cpuAtWindow) / seconds;
+        engineCpu = (engineCpuNow() - engineCpuAtWindow) / seconds;
         rssEnd = rssBytes(serverPid);
       }, opts.windowMs - 50);
     } else if (line.startsWith('{')) {
@@ -87,7 +103,14 @@ export async function runLoad(
     }
   }
   if (!result) throw new Error(`load client printed no result:\n${client.output().slice(-4000)}`);
-  return { ...result, lateFirstBytes, serverCpu: cpu, serverRssStart: rssStart, serverRssEnd: rssEnd };
+  return {
+    ...result,
+    lateFirstBytes,
+    serverCpu: cpu,
+    engineCpu,
+    serverRssStart: rssStart,
+    serverRssEnd: rssEnd,
+  };
 }
 
 /** Time to first byte of `count` players joining one after another, timed by bench/late-joiner.ts. */

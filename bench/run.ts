@@ -62,11 +62,11 @@ const ms = (v: number): string => v.toFixed(1);
 const md = [
   `Run ${new Date().toISOString()} on ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores, Node ${process.version}, scenarios ${chosen.join(', ')}. ${RATE_BPS / 1e6} Mbit/s channels from one simulated engine process per run; clients ramped over ${method.rampMs / 1000} s, counted over ${method.windowMs / 1000} s.`,
   '',
-  '| scenario | clients at ≥99 % rate | min rate | median rate | server CPU (% of a core) | server RSS | RSS per added client | RSS per stream | first byte during the ramp p50 / p99 | first byte of a late joiner p50 / p99 |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| scenario | clients at ≥99 % rate | min rate | median rate | server CPU (% of a core) | engine CPU | server RSS | RSS per added client | RSS per stream | first byte during the ramp p50 / p99 | first byte of a late joiner p50 / p99 |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...rows.map(
     (r) =>
-      `| ${r.scenario} | ${r.full} / ${r.clients} | ${r.minMbps} Mbit/s | ${r.medianMbps} Mbit/s | ${r.cpuPercent} % | ${r.rssMiB} MiB | ${r.rssPerClientKiB} KiB | ${r.rssPerStreamMiB} MiB | ${r.firstP50} / ${r.firstP99} ms | ${r.lateP50} / ${r.lateP99} ms |`,
+      `| ${r.scenario} | ${r.full} / ${r.clients} | ${r.minMbps} Mbit/s | ${r.medianMbps} Mbit/s | ${r.cpuPercent} % | ${r.engineCpuPercent} % | ${r.rssMiB} MiB | ${r.rssPerClientKiB} KiB | ${r.rssPerStreamMiB} MiB | ${r.firstP50} / ${r.firstP99} ms | ${r.lateP50} / ${r.lateP99} ms |`,
   ),
   '',
   ...(storm

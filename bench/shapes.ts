@@ -29,6 +29,7 @@ async function measure(
         windowMs: WINDOW_MS,
         streams,
         lateJoiners: LATE_JOINERS,
+        enginePid: sim.proc.child.pid!,
       });
       return summarize(`${label}, ${streams} × ${players}`, r, RATE_BPS, streams);
     } finally {

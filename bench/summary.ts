@@ -9,6 +9,8 @@ export interface Row {
   minMbps: string;
   medianMbps: string;
   cpuPercent: string;
+  /** The simulated engine's CPU over the same window: what feeding the server costs the bench machine. */
+  engineCpuPercent: string;
   rssMiB: string;
   rssPerClientKiB: string;
   /** RSS added by the load, divided by the streams: what a channel costs with its players. */
@@ -40,6 +42,7 @@ export function summarize(scenario: string, r: LoadResult, rateBps: number, stre
     minMbps: mbps(Math.min(...r.rates)),
     medianMbps: mbps(percentile(r.rates, 0.5)),
     cpuPercent: (r.serverCpu * 100).toFixed(0),
+    engineCpuPercent: (r.engineCpu * 100).toFixed(0),
     rssMiB: (r.serverRssEnd / 2 ** 20).toFixed(0),
     rssPerClientKiB: (added / r.clients / 1024).toFixed(1),
     rssPerStreamMiB: (added / streams / 2 ** 20).toFixed(2),

@@ -9,7 +9,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 source "$repo/scripts/lib/rootfs.sh"
 sim="$repo/tools/ace-sim"
 image=acefleet/ace-sim
-media_name=testsrc-320x240.mpegts
+media_name=testsrc-320x240-12s.mpegts
 
 bash "$sim/scripts/make-media.sh"
 

@@ -1,5 +1,5 @@
 /**
- * `npm run players`: one real media centre, end to end. Debian's Kodi with its IPTV Simple client, under Xvfb,
+ * `npm run players:kodi`: one real media centre, end to end. Debian's Kodi with its IPTV Simple client, under Xvfb,
  * is configured by file with a real stack's /playlist.m3u and /epg.xml, and this checks over Kodi's JSON-RPC
  * that the channels load with their names and groups, that the guide shows their programmes, and that a
  * channel plays (the proxy serves Kodi, Kodi's log opens the stream). It prints the HTTP requests Kodi made

@@ -1,6 +1,6 @@
 /**
  * Kodi (Debian's `kodi`, with `kodi-pvr-iptvsimple`) under Xvfb, configured by file, driven over its JSON-RPC
- * TCP interface: for `npm run players`, the one real media centre of docs/players.md.
+ * TCP interface: for `npm run players:kodi`, the one real media centre of docs/players.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';

@@ -17,6 +17,12 @@ const SECRET = 's3cret';
 const CLOSED = 1;
 
 /** Open a stream that cannot play; resolves with the status and whole body the player received. */
+/**
+ * A failed start answers its error status only if it fails before the proxy sends a waiting player its head
+ * (WAIT_HEAD_MS); on a loaded machine the failing start can take longer, so the head is held back here.
+ */
+const WAIT_FOR_STATUS = { WAIT_HEAD_MS: '10000' };
+
 async function failedPlay(proxyUrl: string): Promise<{ status: number; body: string }> {
   const player = await Player.open(`${proxyUrl}/ace/getstream?id=${CONTENT}`);
   await player.closed;
@@ -32,6 +38,7 @@ test('Gluetun credentials in GLUETUN_CONTROL_URL reach no reply, metric or log l
         GLUETUN_API_KEY: `key-${SECRET}`,
         GLUETUN_POLL_INTERVAL_MS: '200',
       },
+      proxy: WAIT_FOR_STATUS,
     },
   });
   t.teardown(() => stack.stop());
@@ -59,7 +66,10 @@ test('Gluetun credentials in GLUETUN_CONTROL_URL reach no reply, metric or log l
 
 test('an engine address with credentials reaches no reply, event, metric or log line', async (t) => {
   const baseUrl = `http://user:${SECRET}@127.0.0.1:${CLOSED}`;
-  const stack = await startStack({ services: ['proxy'], env: { proxy: { STATIC_ENGINES: baseUrl } } });
+  const stack = await startStack({
+    services: ['proxy'],
+    env: { proxy: { ...WAIT_FOR_STATUS, STATIC_ENGINES: baseUrl } },
+  });
   t.teardown(() => stack.stop());
   const nc = await stack.nats.connect();
   t.teardown(() => nc.close());

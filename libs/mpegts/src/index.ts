@@ -18,7 +18,9 @@ export {
   wrapTimestamp,
   timestampDelta,
   nullPacket,
+  pcrPacket,
   discontinuityPacket,
+  withDiscontinuity,
 } from './packet.ts';
 export { pesTimestampsAt, shiftPesTimestampsAt, keyFrameAt, type PesTimestamps } from './pes.ts';
 export {

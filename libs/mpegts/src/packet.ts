@@ -72,17 +72,26 @@ export function pcrAt(buf: Uint8Array, at: number): number | undefined {
   );
 }
 
-/** Rewrites the PCR base (90 kHz ticks, taken modulo 2^33), keeping the 27 MHz extension; false if none. */
-export function setPcrAt(buf: Uint8Array, at: number, base: number): boolean {
+/**
+ * Rewrites the PCR base (90 kHz ticks, taken modulo 2^33); false if the packet carries none. The 27 MHz
+ * extension (0-299) is kept unless `extension` is given.
+ */
+export function setPcrAt(buf: Uint8Array, at: number, base: number, extension?: number): boolean {
   const f = pcrFieldAt(buf, at);
   if (f < 0) return false;
+  writePcr(buf, f, base, extension ?? ((buf[f + 4]! & 0x01) << 8) | buf[f + 5]!);
+  return true;
+}
+
+function writePcr(buf: Uint8Array, f: number, base: number, extension: number): void {
   const b = wrapTimestamp(base);
   buf[f] = Math.floor(b / 2 ** 25) & 0xff;
   buf[f + 1] = Math.floor(b / 2 ** 17) & 0xff;
   buf[f + 2] = Math.floor(b / 2 ** 9) & 0xff;
   buf[f + 3] = Math.floor(b / 2) & 0xff;
-  buf[f + 4] = ((b & 1) << 7) | (buf[f + 4]! & 0x7f);
-  return true;
+  // The base's last bit, 6 reserved bits (1), the extension's top bit; then its low 8 bits.
+  buf[f + 4] = ((b & 1) << 7) | 0x7e | ((extension >> 8) & 0x01);
+  buf[f + 5] = extension & 0xff;
 }
 
 /** A timestamp brought into [0, 2^33). */
@@ -107,6 +116,23 @@ export function nullPacket(): Buffer {
 }
 
 /**
+ * A packet of `pid` that carries only an adaptation field with a PCR (base in 90 kHz ticks, extension 0):
+ * the clock goes on while the PID carries no payload, as when a video encoder stops but the multiplex does
+ * not. `cc` is the PID's last counter: a packet without payload does not advance it.
+ */
+export function pcrPacket(pid: number, cc: number, base: number): Buffer {
+  const p = Buffer.alloc(PACKET_SIZE, 0xff);
+  p[0] = SYNC_BYTE;
+  p[1] = (pid >> 8) & 0x1f;
+  p[2] = pid & 0xff;
+  p[3] = 0x20 | (cc & 0x0f);
+  p[4] = PACKET_SIZE - 5;
+  p[5] = 0x10;
+  writePcr(p, 6, base, 0);
+  return p;
+}
+
+/**
  * A packet that carries only an adaptation field with discontinuity_indicator set, for `pid`, with the
  * continuity counter `cc`. Sent just before a PID's first packet after a jump (with `cc` one below that
  * packet's), it tells demuxers the break is deliberate: a packet without payload does not advance the
@@ -119,6 +145,35 @@ export function discontinuityPacket(pid: number, cc: number): Buffer {
   p[2] = pid & 0xff;
   p[3] = 0x20 | (cc & 0x0f);
   p[4] = PACKET_SIZE - 5;
+  p[5] = 0x80;
+  return p;
+}
+
+/**
+ * A copy of the packet at `at` with discontinuity_indicator set: in its adaptation field, or in one made for
+ * it out of the payload's trailing stuffing (PSI packets end in 0xFF bytes). Undefined when the packet has
+ * neither (flag it with a discontinuityPacket before it instead). A flagged PAT or PMT is what a PSI decoder
+ * (libdvbpsi in VLC, GStreamer's) needs to take the break as deliberate: it looks only at the packets of its
+ * tables.
+ */
+export function withDiscontinuity(buf: Uint8Array, at: number): Buffer | undefined {
+  const p = Buffer.from(buf.subarray(at, at + PACKET_SIZE));
+  if (hasAdaptationAt(p, 0) && p[4]! > 0) {
+    p[5] = p[5]! | 0x80;
+    return p;
+  }
+  if (
+    hasAdaptationAt(p, 0) ||
+    !hasPayloadAt(p, 0) ||
+    p[PACKET_SIZE - 1] !== 0xff ||
+    p[PACKET_SIZE - 2] !== 0xff
+  )
+    return undefined;
+  // Two bytes of adaptation field (its length, 1, and its flags) in front of the payload, whose last two
+  // stuffing bytes make the room.
+  p.copy(p, 6, 4, PACKET_SIZE - 2);
+  p[3] = p[3]! | 0x20;
+  p[4] = 1;
   p[5] = 0x80;
   return p;
 }

@@ -1,11 +1,14 @@
 // Follows one transport stream's programme as its packets go by: the PAT, the PMT it points at, which PIDs
 // are video and audio, and where key frames start. Cheap enough for every packet of a relay: one header read
 // per packet, a PSI parse only when a table's bytes change, a payload scan only where a video PES begins.
-import { PACKET_SIZE, PAT_PID, pidAt, unitStartAt } from './packet.ts';
+import { PACKET_SIZE, PAT_PID, hasPayloadAt, pidAt, unitStartAt } from './packet.ts';
 import { keyFrameAt } from './pes.ts';
 import { SectionReader, parsePat, parsePmt, type Codec, type Pmt } from './psi.ts';
 
-/** What `scan` saw, as bits: media of a kind moved, or the programme (its PIDs) changed. */
+/**
+ * What `scan` saw, as bits: media of a kind moved (a packet with payload on one of its PIDs: a PCR-only
+ * packet on the video PID is the clock, not video), or the programme (its PIDs) changed.
+ */
 export const Seen = { video: 1, audio: 2, programChanged: 4 } as const;
 
 /** The tables in force at a point of the stream: the packets to send first to a player that starts there. */
@@ -79,9 +82,9 @@ export class ProgramTracker {
       const pid = pidAt(buf, at);
       const mark = marks[pid]!;
       if (mark === MARK_VIDEO) {
-        seen |= Seen.video;
+        if (hasPayloadAt(buf, at)) seen |= Seen.video;
         if (onKeyFrame && unitStartAt(buf, at) && keyFrameAt(buf, at, this.videoCodec)) onKeyFrame(at);
-      } else if (mark === MARK_AUDIO) seen |= Seen.audio;
+      } else if (mark === MARK_AUDIO && hasPayloadAt(buf, at)) seen |= Seen.audio;
       else if (pid === PAT_PID) this.readPat(buf, at);
       else if (pid === this.pmtPid && this.readPmt(buf, at)) seen |= Seen.programChanged;
     }

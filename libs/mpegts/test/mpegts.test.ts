@@ -16,6 +16,7 @@ import {
   keyFrameAt,
   nullPacket,
   parsePmt,
+  pcrPacket,
   pcrAt,
   pesTimestampsAt,
   pidAt,
@@ -27,6 +28,8 @@ import {
   timestampDelta,
   unitStartAt,
   wrapTimestamp,
+  withDiscontinuity,
+  discontinuityAt,
 } from '@acefleet/mpegts';
 
 const run = promisify(execFile);
@@ -185,4 +188,54 @@ test('discontinuityPacket - announces a break, and the counter runs on from it',
   t.deepEqual(flagged.continuityErrors, []);
   t.is(flagged.flaggedDiscontinuities.get(0x100), 1);
   t.is(continuityAt(discontinuityPacket(0x100, 17), 0), 1);
+});
+
+test('pcrPacket - the clock of a PID without payload: no counter step, no media seen, PCR read back', async (t) => {
+  const bytes = await clip(['-c:v', 'mpeg2video', '-b:v', '300k'], 1);
+  const tracker = new ProgramTracker();
+  tracker.scan(bytes);
+  const videoPid = tracker.map!.streams.find((s) => s.kind === 'video')!.pid;
+  let lastCc = -1;
+  for (let at = 0; at < bytes.length; at += PACKET_SIZE) {
+    if (pidAt(bytes, at) === videoPid) lastCc = continuityAt(bytes, at);
+  }
+  const near = TIMESTAMP_WRAP - 90;
+  const clock = [pcrPacket(videoPid, lastCc, near), pcrPacket(videoPid, lastCc, near + 1800)];
+  t.is(pcrAt(clock[0]!, 0), near);
+  t.is(pcrAt(clock[1]!, 0), 1710, 'wrapped past 2^33');
+  t.is(tracker.scan(Buffer.concat(clock)), 0, 'neither video nor audio moved');
+  const report = inspectTs(Buffer.concat([bytes, ...clock]));
+  t.deepEqual(report.continuityErrors, [], 'a packet without payload keeps the counter');
+  t.is(report.flaggedDiscontinuities.size, 0);
+});
+
+test('setPcrAt - keeps the 27 MHz extension unless told, and sets it when told', (t) => {
+  const packet = pcrPacket(0x100, 0, 1000);
+  packet[10] = packet[10]! | 0x01;
+  packet[11] = 0x2b; // extension 299
+  t.true(setPcrAt(packet, 0, 2000));
+  t.is(pcrAt(packet, 0), 2000);
+  t.is(((packet[10] & 0x01) << 8) | packet[11], 299);
+  t.true(setPcrAt(packet, 0, 3000, 0));
+  t.is(((packet[10] & 0x01) << 8) | packet[11], 0);
+  t.is(packet[10] & 0x7e, 0x7e, 'reserved bits set');
+});
+
+test('withDiscontinuity - a PAT copy flagged in an adaptation field made of its stuffing still reads the same', async (t) => {
+  const bytes = await clip(['-c:v', 'mpeg2video', '-b:v', '300k'], 1);
+  let at = 0;
+  while (pidAt(bytes, at) !== 0) at += PACKET_SIZE;
+  const flagged = withDiscontinuity(bytes, at)!;
+  t.true(discontinuityAt(flagged, 0));
+  t.is(continuityAt(flagged, 0), continuityAt(bytes, at), 'same counter: it stands for the packet');
+  t.deepEqual(new SectionReader().push(flagged, 0), new SectionReader().push(bytes, at));
+  const full = Buffer.alloc(PACKET_SIZE, 0x11);
+  full.set([0x47, 0x40, 0x00, 0x10]);
+  t.is(withDiscontinuity(full, 0), undefined, 'no adaptation field and no stuffing to make one of');
+  const withAf = Buffer.from(full);
+  withAf.set([0x47, 0x40, 0x00, 0x30, 1, 0x00]);
+  t.true(
+    discontinuityAt(withDiscontinuity(withAf, 0)!, 0),
+    'an adaptation field of its own is flagged in place',
+  );
 });

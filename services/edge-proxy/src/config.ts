@@ -143,9 +143,10 @@ export const ProxyConfig = Type.Object({
     description: "limit for the engine's answer to the start call",
   }),
   firstByteTimeoutMs: Type.Integer({
-    default: 20_000,
+    default: 30_000,
     minimum: 100,
-    description: 'limit for the playback response, and then for its first media byte',
+    description:
+      'limit for the playback response, and then for its first media byte (real engines warm up for 5-25 s; players meanwhile get null packets, see WAIT_HEAD_MS)',
   }),
   emptyTimeoutMs: Type.Integer({
     default: 20_000,
@@ -171,7 +172,7 @@ export const ProxyConfig = Type.Object({
       'A failed start (engine error, timeout, bad media) is tried again on another engine this many times...',
   }),
   startPatienceMs: Type.Integer({
-    default: 30_000,
+    default: 60_000,
     minimum: 0,
     description: '...while the first waiting player has waited less than this.',
   }),

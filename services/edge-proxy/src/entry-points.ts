@@ -8,6 +8,7 @@ import {
   type ProgramTables,
 } from '@acefleet/mpegts';
 import type { RingBuffer } from './ring-buffer.ts';
+import { flaggedTables } from './splice.ts';
 
 /** Where a player can start decoding: a video key frame in the ring, and the PAT/PMT in force before it. */
 export interface EntryPoint {
@@ -83,9 +84,9 @@ export class EntryPoints {
 
   /**
    * Where a lagging player resumes: the newest key frame at least SKIP_MARGIN_BYTES behind the ring's end
-   * (the oldest one if none is). Its prelude flags a discontinuity on every PID
-   * (a packet with no payload and the indicator set, one below the counter the PID goes on with), then
-   * sends the tables.
+   * (the oldest one if none is). Its prelude flags a discontinuity on every PID: on the tables' own copies,
+   * and for the other PIDs with a packet that carries no payload and the indicator, one below the counter
+   * the PID goes on with.
    */
   skipTo(ring: RingBuffer): StartPoint | undefined {
     if (this.isEmpty) return undefined;
@@ -97,33 +98,49 @@ export class EntryPoints {
       }
     }
     if (this.skipPrelude?.point !== point) {
-      const tables = tablesOf(point.tables);
+      const tablePids = new Set(tablesOf(point.tables).map((p) => pidAt(p, 0)));
       const flags: Buffer[] = [];
-      for (const packet of tables)
-        flags.push(discontinuityPacket(pidAt(packet, 0), continuityAt(packet, 0) - 1));
-      for (const [pid, cc] of nextCounters(ring, point.offset, new Set(tables.map((p) => pidAt(p, 0))))) {
+      for (const [pid, cc] of nextCounters(ring, point.offset, tablePids)) {
         flags.push(discontinuityPacket(pid, cc - 1));
       }
-      this.skipPrelude = { point, bytes: Buffer.concat([...flags, ...tables]) };
+      this.skipPrelude = { point, bytes: Buffer.concat([...flags, ...flaggedTables(point.tables)]) };
     }
     return { pos: point.offset, prelude: this.skipPrelude.bytes };
   }
 }
 
-/** The continuity counter each PID (but `skip`) goes on with from `pos`: its first packet with payload there. */
+/**
+ * The continuity counter each PID (but `skip`) goes on with from `pos`: that of its first packet there, or,
+ * for a PID that has not come again yet (an SDT every half second), the one after its last packet before
+ * `pos` (a continuous source counts on).
+ */
 function nextCounters(ring: RingBuffer, pos: number, skip: ReadonlySet<number>): Map<number, number> {
   const counters = new Map<number, number>();
-  const seen = new Set(skip);
-  let left = SCAN_PACKETS;
-  for (const view of ring.readFrom(pos)) {
-    for (let at = 0; at + PACKET_SIZE <= view.length && left > 0; at += PACKET_SIZE, left--) {
-      const pid = pidAt(view, at);
-      if (seen.has(pid) || pid === NULL_PID) continue;
-      seen.add(pid);
-      // A first packet without payload does not advance its counter: the next one says what follows.
-      if (hasPayloadAt(view, at)) counters.set(pid, continuityAt(view, at));
-      else counters.set(pid, continuityAt(view, at) + 1);
+  const each = (
+    from: number,
+    until: number,
+    visit: (view: Buffer, at: number, pid: number) => void,
+  ): void => {
+    let left = SCAN_PACKETS;
+    let offset = from;
+    for (const view of ring.readFrom(from)) {
+      for (let at = 0; at + PACKET_SIZE <= view.length && left > 0 && offset < until; at += PACKET_SIZE) {
+        left--;
+        offset += PACKET_SIZE;
+        const pid = pidAt(view, at);
+        if (!skip.has(pid) && pid !== NULL_PID) visit(view, at, pid);
+      }
     }
-  }
+  };
+  // A packet without payload does not advance its counter: the next one goes on from the same value.
+  each(pos, Infinity, (view, at, pid) => {
+    if (!counters.has(pid)) counters.set(pid, continuityAt(view, at) + (hasPayloadAt(view, at) ? 0 : 1));
+  });
+  const before = new Map<number, number>();
+  const from = Math.max(ring.start, pos - SCAN_PACKETS * PACKET_SIZE);
+  each(from - (from % PACKET_SIZE), pos, (view, at, pid) => {
+    before.set(pid, continuityAt(view, at) + (hasPayloadAt(view, at) ? 1 : 0));
+  });
+  for (const [pid, next] of before) if (!counters.has(pid)) counters.set(pid, next);
   return counters;
 }

@@ -16,6 +16,7 @@ import {
   type PendingMove,
   type SessionIdentity,
 } from './stream-events.ts';
+import { Splice } from './splice.ts';
 import { mayRetry, move, whenEmpty, type StreamState } from './stream-lifecycle.ts';
 import { Upstream, type Loss, type UpstreamSettings } from './upstream.ts';
 import type { Viewer } from './viewer.ts';
@@ -67,6 +68,8 @@ export class Stream {
   private readonly fanout: Fanout;
   private readonly waiting: WaitingPlayers;
   private upstream: Upstream | undefined;
+  /** An engine taking over from another: its packets join the players' stream at its first key frame. */
+  private splice: { upstream: Upstream; splice: Splice } | undefined;
   /**
    * The upstream the stream is leaving, kept until it plays elsewhere: a drained engine's (so its session is
    * not seen stale), or a stalled one's, whose body stays open: if it resumes first, the stream stays on it.
@@ -300,6 +303,8 @@ export class Stream {
       },
     );
     this.upstream = upstream;
+    // Players already have another engine's bytes: this one's join them at a key frame, flagged.
+    this.splice = this.fanout.hasMedia ? { upstream, splice: new Splice(upstream.program) } : undefined;
     const failure = await upstream.open(this.failures.excluded, this.failures.last);
     // Ended, or replaced meanwhile (the stalled engine it was to replace resumed).
     if (this.isEnded() || this.upstream !== upstream) return upstream.close();
@@ -316,7 +321,9 @@ export class Stream {
     if (packets.length === 0 || this.isEnded()) return;
     if (from !== this.upstream && from !== this.leaving) return;
     const now = Date.now();
-    from.noteMedia(this.fanout.push(packets, now, from.program), now);
+    const media = this.spliced(from, packets, now);
+    if (media.length === 0) return;
+    from.noteMedia(this.fanout.push(media, now, from.program), now);
     if (from === this.leaving) {
       // A stalled engine that still sends (the sound under a frozen picture) feeds the players until
       // another engine does; once what stopped comes back, the stream stays on it.
@@ -326,6 +333,15 @@ export class Stream {
     this.lastMediaAt = now;
     if (this.current === 'starting' || this.current === 'recovering') this.onPlaying(now);
     if (this.waiting.size > 0 && this.fanout.readyToJoin(now)) this.admitWaiting();
+  }
+
+  /** An engine's packets as players get them: through its splice while it takes over from another. */
+  private spliced(from: Upstream, packets: readonly Buffer[], now: number): readonly Buffer[] {
+    const splice = this.splice;
+    if (splice?.upstream !== from) return packets;
+    const media = splice.splice.feed(packets, now);
+    if (splice.splice.done) this.splice = undefined;
+    return media;
   }
 
   private onPlaying(now: number): void {

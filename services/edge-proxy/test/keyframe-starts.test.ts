@@ -19,12 +19,14 @@ import { startProxy, type ProxyUnderTest } from './helpers.ts';
 let sim: Simulator;
 let fast: Simulator;
 let proxy: ProxyUnderTest;
+let simUrl: string;
 
 test.before(async () => {
   sim = buildSimulator({ burstSeconds: 2 });
   // A fast stream and a small window, so a short pause leaves a player behind the window.
   fast = buildSimulator({ bitrateBps: 40_000_000, burstSeconds: 0 });
   const urls = await Promise.all([sim, fast].map(async (s) => (await s.listen()).url));
+  simUrl = urls[0]!;
   proxy = await startProxy({
     STATIC_ENGINES: urls.join(','),
     RING_BYTES: String(1024 * 1024),
@@ -46,6 +48,15 @@ function leadingFlags(bytes: Buffer, from: number): { pids: number[]; end: numbe
     pids.push(pidAt(bytes, at));
   }
   return { pids, end: at };
+}
+
+/** Offsets of the packets of `bytes` that carry a PAT flagged with discontinuity_indicator. */
+function flaggedPats(bytes: Buffer): number[] {
+  const out: number[] = [];
+  for (let at = 0; at + PACKET_SIZE <= bytes.length; at += PACKET_SIZE) {
+    if (pidAt(bytes, at) === 0 && discontinuityAt(bytes, at) && hasPayloadAt(bytes, at)) out.push(at);
+  }
+  return out;
 }
 
 test('proxy - a player joining a playing stream starts with a PAT, a PMT and a key frame', async (t) => {
@@ -84,16 +95,47 @@ test('proxy - a lagging player skipped forward lands on a key frame, behind a fl
   t.true(at + PACKET_SIZE <= body.length, 'the skip sent a flag packet');
   const { pids, end } = leadingFlags(body, at);
   const map = inspectTs(body).map!;
-  const expected = [0, pidAt(body, end + PACKET_SIZE), ...map.streams.map((s) => s.pid)];
-  // Other PIDs that go on after the jump (the SDT here) are flagged too.
+  // Other PIDs that go on after the jump (the SDT here) are flagged too; the PAT and PMT carry the flag
+  // on their own copies (PSI decoders look at nothing else).
   t.deepEqual(
-    expected.filter((pid) => !pids.includes(pid)),
+    map.streams.map((s) => s.pid).filter((pid) => !pids.includes(pid)),
     [],
     `flagged: ${pids.join(', ')}`,
   );
   t.is(pidAt(body, end), 0, 'then a PAT');
+  t.true(discontinuityAt(body, end) && discontinuityAt(body, end + PACKET_SIZE), 'PAT and PMT flagged');
   const video = map.streams.find((s) => s.kind === 'video')!;
   const key = end + 2 * PACKET_SIZE;
   t.is(pidAt(body, key), video.pid, 'then the PMT, then video');
   t.true(unitStartAt(body, key) && keyFrameAt(body, key, video.codec), 'a key frame');
+  // The engine's channel is continuous: every break the player sees is the skip's, and it is flagged.
+  t.deepEqual(inspectTs(body).continuityErrors, []);
+});
+
+test('proxy - after a failover the new engine joins at its first key frame, every break flagged', async (t) => {
+  const id = 'b3'.repeat(20);
+  const other = buildSimulator({ burstSeconds: 2 });
+  const otherUrl = (await other.listen()).url;
+  const own = await startProxy({ STATIC_ENGINES: `${simUrl},${otherUrl}` });
+  t.teardown(async () => {
+    await own.close();
+    await other.close();
+  });
+  const player = await Player.open(`${own.url}/ace/getstream?id=${id}`, 4_000_000);
+  await waitFor(() => player.bytes > 400_000, 10_000);
+  const victim = [sim, other].find((s) => s.stats().playbackReaders > 0)!;
+  const before = player.bytes;
+  victim.faults.setContent(id, { eofAfterMs: 1 });
+  await waitFor(() => player.bytes > before + 1_000_000, 15_000);
+  player.close();
+  victim.faults.clearContent(id);
+  const body = player.head;
+  const report = inspectTs(body);
+  t.deepEqual(report.continuityErrors, [], 'every continuity break is flagged');
+  const [splice] = flaggedPats(body);
+  t.truthy(splice, 'the new engine starts with a flagged PAT');
+  const video = report.map!.streams.find((s) => s.kind === 'video')!;
+  let at = splice! + PACKET_SIZE;
+  while (pidAt(body, at) !== video.pid || !hasPayloadAt(body, at)) at += PACKET_SIZE;
+  t.true(keyFrameAt(body, at, video.codec), "the new engine's first video is a key frame");
 });

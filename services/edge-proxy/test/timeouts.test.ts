@@ -14,8 +14,10 @@ test.before(async () => {
     STATIC_ENGINES: url,
     ENGINE_START_TIMEOUT_MS: '500',
     FIRST_BYTE_TIMEOUT_MS: '500',
-    EMPTY_TIMEOUT_MS: '700',
-    STALL_FAILOVER_MS: '350',
+    // Above the proxy's FLOWING_MS (1 s) plus the gap between audio PES (360 ms in ace-sim's channel): below
+    // it, a whole stream going silent can be taken for audio_frozen when its audio happened to stop first.
+    EMPTY_TIMEOUT_MS: '2500',
+    STALL_FAILOVER_MS: '2000',
     FAILOVER_DEADLINE_MS: '0',
     // Waiting players get their error status here: their head is not sent early (waiting-start covers that).
     WAIT_HEAD_MS: '10000',

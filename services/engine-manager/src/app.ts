@@ -16,7 +16,7 @@ import { adminOperations } from './admin.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { Autoscaler } from './autoscaler.ts';
 import { CircuitBreaker } from './breaker.ts';
-import type { ManagerConfig } from './config.ts';
+import { engineEnvOf, type ManagerConfig } from './config.ts';
 import { limitsOf } from './confinement.ts';
 import { DockerRuntime } from './docker-runtime.ts';
 import { Drainer } from './drainer.ts';
@@ -30,7 +30,7 @@ import { sweepExpiredClaims } from './lease-sweeper.ts';
 import { ProvisionLimiter } from './limiter.ts';
 import { createManagerMetrics } from './metrics.ts';
 import { PortAllocator } from './ports.ts';
-import { presets } from './presets.ts';
+import { loggableEngineEnv, presets } from './presets.ts';
 import { ProcessRuntime } from './process-runtime.ts';
 import { Provisioner } from './provisioner.ts';
 import { Reconciler } from './reconciler.ts';
@@ -62,8 +62,13 @@ export interface EngineManager {
 
 function createRuntime(config: ManagerConfig, log: Logger): EngineRuntime {
   const preset = presets[config.enginePreset];
+  const engineEnv = engineEnvOf(config);
   if (config.engineRuntime === 'process') {
-    return new ProcessRuntime(config.engineProcessCommand, preset, config.engineHost);
+    log.info(
+      { command: config.engineProcessCommand, engineEnv: loggableEngineEnv(engineEnv) },
+      'engine processes',
+    );
+    return new ProcessRuntime(config.engineProcessCommand, preset, config.engineHost, engineEnv);
   }
   const image = config.engineImage || preset.image;
   if (!image) {
@@ -71,7 +76,7 @@ function createRuntime(config: ManagerConfig, log: Logger): EngineRuntime {
   }
   const fleetId = config.fleetId || fleetIdOf(config.stateDir);
   const limits = limitsOf(config);
-  log.info({ image, fleetId, limits }, 'engine containers');
+  log.info({ image, fleetId, limits, engineEnv: loggableEngineEnv(engineEnv) }, 'engine containers');
   return new DockerRuntime({
     docker: new Docker({ socketPath: config.dockerSocket }),
     presetName: config.enginePreset,
@@ -82,6 +87,7 @@ function createRuntime(config: ManagerConfig, log: Logger): EngineRuntime {
     limits,
     networkMode: config.networkMode,
     engineHost: config.engineHost,
+    engineEnv,
   });
 }
 

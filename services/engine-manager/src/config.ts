@@ -1,7 +1,14 @@
 import os from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
-import { CommonConfig } from '@acefleet/platform';
-import { PINNED_IMAGE, presetNames } from './presets.ts';
+import { CommonConfig, ConfigError } from '@acefleet/platform';
+import {
+  FLAG_LIST_VARIABLES,
+  PINNED_IMAGE,
+  presetNames,
+  presets,
+  presetVariables,
+  type EngineEnv,
+} from './presets.ts';
 
 const Ms = (def: number, minimum = 0, description?: string) =>
   Type.Integer({ default: def, minimum, ...(description ? { description } : {}) });
@@ -58,6 +65,13 @@ export const ManagerConfig = Type.Object({
     default: 3,
     minimum: 1,
     description: 'rotated log files Docker keeps per engine (json-file `max-file`)',
+  }),
+  engineEnv: Type.String({
+    default: '',
+    description:
+      'KEY=VALUE,... for every engine started (container Env, or the child process), e.g. `ACE_SIM_PROFILE=field`. ' +
+      "EXTRA_FLAGS and ACESTREAM_ARGS are appended to the preset's flags; other keys the preset sets are " +
+      'refused. Values cannot hold commas; only ACE_SIM_* values are logged',
   }),
   engineProcessCommand: Type.String({
     default: 'node --import tsx tools/ace-sim/src/main.ts',
@@ -146,3 +160,31 @@ export const ManagerConfig = Type.Object({
   dockerSocket: Type.String({ default: '/var/run/docker.sock', description: 'docker API socket' }),
 });
 export type ManagerConfig = Static<typeof ManagerConfig>;
+
+const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * ENGINE_ENV as variables, checked once at start-up: each entry `KEY=VALUE`, each key a variable name given
+ * once and not one the preset sets itself (ports, binding), bar the flag lists. A bad entry is named by its
+ * place and key, never by its value (values may be secrets).
+ */
+export function engineEnvOf(config: Pick<ManagerConfig, 'engineEnv' | 'enginePreset'>): EngineEnv {
+  const env: Record<string, string> = {};
+  const owned = presetVariables(presets[config.enginePreset]);
+  const entries = config.engineEnv.split(',').filter((entry) => entry.trim() !== '');
+  for (const [i, entry] of entries.entries()) {
+    const where = `ENGINE_ENV entry ${i + 1}`;
+    const eq = entry.indexOf('=');
+    if (eq < 0) throw new ConfigError(`${where}: KEY=VALUE expected (no "=" in it)`);
+    const key = entry.slice(0, eq).trim();
+    if (!VARIABLE.test(key)) throw new ConfigError(`${where}: "${key}" is not a variable name`);
+    if (Object.hasOwn(env, key)) throw new ConfigError(`${where}: ${key} is given twice`);
+    if (owned.includes(key) && !FLAG_LIST_VARIABLES.includes(key)) {
+      throw new ConfigError(
+        `${where}: ${key} is set by the ${config.enginePreset} preset from the manager's ports and network mode`,
+      );
+    }
+    env[key] = entry.slice(eq + 1);
+  }
+  return Object.freeze(env);
+}

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { Labels } from '@acefleet/contracts';
 import { confinedHostConfig, type EngineLimits } from './confinement.ts';
-import type { EnginePreset } from './presets.ts';
+import { engineEnvironment, type EngineEnv, type EnginePreset } from './presets.ts';
 import type { EngineRuntime, EngineSpec, RunningEngine, RuntimeEvent } from './runtime.ts';
 
 export interface DockerRuntimeOptions {
@@ -19,6 +19,8 @@ export interface DockerRuntimeOptions {
   /** `host`, a bridge network name, or `container:<name>` (a VPN container's namespace). */
   networkMode: string;
   engineHost: string;
+  /** ENGINE_ENV: variables for every engine, on top of the preset's. */
+  engineEnv: EngineEnv;
 }
 
 interface DockerEvent {
@@ -55,7 +57,7 @@ export class DockerRuntime implements EngineRuntime {
 
   constructor(private readonly opts: DockerRuntimeOptions) {
     this.configHash = createHash('sha1')
-      .update(JSON.stringify([opts.image, opts.presetName, opts.networkMode, opts.limits]))
+      .update(JSON.stringify([opts.image, opts.presetName, opts.networkMode, opts.limits, opts.engineEnv]))
       .digest('hex')
       .slice(0, 12);
   }
@@ -83,7 +85,7 @@ export class DockerRuntime implements EngineRuntime {
       name: this.containerName(spec.engineId),
       Image: image,
       Cmd: preset.cmd(httpPort, spec.p2pPort, bindAll),
-      Env: preset.env(httpPort, spec.p2pPort, bindAll),
+      Env: engineEnvironment(preset.env(httpPort, spec.p2pPort, bindAll), this.opts.engineEnv),
       ...(preset.user ? { User: preset.user } : {}),
       Labels: {
         ...this.ours(),

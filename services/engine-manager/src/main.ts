@@ -1,7 +1,13 @@
 import { ServiceNames } from '@acefleet/contracts';
-import { applyJetStreamReplicas, bootService, listenFront, onShutdown } from '@acefleet/platform';
+import {
+  applyJetStreamReplicas,
+  bootService,
+  listenFront,
+  onShutdown,
+  orExitOnConfigError,
+} from '@acefleet/platform';
 import { buildEngineManager, type EngineManager } from './app.ts';
-import { ManagerConfig } from './config.ts';
+import { engineEnvOf, ManagerConfig } from './config.ts';
 import { orchestratorEnv } from './orchestrator-env.ts';
 
 const { config, log, link } = bootService(
@@ -10,6 +16,8 @@ const { config, log, link } = bootService(
   process.env,
   orchestratorEnv,
 );
+// Checked before anything starts: a bad ENGINE_ENV entry stops the manager, not its first engine start.
+orExitOnConfigError(() => engineEnvOf(config));
 const problems = (): string[] => link.problems();
 const front = await listenFront({ host: config.httpHost, port: config.httpPort, problems });
 let manager: EngineManager | undefined;

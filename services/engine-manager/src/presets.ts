@@ -121,3 +121,38 @@ export const presets: Record<PresetName, EnginePreset> = {
     ...realEngine,
   },
 };
+
+/** ENGINE_ENV, parsed: variables for every engine started, on top of its preset's. */
+export type EngineEnv = Readonly<Record<string, string>>;
+
+/** Variables that hold an engine's own flags: ENGINE_ENV adds its flags after the preset's, not instead. */
+export const FLAG_LIST_VARIABLES: readonly string[] = ['EXTRA_FLAGS', 'ACESTREAM_ARGS'];
+
+/** The variables a preset sets itself (ports, binding); ENGINE_ENV may not change them. */
+export function presetVariables(preset: EnginePreset): string[] {
+  return preset.env(0, 0, false).map((entry) => entry.slice(0, entry.indexOf('=')));
+}
+
+/**
+ * The environment of one engine (`KEY=VALUE` entries): its preset's, then ENGINE_ENV's. A flag list the
+ * preset sets gets ENGINE_ENV's flags appended (`--http-port N ... --live-cache-size 1`); any other key is
+ * added (config validation refused the others the preset sets).
+ */
+export function engineEnvironment(presetEnv: string[], extra: EngineEnv): string[] {
+  const out = new Map(presetEnv.map((entry) => [entry.slice(0, entry.indexOf('=')), entry]));
+  for (const [key, value] of Object.entries(extra)) {
+    const own = out.get(key);
+    out.set(
+      key,
+      own !== undefined && FLAG_LIST_VARIABLES.includes(key) ? `${own} ${value}` : `${key}=${value}`,
+    );
+  }
+  return [...out.values()];
+}
+
+/** ENGINE_ENV for a log line: the simulator's settings (ACE_SIM_*) with their values, anything else as set. */
+export function loggableEngineEnv(extra: EngineEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(extra).map(([key, value]) => [key, key.startsWith('ACE_SIM_') ? value : '(set)']),
+  );
+}

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { EnginePreset } from './presets.ts';
+import { engineEnvironment, type EngineEnv, type EnginePreset } from './presets.ts';
 import type { EngineRuntime, EngineSpec, RunningEngine, RuntimeEvent } from './runtime.ts';
 
 /**
@@ -15,12 +15,22 @@ export class ProcessRuntime implements EngineRuntime {
     private readonly command: string,
     private readonly preset: EnginePreset,
     private readonly engineHost: string,
+    /** ENGINE_ENV: variables for every engine, on top of the preset's. */
+    private readonly engineEnv: EngineEnv,
   ) {}
 
   start(spec: EngineSpec): Promise<{ containerId: string }> {
     const [bin, ...args] = this.command.split(/\s+/).filter(Boolean);
+    const variables = engineEnvironment(this.preset.env(spec.httpPort, spec.p2pPort, false), this.engineEnv);
     const child = spawn(bin ?? 'node', [...args, ...this.preset.cmd(spec.httpPort, spec.p2pPort, false)], {
       stdio: 'ignore',
+      // What spawn gives a child by default (this process's environment), plus what a container would get.
+      env: {
+        ...process.env,
+        ...Object.fromEntries(
+          variables.map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)]),
+        ),
+      },
     });
     const containerId = `pid-${child.pid ?? 'unknown'}-${spec.engineId}`;
     this.children.set(containerId, { child, spec });

@@ -14,7 +14,7 @@ import { connectNats, createLogger, ensureEventsStream, loadConfig, requestJson 
 import { portBlock, removeContainersWithLabels, startNatsServer, type NatsServer } from '@acefleet/testkit';
 import Docker from 'dockerode';
 import { buildEngineManager, type EngineManager } from '../src/app.ts';
-import { ManagerConfig } from '../src/config.ts';
+import { engineEnvOf, ManagerConfig } from '../src/config.ts';
 import { limitsOf } from '../src/confinement.ts';
 import { DockerRuntime } from '../src/docker-runtime.ts';
 import { presets, type PresetName } from '../src/presets.ts';
@@ -70,6 +70,7 @@ export function dockerRuntimeFor(
     limits: limitsOf(config),
     networkMode,
     engineHost: 'gluetun',
+    engineEnv: engineEnvOf({ ...config, enginePreset: preset }),
   });
 }
 

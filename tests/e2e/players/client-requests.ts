@@ -7,7 +7,7 @@ import http from 'node:http';
 export const UserAgents = {
   vlc: 'VLC/3.0.20 LibVLC/3.0.20',
   mpv: 'libmpv',
-  /** As Debian's Kodi 20.1 sent it in `npm run players` (upstream builds say `Kodi/20.x …`). */
+  /** As Debian's Kodi 20.1 sent it in `npm run players:kodi` (upstream builds say `Kodi/20.x …`). */
   kodi: 'KodifromDebian/20.1 (X11; Linux x86_64) Kodi_Fork_Kodi from Debian/1.0 Debian GNU/Linux/12 App_Bitness/64 Version/20.1-Debian-package-version:-2:20.1+dfsg-1',
   tivimate: 'TiviMate/5.1.6 (Android 11)',
   jellyfin: 'Jellyfin-Server/10.10.7',

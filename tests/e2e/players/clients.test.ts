@@ -61,7 +61,7 @@ async function watchers(): Promise<{ player: { userAgent: string }; content: { v
   ).players;
 }
 
-// The sequence Debian's Kodi 20 made in `npm run players` (its debug log): the playlist, the guide twice, then
+// The sequence Debian's Kodi 20 made in `npm run players:kodi` (its debug log): the playlist, the guide twice, then
 // four GETs of the channel within ~120 ms: two by the add-on (it reads the answer's head, then hangs up), then
 // the player's open and its file cache's open, which reads on.
 test.serial(

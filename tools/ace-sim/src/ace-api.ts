@@ -25,11 +25,21 @@ export function handleStart(
       ctx.log({ error: 'error' in ref ? ref.error : 'offline' }, 'start refused');
       return sendAce(res, null, 'error' in ref ? ref.error : 'failed to load content');
     }
-    const session = ctx.sessions.start(ref.infohash, ref.contentId, query.get('pid') ?? undefined);
+    const session = ctx.sessions.start({
+      infohash: ref.infohash,
+      contentId: ref.contentId,
+      pid: query.get('pid') ?? undefined,
+      phase: ctx.timeline.phaseOf(ref.infohash),
+      warmupMs: ctx.profile.nextWarmupMs(),
+    });
     const path = `${session.infohash}/${session.token}`;
     const base = `${baseUrl(req)}/ace`;
     const playbackUrl = kind === 'ts' ? `${base}/r/${path}` : `${base}/m/${path}.m3u8`;
-    ctx.log({ sessionId: session.id, infohash: session.infohash, pid: session.pid, kind }, 'session started');
+    const warmupMs = session.readyAt - session.startedAt;
+    ctx.log(
+      { sessionId: session.id, infohash: session.infohash, pid: session.pid, kind, warmupMs },
+      'session started',
+    );
     if (query.get('format') !== 'json') {
       res.writeHead(302, { Location: playbackUrl, 'Content-Length': 0 });
       return void res.end();
@@ -48,6 +58,11 @@ export function handleStart(
   });
 }
 
+/**
+ * The media of a session. Head and body come together once the engine has something to send: after the
+ * session's warm-up and after `firstByteDelayMs`, whichever ends later. Engines are only known to send the
+ * first byte late; nothing at all until then is the case harder for a client, so that is what is simulated.
+ */
 export function handlePlayback(ctx: SimContext, res: ServerResponse, session: Session): void {
   const faults = () => ctx.faults.resolve(session.contentId, session.infohash);
   let pacer: Pacer | undefined;
@@ -56,7 +71,8 @@ export function handlePlayback(ctx: SimContext, res: ServerResponse, session: Se
   });
   res.on('close', removeReader);
   ctx.sessions.touch(session);
-  ctx.later(faults().firstByteDelayMs, () => {
+  const delayMs = Math.max(session.readyAt - Date.now(), faults().firstByteDelayMs);
+  ctx.later(delayMs, () => {
     if (gone(res) || session.stoppedAt !== undefined) return;
     const bad = faults().badBody;
     const document = bad && badDocument(bad);
@@ -68,6 +84,8 @@ export function handlePlayback(ctx: SimContext, res: ServerResponse, session: Se
     res.writeHead(200, { 'Content-Type': 'video/mp2t', 'Cache-Control': 'no-cache' });
     pacer = startPacer({
       media: ctx.media,
+      timeline: ctx.timeline,
+      phase: session.phase,
       out: res,
       bitrateBps: ctx.settings.bitrateBps,
       burstSeconds: ctx.settings.burstSeconds,
@@ -76,7 +94,10 @@ export function handlePlayback(ctx: SimContext, res: ServerResponse, session: Se
       onBytes: (n) => {
         session.bytesSent += n;
       },
-      onEnd: (why) => ctx.log({ sessionId: session.id, why, bytesSent: session.bytesSent }, 'playback ended'),
+      onEnd: (why) => {
+        ctx.log({ sessionId: session.id, why, bytesSent: session.bytesSent }, 'playback ended');
+        if (why === 'cut') ctx.sessions.end(session, 'cut');
+      },
     });
   });
 }
@@ -86,17 +107,21 @@ export function handleStat(ctx: SimContext, res: ServerResponse, session: Sessio
   if (!session || !faults || faults.expireSessions) return sendAce(res, null, UNKNOWN_SESSION);
   const now = Math.floor(Date.now() / 1000);
   const first = Math.max(Math.floor(session.startedAt / 1000), now - 1800);
-  const speedDown = faults.starved
-    ? 0
-    : (faults.speedDownKbps ?? Math.round(ctx.settings.bitrateBps / 8 / 1024));
+  const bitrateBps = Math.min(ctx.settings.bitrateBps, (faults.slowBody ?? Infinity) * 1000);
+  const speedDown = faults.starved ? 0 : (faults.speedDownKbps ?? Math.round(bitrateBps / 8 / 1024));
+  // Until its first media byte the session prebuffers: progress and peers rise over its warm-up.
+  const prebuffering = session.bytesSent === 0;
+  const warmupMs = session.readyAt - session.startedAt;
+  const progress = warmupMs <= 0 ? 1 : Math.min(1, (Date.now() - session.startedAt) / warmupMs);
+  const peers = faults.starved ? 0 : prebuffering ? Math.round(faults.peers * progress) : faults.peers;
   sendAce(res, {
-    status: session.bytesSent === 0 ? 'prebuf' : 'dl',
-    peers: faults.starved ? 0 : faults.peers,
+    status: prebuffering ? 'prebuf' : 'dl',
+    peers,
     speed_down: speedDown,
     speed_up: Math.round(speedDown / 8),
     downloaded: session.bytesSent,
     uploaded: Math.floor(session.bytesSent / 8),
-    total_progress: 0,
+    total_progress: prebuffering ? Math.floor(progress * 100) : 0,
     playback_session_id: session.id,
     infohash: session.infohash,
     is_live: 1,

@@ -1,6 +1,7 @@
 // Process config, read once: the real engine's flags (also from ACESTREAM_ARGS / EXTRA_FLAGS, as the common
 // images pass them), the images' env (HTTP_PORT, BIND_ALL, ALLOW_REMOTE_ACCESS) and ACE_SIM_* for the simulation.
 import { faultKinds, parseFaultText, type FaultPatch } from './faults.ts';
+import { isProfileName, profileNames } from './profile.ts';
 import type { SimulatorOptions } from './server.ts';
 
 export interface SimConfig {
@@ -29,6 +30,9 @@ const VALUE_FLAGS = new Set([
   'burst-seconds',
   'media',
   'idle-timeout-ms',
+  'clock-offset-ms',
+  'profile',
+  'seed',
   'fault',
 ]);
 
@@ -38,6 +42,28 @@ function number(name: string, text: string): number {
     throw new ConfigError(`${name} must be a number >= 0, got "${text}"`);
   }
   return value;
+}
+
+function signed(name: string, text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value))
+    throw new ConfigError(`${name} must be a number, got "${text}"`);
+  return value;
+}
+
+function seed(text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isInteger(value) || value < 0 || value >= 2 ** 32) {
+    throw new ConfigError(`seed must be an integer from 0 to 2^32 - 1, got "${text}"`);
+  }
+  return value;
+}
+
+function profile(text: string): string {
+  if (!isProfileName(text)) {
+    throw new ConfigError(`unknown profile "${text}" (known: ${profileNames.join(', ')})`);
+  }
+  return text;
 }
 
 function port(name: string, text: string): number {
@@ -110,6 +136,14 @@ export function parseConfig(argv: string[], env: Env): SimConfig {
   if (burst !== undefined) sim.burstSeconds = burst;
   const idle = optional(pick('idle-timeout-ms', 'ACE_SIM_IDLE_TIMEOUT_MS'), (t) => number('idle timeout', t));
   if (idle !== undefined) sim.idleTimeoutMs = idle;
+  const offset = optional(pick('clock-offset-ms', 'ACE_SIM_CLOCK_OFFSET_MS'), (t) =>
+    signed('clock offset', t),
+  );
+  if (offset !== undefined) sim.clockOffsetMs = offset;
+  const profileName = optional(pick('profile', 'ACE_SIM_PROFILE'), profile);
+  if (profileName !== undefined) sim.profile = profileName;
+  const seedValue = optional(pick('seed', 'ACE_SIM_SEED'), seed);
+  if (seedValue !== undefined) sim.seed = seedValue;
   if (sim.bitrateBps === 0) throw new ConfigError('bitrate must be > 0');
 
   return Object.freeze({

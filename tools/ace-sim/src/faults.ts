@@ -10,8 +10,16 @@ export interface Faults {
   offline: boolean;
   /** The playback body goes silent (stays open) this long after its first byte. */
   stallAfterMs: number | null;
-  /** The playback body ends (EOF) this long after its first byte. */
+  /** The playback body ends (EOF) this long after its first byte; the session lives on. */
   eofAfterMs: number | null;
+  /** The engine ends the session this long after a body's first byte (the periodic cut of engines < 3.2). */
+  cutAfterMs: number | null;
+  /** The body comes at most this fast (kbit/s): the engine gets the stream slower than it plays. */
+  slowBody: number | null;
+  /** The video PID stops carrying payload; audio, PAT/PMT and the PCR go on. */
+  frozenVideo: boolean;
+  /** The audio PIDs stop carrying payload; video, PAT/PMT and the PCR go on. */
+  frozenAudio: boolean;
   /** The playback body (status 200) is not MPEG-TS: an error page, random bytes, or an MKV / MP4 file. */
   badBody: BadBody | null;
   /** stat and stop answer `unknown playback session id`. */
@@ -36,6 +44,10 @@ export const noFaults: Readonly<Faults> = Object.freeze({
   offline: false,
   stallAfterMs: null,
   eofAfterMs: null,
+  cutAfterMs: null,
+  slowBody: null,
+  frozenVideo: false,
+  frozenAudio: false,
   badBody: null,
   expireSessions: false,
   hangHealth: false,
@@ -53,6 +65,10 @@ export const faultKinds: Readonly<Record<keyof Faults, FaultKind>> = Object.free
   offline: 'flag',
   stallAfterMs: 'nullableMs',
   eofAfterMs: 'nullableMs',
+  cutAfterMs: 'nullableMs',
+  slowBody: 'nullableCount',
+  frozenVideo: 'flag',
+  frozenAudio: 'flag',
   badBody: 'nullableBadBody',
   expireSessions: 'flag',
   hangHealth: 'flag',
@@ -64,7 +80,13 @@ export const faultKinds: Readonly<Record<keyof Faults, FaultKind>> = Object.free
 
 export class FaultError extends Error {
   override name = 'FaultError';
-  readonly code = 'BAD_FAULT';
+  /** BAD_KEY: no fault of that name; BAD_FAULT: a value the fault does not take. */
+  constructor(
+    message: string,
+    readonly code: 'BAD_FAULT' | 'BAD_KEY' = 'BAD_FAULT',
+  ) {
+    super(message);
+  }
 }
 
 function isFaultKey(key: string): key is keyof Faults {
@@ -97,7 +119,7 @@ export function parseFaultPatch(input: unknown): FaultPatch {
   }
   const patch: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
-    if (!isFaultKey(key)) throw new FaultError(`unknown fault ${key}`);
+    if (!isFaultKey(key)) throw new FaultError(`unknown fault ${key}`, 'BAD_KEY');
     patch[key] = checkValue(key, value);
   }
   return patch;
@@ -105,7 +127,7 @@ export function parseFaultPatch(input: unknown): FaultPatch {
 
 /** Parses a fault from its text form (env or CLI): numbers, `true`/`false`, `null`/empty. */
 export function parseFaultText(key: string, text: string): FaultPatch {
-  if (!isFaultKey(key)) throw new FaultError(`unknown fault ${key}`);
+  if (!isFaultKey(key)) throw new FaultError(`unknown fault ${key}`, 'BAD_KEY');
   const kind = faultKinds[key];
   let value: unknown = text;
   if (kind === 'flag') value = text === '' || text === 'true' || text === '1' || text === 'yes';

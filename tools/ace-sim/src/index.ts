@@ -9,6 +9,8 @@ export {
 } from './faults.ts';
 export { badBodies, type BadBody } from './bad-body.ts';
 export { MediaError } from './media.ts';
+export type { Timeline } from './timeline.ts';
+export { profileNames, ProfileError, type ProfileName } from './profile.ts';
 export { infohashOfContentId } from './content.ts';
 export type { SessionStats, SessionInfo, EndReason } from './sessions.ts';
 export type { SimSettings } from './context.ts';

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, parseConfig } from './config.ts';
 import { jsonLineLogger } from './log.ts';
 import { MediaError } from './media.ts';
+import { ProfileError } from './profile.ts';
 import { buildSimulator } from './server.ts';
 
 const log = jsonLineLogger(process.stdout);
@@ -25,11 +26,12 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   await sim.listen(config.httpPort, config.host);
-  log({ p2pPort: config.sim.p2pPort, bitrateBps: sim.settings.bitrateBps }, 'engine ready');
+  const { bitrateBps, profile, seed, clockOffsetMs } = sim.settings;
+  log({ p2pPort: config.sim.p2pPort, bitrateBps, profile, seed, clockOffsetMs }, 'engine ready');
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof MediaError) {
+  if (err instanceof ConfigError || err instanceof MediaError || err instanceof ProfileError) {
     process.stderr.write(`ace-sim: ${err.message}\n`);
     process.exit(2);
   }

@@ -1,14 +1,22 @@
-// Plays the looped clip into one response at a steady bitrate: a burst first (the engine's buffered
-// live window), then the bytes owed every tick, whole TS packets only, never past the socket's backpressure.
+// Plays a channel's timeline into one response at a steady bitrate: a burst first (the engine's buffered
+// live window), then the packets owed every tick, whole TS packets only, never past the socket's
+// backpressure. Faults are read every tick, so switching one on mid-stream applies at once.
 import type { Writable } from 'node:stream';
+import { PACKET_SIZE } from '@acefleet/mpegts';
 import { badDocument, badStreamSlice } from './bad-body.ts';
 import type { Faults } from './faults.ts';
-import { TS_PACKET, loopSlice, type Media } from './media.ts';
+import { Freezer, type FreezeKind } from './freeze.ts';
+import type { Media } from './media.ts';
+import type { Timeline } from './timeline.ts';
 
-export type PacerEnd = 'eof' | 'closed' | 'stopped';
+/** eof: the body ended by a fault; cut: the engine ended the session; closed: the reader left. */
+export type PacerEnd = 'eof' | 'cut' | 'closed' | 'stopped';
 
 export interface PacerOptions {
   media: Media;
+  timeline: Timeline;
+  /** The content's phase on the timeline (see Timeline.phaseOf). */
+  phase: number;
   out: Writable;
   bitrateBps: number;
   burstSeconds: number;
@@ -24,16 +32,25 @@ export interface Pacer {
   finish(why: 'eof' | 'stopped'): void;
 }
 
+const NOTHING_FROZEN: ReadonlySet<FreezeKind> = new Set();
+
+function frozenKinds(faults: Faults): ReadonlySet<FreezeKind> {
+  if (!faults.frozenVideo && !faults.frozenAudio) return NOTHING_FROZEN;
+  const kinds = new Set<FreezeKind>();
+  if (faults.frozenVideo) kinds.add('video');
+  if (faults.frozenAudio) kinds.add('audio');
+  return kinds;
+}
+
 export function startPacer(opts: PacerOptions): Pacer {
-  const { media, out } = opts;
-  const bytesPerMs = opts.bitrateBps / 8 / 1000;
-  const burstBytes = opts.burstSeconds * opts.bitrateBps * 0.125;
-  // Debt is capped so a slow reader gets at most this much in one go after a drain, not everything owed.
-  const maxCredit = Math.max(burstBytes, bytesPerMs * 1000);
+  const { out, timeline } = opts;
+  const burstPackets = Math.floor((opts.burstSeconds * opts.bitrateBps) / 8 / PACKET_SIZE);
+  const freezer = new Freezer(opts.media);
   const startedAt = performance.now();
   let lastTick = startedAt;
-  let credit = burstBytes;
-  let offset = 0;
+  let credit = burstPackets * PACKET_SIZE;
+  /** The next packet of the timeline this reader gets: the live edge, less the burst. */
+  let next = timeline.livePacket(opts.phase) - burstPackets;
   /** Bytes of a bad body sent so far (its container header comes first). */
   let badOffset = 0;
   let draining = false;
@@ -49,12 +66,34 @@ export function startPacer(opts: PacerOptions): Pacer {
   };
   const onClose = (): void => end('closed');
 
+  const write = (pieces: Buffer[]): void => {
+    let ok = true;
+    let bytes = 0;
+    for (const piece of pieces) {
+      ok = out.write(piece) && ok;
+      bytes += piece.length;
+    }
+    opts.onBytes(bytes);
+    if (!ok) {
+      draining = true;
+      out.once('drain', () => {
+        draining = false;
+      });
+    }
+  };
+
   const tick = (): void => {
     const now = performance.now();
     const elapsed = now - startedAt;
-    credit = Math.min(maxCredit, credit + (now - lastTick) * bytesPerMs);
-    lastTick = now;
     const faults = opts.faults();
+    // slowBody: the engine gets the stream from its peers slower than it plays.
+    const bitrate =
+      faults.slowBody === null ? opts.bitrateBps : Math.min(opts.bitrateBps, faults.slowBody * 1000);
+    // Debt is capped so a slow reader gets at most this much in one go after a drain, not everything owed.
+    const maxCredit = Math.max(burstPackets * PACKET_SIZE, bitrate / 8);
+    credit = Math.min(maxCredit, credit + ((now - lastTick) * bitrate) / 8000);
+    lastTick = now;
+    if (faults.cutAfterMs !== null && elapsed >= faults.cutAfterMs) return end('cut');
     if (faults.eofAfterMs !== null && elapsed >= faults.eofAfterMs) return end('eof');
     if (faults.stallAfterMs !== null && elapsed >= faults.stallAfterMs) {
       credit = 0;
@@ -62,29 +101,21 @@ export function startPacer(opts: PacerOptions): Pacer {
     }
     const document = faults.badBody && badDocument(faults.badBody);
     if (document) {
-      out.write(document.body);
-      opts.onBytes(document.body.length);
+      write([document.body]);
       return end('eof');
     }
     if (draining) return;
-    const n = Math.floor(credit / TS_PACKET) * TS_PACKET;
-    if (n === 0) return;
-    credit -= n;
-    let ok = true;
+    const packets = Math.floor(credit / PACKET_SIZE);
+    if (packets === 0) return;
+    credit -= packets * PACKET_SIZE;
     if (faults.badBody) {
-      ok = out.write(badStreamSlice(faults.badBody, badOffset, n));
-      badOffset += n;
-    } else {
-      for (const piece of loopSlice(media, offset, n)) ok = out.write(piece) && ok;
-      offset = (offset + n) % media.bytes.length;
+      write([badStreamSlice(faults.badBody, badOffset, packets * PACKET_SIZE)]);
+      badOffset += packets * PACKET_SIZE;
+      return;
     }
-    opts.onBytes(n);
-    if (!ok) {
-      draining = true;
-      out.once('drain', () => {
-        draining = false;
-      });
-    }
+    const pieces = timeline.slice(next, packets);
+    next += packets;
+    write(freezer.apply(pieces, frozenKinds(faults)));
   };
 
   const timer = setInterval(tick, opts.tickMs);

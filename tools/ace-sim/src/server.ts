@@ -1,4 +1,5 @@
 // Builds the simulated engine: one http.Server, routed by path. Listening is the caller's choice.
+import { randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -11,14 +12,21 @@ import { handlePlaylist, handleSegment } from './hls.ts';
 import { sendAce, sendAdminError } from './http.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { loadMedia } from './media.ts';
+import { buildProfile } from './profile.ts';
 import { SessionRegistry, type SessionStats } from './sessions.ts';
+import { Timeline } from './timeline.ts';
 
-export const DEFAULT_MEDIA_PATH = fileURLToPath(new URL('../media/testsrc-320x240.mpegts', import.meta.url));
+export const DEFAULT_MEDIA_PATH = fileURLToPath(
+  new URL('../media/testsrc-320x240-12s.mpegts', import.meta.url),
+);
 
 export interface SimulatorOptions {
-  /** MPEG-TS clip to loop; defaults to the one scripts/make-media.sh writes. */
+  /** MPEG-TS clip the channels are made of; defaults to the one scripts/make-media.sh writes. */
   mediaPath?: string;
-  /** Playback bitrate; defaults to the clip's own. */
+  /**
+   * Playback bitrate; defaults to the clip's own, which plays the channel in real time. Another bitrate runs
+   * the channel's clock that much faster or slower (a test mode: many loops in little time).
+   */
   bitrateBps?: number;
   /** Seconds of media sent at once when playback starts (default 2). */
   burstSeconds?: number;
@@ -26,8 +34,14 @@ export interface SimulatorOptions {
   idleTimeoutMs?: number;
   /** Pacing period (default 25). */
   tickMs?: number;
-  /** HLS segment length (default 2). */
+  /** HLS segment length (default 2), in whole GOPs of the clip. */
   segmentSeconds?: number;
+  /** Added to the wall clock before it is mapped to the channels' timeline (default 0; may be negative). */
+  clockOffsetMs?: number;
+  /** How sessions start: `default` (at once) or `field` (5-25 s of warm-up). Unknown names throw. */
+  profile?: string;
+  /** Seed of the profile's warm-ups (default: a random one, reported in settings). */
+  seed?: number;
   p2pPort?: number | null;
   /** Process-wide fault defaults; POST /__sim/reset returns to these. */
   faults?: FaultPatch;
@@ -38,6 +52,8 @@ export interface Simulator {
   readonly server: Server;
   readonly faults: FaultStore;
   readonly settings: Readonly<SimSettings>;
+  /** The channels' timeline: where a content is on it, and how many loops were rendered. */
+  readonly timeline: Timeline;
   stats(): SessionStats;
   /** Resolves with the bound address; `url` is `http://host:port`. */
   listen(port?: number, host?: string): Promise<{ port: number; host: string; url: string }>;
@@ -52,6 +68,7 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
   const log = opts.log ?? silentLogger;
   const mediaPath = opts.mediaPath ?? DEFAULT_MEDIA_PATH;
   const media = loadMedia(mediaPath);
+  const profile = buildProfile(opts.profile ?? 'default', opts.seed ?? randomInt(2 ** 31));
   const settings: Readonly<SimSettings> = Object.freeze({
     mediaPath,
     bitrateBps: opts.bitrateBps ?? media.bitrateBps,
@@ -59,8 +76,12 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
     tickMs: opts.tickMs ?? 25,
     segmentSeconds: opts.segmentSeconds ?? 2,
+    clockOffsetMs: opts.clockOffsetMs ?? 0,
+    profile: profile.name,
+    seed: profile.seed,
     p2pPort: opts.p2pPort ?? null,
   });
+  const timeline = new Timeline(media, settings);
   const timers = new Set<NodeJS.Timeout>();
   const sessions = new SessionRegistry({
     idleTimeoutMs: settings.idleTimeoutMs,
@@ -71,6 +92,8 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
   const ctx: SimContext = {
     settings,
     media,
+    timeline,
+    profile,
     faults,
     sessions,
     log,
@@ -96,8 +119,11 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     if (segment) {
       const active = sessions.activeFor(segment[1]!);
       if (active.length === 0) return sendAce(res, null, UNKNOWN_SESSION, 404);
+      const n = Number(segment[2]);
+      // A segment number past what the timeline can place (more digits than a double holds) names nothing.
+      if (!Number.isSafeInteger(n)) return sendAce(res, null, 'not found', 404);
       sessions.countSegment();
-      return handleSegment(ctx, res, active, Number(segment[2]));
+      return handleSegment(ctx, res, active, n);
     }
     const match = ACE_SESSION.exec(path);
     if (!match) return sendAce(res, null, 'not found', 404);
@@ -122,6 +148,7 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     server,
     faults,
     settings,
+    timeline,
     stats: () => sessions.stats(),
     listen: (port = 0, host = '127.0.0.1') =>
       new Promise((resolve, reject) => {

@@ -2,7 +2,7 @@
 // by the admin API, or by themselves once nobody has read them for the idle timeout.
 import { randomBytes } from 'node:crypto';
 
-export type EndReason = 'stopped' | 'replaced' | 'idle' | 'expired' | 'reset' | 'shutdown';
+export type EndReason = 'stopped' | 'replaced' | 'idle' | 'expired' | 'cut' | 'reset' | 'shutdown';
 
 export interface Reader {
   /** Ends this reader's body because its session ended. */
@@ -16,11 +16,24 @@ export interface Session {
   readonly contentId: string | undefined;
   readonly pid: string | undefined;
   readonly startedAt: number;
+  /** When its warm-up ends: no media byte comes before (startedAt when the profile has no warm-up). */
+  readonly readyAt: number;
+  /** Where the content starts within the clip (the channel's phase on the timeline). */
+  readonly phase: number;
   stoppedAt?: number;
   endReason?: EndReason;
   readonly readers: Set<Reader>;
   bytesSent: number;
   lastReadAt: number;
+}
+
+/** What the engine decided when the session started. */
+export interface SessionStart {
+  infohash: string;
+  contentId: string | undefined;
+  pid: string | undefined;
+  phase: number;
+  warmupMs: number;
 }
 
 export interface SessionInfo {
@@ -29,6 +42,7 @@ export interface SessionInfo {
   contentId?: string;
   pid?: string;
   startedAt: number;
+  readyAt: number;
   stoppedAt?: number;
   endReason?: EndReason;
   readers: number;
@@ -67,7 +81,7 @@ export class SessionRegistry {
     this.#sweep.unref();
   }
 
-  start(infohash: string, contentId: string | undefined, pid: string | undefined): Session {
+  start({ infohash, contentId, pid, phase, warmupMs }: SessionStart): Session {
     const earlier = pid === undefined ? undefined : this.#byPid.get(pid);
     if (earlier) this.end(earlier, 'replaced');
     const now = Date.now();
@@ -78,6 +92,8 @@ export class SessionRegistry {
       contentId,
       pid,
       startedAt: now,
+      readyAt: now + warmupMs,
+      phase,
       readers: new Set(),
       bytesSent: 0,
       lastReadAt: now,
@@ -169,6 +185,7 @@ export class SessionRegistry {
         ...(s.contentId === undefined ? {} : { contentId: s.contentId }),
         ...(s.pid === undefined ? {} : { pid: s.pid }),
         startedAt: s.startedAt,
+        readyAt: s.readyAt,
         ...(s.stoppedAt === undefined ? {} : { stoppedAt: s.stoppedAt, endReason: s.endReason }),
         readers: s.readers.size,
         bytesSent: s.bytesSent,

@@ -128,7 +128,10 @@ test('a bad fault body is refused with a coded 400', async (t) => {
   const res = await fetch(`${url}/__sim/faults`, { method: 'PUT', body: '{"offline":"yes"}' });
   t.is(res.status, 400);
   t.like(await res.json(), { error: { code: 'BAD_FAULT' } });
-  t.like(await putJson(`${url}/__sim/faults`, { nope: 1 }), { error: { code: 'BAD_FAULT' } });
+  t.like(await putJson(`${url}/__sim/faults`, { nope: 1 }), { error: { code: 'BAD_KEY' } });
+  t.like(await putJson(`${url}/__sim/faults/content/${CONTENT_ID}`, { frozen: true }), {
+    error: { code: 'BAD_KEY', message: 'unknown fault frozen' },
+  });
   t.like(await putJson(`${url}/__sim/faults/content/xyz`, {}), { error: { code: 'BAD_KEY' } });
   t.like(await getJson<Ace<Started>>(`${url}/__sim/faults`), { global: { offline: false } });
 });

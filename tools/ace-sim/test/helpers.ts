@@ -1,5 +1,7 @@
 // Test plumbing: a simulator on 127.0.0.1:0, and JSON and body readers (ports, waits and ffprobe: testkit).
+import { execFile } from 'node:child_process';
 import { get } from 'node:http';
+import { promisify } from 'node:util';
 import { buildSimulator, type Simulator, type SimulatorOptions } from '../src/index.ts';
 
 export const CONTENT_ID = '0123456789abcdef0123456789abcdef01234567';
@@ -96,4 +98,32 @@ export function readBody(url: string, ms: number, during?: () => Promise<void>):
     });
     req.on('error', reject);
   });
+}
+
+const run = promisify(execFile);
+
+/** Video DTS (seconds, as the demuxer unwraps them) of what ffprobe, as a player, reads from `url`. */
+export async function ffprobeVideoDts(url: string, seconds: number): Promise<number[]> {
+  const { stdout } = await run(
+    'ffprobe',
+    [
+      ...['-v', 'error', '-rw_timeout', '15000000', '-select_streams', 'v:0'],
+      ...['-read_intervals', `%+${seconds}`, '-show_entries', 'packet=dts_time', '-of', 'csv=p=0', url],
+    ],
+    { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
+  );
+  return stdout
+    .split('\n')
+    .map((l) => l.split(',')[0]!.trim())
+    .filter((l) => l !== '' && l !== 'N/A')
+    .map(Number);
+}
+
+/** Places where a list of timestamps does not move forward. */
+export function backwardSteps(times: number[]): { at: number; from: number; to: number }[] {
+  const steps: { at: number; from: number; to: number }[] = [];
+  for (let i = 1; i < times.length; i++) {
+    if (times[i]! <= times[i - 1]!) steps.push({ at: i, from: times[i - 1]!, to: times[i]! });
+  }
+  return steps;
 }
