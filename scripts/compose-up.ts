@@ -9,12 +9,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isLoopbackHost } from '@acefleet/platform';
 import { compose, composeEnv, composeOutput, docker, resolvedSetting, root } from './lib/compose.ts';
 import { writeOperatorFile } from './lib/compose-operator.ts';
 import { stageServicesImage } from './lib/services-image.ts';
 
 const healthyTimeoutMs = 180_000;
 const env = composeEnv();
+// The proxy cannot tell from inside its container that its port is published on loopback only.
+if (!env.PLAYER_AUTH && isLoopbackHost(env.PROXY_BIND ?? '0.0.0.0')) env.PLAYER_AUTH = 'off';
 const bash = (script: string): void => void execFileSync('bash', [script], { cwd: root, stdio: 'inherit' });
 
 execFileSync('node', ['--import', 'tsx', 'scripts/compose-secrets.ts'], { cwd: root, stdio: 'inherit' });

@@ -22,8 +22,18 @@ command -v docker-compose >/dev/null || missing+=(docker-compose)
 if [ "${ACEFLEET_SETUP_TEST:-0}" = 1 ] || [ "${ACEFLEET_SETUP_PLAYERS:-0}" = 1 ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v iperf3 >/dev/null || missing+=(iperf3) # the benchmark's ceiling
-  # VLC without its GUI (cvlc), a player of the short players matrix in npm test.
+  # VLC without its GUI (cvlc), a player of the short players matrix in npm test; mpv and VLC also play
+  # /playlist.m3u in tests/e2e/players.
   command -v cvlc >/dev/null || missing+=(vlc-bin vlc-plugin-base)
+  command -v mpv >/dev/null || missing+=(mpv)
+fi
+if [ "${ACEFLEET_SETUP_KODI:-0}" = 1 ]; then
+  # One real media centre (npm run players:kodi): Kodi with IPTV Simple and the inputstreams it requires, Xvfb.
+  command -v kodi >/dev/null || missing+=(kodi)
+  command -v Xvfb >/dev/null || missing+=(xvfb)
+  for p in kodi-pvr-iptvsimple kodi-inputstream-adaptive kodi-inputstream-ffmpegdirect kodi-inputstream-rtmp; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
 fi
 if [ "${ACEFLEET_SETUP_PLAYERS:-0}" = 1 ]; then
   # The rest of the players matrix (npm run players): mpv and GStreamer with its TS demuxer and decoders.

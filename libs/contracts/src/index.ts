@@ -9,3 +9,5 @@ export * from './permissions.ts';
 export * from './admin-api.ts';
 export * from './proxy.ts';
 export * from './stream-events.ts';
+export * from './channels.ts';
+export * from './players.ts';

@@ -1,9 +1,12 @@
+import { CHANNELS_BUCKET, CHANNELS_KV_STREAM } from './channels.ts';
 import { ObservabilitySubjects } from './observability.ts';
+import { TOKENS_BUCKET, TOKENS_KV_STREAM } from './players.ts';
 import {
   ENGINES_BUCKET,
   EVENTS_STREAM,
   LEADERS_BUCKET,
   LEADERS_KV_STREAM,
+  PlayerEventKinds,
   PREFIX,
   STATS_CONSUMER,
   ServiceNames,
@@ -11,6 +14,7 @@ import {
   Subjects,
   proxyCallSubject,
   proxyIdOf,
+  playerEventSubject,
   proxySubject,
   streamEventSubject,
   streamEventsOf,
@@ -156,6 +160,35 @@ const statsConsumer = [
 ];
 const notStatsConsumer = [...statsConsumer, `${API}.CONSUMER.DELETE.${EVENTS_STREAM}.${STATS_CONSUMER}`];
 
+/**
+ * A bucket of what players get (channels, player tokens): find or create it (whoever starts first makes it),
+ * then read it as readEnginesKv reads the engines (consumers only by the filtered create).
+ */
+function readPlayerBucket(stream: string, bucket: string): string[] {
+  return [
+    `${API}.STREAM.INFO.${stream}`,
+    `${API}.STREAM.CREATE.${stream}`,
+    `${API}.DIRECT.GET.${stream}`,
+    `${API}.DIRECT.GET.${stream}.>`,
+    `${API}.STREAM.MSG.GET.${stream}`,
+    createConsumer(stream, `$KV.${bucket}.>`),
+    `${API}.CONSUMER.INFO.${stream}.*`,
+    `${API}.CONSUMER.MSG.NEXT.${stream}.*`,
+    `${API}.CONSUMER.DELETE.${stream}.*`,
+  ];
+}
+
+/**
+ * The proxy serves the channels and checks player tokens, and its admin API (API key) and PLAYLIST_SOURCES
+ * change both buckets; stats only shows channel names. Nobody else touches either bucket.
+ */
+const proxyPlayerBuckets = [
+  ...readPlayerBucket(CHANNELS_KV_STREAM, CHANNELS_BUCKET),
+  `$KV.${CHANNELS_BUCKET}.>`,
+  ...readPlayerBucket(TOKENS_KV_STREAM, TOKENS_BUCKET),
+  `$KV.${TOKENS_BUCKET}.>`,
+];
+
 /** Answer the micro-service protocol ($SRV.PING|INFO|STATS) as service `name` only: all, by name, by id. */
 function microService(name: string): string[] {
   return ['$SRV.*', `$SRV.*.${name}`, `$SRV.*.${name}.*`];
@@ -186,10 +219,13 @@ function proxyPermissions(user: NatsUser): UserPermissions {
       ...readEnginesKv,
       ...(['acquire', 'release', 'renew'] as const).map((call) => proxyCallSubject(call, user)),
       ...StreamEventKinds.map((kind) => streamEventSubject(kind, proxyIdOf(user, '*'))),
+      ...PlayerEventKinds.map((kind) => playerEventSubject(kind, proxyIdOf(user, '*'))),
+      ...proxyPlayerBuckets,
     ],
     subscribe: [
       proxySubject(proxyIdOf(user, '*'), 'streams'),
       proxySubject(proxyIdOf(user, '*'), 'stop'),
+      proxySubject(proxyIdOf(user, '*'), 'players'),
       Subjects.engineDraining,
       Subjects.engineHealth,
       ObservabilitySubjects.streamStale,
@@ -234,6 +270,7 @@ const fixedPermissions: Record<Exclude<NatsUser, `edge-proxy${string}`>, UserPer
         ...bootJetStream,
         ...readEnginesKv,
         ...statsConsumer,
+        ...readPlayerBucket(CHANNELS_KV_STREAM, CHANNELS_BUCKET),
         // Proxy presence, and its finding that a proxy is gone (never a stream event in the proxy's name).
         `$SRV.PING.${ServiceNames.edgeProxy}`,
         Subjects.proxyLost,

@@ -1,4 +1,5 @@
 import { FormatRegistry, Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { AcefleetError } from './errors.ts';
 
@@ -249,4 +250,18 @@ export function decodeMessage<T extends TSchema>(
     throw new AcefleetError('invalid_message', `invalid ${what}: not JSON`, { cause });
   }
   return parseMessage(schema, value, what);
+}
+
+/**
+ * parseMessage for one schema, compiled once: for readers that check thousands of values in a row (a KV
+ * mirror loading 10 000 channels), where the interpreted check costs ~0.3 ms a value.
+ */
+export function compiledParser<T extends TSchema>(schema: T, what: string): (value: unknown) => Static<T> {
+  const check = TypeCompiler.Compile(schema);
+  return (value) => {
+    if (check.Check(value)) return value;
+    const first = check.Errors(value).First();
+    const detail = first ? `${first.path || '/'}: ${first.message}` : 'does not match its schema';
+    throw new AcefleetError('invalid_message', `invalid ${what}: ${detail}`);
+  };
 }

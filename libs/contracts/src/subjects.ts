@@ -28,7 +28,7 @@ export function hostSubject(hostId: string, endpoint: 'acquire' | 'provision' | 
 }
 
 /** Subject of a per-proxy endpoint of the edge proxy whose id is `proxyId` (`<name>.<run>`). */
-export function proxySubject(proxyId: string, endpoint: 'streams' | 'stop'): string {
+export function proxySubject(proxyId: string, endpoint: 'streams' | 'stop' | 'players'): string {
   return `${Subjects.proxyPrefix}.${proxyId}.${endpoint}`;
 }
 
@@ -96,10 +96,42 @@ export function streamEventsOf(kind: StreamEventKind): string {
 export function parseStreamEventSubject(
   subject: string,
 ): { kind: StreamEventKind; proxyId: string } | undefined {
-  const [a, b, c, kind, name, run, ...rest] = subject.split('.');
-  if (`${a}.${b}.${c}` !== STREAM_EVENTS || rest.length > 0 || !name || run === '') return undefined;
-  if (!StreamEventKinds.includes(kind as StreamEventKind)) return undefined;
-  return { kind: kind as StreamEventKind, proxyId: run === undefined ? name : proxyIdOf(name, run) };
+  return parseProxyEventSubject(STREAM_EVENTS, StreamEventKinds, subject);
+}
+
+/** What a proxy reports about its players (one player session: one player on one stream), under its own name. */
+export const PlayerEventKinds = ['started', 'ended'] as const;
+export type PlayerEventKind = (typeof PlayerEventKinds)[number];
+
+const PLAYER_EVENTS = `${PREFIX}.events.player`;
+
+/** `acefleet.events.player.<kind>.<proxyId>`: like stream events, only proxy `<name>` may publish it. */
+export function playerEventSubject(kind: PlayerEventKind, proxyId: string): string {
+  return `${PLAYER_EVENTS}.${kind}.${proxyId}`;
+}
+
+/** Every proxy's player events of one kind: `acefleet.events.player.<kind>.>`. */
+export function playerEventsOf(kind: PlayerEventKind): string {
+  return `${PLAYER_EVENTS}.${kind}.>`;
+}
+
+/** The kind and sending proxy of a player-event subject, or undefined for any other subject. */
+export function parsePlayerEventSubject(
+  subject: string,
+): { kind: PlayerEventKind; proxyId: string } | undefined {
+  return parseProxyEventSubject(PLAYER_EVENTS, PlayerEventKinds, subject);
+}
+
+function parseProxyEventSubject<K extends string>(
+  base: string,
+  kinds: readonly K[],
+  subject: string,
+): { kind: K; proxyId: string } | undefined {
+  if (!subject.startsWith(`${base}.`)) return undefined;
+  const [kind, name, run, ...rest] = subject.slice(base.length + 1).split('.');
+  if (rest.length > 0 || !name || run === '') return undefined;
+  if (!kinds.includes(kind as K)) return undefined;
+  return { kind: kind as K, proxyId: run === undefined ? name : proxyIdOf(name, run) };
 }
 
 /** JetStream stream that keeps the durable events. */

@@ -78,6 +78,11 @@ export interface HttpAppOptions {
   problems?: () => string[];
   /** Set: every route is documented at GET /api/openapi.json (see openapi.ts). */
   openApi?: OpenApiInfo;
+  /**
+   * Comma-separated addresses or CIDRs of reverse proxies: their X-Forwarded-For names the client (req.ip),
+   * their X-Forwarded-Proto and -Host the scheme and host (fastify's trustProxy). Empty: nobody's.
+   */
+  trustProxy?: string;
 }
 
 export type HealthStatus = 'ok' | 'degraded' | 'failing';
@@ -187,6 +192,7 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     loggerInstance,
     disableRequestLogging: true,
     return503OnClosing: true,
+    ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}),
     ...serverOptions(opts.limits),
   });
   app.server.on('connect', refuseConnect);

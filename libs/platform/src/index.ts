@@ -21,3 +21,4 @@ export * from './connection-cap.ts';
 export * from './openapi.ts';
 export * from './legacy-env.ts';
 export * from './legacy-values.ts';
+export * from './kv-mirror.ts';

@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { NatsUsers } from '@acefleet/contracts';
+import type { NatsServer } from './nats-server.ts';
 import { repoRoot } from './processes.ts';
 
 const bin = path.join(repoRoot, 'tools/cli/bin/acefleet.js');
@@ -44,4 +48,19 @@ export function cliJson<T>(run: CliRun): T {
   } catch {
     throw new Error(`not JSON (exit ${run.code}): ${run.stdout}${run.stderr}`);
   }
+}
+
+/** A directory laid out like a repo after `npm start`: `.run/operator.nats-url` (0600) for `nats`. */
+export async function operatorDir(nats: NatsServer): Promise<{ dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'acefleet-cli-'));
+  const { user, password } = nats.credentials(NatsUsers.operator);
+  await mkdir(path.join(dir, '.run'));
+  await writeFile(
+    path.join(dir, '.run/operator.nats-url'),
+    `nats://${user}:${password}@127.0.0.1:${nats.port}\n`,
+    {
+      mode: 0o600,
+    },
+  );
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }

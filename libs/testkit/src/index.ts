@@ -18,3 +18,4 @@ export * from './tls-relay.ts';
 export * from './cli.ts';
 export * from './fleet.ts';
 export * from './legacy-config.ts';
+export * from './playlists.ts';

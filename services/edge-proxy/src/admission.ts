@@ -4,7 +4,6 @@ import type { LingeringStreams } from './lingering.ts';
 export interface AdmissionLimits {
   maxStreams: number;
   maxPlayers: number;
-  maxStreamsPerClient: number;
 }
 
 /** What the proxy holds now, as admission needs to know it. */
@@ -15,6 +14,12 @@ export interface ProxyLoad {
   players(): number;
   /** The rings of all streams hold the proxy's ring memory cap (see ring-memory.ts). */
   ringMemoryFull(): boolean;
+}
+
+/** Who admission counts streams against: a player token, or else a client address; each with its own limit. */
+export interface AdmissionClient {
+  key: string;
+  maxStreams: number;
 }
 
 /** The lingering streams a client left, which count toward its share (see FairShare in app.ts). */
@@ -33,13 +38,14 @@ export type Release = () => void;
 const RETRY_AFTER_MS = 5000;
 
 /**
- * Whether a request may take one more stream or player: per client address (429), then proxy-wide (503).
- * Each admitted request holds a slot on its stream key for its client until it gives it back. A client's share
- * (MAX_STREAMS_PER_CLIENT) counts the streams it plays and those it left lingering: over it, its own oldest
- * lingering stream gives way, and only a client with none left lingering is refused.
+ * Whether a request may take one more stream or player: per client (429; a player token, or else an
+ * address), then proxy-wide (503). Each admitted request holds a slot on its stream key for its client until it
+ * gives it back. A client's share (its token's limit, else MAX_STREAMS_PER_CLIENT) counts the streams it plays
+ * and those it left lingering: over it, its own oldest lingering stream gives way, and only a client with none
+ * left lingering is refused.
  */
 export class Admission {
-  /** Per client address: the stream keys it holds, with how many requests hold each. */
+  /** Per client: the stream keys it holds, with how many requests hold each. */
   private readonly byClient = new Map<string, Map<string, number>>();
 
   constructor(
@@ -52,8 +58,8 @@ export class Admission {
    * Let `client` in on stream `key` or throw the limit it would cross. `opensStream`: no stream of this key
    * runs yet; `asPlayer`: the request stays attached as an MPEG-TS player.
    */
-  admit(client: string, key: string, opts: { opensStream: boolean; asPlayer: boolean }): Release {
-    const held = this.byClient.get(client) ?? new Map<string, number>();
+  admit(client: AdmissionClient, key: string, opts: { opensStream: boolean; asPlayer: boolean }): Release {
+    const held = this.byClient.get(client.key) ?? new Map<string, number>();
     if (!held.has(key)) this.makeRoom(client, held);
     if (opts.opensStream && this.load.streams() >= this.limits.maxStreams) {
       throw new AcefleetError(
@@ -79,13 +85,13 @@ export class Admission {
       );
     }
     held.set(key, (held.get(key) ?? 0) + 1);
-    this.byClient.set(client, held);
+    this.byClient.set(client.key, held);
     this.share.lingering.forget(key);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.give(client, key, opts.asPlayer);
+      this.give(client.key, key, opts.asPlayer);
     };
   }
 
@@ -93,15 +99,15 @@ export class Admission {
    * A new stream key for `client`: within its share, or its own oldest lingering stream gives way; with none
    * lingering it is refused (429).
    */
-  private makeRoom(client: string, held: ReadonlyMap<string, number>): void {
-    const max = this.limits.maxStreamsPerClient;
-    const lingering = this.share.lingering.of(client, (k) => !held.has(k) && this.share.lingers(k));
+  private makeRoom(client: AdmissionClient, held: ReadonlyMap<string, number>): void {
+    const max = client.maxStreams;
+    const lingering = this.share.lingering.of(client.key, (k) => !held.has(k) && this.share.lingers(k));
     if (held.size + lingering.length < max) return;
     const [oldest] = lingering;
     if (oldest === undefined) {
       throw new AcefleetError(
         'too_many_client_streams',
-        `this client already plays ${held.size} streams (at most ${max})`,
+        `${client.key.startsWith('token:') ? 'this token' : 'this client'} already plays ${held.size} streams (at most ${max})`,
         {
           retryAfterMs: RETRY_AFTER_MS,
         },

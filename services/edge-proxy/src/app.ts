@@ -16,6 +16,7 @@ import {
   type NatsLink,
 } from '@acefleet/platform';
 import { Type } from '@sinclair/typebox';
+import { installPlayerCatalog, PLAYER_PATHS } from './catalog/player-catalog.ts';
 import { checkProxyConfig, engineAddressRulesOf, staticEnginesOf, type ProxyConfig } from './config.ts';
 import { Admission } from './admission.ts';
 import { ControlLink } from './control-link.ts';
@@ -26,6 +27,7 @@ import { EngineSource } from './engine-source.ts';
 import { FairShare } from './fair-share.ts';
 import { StreamHub } from './hub.ts';
 import { takeOverInstanceFile } from './predecessor.ts';
+import { tunerRoom } from './tuner-room.ts';
 import { createProxyMetrics } from './metrics.ts';
 import { streamsView } from './operator-view.ts';
 import { RingMemory } from './ring-memory.ts';
@@ -129,12 +131,24 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
   const http = buildHttpApp({
     logger: log,
     registry,
-    access: { ...config, openPaths: ['/ace/'] },
+    access: { ...config, openPaths: PLAYER_PATHS },
     problems: () => link.problems(),
     health: () => ({ ok: !closing, streams: streams.all().length, pendingEvents: events.pending }),
     limits: config,
+    openApi: {
+      title: 'acefleet edge proxy',
+      version: '0.2.0',
+      description: 'Players, playlists, tuner and admin API',
+    },
+    trustProxy: config.trustedProxies,
   });
   requestLimits(http, config);
+  const catalog = installPlayerCatalog(http, config, {
+    events,
+    log,
+    proxyId,
+    tunerRoom: () => tunerRoom(cache.records(), streams.all().length + hls.all().length, config.maxStreams),
+  });
   const admission = new Admission(
     config,
     {
@@ -144,7 +158,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     },
     share,
   );
-  streamRoutes(http, streams, admission, () => closing);
+  streamRoutes(http, streams, admission, catalog.players, () => closing);
   const hls = new HlsHub({
     engines,
     events,
@@ -163,7 +177,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       idleMs: Math.max(config.lingerMs, config.hlsIdleMs),
     },
   });
-  hlsRoutes(http, hls, admission, config.waitHeadMs);
+  hlsRoutes(http, hls, admission, catalog.players, config.waitHeadMs);
   statusRoutes(http, streams, hls);
   adminRoutes(http, streams, hls);
   let control: ControlLink | undefined;
@@ -183,6 +197,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     });
     control.start();
   });
+  link.onConnect('channels and player tokens', (nc) => catalog.connect(nc));
   rejectOtherMethods(http, ['/ace/getstream', '/ace/manifest.m3u8', '/ace/status', '/api/streams']);
 
   let service: Service | undefined;
@@ -200,6 +215,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       await service?.stop().catch(() => {});
       streams.closeAll('shutdown');
       hls.closeAll();
+      await catalog.close();
       await events.drain(5000);
       events.close();
       table?.stop();
@@ -231,6 +247,12 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       log,
       { name: 'stop', subject: proxySubject(proxyId, 'stop'), request: StopStreamRequest },
       async (req) => stopStream(streams, hls, req),
+    );
+    addJsonEndpoint(
+      service,
+      log,
+      { name: 'players', subject: proxySubject(proxyId, 'players'), request: Type.Object({}) },
+      async () => ({ players: catalog.players.list() }),
     );
   }
 }

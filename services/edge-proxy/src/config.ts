@@ -8,6 +8,7 @@ import {
   parseEngineAddresses,
   type EngineAddressRule,
 } from '@acefleet/platform';
+import { CatalogConfig, checkCatalogConfig } from './catalog/catalog-config.ts';
 
 export const ProxyConfig = Type.Object({
   ...CommonConfig,
@@ -57,7 +58,7 @@ export const ProxyConfig = Type.Object({
     default: 4,
     minimum: 1,
     description:
-      "one client address's share: distinct streams it plays plus those it left lingering. Over it its own oldest lingering stream ends; with none lingering, 429. The default is half of the default fleet (4 engines x 2).",
+      "one client address's share when it has no player token (a token has its own limit): distinct streams it plays plus those it left lingering. Over it its own oldest lingering stream ends; with none lingering, 429. The default is half of the default fleet (4 engines x 2).",
   }),
   maxUrlLength: Type.Integer({
     default: 2048,
@@ -209,6 +210,7 @@ export const ProxyConfig = Type.Object({
     minimum: 64 * 1024,
     description: 'outbox bound (payload bytes); past it the oldest event is dropped and logged',
   }),
+  ...CatalogConfig,
 });
 export type ProxyConfig = Static<typeof ProxyConfig>;
 
@@ -228,6 +230,7 @@ export function checkProxyConfig(config: ProxyConfig): void {
     }
   }
   engineAddressRulesOf(config);
+  checkCatalogConfig(config);
   const { stallFailoverMs, emptyTimeoutMs } = config;
   if (stallFailoverMs > 0 && stallFailoverMs >= emptyTimeoutMs) {
     throw new ConfigError(

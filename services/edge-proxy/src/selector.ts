@@ -33,8 +33,12 @@ const OUTPUT_OPTIONS = new Set([
 
 /** Selectors that make the engine fetch an address the player chose: refused. */
 const FOREIGN_SELECTORS = new Set(['url', 'direct_url', 'magnet']);
-/** The proxy picks a fresh player id per engine session; `sid` is the engine's deprecated alias of `pid`. */
-const PLAYER_IDS = new Set(['pid', 'sid']);
+/**
+ * `sid`, the engine's deprecated alias of `pid`, takes over engine sessions: refused. `pid` itself is left in
+ * the URLs scrapers and playlists write (Acexy-era links), so it is accepted and dropped: the proxy picks a
+ * fresh player id for each engine session anyway.
+ */
+const PLAYER_IDS = new Set(['sid']);
 
 export interface StreamSelector {
   content: ContentRef;
@@ -52,7 +56,7 @@ function refuse(given: string, name: string): never {
   if (PLAYER_IDS.has(name)) {
     throw new AcefleetError(
       'pid_not_allowed',
-      `the proxy chooses the player id; remove "${given}" from the URL`,
+      `"${given}" takes over engine sessions and is not allowed; remove it from the URL (pid is fine)`,
     );
   }
   throw new AcefleetError(
@@ -84,7 +88,9 @@ function selectContent(params: Map<string, { given: string; value: string }>): C
   const [selector] = chosen;
   if (!selector)
     throw new AcefleetError('missing_id', 'the URL needs "id" or "infohash" (40 hex characters)');
-  const [name, { value }] = selector;
+  const [name, { value: given }] = selector;
+  // Players copy ids as playlists write them: `acestream://<id>` is the same id.
+  const value = given.replace(/^acestream:\/*/i, '').replace(/\/+$/, '');
   if (!HEX40.test(value)) throw new AcefleetError('invalid_id', `"${name}" must be 40 hex characters`);
   return { kind: SELECTORS.get(name)!, value: value.toLowerCase() };
 }

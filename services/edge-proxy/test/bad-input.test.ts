@@ -33,7 +33,12 @@ const cases: [string, string, number, string][] = [
   ['malformed id', '/ace/getstream?id=xyz', 400, 'invalid_id'],
   ['id of 41 hex characters', `/ace/getstream?id=${ID}a`, 400, 'invalid_id'],
   ['non-hex infohash', `/ace/getstream?infohash=${'g'.repeat(40)}`, 400, 'invalid_id'],
-  ['pid given', `/ace/getstream?id=${ID}&pid=123`, 400, 'pid_not_allowed'],
+  [
+    'sid given (it takes over engine sessions; pid is accepted)',
+    `/ace/getstream?id=${ID}&sid=123`,
+    400,
+    'pid_not_allowed',
+  ],
   ['id given twice', `/ace/getstream?id=${ID}&id=${ID}`, 400, 'bad_request'],
   ['unknown path', '/ace/nothing-here', 404, 'not_found'],
   ['status of a stream nobody plays', `/ace/status?id=${ID}`, 404, 'stream_not_found'],

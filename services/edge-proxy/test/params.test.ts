@@ -61,7 +61,6 @@ const refused: [string, string][] = [
   ['Direct_Url', 'parameter_not_allowed'],
   ['mAgNeT', 'parameter_not_allowed'],
   ['SID', 'pid_not_allowed'],
-  ['Pid', 'pid_not_allowed'],
 ];
 
 for (const path of ['/ace/getstream', '/ace/manifest.m3u8']) {
@@ -151,6 +150,31 @@ test('proxy - a selector given twice in different case is refused', async (t) =>
   const res = await get(`/ace/getstream?id=${id}&ID=${id}`);
   t.is(res.status, 400);
   t.is(res.body.error.code, 'bad_request');
+});
+
+// Scraped playlists carry Acexy-era URLs with pid (acestream-scraper #64, #70, #102): they must play.
+test('proxy - pid in a player URL is accepted and dropped: the engine gets the proxy’s own', async (t) => {
+  const id = freshId();
+  const player = await Player.open(`${proxy.url}/ace/getstream?id=${id}&pid=12345`);
+  t.teardown(() => player.close());
+  t.is(player.status, 200);
+  await waitFor(() => player.bytes > 0, 10_000);
+  const start = starts.find((u) => u.searchParams.get('id') === id)!;
+  t.not(start.searchParams.get('pid'), '12345', 'the player’s pid never reaches the engine');
+  t.regex(start.searchParams.get('pid') ?? '', /^[0-9a-f-]{36}$/);
+});
+
+test('proxy - an acestream:// link in id plays that id', async (t) => {
+  const id = freshId();
+  const player = await Player.open(`${proxy.url}/ace/getstream?id=acestream://${id}`);
+  t.teardown(() => player.close());
+  t.is(player.status, 200);
+  await waitFor(() => starts.some((u) => u.searchParams.get('id') === id), 5000);
+  const manifest = await fetch(
+    `${proxy.url}/ace/manifest.m3u8?id=${encodeURIComponent(`acestream://${id}`)}`,
+  );
+  t.is(manifest.status, 200);
+  await manifest.text();
 });
 
 test('proxy - content_id selects like id', async (t) => {

@@ -12,6 +12,7 @@ const state = {
   engines: [],
   streams: [],
   sessions: [],
+  players: [],
   sessionFilter: { content: '', state: '', since: '', until: '' },
   events: [],
   fresh: new Set(),
@@ -45,6 +46,9 @@ const loaders = {
     const q = new URLSearchParams({ limit: '100' });
     for (const [k, v] of Object.entries(state.sessionFilter)) if (v) q.set(k, v);
     state.sessions = (await getJson(`/api/sessions?${q}`)).sessions;
+  },
+  players: async () => {
+    state.players = (await getJson('/api/players?state=active&limit=200')).players;
   },
   events: async () => {
     state.events = (await getJson('/api/events?limit=100')).events;
@@ -92,11 +96,12 @@ function onEvent(e) {
     return;
   }
   if (e.kind === 'stream.viewers') return refresh('overview', 'streams');
+  if (e.kind.startsWith('player.')) return refresh('players');
   state.events.unshift(e);
   state.events.length = Math.min(state.events.length, MAX_EVENTS);
   state.fresh.add(e.seq);
   setTimeout(() => state.fresh.delete(e.seq), 1500);
-  if (e.kind.startsWith('stream.')) refresh('overview', 'streams', 'sessions');
+  if (e.kind.startsWith('stream.')) refresh('overview', 'streams', 'sessions', 'players');
   else refresh('overview', 'engines');
 }
 

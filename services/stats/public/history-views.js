@@ -3,6 +3,9 @@ import { ago, bytes, chip, h, short, time } from './dom.js';
 
 export const contentOf = (s) => `${s.contentKind === 'infohash' ? 'ih' : 'id'}:${s.contentValue}`;
 
+/** What a row plays: its channel's name when one is known, else the short content id. */
+export const channelOf = (s) => s.channel ?? short(contentOf(s), 16);
+
 export function describe(e) {
   const d = e.data ?? {};
   switch (e.kind) {
@@ -54,7 +57,7 @@ export function sessionsView(st, onFilter) {
       'tr',
       { 'data-session-id': s.streamId },
       h('td', { class: 'muted' }, new Date(s.startedAt).toLocaleString()),
-      h('td', { class: 'mono' }, short(contentOf(s), 16)),
+      h('td', { class: s.channel ? '' : 'mono', title: contentOf(s) }, channelOf(s)),
       h('td', { class: 'mono' }, short(s.engineId, 14)),
       h('td', {}, s.endedAt ? ago(s.startedAt, Date.parse(s.endedAt)) : chip('playing', 'dl')),
       h('td', {}, s.reason ?? ''),
@@ -65,6 +68,9 @@ export function sessionsView(st, onFilter) {
   return h(
     'div',
     {},
+    h('h2', {}, 'Who watches'),
+    playersTable(st.players),
+    h('h2', {}, 'Streams'),
     h(
       'div',
       { class: 'filters' },
@@ -97,6 +103,40 @@ export function sessionsView(st, onFilter) {
           h('tbody', {}, rows),
         )
       : h('div', { class: 'empty' }, 'No session matches.'),
+  );
+}
+
+/** The players watching now: who (token name, else address), which channel, with what, since when, bytes. */
+function playersTable(players) {
+  if (players.length === 0) return h('div', { class: 'empty' }, 'Nobody is watching.');
+  return h(
+    'table',
+    { id: 'players' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ['Who', 'Channel', 'Player', 'Kind', 'Since', 'Bytes out'].map((t) => h('th', {}, t)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      players.map((p) =>
+        h(
+          'tr',
+          { 'data-player-id': p.playerId },
+          h('td', {}, p.token ? chip(p.token, 'dl') : h('span', { class: 'mono' }, p.address)),
+          h('td', { title: contentOf(p) }, channelOf(p)),
+          h('td', { class: 'muted' }, short(p.userAgent, 40)),
+          h('td', {}, p.kind),
+          h('td', { class: 'num muted' }, ago(p.startedAt)),
+          h('td', { class: 'num' }, bytes(p.bytesOut)),
+        ),
+      ),
+    ),
   );
 }
 

@@ -2,7 +2,7 @@
 import { engineActions, streamActions } from './actions.js';
 import { lineChart } from './charts.js';
 import { ago, bytes, chip, h, rate, short, time } from './dom.js';
-import { contentOf, feedItem } from './history-views.js';
+import { channelOf, contentOf, feedItem } from './history-views.js';
 
 function card(label, value, unit, extra) {
   return h(
@@ -19,7 +19,7 @@ function streamRow(s) {
   return h(
     'tr',
     { 'data-stream-id': s.streamId },
-    h('td', { class: 'mono' }, short(contentOf(s), 16)),
+    h('td', { class: s.channel ? '' : 'mono', title: contentOf(s) }, channelOf(s)),
     h('td', { class: 'mono' }, short(s.engineId, 14)),
     h('td', { class: 'num' }, s.viewers ?? 1),
     h('td', { class: 'num' }, s.sample ? rate(s.sample.speedDownKBps) : '–'),
@@ -48,7 +48,7 @@ function streamsTable(streams) {
       h(
         'tr',
         {},
-        h('th', {}, 'Content'),
+        h('th', {}, 'Channel'),
         h('th', {}, 'Engine'),
         h('th', { class: 'num' }, 'Viewers'),
         h('th', { class: 'num' }, 'Bitrate'),

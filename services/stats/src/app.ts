@@ -14,6 +14,7 @@ import {
   type Logger,
   type NatsConnection,
 } from '@acefleet/platform';
+import { ChannelDirectory, openChannelsKv } from '@acefleet/channels';
 import { makeApplier } from './apply-event.ts';
 import type { StatsConfig } from './config.ts';
 import { EventFollower } from './consumer.ts';
@@ -22,6 +23,7 @@ import { HistoryStore } from './history.ts';
 import { LiveFeed } from './live.ts';
 import { registerFleetMetrics } from './metrics.ts';
 import { FleetView } from './overview.ts';
+import { PlayerStore } from './players.ts';
 import { ProxyWatch, pingProxies } from './proxy-watch.ts';
 import { actionRoutes } from './routes/action-routes.ts';
 import { apiPaths, apiRoutes } from './routes/api-routes.ts';
@@ -48,6 +50,10 @@ export async function buildStats(
   const db = openDatabase(config.dbPath, config.dbBusyTimeoutMs);
   const sessions = new SessionStore(db);
   const history = new HistoryStore(db);
+  const players = new PlayerStore(db);
+  await openChannelsKv(nc);
+  const channels = new ChannelDirectory(nc, log);
+  await channels.start();
   const live = new LiveFeed(
     { maxClients: config.liveMaxClients, maxBacklogBytes: config.liveMaxBacklogBytes },
     log,
@@ -60,7 +66,7 @@ export async function buildStats(
   const stored = registerFleetMetrics(registry, view, live);
   const follower: EventFollower = new EventFollower(
     nc,
-    makeApplier(db, sessions, history),
+    makeApplier(db, sessions, history, players),
     { durableName: config.consumerName, ackWaitMs: config.ackWaitMs },
     log,
     (e) => {
@@ -101,7 +107,15 @@ export async function buildStats(
     access: config,
     problems: () => [...problems(), ...storage.problems()],
   });
-  apiRoutes(http, { db, sessions, history, view, live });
+  apiRoutes(http, {
+    db,
+    sessions,
+    history,
+    view,
+    live,
+    players,
+    channelName: (kind, value) => channels.channelOf({ kind, value })?.name ?? null,
+  });
   actionRoutes(http, nc, sessions);
   dashboardRoutes(http, config.dashboardDir || undefined);
   rejectOtherMethods(http, [...apiPaths, '/', '/assets/:file']);
@@ -134,6 +148,7 @@ export async function buildStats(
       await service?.stop().catch(() => {});
       follower.stop();
       table.stop();
+      await channels.stop();
       live.close();
       await http.close();
       db.close();

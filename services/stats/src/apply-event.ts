@@ -1,6 +1,8 @@
 import {
   EngineHealth,
   ObservabilitySubjects,
+  PlayerSessionEnded,
+  PlayerSessionStarted,
   PREFIX,
   ProxyLost,
   ServicePresence,
@@ -14,8 +16,10 @@ import {
   Subjects,
   decodeMessage,
   decodeStreamEvent,
+  parsePlayerEventSubject,
   parseStreamEventSubject,
   AcefleetError,
+  type PlayerEventKind,
   type StreamEventKind,
   type StreamEnded as Ended,
   type StreamStarted as Started,
@@ -23,6 +27,7 @@ import {
 import type { TSchema } from '@sinclair/typebox';
 import type { Db } from './db.ts';
 import type { HistoryStore } from './history.ts';
+import type { PlayerStore } from './players.ts';
 import type { SessionStore } from './store.ts';
 
 /** One stored event, as the live feed and the dashboard see it. */
@@ -41,6 +46,12 @@ const streamSchemas: Record<StreamEventKind, TSchema> = {
   moved: StreamMoved,
   ended: StreamEnded,
   viewers: StreamViewers,
+};
+
+/** The proxies' player-session events, by kind; read with their sender checked as stream events are. */
+const playerSchemas: Record<PlayerEventKind, TSchema> = {
+  started: PlayerSessionStarted,
+  ended: PlayerSessionEnded,
 };
 
 /** The other known subjects and their schemas; anything else under acefleet.events.> is kept as a generic event. */
@@ -65,6 +76,11 @@ function decodeEvent(subject: string, payload: Uint8Array): { kind: string; data
     const kind = `stream.${stream.kind}`;
     return { kind, data: decodeStreamEvent(streamSchemas[stream.kind], subject, payload, kind) };
   }
+  const player = parsePlayerEventSubject(subject);
+  if (player) {
+    const kind = `player.${player.kind}`;
+    return { kind, data: decodeStreamEvent(playerSchemas[player.kind], subject, payload, kind) };
+  }
   const kind = subject.startsWith(EVENT_PREFIX) ? subject.slice(EVENT_PREFIX.length) : subject;
   const schema = schemas[subject];
   return { kind, data: schema ? decodeMessage(schema, payload, kind) : decodeGeneric(payload, kind) };
@@ -79,6 +95,7 @@ export function makeApplier(
   db: Db,
   sessions: SessionStore,
   history: HistoryStore,
+  players: PlayerStore,
 ): (subject: string, seq: number, received: Date, payload: Uint8Array) => AppliedEvent {
   return db.transaction((subject: string, seq: number, received: Date, payload: Uint8Array) => {
     const { kind, data } = decodeEvent(subject, payload);
@@ -90,6 +107,7 @@ export function makeApplier(
         break;
       case 'stream.ended':
         sessions.recordEnded(data as Ended);
+        players.endStream((data as Ended).streamId, (data as Ended).endedAt);
         break;
       case 'stream.moved':
         sessions.recordMoved(data as StreamMoved);
@@ -102,6 +120,13 @@ export function makeApplier(
         return { seq, kind, at, data };
       case 'stream.viewers':
         sessions.recordViewers(data as StreamViewers);
+        return { seq, kind, at, data };
+      // Player sessions have their own table (and would flood the event log).
+      case 'player.started':
+        players.recordStarted(data as PlayerSessionStarted);
+        return { seq, kind, at, data };
+      case 'player.ended':
+        players.recordEnded(data as PlayerSessionEnded);
         return { seq, kind, at, data };
     }
     history.recordEvent({

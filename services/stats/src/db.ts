@@ -35,6 +35,15 @@ const migrations: string[] = [
   // Moves to another engine (stream.moved): how many, and when the newest was (it wins, once).
   `ALTER TABLE sessions ADD COLUMN moves INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE sessions ADD COLUMN moved_at TEXT;`,
+  // Player sessions (player.started / player.ended): who (token name or address, user agent) watches which
+  // stream, since when, how many bytes.
+  `CREATE TABLE players (
+     player_id TEXT PRIMARY KEY, stream_id TEXT NOT NULL, proxy_id TEXT NOT NULL, kind TEXT NOT NULL,
+     content_kind TEXT NOT NULL, content_value TEXT NOT NULL, token TEXT, address TEXT NOT NULL,
+     user_agent TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, bytes_out INTEGER NOT NULL DEFAULT 0);
+   CREATE INDEX players_started ON players(started_at);
+   CREATE INDEX players_stream ON players(stream_id);
+   CREATE INDEX players_open ON players(ended_at) WHERE ended_at IS NULL;`,
 ];
 
 /**

@@ -12,6 +12,9 @@ const options = {
   limit: { type: 'string', short: 'n' },
   force: { type: 'boolean' },
   'deadline-ms': { type: 'string' },
+  'max-streams': { type: 'string' },
+  source: { type: 'string' },
+  group: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 type OptionName = keyof typeof options;
@@ -55,11 +58,38 @@ export const commands = {
     options: ['wait-ms'],
     summary: '$SRV.PING|INFO|STATS, like nats micro',
   },
+  channels: {
+    args: ['import|ls|rm', '[what]'],
+    options: ['source', 'group'],
+    summary: 'import an M3U file or URL, list, remove',
+  },
+  tokens: {
+    args: ['add|ls|revoke', '[name]'],
+    options: ['max-streams'],
+    summary: 'player tokens: add prints the token once',
+  },
+  sessions: { args: [], options: ['wait-ms'], summary: 'who watches what, on every proxy' },
 } as const satisfies Record<string, CommandSpec>;
 export type CommandName = keyof typeof commands;
 
 export const microVerbs = ['ls', 'info', 'stats'] as const;
 export type MicroVerb = (typeof microVerbs)[number];
+export const channelVerbs = ['import', 'ls', 'rm'] as const;
+export const tokenVerbs = ['add', 'ls', 'revoke'] as const;
+
+/** `verb` is one of `verbs`; `needsTarget`: the verbs that want the second argument (and the only ones taking it). */
+function checkVerb(
+  command: string,
+  [verb, target]: string[],
+  verbs: readonly string[],
+  needsTarget: readonly string[],
+): void {
+  if (!verbs.includes(verb!)) throw new UsageError(`${command} wants ${verbs.join(', ')}, not "${verb}"`);
+  if (needsTarget.includes(verb!) && target === undefined)
+    throw new UsageError(`${command} ${verb} wants ${command === 'tokens' ? 'a name' : 'what to ' + verb}`);
+  if (!needsTarget.includes(verb!) && target !== undefined)
+    throw new UsageError(`${command} ${verb}: unexpected "${target}"`);
+}
 
 /** Checks of positional arguments beyond their count, made before anything connects. */
 const positionalChecks: Partial<Record<CommandName, (positionals: string[]) => void>> = {
@@ -68,6 +98,9 @@ const positionalChecks: Partial<Record<CommandName, (positionals: string[]) => v
     if (!microVerbs.includes(verb as MicroVerb))
       throw new UsageError(`micro wants ls, info or stats, not "${verb}"`);
   },
+  // `channels rm` takes a channel or --source (checked with the options, in parseCommandLine).
+  channels: (p) => checkVerb('channels', p, channelVerbs, ['import']),
+  tokens: (p) => checkVerb('tokens', p, tokenVerbs, ['add', 'revoke']),
 };
 
 export interface ParsedArgs {
@@ -83,6 +116,9 @@ export interface ParsedArgs {
   limit: number;
   force: boolean;
   deadlineMs: number | undefined;
+  maxStreams: number | undefined;
+  source: string | undefined;
+  group: string | undefined;
 }
 
 function isCommand(name: string | undefined): name is CommandName {
@@ -125,7 +161,9 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
     if (positionals.length < required) throw new UsageError(`${name} wants ${spec.args.join(' ')}`);
     if (positionals.length > spec.args.length)
       throw new UsageError(`${name}: unexpected "${positionals[spec.args.length]}"`);
-    positionalChecks[name]?.(positionals);
+    if (!(name === 'channels' && positionals[0] === 'rm')) positionalChecks[name]?.(positionals);
+    else if ((positionals[1] === undefined) === (values.source === undefined))
+      throw new UsageError('channels rm wants a channel (name or id), or --source <source>, not both');
   }
   return {
     command: name,
@@ -140,6 +178,9 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
     limit: integer('--limit', values.limit, 1) ?? 20,
     force: values.force ?? false,
     deadlineMs: integer('--deadline-ms', values['deadline-ms'], 0),
+    maxStreams: integer('--max-streams', values['max-streams'], 1, 10_000),
+    source: values.source,
+    group: values.group,
   };
 }
 
@@ -170,6 +211,9 @@ export function usage(command?: CommandName): string {
     '  -n, --limit <n>     events: how many recent events (default 20)',
     '  --deadline-ms <ms>  drain: time the streams have to move',
     '  --force             remove: do not wait for streams to move',
+    '  --max-streams <n>   tokens add: streams the token may play at once (8)',
+    '  --source <source>   channels rm: every channel of this playlist source',
+    '  --group <group>     channels ls: only this group',
     '',
     'exit codes: 0 ok, 1 operation failed, 2 usage error,',
     '            3 NATS unreachable or login refused',

@@ -14,6 +14,9 @@ const handlers: Record<CommandName, () => Promise<Command>> = {
   remove: async () => (await import('./commands/admin.ts')).remove,
   provision: async () => (await import('./commands/admin.ts')).provision,
   micro: async () => (await import('./commands/micro.ts')).micro,
+  channels: async () => (await import('./commands/channels.ts')).channels,
+  tokens: async () => (await import('./commands/tokens.ts')).tokens,
+  sessions: async () => (await import('./commands/sessions.ts')).sessions,
 };
 
 export interface Io {

@@ -76,7 +76,7 @@ test.serial('streams shows a playing stream and stop <prefix> ends it for its pl
   t.is(others.length, 0);
   t.is(stream!.clients, 1);
   const table = await cli('streams');
-  t.regex(table.stdout, /^STREAM +KIND +STATE +CLIENTS/);
+  t.regex(table.stdout, /^STREAM +KIND +CHANNEL +STATE +CLIENTS/);
   t.deepEqual(wideLines(table.stdout), []);
 
   const stopped = await cli('stop', stream!.streamId.slice(0, 8), '--json');
@@ -173,7 +173,7 @@ test.serial('micro ls, info and stats show the services as the nats CLI would', 
   const info = json<(Named & { endpoints: Named[] })[]>(await cli('micro', 'info', 'edge-proxy', '--json'));
   t.is(info.length, 1);
   t.is(info[0]!.name, ServiceNames.edgeProxy);
-  t.deepEqual(info[0]!.endpoints.map((e) => e.name).sort(), ['stop', 'streams']);
+  t.deepEqual(info[0]!.endpoints.map((e) => e.name).sort(), ['players', 'stop', 'streams']);
 
   const stats = await cli('micro', 'stats', 'engine-manager', '--json');
   const [manager] = json<{ endpoints: (Named & { num_requests: number; num_errors: number })[] }[]>(stats);

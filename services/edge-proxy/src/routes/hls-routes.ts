@@ -3,6 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AcefleetError } from '@acefleet/contracts';
 import type { Admission, Release } from '../admission.ts';
 import { HlsSession, type HlsDeps } from '../hls.ts';
+import { playerOf } from '../players/player-gate.ts';
+import type { PlayerSessions } from '../players/player-sessions.ts';
 import type { StreamSelector } from '../selector.ts';
 import { playerSelector, type Query } from './player-request.ts';
 
@@ -44,6 +46,16 @@ export class HlsHub {
   }
 }
 
+/**
+ * A player that came with `?token=` gets it on every playlist and segment URL too (those requests pass the
+ * same gate); one that sent `Authorization` sends it again by itself.
+ */
+function withToken(req: FastifyRequest, playlist: string): string {
+  const token = playerOf(req).presented;
+  if (!token || typeof (req.query as Record<string, unknown>).token !== 'string') return playlist;
+  return playlist.replace(/^(?!#)(\S+)$/gm, `$1?token=${encodeURIComponent(token)}`);
+}
+
 /** HLS players only poll: one is told apart from another by its address and user agent. */
 function viewerOf(req: FastifyRequest): string {
   return `${req.ip} ${req.headers['user-agent'] ?? ''}`;
@@ -73,26 +85,55 @@ function masterPlaylist(sessionId: string): string {
 /**
  * GET /ace/manifest.m3u8 (Acexy-compatible selection) and the segments it points at. A session whose engine
  * answers within `waitHeadMs` gets its live playlist straight away, as from the engine; a slower one gets a
- * master playlist pointing at `/ace/hls/<session>/live.m3u8`, which answers once the engine's does.
+ * master playlist pointing at `/ace/hls/<session>/live.m3u8`, which answers once the engine's does. Every
+ * playlist and segment counts towards the player's session.
  */
-export function hlsRoutes(app: FastifyInstance, hub: HlsHub, admission: Admission, waitHeadMs: number): void {
+export function hlsRoutes(
+  app: FastifyInstance,
+  hub: HlsHub,
+  admission: Admission,
+  players: PlayerSessions,
+  waitHeadMs: number,
+): void {
+  /** A playlist answer, counted towards the player's session from the request's start to its end. */
+  const playlistOf = async (
+    req: FastifyRequest,
+    session: HlsSession,
+    make: () => Promise<string>,
+  ): Promise<string> => {
+    const done = players.hlsRequest(playerOf(req), session);
+    let text = '';
+    try {
+      text = withToken(req, await make());
+      return text;
+    } finally {
+      done(Buffer.byteLength(text));
+    }
+  };
   app.get<{ Querystring: Query }>('/ace/manifest.m3u8', async (req, reply) => {
     const selector = playerSelector(req);
+    const player = playerOf(req);
     const session = hub.open(selector, () =>
-      admission.admit(req.ip, selector.key, { opensStream: true, asPlayer: false }),
+      admission.admit(player.client, selector.key, { opensStream: true, asPlayer: false }),
     );
-    const playlist = session.playlist(`/ace/hls/${session.id}`, viewerOf(req));
-    const first = await Promise.race([playlist, sleep(waitHeadMs, undefined)]);
-    if (first !== undefined) return sendPlaylist(reply, first);
-    // The player asks for the live playlist next: a failure then answers that request.
-    playlist.catch(() => undefined);
-    return sendPlaylist(reply, masterPlaylist(session.id));
+    const text = await playlistOf(req, session, async () => {
+      const playlist = session.playlist(`/ace/hls/${session.id}`, viewerOf(req));
+      const first = await Promise.race([playlist, sleep(waitHeadMs, undefined)]);
+      if (first !== undefined) return first;
+      // The player asks for the live playlist next: a failure then answers that request.
+      playlist.catch(() => undefined);
+      return masterPlaylist(session.id);
+    });
+    return sendPlaylist(reply, text);
   });
   app.get<{ Params: { session: string } }>('/ace/hls/:session/live.m3u8', async (req, reply) => {
     const session = hub.get(req.params.session);
     if (!session)
       throw new AcefleetError('stream_not_found', 'this HLS session has ended; reload the playlist');
-    return sendPlaylist(reply, await session.playlist(`/ace/hls/${session.id}`, viewerOf(req)));
+    const text = await playlistOf(req, session, () =>
+      session.playlist(`/ace/hls/${session.id}`, viewerOf(req)),
+    );
+    return sendPlaylist(reply, text);
   });
   app.get<{ Params: { session: string; segment: string } }>(
     '/ace/hls/:session/:segment',
@@ -100,8 +141,15 @@ export function hlsRoutes(app: FastifyInstance, hub: HlsHub, admission: Admissio
       const session = hub.get(req.params.session);
       if (!session)
         throw new AcefleetError('stream_not_found', 'this HLS session has ended; reload the playlist');
-      const body = await session.segment(req.params.segment, viewerOf(req));
-      return reply.type('video/mp2t').send(body);
+      const done = players.hlsRequest(playerOf(req), session);
+      let sent = 0;
+      try {
+        const body = await session.segment(req.params.segment, viewerOf(req));
+        sent = body.length;
+        return await reply.type('video/mp2t').send(body);
+      } finally {
+        done(sent);
+      }
     },
   );
 }

@@ -4,6 +4,9 @@ import { AcefleetError } from '@acefleet/contracts';
 import { errorResponse, toAcefleetError } from '@acefleet/platform';
 import type { Admission } from '../admission.ts';
 import type { StreamHub } from '../hub.ts';
+import { checkLiveRange } from '../players/live-range.ts';
+import { playerOf } from '../players/player-gate.ts';
+import type { PlayerSessions } from '../players/player-sessions.ts';
 import { playerSelector, type Query } from './player-request.ts';
 
 /** Write a catalogue error on a hijacked response (fastify no longer sends for us). */
@@ -21,6 +24,7 @@ export function streamRoutes(
   app: FastifyInstance,
   hub: StreamHub,
   admission: Admission,
+  players: PlayerSessions,
   isClosing: () => boolean,
 ): void {
   for (const url of ['/ace/getstream', '/ace/getstream/']) {
@@ -30,16 +34,20 @@ export function streamRoutes(
       exposeHeadRoute: false,
       handler: async (req, reply) => {
         const requestedAt = process.hrtime.bigint();
+        const sentBefore = req.raw.socket.bytesWritten;
         const selector = playerSelector(req);
+        checkLiveRange(req);
         if (isClosing())
           throw new AcefleetError('shutting_down', 'the proxy is shutting down', { retryAfterMs: 1000 });
+        const player = playerOf(req);
         const opensStream = hub.get(selector.key) === undefined;
-        const release = admission.admit(req.ip, selector.key, { opensStream, asPlayer: true });
+        const release = admission.admit(player.client, selector.key, { opensStream, asPlayer: true });
         reply.raw.once('close', release);
         const stream = hub.open(selector);
         reply.hijack();
         try {
-          await stream.attach(req.raw.socket, requestedAt);
+          const viewer = await stream.attach(req.raw.socket, requestedAt);
+          if (viewer) players.trackTs(player, stream, req.raw.socket, sentBefore);
         } catch (err) {
           const mapped = toAcefleetError(err);
           req.log.info({ code: mapped.code, content: selector.content.value }, 'stream request failed');
@@ -47,9 +55,12 @@ export function streamRoutes(
         }
       },
     });
+    // Players and media servers probe with HEAD (Jellyfin checks the type before sharing a stream): the
+    // answer's headers, and no engine session.
     app.head<{ Querystring: Query }>(url, async (req, reply) => {
       playerSelector(req);
-      return reply.code(200).type('video/mp2t').send();
+      checkLiveRange(req);
+      return reply.code(200).type('video/mp2t').header('accept-ranges', 'none').send();
     });
   }
 }

@@ -18,11 +18,16 @@ function world(maxStreamsPerClient: number) {
       linger.delete(key);
     },
   };
-  const admission = new Admission(
-    { maxStreams: 100, maxPlayers: 100, maxStreamsPerClient },
+  const admissions = new Admission(
+    { maxStreams: 100, maxPlayers: 100 },
     { streams: () => 0, players: () => 0, ringMemoryFull: () => false },
     share,
   );
+  /** Admission for client address `client`, whose share is `maxStreamsPerClient`. */
+  const admission = {
+    admit: (client: string, key: string, opts: { opensStream: boolean; asPlayer: boolean }) =>
+      admissions.admit({ key: client, maxStreams: maxStreamsPerClient }, key, opts),
+  };
   /** A player of `key` from `client` comes and goes: the stream is left lingering in its name. */
   const playAndLeave = (client: string, key: string): void => {
     admission.admit(client, key, { opensStream: true, asPlayer: true })();

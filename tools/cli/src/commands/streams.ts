@@ -6,13 +6,14 @@ import {
   type ProxyStream,
 } from '@acefleet/contracts';
 import { requestJson } from '@acefleet/platform';
+import { channelNames } from '../channel-names.ts';
 import { CliError, ExitCodes } from '../errors.ts';
 import { bytes, duration } from '../format.ts';
 import { collectServices } from '../micro-client.ts';
 import { renderTable, type Column } from '../table.ts';
 import { replyTimeout, writeJson, type Command, type CommandContext } from '../context.ts';
 
-type FleetStream = ProxyStream & { proxyId: string };
+type FleetStream = ProxyStream & { proxyId: string; channel?: string };
 
 /** Every stream of every edge proxy that answers $SRV.PING, asked through its own `streams` endpoint. */
 async function fleetStreams(ctx: CommandContext): Promise<{ proxies: number; streams: FleetStream[] }> {
@@ -36,6 +37,7 @@ async function fleetStreams(ctx: CommandContext): Promise<{ proxies: number; str
 const columns: Column<FleetStream>[] = [
   { header: 'STREAM', value: (s) => s.streamId, shrink: 'end' },
   { header: 'KIND', value: (s) => s.kind },
+  { header: 'CHANNEL', value: (s) => s.channel ?? '', shrink: 'end' },
   { header: 'STATE', value: (s) => s.state ?? '' },
   { header: 'CLIENTS', value: (s) => String(s.clients), align: 'right' },
   { header: 'ENGINE', value: (s) => s.engineId ?? '-', shrink: 'middle' },
@@ -46,7 +48,8 @@ const columns: Column<FleetStream>[] = [
 
 /** `streams`: what every proxy plays now. */
 export const streams: Command = async (ctx) => {
-  const { streams: all } = await fleetStreams(ctx);
+  const [{ streams: found }, nameOf] = await Promise.all([fleetStreams(ctx), channelNames(ctx.nc)]);
+  const all = found.map((s) => ({ ...s, channel: nameOf(s.content) }));
   if (ctx.out.json) writeJson(ctx.out, { streams: all });
   else ctx.out.write(renderTable(all, columns, ctx.out.width));
 };
