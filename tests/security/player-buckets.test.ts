@@ -14,6 +14,7 @@ import {
 } from '@acefleet/contracts';
 import { openChannelsKv } from '@acefleet/channels';
 import { openTokensKv } from '@acefleet/player-tokens';
+import { ensureEventsStream } from '@acefleet/platform';
 import { startNatsServer, waitFor, type NatsServer } from '@acefleet/testkit';
 
 let nats: NatsServer;
@@ -22,7 +23,8 @@ const clients = new Map<NatsUser, NatsConnection>();
 test.before(async () => {
   nats = await startNatsServer();
   for (const user of Object.values(NatsUsers)) clients.set(user, await nats.connect(user));
-  // The buckets exist, as the first proxy makes them.
+  // The buckets and the events stream exist, as the first proxy makes them.
+  await ensureEventsStream(as(NatsUsers.edgeProxy));
   await openChannelsKv(as(NatsUsers.edgeProxy));
   await openTokensKv(as(NatsUsers.edgeProxy));
 });

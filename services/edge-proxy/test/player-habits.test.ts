@@ -9,7 +9,7 @@ import {
   type PlayerSessionStarted,
 } from '@acefleet/contracts';
 import { channelId, collectEvents, waitFor, type EventCollector } from '@acefleet/testkit';
-import { startProxy, type ProxyUnderTest } from './helpers.ts';
+import { PROXY_UNDER_TEST, startProxy, type ProxyUnderTest } from './helpers.ts';
 
 let sim: Simulator;
 let engineUrl: string;
@@ -133,7 +133,7 @@ test('habits - every player session says who (address, user agent), what, since 
   );
   t.like(start.data, {
     kind: 'ts',
-    proxyId: 'proxy-under-test',
+    proxyId: PROXY_UNDER_TEST,
     player: { address: '127.0.0.1', userAgent: 'TiviMate/5.1.6 (Android 11)' },
   });
   t.is(start.data.player.token, undefined);
