@@ -15,6 +15,7 @@ interface Common {
   natsPassword: string;
   jsReplicas: number;
   logLevel: string;
+  logRepeatWindowMs: number;
 }
 
 export interface Booted<T extends TObject> {
@@ -40,7 +41,7 @@ export function bootService<T extends TObject>(
   const mapped = orExitOnConfigError(() => mapLegacyEnv(env, legacy));
   const loaded = loadConfigOrExit(schema, mapped.env) as Readonly<Static<T>> & Common;
   const config = { ...loaded, instanceId: loaded.instanceId || randomUUID() };
-  const log = createLogger(name, config.logLevel);
+  const log = createLogger(name, config.logLevel, config.logRepeatWindowMs);
   for (const note of mapped.notes) log.info(note);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   const auth = { user: config.natsUser, password: config.natsPassword };

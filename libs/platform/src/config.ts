@@ -80,6 +80,13 @@ export const CommonConfig = {
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info', description: 'least severe log level written' },
   ),
+  logRepeatWindowMs: Type.Integer({
+    default: 60_000,
+    minimum: 100,
+    maximum: 24 * 3600_000,
+    description:
+      'identical warnings within this window are written once, then one line with their count (`repeated`); errors are never folded',
+  }),
   instanceId: Type.String({ default: '', description: 'identity of this process; random when empty' }),
   maxHeaderBytes: Type.Integer({
     default: 16 * 1024,

@@ -112,7 +112,12 @@ export const ManagerConfig = Type.Object({
     description: 'first engine P2P port (one per engine)',
   }),
   minReplicas: Type.Integer({ default: 1, minimum: 0, description: 'usable engines kept running' }),
-  minFreeReplicas: Type.Integer({ default: 0, minimum: 0, description: 'warm spares with no stream' }),
+  minFreeReplicas: Type.Integer({
+    default: 1,
+    minimum: 0,
+    description:
+      'warm spares with no stream: a new channel beyond the busy engines starts at once instead of waiting for an engine to boot',
+  }),
   maxReplicas: Type.Integer({
     default: 4,
     minimum: 1,
