@@ -5,10 +5,11 @@ import { mapLegacyEnv, type LegacyRule } from './legacy-env.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { NatsLink } from './nats-link.ts';
 import { ensureJetStream } from './jetstream.ts';
+import { defaultJetStreamBounds, type JetStreamBounds } from './jetstream-bounds.ts';
 import { connectNats, type NatsAuth } from './nats.ts';
 
 /** The fields of CommonConfig that booting reads; every service schema spreads CommonConfig. */
-interface Common {
+interface Common extends JetStreamBounds {
   instanceId: string;
   natsUrl: string;
   natsUser: string;
@@ -45,12 +46,12 @@ export function bootService<T extends TObject>(
   for (const note of mapped.notes) log.info(note);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   const auth = { user: config.natsUser, password: config.natsPassword };
-  return { config, log, link: createNatsLink(config.natsUrl, name, log, auth, config.jsReplicas) };
+  return { config, log, link: createNatsLink(config.natsUrl, name, log, auth, config.jsReplicas, config) };
 }
 
 /**
- * A service's NATS link (not started), whose first step makes sure the events stream and the engines bucket
- * exist, created with `jsReplicas` replicas.
+ * A service's NATS link (not started), whose first step makes sure the events and samples streams and the
+ * engines bucket exist, created with `jsReplicas` replicas and `bounds`.
  */
 export function createNatsLink(
   natsUrl: string,
@@ -58,8 +59,9 @@ export function createNatsLink(
   log: Logger,
   auth: NatsAuth = { user: '', password: '' },
   jsReplicas = 1,
+  bounds: JetStreamBounds = defaultJetStreamBounds,
 ): NatsLink {
   const link = new NatsLink(() => connectNats(natsUrl, name, log, auth), log);
-  link.onConnect('jetstream', (nc) => ensureJetStream(nc, jsReplicas));
+  link.onConnect('jetstream', (nc) => ensureJetStream(nc, jsReplicas, bounds));
   return link;
 }

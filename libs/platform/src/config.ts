@@ -1,5 +1,6 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { JetStreamBoundsConfig } from './jetstream-bounds.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -55,6 +56,7 @@ export const CommonConfig = {
     // engine-manager applies it to existing streams too (applyJetStreamReplicas).
     description: 'replicas of the events stream and engines bucket: at most the NATS cluster size',
   }),
+  ...JetStreamBoundsConfig,
   httpHost: Type.String({ default: '127.0.0.1', description: 'address the HTTP server binds' }),
   httpAllowedHosts: Type.String({
     default: '',

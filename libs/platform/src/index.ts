@@ -5,6 +5,7 @@ export * from './http.ts';
 export * from './http-auth.ts';
 export * from './nats.ts';
 export * from './jetstream.ts';
+export * from './jetstream-bounds.ts';
 export * from './micro.ts';
 export * from './delivery-guard.ts';
 export * from './lifecycle.ts';

@@ -129,7 +129,7 @@ export async function buildEngineManager(
   );
   const ours = () => table.records().filter((r) => r.hostId === config.hostId);
   const lease = new LeaderLease(
-    await openLeadersKv(nc, config.jsReplicas),
+    await openLeadersKv(nc, config.jsReplicas, config.kvMaxBytes),
     { hostId: config.hostId, instanceId: config.instanceId, ttlMs: config.leaderLeaseTtlMs },
     log,
   );

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
-import { CommonConfig, ConfigError } from '@acefleet/platform';
+import { AnnounceConfig, CommonConfig, ConfigError } from '@acefleet/platform';
 import {
   FLAG_LIST_VARIABLES,
   PINNED_IMAGE,
@@ -15,6 +15,7 @@ const Ms = (def: number, minimum = 0, description?: string) =>
 
 export const ManagerConfig = Type.Object({
   ...CommonConfig,
+  ...AnnounceConfig,
   httpPort: Type.Integer({
     default: 8083,
     minimum: 0,

@@ -1,9 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { CommonConfig, EngineAddressConfig } from '@acefleet/platform';
+import { AnnounceConfig, CommonConfig, EngineAddressConfig } from '@acefleet/platform';
 
 export const MonitorConfig = Type.Object({
   ...CommonConfig,
   ...EngineAddressConfig,
+  ...AnnounceConfig,
   httpPort: Type.Integer({
     default: 8082,
     minimum: 0,

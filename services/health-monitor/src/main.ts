@@ -2,6 +2,7 @@ import { ServiceNames } from '@acefleet/contracts';
 import { getSessionStat, probeStatus } from '@acefleet/engine-client';
 import {
   addMicroService,
+  announcedAddress,
   bootService,
   createRegistry,
   EngineTable,
@@ -79,7 +80,7 @@ async function startMonitoring(nc: NatsConnection): Promise<void> {
     name: ServiceNames.healthMonitor,
     version: '0.1.0',
     description: 'Probes every AceStream engine and stream, and checks every acefleet service answers',
-    httpAddress: front.address,
+    httpAddress: announcedAddress(config.httpHost, Number(new URL(front.address).port), config.publicUrl),
     instanceId: config.instanceId,
   });
   streams.start();
