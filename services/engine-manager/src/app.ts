@@ -15,6 +15,7 @@ import {
 import { adminOperations } from './admin.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { Autoscaler } from './autoscaler.ts';
+import { EngineRecycler, recycleRulesOf } from './engine-recycler.ts';
 import { CircuitBreaker } from './breaker.ts';
 import { engineEnvOf, type ManagerConfig } from './config.ts';
 import { limitsOf } from './confinement.ts';
@@ -197,6 +198,7 @@ export async function buildEngineManager(
     metrics,
   );
   const autoscaler = new Autoscaler(provisioner, drainer, config, log);
+  const recycler = new EngineRecycler(provisioner, drainer, runtime, recycleRulesOf(config), log);
   const health = new HealthReplacer(
     registry,
     provisioner,
@@ -283,6 +285,7 @@ export async function buildEngineManager(
     await sweepExpiredClaims(registry, provisioner, config.claimTtlMs, log, metrics);
     await drainer.tick();
     await health.tick();
+    await recycler.tick();
     await autoscaler.tick();
   };
   let ledUntilClose = false;

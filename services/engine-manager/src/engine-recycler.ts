@@ -1,0 +1,147 @@
+import type { DrainReason, EngineRecord } from '@acefleet/contracts';
+import type { Logger } from '@acefleet/platform';
+import type { Drainer } from './drainer.ts';
+import type { Provisioner } from './provisioner.ts';
+import type { EngineRuntime } from './runtime.ts';
+
+export interface RecycleRules {
+  /** An engine older than this is replaced (0: never). */
+  maxAgeMs: number;
+  /** An engine whose memory stays over this many MiB for `overChecks` checks in a row is replaced (0: never). */
+  memoryMb: number;
+  /** An engine that wrote more than this many MiB outside its bounded cache is replaced (0: never). */
+  diskMb: number;
+  /** How often engines are measured. */
+  checkIntervalMs: number;
+  /** Warm engines the fleet keeps (MIN_FREE_REPLICAS): a recycle never leaves fewer ready ones. */
+  minFree: number;
+}
+
+/** Checks in a row an engine's memory must stay over its bound: one spike (a burst of peers) is no reason. */
+const OVER_CHECKS = 3;
+
+/** The recycling rules of a manager's configuration. */
+export function recycleRulesOf(config: {
+  engineMaxAgeMs: number;
+  engineRecycleMemoryMb: number;
+  engineDiskMaxMb: number;
+  engineUsageCheckMs: number;
+  minFreeReplicas: number;
+}): RecycleRules {
+  return {
+    maxAgeMs: config.engineMaxAgeMs,
+    memoryMb: config.engineRecycleMemoryMb,
+    diskMb: config.engineDiskMaxMb,
+    checkIntervalMs: config.engineUsageCheckMs,
+    minFree: config.minFreeReplicas,
+  };
+}
+const MIB = 1024 * 1024;
+
+/**
+ * Keeps engines fresh for months unattended: an engine past ENGINE_MAX_AGE_MS, or whose memory stays over
+ * ENGINE_RECYCLE_MEMORY_MB, or that wrote more than ENGINE_DISK_MAX_MB outside its bounded cache, is replaced
+ * through a drain, one engine at a time:
+ *
+ * - an idle one at once (drained only while still idle), when a warm engine remains beside it; else a new
+ *   one is provisioned first, so a new channel never waits for a boot;
+ * - a busy one only when a ready engine with room is there to take its streams: proxies then move them at
+ *   once. Drain moves are break-before-make today (a short gap); until make-before-break moves land, that is
+ *   the quietest moment the manager can choose.
+ *
+ * The autoscaler replaces what was removed (MIN_REPLICAS, MIN_FREE_REPLICAS).
+ */
+export class EngineRecycler {
+  private lastCheckAt = 0;
+  private readonly memoryOver = new Map<string, number>();
+
+  constructor(
+    private readonly provisioner: Provisioner,
+    private readonly drainer: Drainer,
+    private readonly runtime: EngineRuntime,
+    private readonly rules: RecycleRules,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** One maintenance step: measure when due, then recycle at most one engine. */
+  async tick(): Promise<void> {
+    const now = this.now();
+    if (now - this.lastCheckAt < this.rules.checkIntervalMs) return;
+    this.lastCheckAt = now;
+    const engines = this.provisioner.ours().map((e) => e.record);
+    // One recycle at a time: the previous one's drain is still moving streams.
+    if (engines.some((r) => r.state === 'draining' && isRecycle(r.stateReason))) return;
+    const due: { record: EngineRecord; reason: DrainReason; detail: Record<string, number> }[] = [];
+    for (const record of engines.filter((r) => r.state === 'ready')) {
+      const found = await this.reasonFor(record, now);
+      if (found) due.push({ record, ...found });
+    }
+    for (const id of this.memoryOver.keys()) {
+      if (!engines.some((r) => r.id === id)) this.memoryOver.delete(id);
+    }
+    // Idle ones first (no stream moves), then the oldest.
+    due.sort(
+      (a, b) =>
+        a.record.claims.length - b.record.claims.length ||
+        a.record.createdAt.localeCompare(b.record.createdAt),
+    );
+    const [next] = due;
+    if (next) await this.recycle(next.record, next.reason, next.detail, engines);
+  }
+
+  private async reasonFor(
+    record: EngineRecord,
+    now: number,
+  ): Promise<{ reason: DrainReason; detail: Record<string, number> } | undefined> {
+    const ageMs = now - Date.parse(record.createdAt);
+    if (this.rules.maxAgeMs > 0 && ageMs > this.rules.maxAgeMs)
+      return { reason: 'max_age', detail: { ageMs } };
+    const measured = this.rules.memoryMb > 0 || this.rules.diskMb > 0;
+    if (!measured || !this.runtime.usage || !record.containerId) return undefined;
+    const usage = await this.runtime.usage(record.containerId).catch(() => undefined);
+    const diskMb = (usage?.diskBytes ?? 0) / MIB;
+    if (this.rules.diskMb > 0 && diskMb > this.rules.diskMb) return { reason: 'disk', detail: { diskMb } };
+    const memoryMb = (usage?.memoryBytes ?? 0) / MIB;
+    const over =
+      this.rules.memoryMb > 0 && memoryMb > this.rules.memoryMb
+        ? (this.memoryOver.get(record.id) ?? 0) + 1
+        : 0;
+    this.memoryOver.set(record.id, over);
+    return over >= OVER_CHECKS ? { reason: 'memory', detail: { memoryMb } } : undefined;
+  }
+
+  private async recycle(
+    record: EngineRecord,
+    reason: DrainReason,
+    detail: Record<string, number>,
+    engines: EngineRecord[],
+  ): Promise<void> {
+    const others = engines.filter((r) => r.id !== record.id && r.state === 'ready');
+    const warm = others.filter((r) => r.claims.length === 0).length;
+    const room = others.some((r) => r.claims.length < r.capacity);
+    const idle = record.claims.length === 0;
+    const replacementFirst = (idle && warm < this.rules.minFree) || (!idle && !room);
+    if (replacementFirst && !engines.some((r) => r.state === 'starting') && !this.provisioner.refusal()) {
+      // Make before break: the replacement first. At MAX_REPLICAS (refused) there is no room for one: an idle
+      // engine is recycled anyway and replaced after; a busy one waits for a ready engine with room.
+      this.log.info(
+        { engineId: record.id, reason, ...detail },
+        'engine due for recycling: starting its replacement first',
+      );
+      await this.provisioner.provision();
+      return;
+    }
+    if (replacementFirst && !(idle && this.provisioner.refusal())) return;
+    this.log.info(
+      { engineId: record.id, reason, claims: record.claims.length, ...detail },
+      'recycling engine',
+    );
+    await this.drainer.drain(record.id, reason, undefined, idle);
+    this.memoryOver.delete(record.id);
+  }
+}
+
+function isRecycle(reason: string | undefined): boolean {
+  return reason === 'max_age' || reason === 'memory' || reason === 'disk';
+}
