@@ -197,9 +197,15 @@ async function main(): Promise<void> {
         MIN_REPLICAS: env.MIN_REPLICAS ?? '1',
         MIN_FREE_REPLICAS: env.MIN_FREE_REPLICAS ?? '1',
         REMOVE_ENGINES_ON_EXIT: 'true',
+        OUTBOX_DIR: path.join(stateDir, `outbox-${ports.manager}`),
       },
     ],
-    [NatsUsers.healthMonitor, '.run/dist/health-monitor.mjs', ports.monitor, {}],
+    [
+      NatsUsers.healthMonitor,
+      '.run/dist/health-monitor.mjs',
+      ports.monitor,
+      { OUTBOX_DIR: path.join(stateDir, `outbox-${ports.monitor}`) },
+    ],
     [
       NatsUsers.stats,
       '.run/dist/stats.mjs',
@@ -207,6 +213,7 @@ async function main(): Promise<void> {
       {
         DB_PATH: path.join(stateDir, `stats-${ports.stats}.db`),
         DASHBOARD_DIR: path.join(root, 'services/stats/public'),
+        OUTBOX_DIR: path.join(stateDir, `outbox-${ports.stats}`),
       },
     ],
     [

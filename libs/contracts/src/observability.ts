@@ -17,9 +17,21 @@ export const ObservabilitySubjects = {
   streamStarved: `${PREFIX}.events.stream.starved`,
   /** Which acefleet services answer $SRV.PING; published when the set of missing ones changes. */
   servicePresence: `${PREFIX}.events.services.presence`,
+  /**
+   * One probe of one engine, whatever its verdict (EngineProbe): a light core-NATS message, never stored, so
+   * the dashboard shows when each engine was last probed, not only when its verdict last changed.
+   */
+  engineProbe: `${PREFIX}.probes.engine`,
 } as const;
 
 const Count = Type.Integer({ minimum: 0 });
+
+export const EngineProbe = Type.Object({
+  engineId: Id,
+  ok: Type.Boolean(),
+  at: IsoTime,
+});
+export type EngineProbe = Static<typeof EngineProbe>;
 
 /** The stream a health-monitor finding is about, with the proxy that owns it. */
 const StreamRef = {

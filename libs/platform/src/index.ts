@@ -23,3 +23,4 @@ export * from './openapi.ts';
 export * from './legacy-env.ts';
 export * from './legacy-values.ts';
 export * from './kv-mirror.ts';
+export { OutboxConfig } from './outbox-file.ts';

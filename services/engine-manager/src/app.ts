@@ -140,7 +140,9 @@ export async function buildEngineManager(
     () => breaker.state,
     () => lease.role,
   );
-  const events = new EventPublisher(nc, log);
+  const events = new EventPublisher(nc, log, {
+    ...(config.outboxDir && { durable: { dir: config.outboxDir, name: ServiceNames.engineManager } }),
+  });
   const vpnContainer = config.networkMode.startsWith('container:') ? config.networkMode.slice(10) : undefined;
   let onPortChange: (previous: number) => void = () => {};
   const vpn = config.gluetunControlUrl
@@ -325,6 +327,7 @@ export async function buildEngineManager(
       table.stop();
       await http.close();
       await events.drain(2000);
+      events.close();
     },
   };
 }

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
-import { AnnounceConfig, CommonConfig, ConfigError } from '@acefleet/platform';
+import { AnnounceConfig, CommonConfig, ConfigError, OutboxConfig } from '@acefleet/platform';
 import {
   FLAG_LIST_VARIABLES,
   PINNED_IMAGE,
@@ -16,6 +16,7 @@ const Ms = (def: number, minimum = 0, description?: string) =>
 export const ManagerConfig = Type.Object({
   ...CommonConfig,
   ...AnnounceConfig,
+  ...OutboxConfig,
   httpPort: Type.Integer({
     default: 8083,
     minimum: 0,

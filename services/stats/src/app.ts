@@ -18,6 +18,7 @@ import { ChannelDirectory, openChannelsKv } from '@acefleet/channels';
 import { makeApplier } from './apply-event.ts';
 import type { StatsConfig } from './config.ts';
 import { EventFollower } from './consumer.ts';
+import { ProbeFollower } from './probe-follower.ts';
 import { Retention } from './retention.ts';
 import { openDatabase } from './db.ts';
 import { HistoryStore } from './history.ts';
@@ -62,7 +63,14 @@ export async function buildStats(
     live.send('engine', { id, record: engine?.record ?? null }),
   );
   await table.start();
-  const view = new FleetView(() => table.records(), sessions, history);
+  const probes = new ProbeFollower(nc, log, (probe) => live.send('probe', probe));
+  const following = probes.follow();
+  const view = new FleetView(
+    () => table.records(),
+    sessions,
+    history,
+    (id) => probes.lastOf(id),
+  );
   const stored = registerFleetMetrics(registry, view, live);
   const applier = makeApplier(db, sessions, history, players);
   const follow = (stream: string, durableName: string, filterSubject: string): EventFollower =>
@@ -105,7 +113,9 @@ export async function buildStats(
   );
   for (const f of followers) await f.start();
   storage.start();
-  const events = new EventPublisher(nc, log);
+  const events = new EventPublisher(nc, log, {
+    ...(config.outboxDir && { durable: { dir: config.outboxDir, name: ServiceNames.stats } }),
+  });
   const quarter = Math.min(5000, config.proxyLostAfterMs / 4);
   const waitMs = Math.min(1000, quarter);
   const proxies = new ProxyWatch(
@@ -160,8 +170,10 @@ export async function buildStats(
       storage.stop();
       proxies.stop();
       await events.drain(2000);
+      events.close();
       await service?.stop().catch(() => {});
       followers.forEach((f) => f.stop());
+      await following.stop();
       table.stop();
       await channels.stop();
       live.close();

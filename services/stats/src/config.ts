@@ -1,10 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { STATS_CONSUMER } from '@acefleet/contracts';
-import { AnnounceConfig, CommonConfig } from '@acefleet/platform';
+import { AnnounceConfig, CommonConfig, OutboxConfig } from '@acefleet/platform';
 
 export const StatsConfig = Type.Object({
   ...CommonConfig,
   ...AnnounceConfig,
+  ...OutboxConfig,
   httpPort: Type.Integer({
     default: 8081,
     minimum: 0,
