@@ -27,7 +27,10 @@ test('outbox - engine-manager, health-monitor and stats keep their events in a d
   ] as const;
   for (const [sub, name, proc] of expected) {
     const file = `${name}.${proc.child.pid}.jsonl`;
-    await waitFor(async () => (await readdir(path.join(dir, sub)).catch(() => [])).includes(file), 30_000);
+    await waitFor(
+      async () => (await readdir(path.join(dir, sub)).catch((): string[] => [])).includes(file),
+      30_000,
+    );
     t.pass(`${sub}: ${file}`);
   }
 });
