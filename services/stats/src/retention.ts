@@ -42,7 +42,10 @@ export class Retention {
     const ended = (table: string): number =>
       this.db.prepare(`DELETE FROM ${table} WHERE ended_at IS NOT NULL AND ended_at < ?`).run(sessionsBefore)
         .changes;
-    const deleted = { ...gone, sessions: ended('sessions'), players: ended('players') };
+    const peaks = this.db
+      .prepare('DELETE FROM channel_peaks WHERE day < substr(?, 1, 10)')
+      .run(sessionsBefore).changes;
+    const deleted = { ...gone, sessions: ended('sessions'), players: ended('players'), peaks };
     if (now - this.lastCompact >= this.opts.compactIntervalMs) {
       this.lastCompact = now;
       this.compact();
