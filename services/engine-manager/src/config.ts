@@ -65,10 +65,10 @@ export const ManagerConfig = Type.Object({
   }),
   engineMaxAgeMs: Type.Integer({
     default: 24 * 3600_000,
-    minimum: 0,
+    minimum: 10_000,
     maximum: 365 * 24 * 3600_000,
     description:
-      'an engine older than this is replaced: at once when idle, when busy once a ready engine can take its streams (a drain move); 0: never',
+      'an engine older than this is replaced: at once when idle, when busy once a ready engine can take its streams (a drain move)',
   }),
   engineRecycleMemoryMb: Type.Integer({
     default: 0,

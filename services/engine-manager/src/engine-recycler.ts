@@ -5,7 +5,7 @@ import type { Provisioner } from './provisioner.ts';
 import type { EngineRuntime } from './runtime.ts';
 
 export interface RecycleRules {
-  /** An engine older than this is replaced (0: never). */
+  /** An engine older than this is replaced. */
   maxAgeMs: number;
   /** An engine whose memory stays over this many MiB for `overChecks` checks in a row is replaced (0: never). */
   memoryMb: number;
@@ -95,8 +95,7 @@ export class EngineRecycler {
     now: number,
   ): Promise<{ reason: DrainReason; detail: Record<string, number> } | undefined> {
     const ageMs = now - Date.parse(record.createdAt);
-    if (this.rules.maxAgeMs > 0 && ageMs > this.rules.maxAgeMs)
-      return { reason: 'max_age', detail: { ageMs } };
+    if (ageMs > this.rules.maxAgeMs) return { reason: 'max_age', detail: { ageMs } };
     const measured = this.rules.memoryMb > 0 || this.rules.diskMb > 0;
     if (!measured || !this.runtime.usage || !record.containerId) return undefined;
     const usage = await this.runtime.usage(record.containerId).catch(() => undefined);
