@@ -52,7 +52,8 @@ test.serial(
   'fresh engines - with ENGINE_MAX_AGE_MS every engine is replaced while a channel plays on',
   async (t) => {
     t.timeout(180_000);
-    const maxAgeMs = 15_000;
+    // The goal of issue 21: with ENGINE_MAX_AGE_MS=60000, every engine is replaced within 100 s.
+    const maxAgeMs = 60_000;
     const stack = await startStack({
       services: ['manager', 'proxy'],
       env: {
@@ -60,7 +61,6 @@ test.serial(
           MIN_REPLICAS: '1',
           MIN_FREE_REPLICAS: '1',
           ENGINE_MAX_AGE_MS: String(maxAgeMs),
-          ENGINE_USAGE_CHECK_MS: '1000',
           DRAIN_TIMEOUT_MS: '10000',
         },
       },
@@ -71,13 +71,11 @@ test.serial(
     t.teardown(() => player.close());
     const original = new Set((await engines(stack)).map((e) => e.id));
     const startedAt = Date.now();
-    // Within the age plus a generous margin (100 s for 60 s in the goal), none of the first engines is left.
-    await waitFor(
-      async () => !(await engines(stack)).some((e) => original.has(e.id)),
-      maxAgeMs + 60_000,
-      500,
-    );
-    t.log(`every engine replaced ${Date.now() - startedAt} ms after play began (max age ${maxAgeMs} ms)`);
+    // Within 100 s none of the engines of the start is left.
+    await waitFor(async () => !(await engines(stack)).some((e) => original.has(e.id)), 100_000, 500);
+    const tookMs = Date.now() - startedAt;
+    t.log(`every engine replaced ${tookMs} ms after play began (max age ${maxAgeMs} ms)`);
+    t.true(tookMs <= 100_000);
     const now = await engines(stack);
     t.true(
       now.some((e) => e.claims.length > 0),

@@ -11,7 +11,7 @@ export interface RecycleRules {
   memoryMb: number;
   /** An engine that wrote more than this many MiB outside its bounded cache is replaced (0: never). */
   diskMb: number;
-  /** How often engines are measured. */
+  /** How often engines' memory and disk are measured (ages are read every maintenance step). */
   checkIntervalMs: number;
   /** Warm engines the fleet keeps (MIN_FREE_REPLICAS): a recycle never leaves fewer ready ones. */
   minFree: number;
@@ -19,6 +19,12 @@ export interface RecycleRules {
 
 /** Checks in a row an engine's memory must stay over its bound: one spike (a burst of peers) is no reason. */
 const OVER_CHECKS = 3;
+
+/** Why an engine is due for recycling, with the figure that says so (for the log). */
+interface Due {
+  reason: DrainReason;
+  detail: Record<string, number>;
+}
 
 /** The recycling rules of a manager's configuration. */
 export function recycleRulesOf(config: {
@@ -52,8 +58,10 @@ const MIB = 1024 * 1024;
  * The autoscaler replaces what was removed (MIN_REPLICAS, MIN_FREE_REPLICAS).
  */
 export class EngineRecycler {
-  private lastCheckAt = 0;
+  private lastUsageAt = 0;
   private readonly memoryOver = new Map<string, number>();
+  /** Engines found over a usage bound at the last measurement, and why. */
+  private readonly overUsage = new Map<string, Due>();
 
   constructor(
     private readonly provisioner: Provisioner,
@@ -64,22 +72,26 @@ export class EngineRecycler {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** One maintenance step: measure when due, then recycle at most one engine. */
+  /**
+   * One maintenance step: ages are read from the records every step (nothing to ask), memory and disk are
+   * measured every `checkIntervalMs`; then at most one engine is recycled.
+   */
   async tick(): Promise<void> {
     const now = this.now();
-    if (now - this.lastCheckAt < this.rules.checkIntervalMs) return;
-    this.lastCheckAt = now;
     const engines = this.provisioner.ours().map((e) => e.record);
+    const ready = engines.filter((r) => r.state === 'ready');
+    if (now - this.lastUsageAt >= this.rules.checkIntervalMs) {
+      this.lastUsageAt = now;
+      await this.measure(ready);
+    }
     // One recycle at a time: the previous one's drain is still moving streams.
     if (engines.some((r) => r.state === 'draining' && isRecycle(r.stateReason))) return;
-    const due: { record: EngineRecord; reason: DrainReason; detail: Record<string, number> }[] = [];
-    for (const record of engines.filter((r) => r.state === 'ready')) {
-      const found = await this.reasonFor(record, now);
-      if (found) due.push({ record, ...found });
-    }
-    for (const id of this.memoryOver.keys()) {
-      if (!engines.some((r) => r.id === id)) this.memoryOver.delete(id);
-    }
+    const due = ready.flatMap((record): (Due & { record: EngineRecord })[] => {
+      const ageMs = now - Date.parse(record.createdAt);
+      if (ageMs > this.rules.maxAgeMs) return [{ record, reason: 'max_age', detail: { ageMs } }];
+      const over = this.overUsage.get(record.id);
+      return over ? [{ record, ...over }] : [];
+    });
     // Idle ones first (no stream moves), then the oldest.
     due.sort(
       (a, b) =>
@@ -90,24 +102,30 @@ export class EngineRecycler {
     if (next) await this.recycle(next.record, next.reason, next.detail, engines);
   }
 
-  private async reasonFor(
-    record: EngineRecord,
-    now: number,
-  ): Promise<{ reason: DrainReason; detail: Record<string, number> } | undefined> {
-    const ageMs = now - Date.parse(record.createdAt);
-    if (ageMs > this.rules.maxAgeMs) return { reason: 'max_age', detail: { ageMs } };
+  /** Memory and disk of every ready engine, where its runtime can tell: who is over its bound now. */
+  private async measure(ready: EngineRecord[]): Promise<void> {
+    this.overUsage.clear();
+    for (const id of this.memoryOver.keys()) {
+      if (!ready.some((r) => r.id === id)) this.memoryOver.delete(id);
+    }
     const measured = this.rules.memoryMb > 0 || this.rules.diskMb > 0;
-    if (!measured || !this.runtime.usage || !record.containerId) return undefined;
-    const usage = await this.runtime.usage(record.containerId).catch(() => undefined);
-    const diskMb = (usage?.diskBytes ?? 0) / MIB;
-    if (this.rules.diskMb > 0 && diskMb > this.rules.diskMb) return { reason: 'disk', detail: { diskMb } };
-    const memoryMb = (usage?.memoryBytes ?? 0) / MIB;
-    const over =
-      this.rules.memoryMb > 0 && memoryMb > this.rules.memoryMb
-        ? (this.memoryOver.get(record.id) ?? 0) + 1
-        : 0;
-    this.memoryOver.set(record.id, over);
-    return over >= OVER_CHECKS ? { reason: 'memory', detail: { memoryMb } } : undefined;
+    if (!measured || !this.runtime.usage) return;
+    for (const record of ready) {
+      if (!record.containerId) continue;
+      const usage = await this.runtime.usage(record.containerId).catch(() => undefined);
+      const diskMb = (usage?.diskBytes ?? 0) / MIB;
+      if (this.rules.diskMb > 0 && diskMb > this.rules.diskMb) {
+        this.overUsage.set(record.id, { reason: 'disk', detail: { diskMb } });
+        continue;
+      }
+      const memoryMb = (usage?.memoryBytes ?? 0) / MIB;
+      const over =
+        this.rules.memoryMb > 0 && memoryMb > this.rules.memoryMb
+          ? (this.memoryOver.get(record.id) ?? 0) + 1
+          : 0;
+      this.memoryOver.set(record.id, over);
+      if (over >= OVER_CHECKS) this.overUsage.set(record.id, { reason: 'memory', detail: { memoryMb } });
+    }
   }
 
   private async recycle(
