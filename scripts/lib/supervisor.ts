@@ -91,6 +91,8 @@ export const defaultLogRotation: LogRotation = { maxBytes: 10 * 1024 * 1024, fil
  */
 export class Supervisor {
   private readonly running = new Map<string, Running>();
+  /** Settles once a child has exited and its stdout and stderr are read to the end ('close'). */
+  private readonly closed = new WeakMap<ChildProcess, Promise<unknown>>();
   private stopping = false;
 
   constructor(
@@ -137,13 +139,14 @@ export class Supervisor {
       clearTimeout(entry.restartTimer);
       const { child } = entry;
       if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
+        await this.closed.get(child);
         clearTimeout(timer);
         say(entry.spec.name);
       }
+      // Its output read to the end (it may have exited with lines still in the pipe): the log ends after them.
+      await this.closed.get(child);
       entry.log.end();
       rmSync(this.pidFile(entry.spec.name), { force: true });
     }
@@ -166,6 +169,7 @@ export class Supervisor {
     // Both streams, and every restart's, write into the one log: none of them may end it.
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
+    this.closed.set(child, new Promise((resolve) => child.once('close', resolve)));
     if (child.pid !== undefined) writeFileSync(this.pidFile(spec.name), `${child.pid}\n`);
     return child;
   }
