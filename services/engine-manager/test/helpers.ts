@@ -144,8 +144,19 @@ export function contentOf(n: number): { kind: 'id'; value: string } {
   return { kind: 'id', value: n.toString(16).padStart(40, '0') };
 }
 
-export function acquire(nc: NatsConnection, n: number, proxyId = 'proxy-1'): Promise<AcquireReply> {
-  return call(nc, proxyCallSubject('acquire', proxyId), { content: contentOf(n), proxyId }, AcquireReply);
+export function acquire(
+  nc: NatsConnection,
+  n: number,
+  proxyId = 'proxy-1',
+  timeoutMs?: number,
+): Promise<AcquireReply> {
+  return call(
+    nc,
+    proxyCallSubject('acquire', proxyId),
+    { content: contentOf(n), proxyId },
+    AcquireReply,
+    timeoutMs,
+  );
 }
 
 /** The acquire's AcefleetError (the test fails if it succeeded). */
