@@ -141,16 +141,16 @@ async function lagging(opts: ConditionOptions, paddedClip: string): Promise<Cond
     const id = channel(0x40);
     const playing = Promise.all(
       opts.players.map((p, i) =>
-        playFor(p, relays[i]!.url(`/ace/getstream?id=${id}`), (opts.seconds[p] ?? 30) + 10),
+        // The player stops reading for 10 s itself: its own read timeout is not what is measured here.
+        playFor(p, relays[i]!.url(`/ace/getstream?id=${id}`), (opts.seconds[p] ?? 30) + 10, {
+          readTimeout: false,
+        }),
       ),
     );
-    // Ten seconds in, every player stops reading for four: twice what the ring holds, so the proxy must skip
-    // them forward, and under the 5 s read timeout of ffprobe and ffmpeg (-rw_timeout), which would otherwise
-    // give up on their own (a player that stops reading for longer than its own timeout ends whatever the proxy
-    // does).
+    // Ten seconds in, every player starves for ten: far more than the ring holds, so the proxy must skip them.
     await new Promise((resolve) => setTimeout(resolve, 10_000));
     relays.forEach((r) => r.pause());
-    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
     relays.forEach((r) => r.resume());
     const runs = await playing;
     const skips = (await proxyMetric(stack, 'acefleet_proxy_slow_client_skips_total')) - before;
