@@ -32,7 +32,7 @@ import { createProxyMetrics } from './metrics.ts';
 import { streamsView } from './operator-view.ts';
 import { RingMemory } from './ring-memory.ts';
 import { adminRoutes, stopStream } from './routes/admin-routes.ts';
-import { HlsHub, hlsRoutes } from './routes/hls-routes.ts';
+import { hlsRoutes } from './routes/hls-routes.ts';
 import { requestLimits } from './routes/request-limits.ts';
 import { statusRoutes } from './routes/status-routes.ts';
 import { streamRoutes } from './routes/stream-routes.ts';
@@ -117,6 +117,13 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
         startRetries: config.startRetries,
         startPatienceMs: config.startPatienceMs,
         engineCallTimeoutMs: config.engineCallTimeoutMs,
+        hlsFromEngine: config.hlsFromEngine,
+        hls: {
+          targetSeconds: config.hlsSegmentSeconds,
+          playlistSegments: config.hlsPlaylistSegments,
+          viewerWindowMs: config.hlsIdleMs,
+          firstSegmentWaitMs: config.firstByteTimeoutMs + 10_000,
+        },
         viewer: {
           maxBacklogBytes: config.maxClientBacklogBytes,
           slowClientTimeoutMs: config.slowClientTimeoutMs,
@@ -147,39 +154,21 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     events,
     log,
     proxyId,
-    tunerRoom: () => tunerRoom(cache.records(), streams.all().length + hls.all().length, config.maxStreams),
+    tunerRoom: () => tunerRoom(cache.records(), streams.all().length, config.maxStreams),
   });
   const admission = new Admission(
     config,
     {
-      streams: () => streams.all().length + hls.all().length,
+      streams: () => streams.all().length,
       players: () => streams.clientCount(),
       ringMemoryFull: () => ringMemory.isFull,
     },
     share,
   );
   streamRoutes(http, streams, admission, catalog.players, () => closing);
-  const hls = new HlsHub({
-    engines,
-    events,
-    log,
-    proxyId,
-    onViewersChanged: (session) => control?.viewersChanged(session),
-    settings: {
-      engineStartTimeoutMs: config.engineStartTimeoutMs,
-      engineCallTimeoutMs: config.engineCallTimeoutMs,
-      firstByteTimeoutMs: config.firstByteTimeoutMs,
-      emptyTimeoutMs: config.emptyTimeoutMs,
-      stallFailoverMs: config.stallFailoverMs,
-      failoverDeadlineMs: config.failoverDeadlineMs,
-      startRetries: config.startRetries,
-      startPatienceMs: config.startPatienceMs,
-      idleMs: Math.max(config.lingerMs, config.hlsIdleMs),
-    },
-  });
-  hlsRoutes(http, hls, admission, catalog.players, config.waitHeadMs);
-  statusRoutes(http, streams, hls);
-  adminRoutes(http, streams, hls);
+  hlsRoutes(http, streams, admission, catalog.players, config.waitHeadMs);
+  statusRoutes(http, streams);
+  adminRoutes(http, streams);
   let control: ControlLink | undefined;
   let health: EngineHealthFollower | undefined;
   link.onConnect('engines table', async (nc) => {
@@ -190,7 +179,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     health.start();
     engines.attach(nc);
     events.attach(nc);
-    control = new ControlLink(nc, streams, hls, engines, events, log, {
+    control = new ControlLink(nc, streams, engines, events, log, {
       proxyId,
       renewIntervalMs: config.renewIntervalMs,
       viewersDebounceMs: 1000,
@@ -214,7 +203,6 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       await health?.stop();
       await service?.stop().catch(() => {});
       streams.closeAll('shutdown');
-      hls.closeAll();
       await catalog.close();
       await events.drain(5000);
       events.close();
@@ -240,13 +228,13 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
         subject: proxySubject(proxyId, 'streams'),
         request: Type.Object({}),
       },
-      async () => streamsView(streams, hls),
+      async () => streamsView(streams),
     );
     addJsonEndpoint(
       service,
       log,
       { name: 'stop', subject: proxySubject(proxyId, 'stop'), request: StopStreamRequest },
-      async (req) => stopStream(streams, hls, req),
+      async (req) => stopStream(streams, req),
     );
     addJsonEndpoint(
       service,

@@ -5,6 +5,8 @@ import type { EventPublisher, Logger } from '@acefleet/platform';
 import { EngineFailures } from './engine-failures.ts';
 import type { EngineLease, EngineSource } from './engine-source.ts';
 import { Fanout, type FanoutSettings, type JoinKind, type LeaveReason } from './fanout.ts';
+import { HlsOutput, type HlsOutputSettings } from './hls/hls-output.ts';
+import type { Release } from './hls/hls-viewers.ts';
 import type { FlushClock } from './flush-clock.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import type { RingMemory } from './ring-memory.ts';
@@ -35,6 +37,8 @@ export interface StreamSettings extends FanoutSettings, UpstreamSettings {
   startRetries: number;
   /** ...while its first player has waited less than this. */
   startPatienceMs: number;
+  /** The HLS output the proxy cuts from the stream's packets. */
+  hls: HlsOutputSettings;
 }
 
 export interface StreamDeps {
@@ -67,6 +71,9 @@ export class Stream {
   private current: StreamState = 'starting';
   private readonly fanout: Fanout;
   private readonly waiting: WaitingPlayers;
+  /** HLS, cut from the same packets, once a player asked for it. */
+  private hlsOutput: HlsOutput | undefined;
+  private peak = 0;
   private upstream: Upstream | undefined;
   /** An engine taking over from another: its packets join the players' stream at its first key frame. */
   private splice: { upstream: Upstream; splice: Splice } | undefined;
@@ -96,6 +103,8 @@ export class Stream {
   private readonly log: Logger;
 
   constructor(
+    /** Content plus output options: every player of this key shares the stream. */
+    readonly key: string,
     readonly content: ContentRef,
     private readonly extraParams: Record<string, string>,
     private readonly deps: StreamDeps,
@@ -107,10 +116,7 @@ export class Stream {
       log: this.log,
       memory: deps.memory,
       clock: deps.clock,
-      onViewersChanged: (left) => {
-        this.deps.onViewersChanged?.(this);
-        if (left) this.checkEmpty(left);
-      },
+      onViewersChanged: (left) => this.viewersChanged(left),
     });
     this.waiting = new WaitingPlayers(deps.settings.waitHeadMs, () => this.checkEmpty('client_disconnected'));
   }
@@ -124,8 +130,19 @@ export class Stream {
     return this.current;
   }
 
+  /** The MPEG-TS players attached. */
   get viewers(): ReadonlySet<Viewer> {
     return this.fanout.viewers;
+  }
+
+  /** Players watching now: MPEG-TS connections and HLS players polling. */
+  get viewerCount(): number {
+    return this.fanout.viewers.size + (this.hlsOutput?.viewers.size ?? 0);
+  }
+
+  /** The HLS output, if any player asked for HLS. */
+  get hls(): HlsOutput | undefined {
+    return this.hlsOutput;
   }
 
   get engineId(): string | undefined {
@@ -146,11 +163,11 @@ export class Stream {
   }
 
   get bytesOut(): number {
-    return this.fanout.bytesOut;
+    return this.fanout.bytesOut + (this.hlsOutput?.viewers.bytesOut ?? 0);
   }
 
   get peakClients(): number {
-    return this.fanout.peakClients;
+    return this.peak;
   }
 
   get bufferedBytes(): number {
@@ -163,7 +180,30 @@ export class Stream {
   }
 
   get clientCount(): number {
-    return this.fanout.viewers.size + this.waiting.size;
+    return this.viewerCount + this.waiting.size;
+  }
+
+  /**
+   * A request of an HLS player (`viewer`: its address and user agent): it counts as watching for the
+   * viewer window, holding the slot `admit` gives it (asked only for a player not counted yet). The HLS
+   * output is made at the first one, from what the ring holds.
+   */
+  hlsRequest(viewer: string, admit: () => Release): HlsOutput {
+    if (this.isEnded())
+      throw new AcefleetError('stream_not_found', 'the stream has ended; reload the playlist');
+    const now = Date.now();
+    if (!this.hlsOutput) {
+      this.hlsOutput = new HlsOutput(this.deps.settings.hls, this.deps.memory);
+      this.fanout.feed(this.hlsOutput.segmenter, now);
+    }
+    if (this.hlsOutput.viewers.touch(viewer, now, admit)) {
+      if (this.current === 'lingering') {
+        this.moveTo('playing', 'an HLS player came');
+        this.deps.metrics.lingerHits.inc();
+      }
+      this.viewersChanged();
+    }
+    return this.hlsOutput;
   }
 
   /** The engine is draining: move to another one now, keeping the players (as after an engine loss). */
@@ -228,10 +268,11 @@ export class Stream {
    * players); on the proxy's watchdog. The deadline holds even while an engine takes its time to answer.
    */
   checkTimers(now: number): void {
-    if (this.current === 'recovering' && this.lostBy && now > this.recoverBy)
+    if (this.current === 'moving' && this.lostBy && now > this.recoverBy)
       return this.recoveryOver(this.lostBy);
     this.upstream?.checkTimers(now);
     this.fanout.check(now);
+    if (this.hlsOutput?.viewers.prune(now)) this.viewersChanged('linger_expired');
     if (this.waiting.size > 0) {
       if (this.fanout.readyToJoin(now)) this.admitWaiting();
       else this.waiting.keepAlive();
@@ -246,6 +287,9 @@ export class Stream {
     clearTimeout(this.retryTimer);
     this.waiting.fail(error ?? new AcefleetError('engine_error', `the stream ended (${reason})`));
     this.fanout.close();
+    this.hlsOutput?.close(
+      error ?? new AcefleetError('stream_not_found', `the stream ended (${reason}); reload the playlist`),
+    );
     this.released = this.releaseUpstream();
     this.background('release', this.released);
     this.background('release drained engine', this.closeLeaving());
@@ -282,8 +326,15 @@ export class Stream {
     );
   }
 
+  /** Players came or went (`left`: how the last one went; `linger_expired`: HLS players stopped polling). */
+  private viewersChanged(left?: LeaveReason | 'linger_expired'): void {
+    this.peak = Math.max(this.peak, this.viewerCount);
+    this.deps.onViewersChanged?.(this);
+    if (left) this.checkEmpty(left);
+  }
+
   /** Nobody is left: end, linger or wait, as the lifecycle says. */
-  private checkEmpty(why: LeaveReason = 'client_disconnected'): void {
+  private checkEmpty(why: LeaveReason | 'linger_expired' = 'client_disconnected'): void {
     if (this.clientCount > 0) return;
     const next = whenEmpty(this.current, this.deps.settings.lingerMs);
     if (next === 'end') this.end(why);
@@ -345,7 +396,7 @@ export class Stream {
       this.takeBack(from);
     }
     this.lastMediaAt = now;
-    if (this.current === 'starting' || this.current === 'recovering') this.onPlaying(now);
+    if (this.current === 'starting' || this.current === 'moving') this.onPlaying(now);
     if (this.waiting.size > 0 && this.fanout.readyToJoin(now)) this.admitWaiting();
   }
 
@@ -353,13 +404,16 @@ export class Stream {
   private spliced(from: Upstream, packets: readonly Buffer[], now: number): readonly Buffer[] {
     const splice = this.splice;
     if (splice?.upstream !== from) return packets;
+    const opened = splice.splice.opened;
     const media = splice.splice.feed(packets, now);
+    // HLS players see the break as EXT-X-DISCONTINUITY before the first segment from the new engine.
+    if (!opened && splice.splice.opened) this.hlsOutput?.segmenter.discontinuity();
     if (splice.splice.done) this.splice = undefined;
     return media;
   }
 
   private onPlaying(now: number): void {
-    const recovered = this.current === 'recovering';
+    const recovered = this.current === 'moving';
     this.moveTo('playing', recovered ? 'media from another engine' : 'first media');
     this.lostBy = undefined;
     this.fanout.flush(now);
@@ -392,7 +446,7 @@ export class Stream {
     this.pendingMove = undefined;
     this.lostBy = undefined;
     this.lastEngineId = stalled.engineId;
-    if (this.current === 'recovering') this.moveTo('playing', 'staying on the stalled engine');
+    if (this.current === 'moving') this.moveTo('playing', 'staying on the stalled engine');
     this.log.info({ engineId: stalled.engineId }, 'staying on the stalled engine');
     if (candidate) this.background('release candidate engine', candidate.close());
   }
@@ -424,8 +478,8 @@ export class Stream {
       state: this.current,
       contentUnavailable: loss.reason === 'content_unavailable',
       engineFailed: engineId !== undefined,
-      waiters: this.waiting.size,
-      viewers: this.fanout.viewers.size,
+      waiters: this.waiting.size + (this.hlsOutput?.viewers.size ?? 0),
+      viewers: this.viewerCount,
       startRetriesUsed: this.startRetriesUsed,
       startRetries,
       waitedMs: Date.now() - this.startedAt.getTime(),
@@ -445,7 +499,7 @@ export class Stream {
    */
   private beginRecovery(loss: Loss, engineId: string | undefined, stalled: boolean): void {
     const { failoverDeadlineMs, emptyTimeoutMs } = this.deps.settings;
-    this.moveTo('recovering', stalled ? 'stalled' : loss.reason);
+    this.moveTo('moving', stalled ? 'stalled' : loss.reason);
     this.recoverBy = stalled ? this.lastMediaAt + emptyTimeoutMs : Date.now() + failoverDeadlineMs;
     this.lostBy = loss;
     if (engineId) {
@@ -477,7 +531,7 @@ export class Stream {
 
   /** No engine took over in time, or none may be tried: the stream ends for the loss that started it. */
   private giveUp(cause: Loss): void {
-    if (this.current === 'recovering') this.deps.metrics.failovers.inc({ result: 'failed' });
+    if (this.current === 'moving') this.deps.metrics.failovers.inc({ result: 'failed' });
     this.end(cause.reason, cause.error);
   }
 

@@ -7,8 +7,12 @@ import {
   type PlaybackBody,
 } from '@acefleet/engine-client';
 import { ProgramTracker, Seen } from '@acefleet/mpegts';
+import { openEngineHls } from './engine-hls-body.ts';
 import type { EngineFailure, EngineLease, EngineSource } from './engine-source.ts';
 import { PacketAligner } from './ts-packets.ts';
+
+/** What an HLS playlist starts with: an engine that answers one where MPEG-TS was asked fails at once. */
+const PLAYLIST_MAGIC = Buffer.from('#EXTM3U');
 
 /** A body that has not locked onto MPEG-TS within this many bytes is not MPEG-TS. */
 export const MEDIA_PROBE_BYTES = 64 * 1024;
@@ -23,6 +27,8 @@ export interface UpstreamSettings {
    */
   stallFailoverMs: number;
   engineCallTimeoutMs: number;
+  /** Ask the engine for HLS and read its segments as the media body (engines that only serve HLS). */
+  hlsFromEngine: boolean;
 }
 
 /** Why an upstream stopped feeding its stream; `error` is what waiting players are told. */
@@ -139,18 +145,24 @@ export class Upstream {
       this.handlers.onClaimed(this.lease.engineId);
       if (this.closed) return void (await this.close());
       this.startCalledAt = performance.now();
+      const { hlsFromEngine, engineStartTimeoutMs, firstByteTimeoutMs } = this.settings;
       this.session = await startSession(this.lease.baseUrl, this.content, {
-        timeoutMs: this.settings.engineStartTimeoutMs,
+        timeoutMs: engineStartTimeoutMs,
         extraParams: this.extraParams,
+        hls: hlsFromEngine,
       });
       if (this.closed) return void (await this.close());
       this.openedAt = Date.now();
       phase = 'playback';
-      const body = await openPlaybackBody(this.session.playbackUrl, this.settings.firstByteTimeoutMs, {
-        data: (bytes) => this.onChunk(bytes),
+      const handlers = {
+        data: (bytes: Buffer) => this.onChunk(bytes),
         end: () => this.loseUnlessBadMedia('engine_eof', 'the engine ended the stream'),
         error: () => this.loseUnlessBadMedia('engine_error', 'the engine connection failed'),
-      });
+      };
+      const url = this.session.playbackUrl;
+      const body = hlsFromEngine
+        ? await openEngineHls(url, this.lease.baseUrl, firstByteTimeoutMs, handlers)
+        : await openPlaybackBody(url, firstByteTimeoutMs, handlers);
       if (this.closed) {
         body.destroy();
         return undefined;
@@ -166,6 +178,13 @@ export class Upstream {
 
   /** Bytes off the engine, as a view of a reused read buffer: the aligner and the ring copy what they keep. */
   private onChunk(chunk: Buffer): void {
+    if (this.lastMediaAt === 0 && this.probedBytes === 0 && chunk.subarray(0, 7).equals(PLAYLIST_MAGIC)) {
+      this.probedBytes = chunk.length;
+      return this.lose(
+        'bad_media',
+        'the engine answered an HLS playlist where MPEG-TS was asked (HLS_FROM_ENGINE=true is for engines that only serve HLS)',
+      );
+    }
     const packets = this.aligner.push(chunk);
     if (packets.length > 0) {
       const now = Date.now();
