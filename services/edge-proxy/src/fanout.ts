@@ -44,6 +44,9 @@ const PLAYERS_PER_TIME_CHECK = 32;
  */
 export const KEY_FRAME_WAIT_MS = 1000;
 
+/** A bit beside the Seen bits `push` returns: the packets held a video key frame. */
+export const KEY_FRAME_SEEN = 8;
+
 /** How a player went: it hung up, or it was dropped for not reading. */
 export type LeaveReason = 'client_disconnected' | 'slow_client';
 
@@ -141,6 +144,7 @@ export class Fanout implements Flushable {
         const base = this.ring.end;
         seen |= program.scan(p, 0, p.length, (at) => {
           this.entries.add(base + at, program.currentTables);
+          seen |= KEY_FRAME_SEEN;
           if (segmenter) this.cuts.push({ at, tables: program.currentTables });
         });
       }

@@ -8,6 +8,7 @@ import {
 } from '@acefleet/engine-client';
 import { ProgramTracker, Seen } from '@acefleet/mpegts';
 import { openEngineHls } from './engine-hls-body.ts';
+import { KEY_FRAME_SEEN } from './fanout.ts';
 import type { EngineFailure, EngineLease, EngineSource } from './engine-source.ts';
 import { PacketAligner } from './ts-packets.ts';
 
@@ -62,6 +63,12 @@ const FLOWING_MS = 1000;
  */
 const MIN_FROZEN_MS = 2000;
 
+/**
+ * Video that flows with no key frame this long cannot be started by any player (nor cut into HLS): the
+ * engine fails the stream (bad_media), which moves to another engine or ends.
+ */
+export const NO_KEY_FRAME_MS = 10_000;
+
 /** What stopped: all media, or one kind of it while the rest flows. */
 type Stall = 'empty_timeout' | 'video_frozen' | 'audio_frozen';
 
@@ -100,6 +107,7 @@ export class Upstream {
   /** When video and audio packets last came (from the first media on; see noteMedia). */
   private lastVideoAt = 0;
   private lastAudioAt = 0;
+  private lastKeyFrameAt = 0;
   /** The stall reported and not cured yet: media again (silence), or that kind of media again. */
   private stall: Stall | undefined;
   private closed = false;
@@ -129,6 +137,7 @@ export class Upstream {
   noteMedia(seen: number, now: number): void {
     if (seen & Seen.video) this.lastVideoAt = now;
     if (seen & Seen.audio) this.lastAudioAt = now;
+    if (seen & KEY_FRAME_SEEN) this.lastKeyFrameAt = now;
     if (this.stall === 'video_frozen' && seen & Seen.video) this.stall = undefined;
     if (this.stall === 'audio_frozen' && seen & Seen.audio) this.stall = undefined;
   }
@@ -190,7 +199,7 @@ export class Upstream {
       const now = Date.now();
       if (this.lastMediaAt === 0) {
         this.handlers.onFirstMedia((performance.now() - this.startCalledAt) / 1000);
-        this.lastVideoAt = this.lastAudioAt = now;
+        this.lastVideoAt = this.lastAudioAt = this.lastKeyFrameAt = now;
       }
       this.lastMediaAt = now;
       if (this.stall === 'empty_timeout') this.stall = undefined;
@@ -223,6 +232,12 @@ export class Upstream {
       this.loseUnlessBadMedia('first_byte_timeout', `no media from the engine in ${firstByteTimeoutMs} ms`);
     } else if (silentMs > emptyTimeoutMs) {
       this.lose('empty_timeout', `the engine sent no media for ${emptyTimeoutMs} ms`);
+    } else if (
+      this.program.hasVideo &&
+      now - this.lastVideoAt <= FLOWING_MS &&
+      now - this.lastKeyFrameAt > NO_KEY_FRAME_MS
+    ) {
+      this.lose('bad_media', `the engine sent video with no key frame for ${NO_KEY_FRAME_MS} ms`);
     } else if (stallFailoverMs > 0 && this.stall === undefined) {
       const stall = this.stallAt(now, stallFailoverMs);
       if (stall) this.reportStall(stall, stallFailoverMs);
