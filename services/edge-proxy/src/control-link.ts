@@ -9,8 +9,8 @@ import {
   type StreamViewers,
 } from '@acefleet/contracts';
 import { subscribeEvents, type EventPublisher, type Logger } from '@acefleet/platform';
-import type { EngineSource } from './engine-source.ts';
-import type { StreamHub } from './hub.ts';
+import type { EngineSource } from './engines/engine-source.ts';
+import type { StreamHub } from './session/hub.ts';
 
 /** A stream, as far as its viewer count goes. */
 interface Watched {

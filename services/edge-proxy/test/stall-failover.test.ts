@@ -11,7 +11,7 @@ import {
   type EventCollector,
   type ServiceProcess,
 } from '@acefleet/testkit';
-import type { Stream } from '../src/stream.ts';
+import type { Stream } from '../src/session/stream.ts';
 import { startProxy, type ProxyUnderTest } from './helpers.ts';
 
 /**

@@ -8,7 +8,7 @@ import {
   whenEmpty,
   type LossContext,
   type StreamState,
-} from '../src/stream-lifecycle.ts';
+} from '../src/session/stream-lifecycle.ts';
 
 // Pure logic: the table and the decisions the stream (stream.ts) acts on. The real-parts tests (failover,
 // linger, start-retry, bad-media, control-link) drive the same machine through a proxy and a simulator.

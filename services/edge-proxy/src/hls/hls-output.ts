@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AcefleetError } from '@acefleet/contracts';
-import type { RingMemory } from '../ring-memory.ts';
+import type { RingMemory } from '../fanout/ring-memory.ts';
 import { HlsViewers } from './hls-viewers.ts';
 import { Segmenter, type SegmenterSettings } from './segmenter.ts';
 

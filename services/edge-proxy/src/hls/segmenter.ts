@@ -6,7 +6,7 @@ import {
   TIMESTAMP_HZ,
   type ProgramTables,
 } from '@acefleet/mpegts';
-import type { RingMemory } from '../ring-memory.ts';
+import type { RingMemory } from '../fanout/ring-memory.ts';
 
 /** A point a segment may start at, inside one view of packets: a key frame (or, without video, a PAT). */
 export interface CutPoint {

@@ -1,5 +1,5 @@
 import type { EndReason } from '@acefleet/contracts';
-import { FlushClock, flushDelayMs } from './flush-clock.ts';
+import { FlushClock, flushDelayMs } from '../fanout/flush-clock.ts';
 import type { StreamSelector } from './selector.ts';
 import { Stream, type StreamDeps } from './stream.ts';
 

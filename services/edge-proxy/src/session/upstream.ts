@@ -7,10 +7,10 @@ import {
   type PlaybackBody,
 } from '@acefleet/engine-client';
 import { ProgramTracker, Seen } from '@acefleet/mpegts';
-import { openEngineHls } from './engine-hls-body.ts';
-import { KEY_FRAME_SEEN } from './fanout.ts';
-import type { EngineFailure, EngineLease, EngineSource } from './engine-source.ts';
-import { PacketAligner } from './ts-packets.ts';
+import { openEngineHls } from '../engines/engine-hls-body.ts';
+import { KEY_FRAME_SEEN } from '../fanout/fanout.ts';
+import type { EngineFailure, EngineLease, EngineSource } from '../engines/engine-source.ts';
+import { PacketAligner } from '../fanout/ts-packets.ts';
 
 /** What an HLS playlist starts with: an engine that answers one where MPEG-TS was asked fails at once. */
 const PLAYLIST_MAGIC = Buffer.from('#EXTM3U');

@@ -3,13 +3,13 @@ import type { Socket } from 'node:net';
 import { AcefleetError, type ContentRef, type EndReason } from '@acefleet/contracts';
 import type { EventPublisher, Logger } from '@acefleet/platform';
 import { EngineFailures } from './engine-failures.ts';
-import type { EngineLease, EngineSource } from './engine-source.ts';
-import { Fanout, type FanoutSettings, type JoinKind, type LeaveReason } from './fanout.ts';
-import { HlsOutput, type HlsOutputSettings } from './hls/hls-output.ts';
-import type { Release } from './hls/hls-viewers.ts';
-import type { FlushClock } from './flush-clock.ts';
-import type { ProxyMetrics } from './metrics.ts';
-import type { RingMemory } from './ring-memory.ts';
+import type { EngineLease, EngineSource } from '../engines/engine-source.ts';
+import { Fanout, type FanoutSettings, type JoinKind, type LeaveReason } from '../fanout/fanout.ts';
+import { HlsOutput, type HlsOutputSettings } from '../hls/hls-output.ts';
+import type { Release } from '../hls/hls-viewers.ts';
+import type { FlushClock } from '../fanout/flush-clock.ts';
+import type { ProxyMetrics } from '../metrics.ts';
+import type { RingMemory } from '../fanout/ring-memory.ts';
 import {
   moveReasonOf,
   publishEnded,
@@ -18,11 +18,11 @@ import {
   type PendingMove,
   type SessionIdentity,
 } from './stream-events.ts';
-import { Splice } from './splice.ts';
+import { Splice } from '../fanout/splice.ts';
 import { mayRetry, move, whenEmpty, type StreamState } from './stream-lifecycle.ts';
 import { Upstream, type Loss, type UpstreamSettings } from './upstream.ts';
-import type { Viewer } from './viewer.ts';
-import { WaitingPlayers } from './waiting-players.ts';
+import type { Viewer } from '../fanout/viewer.ts';
+import { WaitingPlayers } from '../fanout/waiting-players.ts';
 
 export type { StreamState } from './stream-lifecycle.ts';
 

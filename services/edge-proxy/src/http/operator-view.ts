@@ -1,5 +1,5 @@
 import type { ProxyStream, ProxyStreamsReply } from '@acefleet/contracts';
-import type { StreamHub } from './hub.ts';
+import type { StreamHub } from '../session/hub.ts';
 
 /**
  * Everything the proxy knows per stream, for operators (GET /api/streams and the `streams` endpoint), in one

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { AcefleetError, Id, type StopStreamReply, type StopStreamRequest } from '@acefleet/contracts';
-import type { StreamHub } from '../hub.ts';
+import type { StreamHub } from '../session/hub.ts';
 
 const StreamParams = Type.Object({ id: Id });
 

@@ -14,7 +14,7 @@ import { requestJson, supervise, type Logger, type NatsConnection } from '@acefl
 import type { EngineCooldown } from './engine-cooldown.ts';
 import { requestAcquire } from './acquire-request.ts';
 import { LocalLeases } from './local-leases.ts';
-import type { ProxyMetrics } from './metrics.ts';
+import type { ProxyMetrics } from '../metrics.ts';
 
 /** An engine this proxy may start a session on, and the claim that holds it. */
 export interface EngineLease {

@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AcefleetError } from '@acefleet/contracts';
-import type { Admission } from '../admission.ts';
+import type { Admission } from '../admission/admission.ts';
 import type { HlsOutput } from '../hls/hls-output.ts';
-import type { StreamHub } from '../hub.ts';
+import type { StreamHub } from '../session/hub.ts';
 import { playerOf } from '../players/player-gate.ts';
 import type { PlayerSessions } from '../players/player-sessions.ts';
-import type { Stream } from '../stream.ts';
+import type { Stream } from '../session/stream.ts';
 import { playerSelector, type Query } from './player-request.ts';
 
 /**

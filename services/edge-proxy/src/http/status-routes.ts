@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { AcefleetError } from '@acefleet/contracts';
-import type { StreamHub } from '../hub.ts';
-import { streamsView } from '../operator-view.ts';
-import { hasSelector } from '../selector.ts';
+import type { StreamHub } from '../session/hub.ts';
+import { streamsView } from './operator-view.ts';
+import { hasSelector } from '../session/selector.ts';
 import { playerSelector, type Query } from './player-request.ts';
 
 /** GET /ace/status (Acexy-compatible) and GET /api/streams (everything the proxy knows per stream). */
