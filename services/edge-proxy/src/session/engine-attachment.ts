@@ -7,6 +7,7 @@ import {
   type PlaybackBody,
 } from '@acefleet/engine-client';
 import { ProgramTracker, Seen } from '@acefleet/mpegts';
+import type { Logger } from '@acefleet/platform';
 import { openEngineHls } from '../engines/engine-hls-body.ts';
 import { KEY_FRAME_SEEN } from '../fanout/fanout.ts';
 import type { EngineFailure, EngineLease, EngineSource } from '../engines/engine-source.ts';
@@ -18,7 +19,7 @@ const PLAYLIST_MAGIC = Buffer.from('#EXTM3U');
 /** A body that has not locked onto MPEG-TS within this many bytes is not MPEG-TS. */
 export const MEDIA_PROBE_BYTES = 64 * 1024;
 
-export interface UpstreamSettings {
+export interface AttachmentSettings {
   engineStartTimeoutMs: number;
   firstByteTimeoutMs: number;
   emptyTimeoutMs: number;
@@ -38,7 +39,7 @@ export interface Loss {
   error: AcefleetError;
 }
 
-export interface UpstreamHandlers {
+export interface AttachmentHandlers {
   /** Whole TS packets (possibly none yet), as views in order, from `rawBytes` bytes read off the engine. */
   onData: (packets: readonly Buffer[], rawBytes: number) => void;
   /** The first whole TS packet, `seconds` after the engine's start call. */
@@ -89,10 +90,11 @@ export function startFailureReason(error: AcefleetError, phase: 'start' | 'playb
  * One attempt to play a content on one engine: the claim, the engine session and the media body, owned
  * together and released together. A stream that fails over throws its upstream away and opens another.
  */
-export class Upstream {
-  /** The claim; replaced in place when the stream re-claims the same engine. */
-  lease: EngineLease | undefined;
-  session: EngineSession | undefined;
+export class EngineAttachment {
+  /** The claim; replaced in place when the stream re-claims the same engine (replaceClaim). */
+  private claim: EngineLease | undefined;
+  private engineSession: EngineSession | undefined;
+  private opened = false;
   /** The engine's programme (PAT, PMT, video and audio PIDs), read as its packets go into the ring. */
   readonly program = new ProgramTracker();
   private body: PlaybackBody | undefined;
@@ -116,12 +118,28 @@ export class Upstream {
     private readonly content: ContentRef,
     private readonly extraParams: Record<string, string>,
     private readonly engines: EngineSource,
-    private readonly settings: UpstreamSettings,
-    private readonly handlers: UpstreamHandlers,
+    private readonly settings: AttachmentSettings,
+    private readonly handlers: AttachmentHandlers,
+    private readonly log: Logger,
   ) {}
 
+  get lease(): EngineLease | undefined {
+    return this.claim;
+  }
+
+  get session(): EngineSession | undefined {
+    return this.engineSession;
+  }
+
+  /** The manager lost `old` and granted `fresh` on the same engine: hold that one from now on. */
+  replaceClaim(old: EngineLease, fresh: EngineLease): boolean {
+    if (this.closed || this.claim !== old || fresh.engineId !== old.engineId) return false;
+    this.claim = fresh;
+    return true;
+  }
+
   get engineId(): string | undefined {
-    return this.lease?.engineId;
+    return this.claim?.engineId;
   }
 
   get isPlaying(): boolean {
@@ -147,15 +165,17 @@ export class Upstream {
    * start the session and open the media. Resolves with the failure, if any.
    */
   async open(exclude: ReadonlySet<string>, failed?: EngineFailure): Promise<Loss | undefined> {
+    if (this.opened) throw new Error('an engine attachment is opened once');
+    this.opened = true;
     let phase: 'start' | 'playback' = 'start';
     try {
       // Closed while waiting: close() runs again to give back what arrived meanwhile.
-      this.lease = await this.engines.acquire(this.content, exclude, failed);
-      this.handlers.onClaimed(this.lease.engineId);
+      this.claim = await this.engines.acquire(this.content, exclude, failed);
+      this.handlers.onClaimed(this.claim.engineId);
       if (this.closed) return void (await this.close());
       this.startCalledAt = performance.now();
       const { hlsFromEngine, engineStartTimeoutMs, firstByteTimeoutMs } = this.settings;
-      this.session = await startSession(this.lease.baseUrl, this.content, {
+      this.engineSession = await startSession(this.claim.baseUrl, this.content, {
         timeoutMs: engineStartTimeoutMs,
         extraParams: this.extraParams,
         hls: hlsFromEngine,
@@ -168,9 +188,9 @@ export class Upstream {
         end: () => this.loseUnlessBadMedia('engine_eof', 'the engine ended the stream'),
         error: () => this.loseUnlessBadMedia('engine_error', 'the engine connection failed'),
       };
-      const url = this.session.playbackUrl;
+      const url = this.engineSession.playbackUrl;
       const body = hlsFromEngine
-        ? await openEngineHls(url, this.lease.baseUrl, firstByteTimeoutMs, handlers)
+        ? await openEngineHls(url, this.claim.baseUrl, firstByteTimeoutMs, handlers)
         : await openPlaybackBody(url, firstByteTimeoutMs, handlers);
       if (this.closed) {
         body.destroy();
@@ -278,10 +298,18 @@ export class Upstream {
     this.closed = true;
     const { body, session, lease } = this;
     this.body = undefined;
-    this.session = undefined;
-    this.lease = undefined;
+    this.engineSession = undefined;
+    this.claim = undefined;
     body?.destroy();
-    if (session) await stopSession(session, this.settings.engineCallTimeoutMs).catch(() => {});
-    if (lease) await this.engines.release(lease).catch(() => {});
+    if (session) {
+      await stopSession(session, this.settings.engineCallTimeoutMs).catch((err: unknown) =>
+        this.log.info(
+          { err, engineId: lease?.engineId },
+          'engine session not stopped; the engine expires it',
+        ),
+      );
+    }
+    // release() never rejects: the engine source retries an unreachable manager and logs a refusal.
+    if (lease) await this.engines.release(lease);
   }
 }
