@@ -67,7 +67,6 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
   const cooldown = new EngineCooldown(config.engineCooldownMs);
   const share = new FairShare(log);
   const engines = new EngineSource(
-    undefined,
     cache,
     {
       proxyId,
@@ -201,6 +200,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       closing = true;
       control?.stop();
       await health?.stop();
+      await engines.stop();
       await service?.stop().catch(() => {});
       streams.closeAll('shutdown');
       await catalog.close();
