@@ -201,7 +201,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       control?.stop();
       await health?.stop();
       await engines.stop();
-      await service?.stop().catch(() => {});
+      await service?.stop().catch((err: unknown) => log.warn({ err }, 'micro service did not stop cleanly'));
       streams.closeAll('shutdown');
       await catalog.close();
       await events.drain(5000);
