@@ -202,7 +202,7 @@ export const ProxyConfig = Type.Object({
   engineCallTimeoutMs: Type.Integer({
     default: 5_000,
     minimum: 100,
-    description: 'limit for stop calls, HLS playlist and segment fetches',
+    description: 'limit for stop calls to engines',
   }),
   engineCacheFile: Type.String({
     default: '.run/edge-proxy-engines.json',
