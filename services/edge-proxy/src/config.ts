@@ -46,7 +46,7 @@ export const ProxyConfig = Type.Object({
     default: 200,
     minimum: 1,
     description:
-      'streams (TS streams plus HLS sessions, each one engine session) this proxy holds at most; then 503.',
+      'streams (channels, each one engine session whatever its players ask for: MPEG-TS, HLS or both) this proxy holds at most; then 503.',
   }),
   maxPlayers: Type.Integer({
     default: 2000,
