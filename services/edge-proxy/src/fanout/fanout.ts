@@ -142,11 +142,14 @@ export class Fanout implements Flushable {
       this.cuts.length = 0;
       if (program) {
         const base = this.ring.end;
+        let key = 0;
         seen |= program.scan(p, 0, p.length, (at) => {
           this.entries.add(base + at, program.currentTables);
-          seen |= KEY_FRAME_SEEN;
+          key = KEY_FRAME_SEEN;
           if (segmenter) this.cuts.push({ at, tables: program.currentTables });
         });
+        // Not set inside the callback: `seen |= scan(…)` reads `seen` before the scan runs.
+        seen |= key;
       }
       this.ring.append(p);
       if (segmenter) {
