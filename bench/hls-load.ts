@@ -9,6 +9,8 @@ export interface HlsResult {
   /** Segments the players fetched in the window, and those they missed (slid away, or not answered 200). */
   fetched: number;
   missed: number;
+  /** Playlist polls that were not answered 200 in the window. */
+  failedPolls: number;
   /** Players that missed none. */
   complete: number;
   serverCpuPercent: number;
@@ -52,13 +54,14 @@ async function player(
   manifest: string,
   until: () => boolean,
   counting: () => boolean,
-  tally: { fetched: number; missed: number },
+  tally: { fetched: number; missed: number; failedPolls: number },
 ): Promise<boolean> {
   let next: number | undefined;
   let url = manifest;
   let missedHere = 0;
   while (!until()) {
     const list = await get(url, ua, true);
+    if (list.status !== 200 && counting()) tally.failedPolls++;
     if (list.status === 200) {
       const master = /^(\/ace\/hls\/[^\s]+\/live\.m3u8)$/m.exec(list.body);
       if (master) url = `${base}${master[1]}`;
@@ -101,7 +104,7 @@ export async function hlsLoad(players: number, rampMs: number, windowMs: number)
       const manifest = `${proxy.url}/ace/manifest.m3u8?id=${id}`;
       let stop = false;
       let count = false;
-      const tally = { fetched: 0, missed: 0 };
+      const tally = { fetched: 0, missed: 0, failedPolls: 0 };
       const runs: Promise<boolean>[] = [];
       for (let i = 0; i < players; i++) {
         runs.push(
@@ -135,6 +138,7 @@ export async function hlsLoad(players: number, rampMs: number, windowMs: number)
         players,
         fetched: tally.fetched,
         missed: tally.missed,
+        failedPolls: tally.failedPolls,
         complete,
         serverCpuPercent: Math.round((cpu / seconds) * 100),
         serverRssMiB: Math.round(rss / 2 ** 20),

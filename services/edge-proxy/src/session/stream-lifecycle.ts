@@ -1,13 +1,14 @@
 /**
- * The life of a TS stream as an explicit machine: which states exist, which moves between them are allowed,
- * and the decisions that pick the next move. Pure: the stream (stream.ts) owns the state and performs the
- * moves; this module only says what may happen, so it is tested without sockets or engines.
+ * The life of a stream (one channel, every output) as an explicit machine: which states exist, which moves
+ * between them are allowed, and the decisions that pick the next move. Pure: the stream (stream.ts) owns
+ * the state and performs the moves; this module only says what may happen, so it is tested without sockets
+ * or engines. `moving`: the engine failed (or stalls, or is drained) and another is being attached.
  *
  *   starting ──media──▶ playing ──last player left──▶ lingering ──player──▶ playing
- *       │                 │  ▲                            │
- *       │          engine lost │ media again              └──linger over──▶ ended
- *       │                 ▼  │
- *       └────────────▶ moving ──────────────────────────────────────▶ ended
+ *       │               │    ▲                          │
+ *       │    engine lost │    │ media from another       └──linger over──▶ ended
+ *       │               ▼    │
+ *       └──────────────▶ moving ─────────────deadline, no engine──────────▶ ended
  */
 export const StreamStates = {
   starting: 'starting',
