@@ -55,6 +55,8 @@ export function segmentUris(playlist: string, playlistUrl: string, baseUrl: stri
 class EngineHlsBody implements PlaybackBody {
   private stopped = false;
   private segment: PlaybackBody | undefined;
+  /** Ends the segment read under way (a destroyed body calls no handler any more). */
+  private finishSegment: (() => void) | undefined;
   private readonly read: string[] = [];
 
   constructor(
@@ -67,6 +69,7 @@ class EngineHlsBody implements PlaybackBody {
   destroy(): void {
     this.stopped = true;
     this.segment?.destroy();
+    this.finishSegment?.();
   }
 
   /** The first playlist: the session exists. Resolves with the segments to read first. */
@@ -99,6 +102,7 @@ class EngineHlsBody implements PlaybackBody {
     this.read.push(uri);
     if (this.read.length > REMEMBERED) this.read.shift();
     return new Promise((resolve, reject) => {
+      this.finishSegment = resolve;
       openPlaybackBody(uri, this.timeoutMs, {
         data: (bytes) => {
           if (!this.stopped) this.handlers.data(bytes);
