@@ -98,7 +98,9 @@ async function player(
 export async function hlsLoad(players: number, rampMs: number, windowMs: number): Promise<HlsResult> {
   const sim = await startSim();
   try {
-    const proxy = await startAcefleet(sim.url, { LINGER_MS: '10000' });
+    // The simulator plays its 1.5 Mbit/s clip at 4 Mbit/s, 2.67 times real time: 5 s of its timestamps are
+    // 1.9 s of wall time, so segments come as those of a real 4 Mbit/s channel cut every 2 s (1 MB each).
+    const proxy = await startAcefleet(sim.url, { LINGER_MS: '10000', HLS_SEGMENT_SECONDS: '5' });
     try {
       const id = 'a'.repeat(40);
       const manifest = `${proxy.url}/ace/manifest.m3u8?id=${id}`;

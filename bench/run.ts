@@ -78,7 +78,7 @@ const md = [
   '',
   ...(hls
     ? [
-        `HLS cut by the proxy, 1 channel × ${hls.players} HLS players (playlist polled about every second, each new segment fetched once, in order; ramped over ${method.rampMs / 1000} s, counted over ${hls.seconds.toFixed(1)} s): ${hls.fetched} segments fetched, ${hls.missed} missed (slid out of the playlist before the player got it, or not answered 200), ${hls.failedPolls} playlist polls failed, ${hls.complete} / ${hls.players} players missed none; proxy CPU ${hls.serverCpuPercent} % of a core, RSS ${hls.serverRssMiB} MiB; the channel's segment cache ${hls.segmentCacheMiB} MiB (7 segments of 2 s of the channel's timestamps; the simulator plays its 1.5 Mbit/s clip at ${RATE_BPS / 1e6} Mbit/s, 2.7 times real time); engine sessions for the channel: ${hls.engineSessions}.`,
+        `HLS cut by the proxy, 1 channel × ${hls.players} HLS players (playlist polled about every second, each new segment fetched once, in order; ramped over ${method.rampMs / 1000} s, counted over ${hls.seconds.toFixed(1)} s): ${hls.fetched} segments fetched, ${hls.missed} missed (slid out of the playlist before the player got it, or not answered 200), ${hls.failedPolls} playlist polls failed, ${hls.complete} / ${hls.players} players missed none; proxy CPU ${hls.serverCpuPercent} % of a core, RSS ${hls.serverRssMiB} MiB; the channel's segment cache ${hls.segmentCacheMiB} MiB (7 segments; the simulator plays its 1.5 Mbit/s clip at ${RATE_BPS / 1e6} Mbit/s, 2.67 times real time, so the proxy cuts at HLS_SEGMENT_SECONDS=5 of its timestamps: segments of about 1.9 s of wall time and 0.9 MiB, as a real ${RATE_BPS / 1e6} Mbit/s channel's 2 s segments); engine sessions for the channel: ${hls.engineSessions}.`,
         '',
       ]
     : []),
