@@ -1,5 +1,5 @@
 import type { EndReason } from '@acefleet/contracts';
-import { FlushClock, flushDelayMs } from './flush-clock.ts';
+import { FlushClock, flushDelayMs } from '../fanout/flush-clock.ts';
 import type { StreamSelector } from './selector.ts';
 import { Stream, type StreamDeps } from './stream.ts';
 
@@ -27,7 +27,7 @@ export class StreamHub {
   open({ key, content, options }: StreamSelector): Stream {
     const existing = this.get(key);
     if (existing) return existing;
-    const stream = new Stream(content, options, {
+    const stream = new Stream(key, content, options, {
       ...this.deps,
       clock: this.clock,
       onEnded: (s) => {
@@ -46,6 +46,12 @@ export class StreamHub {
   get(key: string): Stream | undefined {
     const stream = this.streams.get(key);
     return stream && !stream.isEnded() ? stream : undefined;
+  }
+
+  /** The live stream with this id (HLS players name it in their URLs). */
+  byId(id: string): Stream | undefined {
+    for (const stream of this.streams.values()) if (stream.id === id && !stream.isEnded()) return stream;
+    return undefined;
   }
 
   all(): Stream[] {

@@ -1,5 +1,5 @@
 import type { EndReason } from '@acefleet/contracts';
-import type { EngineFailure } from './engine-source.ts';
+import type { EngineFailure } from '../engines/engine-source.ts';
 
 /**
  * The engines that failed one stream (TS or HLS): never claimed again for it, the latest failure is told to

@@ -94,3 +94,35 @@ export function publishMoved(
   };
   events.publish(streamEventSubject('moved', who.proxyId), event, `${who.streamId}:moved:${seq}`);
 }
+
+/** One stream's lifecycle events: `started` at most once (before `ended`, if the stream reached an engine). */
+export class StreamReporter {
+  private startedSent = false;
+
+  constructor(
+    private readonly events: EventPublisher,
+    private readonly who: Omit<SessionIdentity, 'engineId'>,
+  ) {}
+
+  identity(engineId: string): SessionIdentity {
+    return { ...this.who, engineId };
+  }
+
+  started(engineId: string | undefined, statUrl: string | undefined): void {
+    if (this.startedSent) return;
+    this.startedSent = true;
+    publishStarted(this.events, this.identity(engineId ?? 'unknown'), statUrl);
+  }
+
+  /** Sessions that reached an engine are reported even if they failed; others never were streams. */
+  ended(
+    engineId: string | undefined,
+    statUrl: string | undefined,
+    reason: EndReason,
+    totals: { bytesIn: number; bytesOut: number; peakClients: number },
+  ): void {
+    if (engineId === undefined) return;
+    this.started(engineId, statUrl);
+    publishEnded(this.events, this.identity(engineId), reason, totals);
+  }
+}

@@ -1,18 +1,19 @@
 /**
- * The life of a TS stream as an explicit machine: which states exist, which moves between them are allowed,
- * and the decisions that pick the next move. Pure: the stream (stream.ts) owns the state and performs the
- * moves; this module only says what may happen, so it is tested without sockets or engines.
+ * The life of a stream (one channel, every output) as an explicit machine: which states exist, which moves
+ * between them are allowed, and the decisions that pick the next move. Pure: the stream (stream.ts) owns
+ * the state and performs the moves; this module only says what may happen, so it is tested without sockets
+ * or engines. `moving`: the engine failed (or stalls, or is drained) and another is being attached.
  *
  *   starting ──media──▶ playing ──last player left──▶ lingering ──player──▶ playing
- *       │                 │  ▲                            │
- *       │          engine lost │ media again              └──linger over──▶ ended
- *       │                 ▼  │
- *       └────────────▶ recovering ──────────────────────────────────────▶ ended
+ *       │               │    ▲                          │
+ *       │    engine lost │    │ media from another       └──linger over──▶ ended
+ *       │               ▼    │
+ *       └──────────────▶ moving ─────────────deadline, no engine──────────▶ ended
  */
 export const StreamStates = {
   starting: 'starting',
   playing: 'playing',
-  recovering: 'recovering',
+  moving: 'moving',
   lingering: 'lingering',
   ended: 'ended',
 } as const;
@@ -20,8 +21,8 @@ export type StreamState = (typeof StreamStates)[keyof typeof StreamStates];
 
 const MOVES: Record<StreamState, readonly StreamState[]> = {
   starting: ['playing', 'ended'],
-  playing: ['recovering', 'lingering', 'ended'],
-  recovering: ['playing', 'ended'],
+  playing: ['moving', 'lingering', 'ended'],
+  moving: ['playing', 'ended'],
   lingering: ['playing', 'ended'],
   ended: [],
 };
@@ -60,7 +61,7 @@ export interface LossContext {
   /** How long the first player has waited for the start. */
   waitedMs: number;
   startPatienceMs: number;
-  /** Time left before a recovering stream gives up (≤ 0: none). */
+  /** Time left before a moving stream gives up (≤ 0: none). */
   recoverLeftMs: number;
 }
 
@@ -75,16 +76,16 @@ export function mayRetry(c: LossContext): boolean {
     const patient = c.waitedMs < c.startPatienceMs;
     return c.engineFailed && c.waiters > 0 && c.startRetriesUsed < c.startRetries && patient;
   }
-  return c.state === 'recovering' && c.viewers > 0 && c.recoverLeftMs > 0;
+  return c.state === 'moving' && c.viewers > 0 && c.recoverLeftMs > 0;
 }
 
 /**
  * The last player left (or gave up waiting): what now. A start nobody waits for stops rather than hold an
- * engine, as does any stream when linger is off; otherwise a recovering stream decides once bytes flow again
+ * engine, as does any stream when linger is off; otherwise a moving stream decides once bytes flow again
  * and a playing one lingers, so a returning viewer starts instantly.
  */
 export function whenEmpty(state: StreamState, lingerMs: number): 'end' | 'linger' | 'stay' {
   if (state === 'ended' || state === 'lingering') return 'stay';
   if (state === 'starting' || lingerMs <= 0) return 'end';
-  return state === 'recovering' ? 'stay' : 'linger';
+  return state === 'moving' ? 'stay' : 'linger';
 }

@@ -2,8 +2,9 @@ import type { Socket } from 'node:net';
 import type { ProgramTracker } from '@acefleet/mpegts';
 import type { Logger } from '@acefleet/platform';
 import { EntryPoints, type StartPoint } from './entry-points.ts';
+import { patCuts, type CutPoint, type Segmenter } from '../hls/segmenter.ts';
 import type { FlushClock, Flushable } from './flush-clock.ts';
-import type { ProxyMetrics } from './metrics.ts';
+import type { ProxyMetrics } from '../metrics.ts';
 import { RingBuffer } from './ring-buffer.ts';
 import type { RingMemory } from './ring-memory.ts';
 import { Viewer, type ViewerLimits } from './viewer.ts';
@@ -42,6 +43,9 @@ const PLAYERS_PER_TIME_CHECK = 32;
  * decode; a source without one this long after its first media (or with no video) lets them in at a PAT.
  */
 export const KEY_FRAME_WAIT_MS = 1000;
+
+/** A bit beside the Seen bits `push` returns: the packets held a video key frame. */
+export const KEY_FRAME_SEEN = 8;
 
 /** How a player went: it hung up, or it was dropped for not reading. */
 export type LeaveReason = 'client_disconnected' | 'slow_client';
@@ -87,6 +91,9 @@ export class Fanout implements Flushable {
   /** The programme of the engine the last media came from (it follows that engine's PAT and PMT). */
   private program: ProgramTracker | undefined;
   private firstMediaAt = 0;
+  /** The stream's HLS output, cut from the same packets as they go into the ring (see hls/segmenter.ts). */
+  private segmenter: Segmenter | undefined;
+  private readonly cuts: CutPoint[] = [];
   private readonly skipTo = (ring: RingBuffer): StartPoint =>
     this.entries.skipTo(ring) ?? { pos: ring.liveEdge(), prelude: undefined };
 
@@ -130,12 +137,25 @@ export class Fanout implements Flushable {
     if (this.closed) return 0;
     let seen = 0;
     if (program) this.program = program;
+    const segmenter = this.segmenter;
     for (const p of packets) {
+      this.cuts.length = 0;
       if (program) {
         const base = this.ring.end;
-        seen |= program.scan(p, 0, p.length, (at) => this.entries.add(base + at, program.currentTables));
+        let key = 0;
+        seen |= program.scan(p, 0, p.length, (at) => {
+          this.entries.add(base + at, program.currentTables);
+          key = KEY_FRAME_SEEN;
+          if (segmenter) this.cuts.push({ at, tables: program.currentTables });
+        });
+        // Not set inside the callback: `seen |= scan(…)` reads `seen` before the scan runs.
+        seen |= key;
       }
       this.ring.append(p);
+      if (segmenter) {
+        if (this.program?.map && !this.program.hasVideo) patCuts(p, this.program.currentTables, this.cuts);
+        segmenter.append(p, this.cuts, now);
+      }
       this.rateBytes += p.length;
     }
     this.entries.prune(this.ring.start);
@@ -143,6 +163,24 @@ export class Fanout implements Flushable {
     if (this.firstMediaAt === 0 && packets.length > 0) this.firstMediaAt = now;
     this.deps.clock.mark(this);
     return seen;
+  }
+
+  /**
+   * Cut HLS segments from now on into `segmenter`, starting with what the ring holds from its oldest key
+   * frame, so the first segment is ready as soon as the next key frame comes.
+   */
+  feed(segmenter: Segmenter, now: number): void {
+    this.segmenter = segmenter;
+    const points = this.entries.from(this.ring.start);
+    let offset = points[0]?.offset;
+    if (offset === undefined) return;
+    for (const view of this.ring.readFrom(offset)) {
+      const cuts = points
+        .filter((p) => p.offset >= offset! && p.offset < offset! + view.length)
+        .map((p) => ({ at: p.offset - offset!, tables: p.tables }));
+      segmenter.append(view, cuts, now);
+      offset += view.length;
+    }
   }
 
   /**

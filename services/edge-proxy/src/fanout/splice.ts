@@ -53,6 +53,11 @@ export class Splice {
 
   constructor(private readonly program: ProgramTracker) {}
 
+  /** The new engine's packets have begun to reach the players. */
+  get opened(): boolean {
+    return this.openedAt >= 0;
+  }
+
   /** Every PID has been flagged (or the window passed): packets go through as they are. */
   get done(): boolean {
     return this.openedAt >= 0 && this.left <= 0;

@@ -64,6 +64,14 @@ export class EntryPoints {
     while (this.first < this.points.length && this.points[this.first]!.offset < ringStart) this.first++;
   }
 
+  /** The points at or after `offset`, oldest first. */
+  from(offset: number): readonly EntryPoint[] {
+    const out: EntryPoint[] = [];
+    for (let i = this.first; i < this.points.length; i++)
+      if (this.points[i]!.offset >= offset) out.push(this.points[i]!);
+    return out;
+  }
+
   get isEmpty(): boolean {
     return this.first >= this.points.length;
   }

@@ -1,6 +1,6 @@
 import type { Logger } from '@acefleet/platform';
 import type { LingeringShare } from './admission.ts';
-import type { StreamHub } from './hub.ts';
+import type { StreamHub } from '../session/hub.ts';
 import { LingeringStreams } from './lingering.ts';
 
 /**

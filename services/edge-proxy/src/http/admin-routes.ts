@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { AcefleetError, Id, type StopStreamReply, type StopStreamRequest } from '@acefleet/contracts';
-import type { StreamHub } from '../hub.ts';
-import type { HlsHub } from './hls-routes.ts';
+import type { StreamHub } from '../session/hub.ts';
 
 const StreamParams = Type.Object({ id: Id });
 
@@ -10,8 +9,8 @@ const StreamParams = Type.Object({ id: Id });
  * End one stream (MPEG-TS or HLS) with reason `stopped`, found by its stream id or by the engine claim it
  * holds; its players are cut off. Served on HTTP below and on NATS (`proxySubject(id, 'stop')`).
  */
-export function stopStream(hub: StreamHub, hls: HlsHub, req: StopStreamRequest): StopStreamReply {
-  const streams = [...hub.all(), ...hls.all()];
+export function stopStream(hub: StreamHub, req: StopStreamRequest): StopStreamReply {
+  const streams = hub.all();
   const stream =
     'streamId' in req
       ? streams.find((s) => s.id === req.streamId)
@@ -28,10 +27,10 @@ export function stopStream(hub: StreamHub, hls: HlsHub, req: StopStreamRequest):
  * DELETE /api/streams/:id: an operator stops a stream (the `streamId` of GET /api/streams). The access
  * policy asks for the API key.
  */
-export function adminRoutes(app: FastifyInstance, hub: StreamHub, hls: HlsHub): void {
+export function adminRoutes(app: FastifyInstance, hub: StreamHub): void {
   app.delete<{ Params: Static<typeof StreamParams> }>(
     '/api/streams/:id',
     { schema: { params: StreamParams } },
-    async (req) => stopStream(hub, hls, { streamId: req.params.id }),
+    async (req) => stopStream(hub, { streamId: req.params.id }),
   );
 }

@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { AcefleetError } from '@acefleet/contracts';
-import type { StreamHub } from '../hub.ts';
-import { streamsView } from '../operator-view.ts';
-import { hasSelector } from '../selector.ts';
-import type { HlsHub } from './hls-routes.ts';
+import type { StreamHub } from '../session/hub.ts';
+import { streamsView } from './operator-view.ts';
+import { hasSelector } from '../session/selector.ts';
 import { playerSelector, type Query } from './player-request.ts';
 
 /** GET /ace/status (Acexy-compatible) and GET /api/streams (everything the proxy knows per stream). */
-export function statusRoutes(app: FastifyInstance, hub: StreamHub, hls: HlsHub): void {
+export function statusRoutes(app: FastifyInstance, hub: StreamHub): void {
   app.get<{ Querystring: Query }>('/ace/status', async (req) => {
     if (!hasSelector(req.query)) {
       return { streams: hub.all().length, total_clients: hub.clientCount() };
@@ -27,5 +26,5 @@ export function statusRoutes(app: FastifyInstance, hub: StreamHub, hls: HlsHub):
     };
   });
 
-  app.get('/api/streams', async () => streamsView(hub, hls));
+  app.get('/api/streams', async () => streamsView(hub));
 }

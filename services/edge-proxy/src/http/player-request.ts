@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { parseSelector, type StreamSelector } from '../selector.ts';
+import { parseSelector, type StreamSelector } from '../session/selector.ts';
 
 export type Query = Record<string, string | string[] | undefined>;
 

@@ -7,13 +7,19 @@ import {
   type PlaybackBody,
 } from '@acefleet/engine-client';
 import { ProgramTracker, Seen } from '@acefleet/mpegts';
-import type { EngineFailure, EngineLease, EngineSource } from './engine-source.ts';
-import { PacketAligner } from './ts-packets.ts';
+import type { Logger } from '@acefleet/platform';
+import { openEngineHls } from '../engines/engine-hls-body.ts';
+import { KEY_FRAME_SEEN } from '../fanout/fanout.ts';
+import type { EngineFailure, EngineLease, EngineSource } from '../engines/engine-source.ts';
+import { PacketAligner } from '../fanout/ts-packets.ts';
+
+/** What an HLS playlist starts with: an engine that answers one where MPEG-TS was asked fails at once. */
+const PLAYLIST_MAGIC = Buffer.from('#EXTM3U');
 
 /** A body that has not locked onto MPEG-TS within this many bytes is not MPEG-TS. */
 export const MEDIA_PROBE_BYTES = 64 * 1024;
 
-export interface UpstreamSettings {
+export interface AttachmentSettings {
   engineStartTimeoutMs: number;
   firstByteTimeoutMs: number;
   emptyTimeoutMs: number;
@@ -23,6 +29,8 @@ export interface UpstreamSettings {
    */
   stallFailoverMs: number;
   engineCallTimeoutMs: number;
+  /** Ask the engine for HLS and read its segments as the media body (engines that only serve HLS). */
+  hlsFromEngine: boolean;
 }
 
 /** Why an upstream stopped feeding its stream; `error` is what waiting players are told. */
@@ -31,7 +39,7 @@ export interface Loss {
   error: AcefleetError;
 }
 
-export interface UpstreamHandlers {
+export interface AttachmentHandlers {
   /** Whole TS packets (possibly none yet), as views in order, from `rawBytes` bytes read off the engine. */
   onData: (packets: readonly Buffer[], rawBytes: number) => void;
   /** The first whole TS packet, `seconds` after the engine's start call. */
@@ -56,6 +64,12 @@ const FLOWING_MS = 1000;
  */
 const MIN_FROZEN_MS = 2000;
 
+/**
+ * Video that flows with no key frame this long cannot be started by any player (nor cut into HLS): the
+ * engine fails the stream (bad_media), which moves to another engine or ends.
+ */
+export const NO_KEY_FRAME_MS = 10_000;
+
 /** What stopped: all media, or one kind of it while the rest flows. */
 type Stall = 'empty_timeout' | 'video_frozen' | 'audio_frozen';
 
@@ -76,10 +90,11 @@ export function startFailureReason(error: AcefleetError, phase: 'start' | 'playb
  * One attempt to play a content on one engine: the claim, the engine session and the media body, owned
  * together and released together. A stream that fails over throws its upstream away and opens another.
  */
-export class Upstream {
-  /** The claim; replaced in place when the stream re-claims the same engine. */
-  lease: EngineLease | undefined;
-  session: EngineSession | undefined;
+export class EngineAttachment {
+  /** The claim; replaced in place when the stream re-claims the same engine (replaceClaim). */
+  private claim: EngineLease | undefined;
+  private engineSession: EngineSession | undefined;
+  private opened = false;
   /** The engine's programme (PAT, PMT, video and audio PIDs), read as its packets go into the ring. */
   readonly program = new ProgramTracker();
   private body: PlaybackBody | undefined;
@@ -94,6 +109,7 @@ export class Upstream {
   /** When video and audio packets last came (from the first media on; see noteMedia). */
   private lastVideoAt = 0;
   private lastAudioAt = 0;
+  private lastKeyFrameAt = 0;
   /** The stall reported and not cured yet: media again (silence), or that kind of media again. */
   private stall: Stall | undefined;
   private closed = false;
@@ -102,12 +118,28 @@ export class Upstream {
     private readonly content: ContentRef,
     private readonly extraParams: Record<string, string>,
     private readonly engines: EngineSource,
-    private readonly settings: UpstreamSettings,
-    private readonly handlers: UpstreamHandlers,
+    private readonly settings: AttachmentSettings,
+    private readonly handlers: AttachmentHandlers,
+    private readonly log: Logger,
   ) {}
 
+  get lease(): EngineLease | undefined {
+    return this.claim;
+  }
+
+  get session(): EngineSession | undefined {
+    return this.engineSession;
+  }
+
+  /** The manager lost `old` and granted `fresh` on the same engine: hold that one from now on. */
+  replaceClaim(old: EngineLease, fresh: EngineLease): boolean {
+    if (this.closed || this.claim !== old || fresh.engineId !== old.engineId) return false;
+    this.claim = fresh;
+    return true;
+  }
+
   get engineId(): string | undefined {
-    return this.lease?.engineId;
+    return this.claim?.engineId;
   }
 
   get isPlaying(): boolean {
@@ -123,6 +155,7 @@ export class Upstream {
   noteMedia(seen: number, now: number): void {
     if (seen & Seen.video) this.lastVideoAt = now;
     if (seen & Seen.audio) this.lastAudioAt = now;
+    if (seen & KEY_FRAME_SEEN) this.lastKeyFrameAt = now;
     if (this.stall === 'video_frozen' && seen & Seen.video) this.stall = undefined;
     if (this.stall === 'audio_frozen' && seen & Seen.audio) this.stall = undefined;
   }
@@ -132,25 +165,33 @@ export class Upstream {
    * start the session and open the media. Resolves with the failure, if any.
    */
   async open(exclude: ReadonlySet<string>, failed?: EngineFailure): Promise<Loss | undefined> {
+    if (this.opened) throw new Error('an engine attachment is opened once');
+    this.opened = true;
     let phase: 'start' | 'playback' = 'start';
     try {
       // Closed while waiting: close() runs again to give back what arrived meanwhile.
-      this.lease = await this.engines.acquire(this.content, exclude, failed);
-      this.handlers.onClaimed(this.lease.engineId);
+      this.claim = await this.engines.acquire(this.content, exclude, failed);
+      this.handlers.onClaimed(this.claim.engineId);
       if (this.closed) return void (await this.close());
       this.startCalledAt = performance.now();
-      this.session = await startSession(this.lease.baseUrl, this.content, {
-        timeoutMs: this.settings.engineStartTimeoutMs,
+      const { hlsFromEngine, engineStartTimeoutMs, firstByteTimeoutMs } = this.settings;
+      this.engineSession = await startSession(this.claim.baseUrl, this.content, {
+        timeoutMs: engineStartTimeoutMs,
         extraParams: this.extraParams,
+        hls: hlsFromEngine,
       });
       if (this.closed) return void (await this.close());
       this.openedAt = Date.now();
       phase = 'playback';
-      const body = await openPlaybackBody(this.session.playbackUrl, this.settings.firstByteTimeoutMs, {
-        data: (bytes) => this.onChunk(bytes),
+      const handlers = {
+        data: (bytes: Buffer) => this.onChunk(bytes),
         end: () => this.loseUnlessBadMedia('engine_eof', 'the engine ended the stream'),
         error: () => this.loseUnlessBadMedia('engine_error', 'the engine connection failed'),
-      });
+      };
+      const url = this.engineSession.playbackUrl;
+      const body = hlsFromEngine
+        ? await openEngineHls(url, this.claim.baseUrl, firstByteTimeoutMs, handlers)
+        : await openPlaybackBody(url, firstByteTimeoutMs, handlers);
       if (this.closed) {
         body.destroy();
         return undefined;
@@ -166,12 +207,19 @@ export class Upstream {
 
   /** Bytes off the engine, as a view of a reused read buffer: the aligner and the ring copy what they keep. */
   private onChunk(chunk: Buffer): void {
+    if (this.lastMediaAt === 0 && this.probedBytes === 0 && chunk.subarray(0, 7).equals(PLAYLIST_MAGIC)) {
+      this.probedBytes = chunk.length;
+      return this.lose(
+        'bad_media',
+        'the engine answered an HLS playlist where MPEG-TS was asked (HLS_FROM_ENGINE=true is for engines that only serve HLS)',
+      );
+    }
     const packets = this.aligner.push(chunk);
     if (packets.length > 0) {
       const now = Date.now();
       if (this.lastMediaAt === 0) {
         this.handlers.onFirstMedia((performance.now() - this.startCalledAt) / 1000);
-        this.lastVideoAt = this.lastAudioAt = now;
+        this.lastVideoAt = this.lastAudioAt = this.lastKeyFrameAt = now;
       }
       this.lastMediaAt = now;
       if (this.stall === 'empty_timeout') this.stall = undefined;
@@ -204,6 +252,12 @@ export class Upstream {
       this.loseUnlessBadMedia('first_byte_timeout', `no media from the engine in ${firstByteTimeoutMs} ms`);
     } else if (silentMs > emptyTimeoutMs) {
       this.lose('empty_timeout', `the engine sent no media for ${emptyTimeoutMs} ms`);
+    } else if (
+      this.program.hasVideo &&
+      now - this.lastVideoAt <= FLOWING_MS &&
+      now - this.lastKeyFrameAt > NO_KEY_FRAME_MS
+    ) {
+      this.lose('bad_media', `the engine sent video with no key frame for ${NO_KEY_FRAME_MS} ms`);
     } else if (stallFailoverMs > 0 && this.stall === undefined) {
       const stall = this.stallAt(now, stallFailoverMs);
       if (stall) this.reportStall(stall, stallFailoverMs);
@@ -244,10 +298,18 @@ export class Upstream {
     this.closed = true;
     const { body, session, lease } = this;
     this.body = undefined;
-    this.session = undefined;
-    this.lease = undefined;
+    this.engineSession = undefined;
+    this.claim = undefined;
     body?.destroy();
-    if (session) await stopSession(session, this.settings.engineCallTimeoutMs).catch(() => {});
-    if (lease) await this.engines.release(lease).catch(() => {});
+    if (session) {
+      await stopSession(session, this.settings.engineCallTimeoutMs).catch((err: unknown) =>
+        this.log.info(
+          { err, engineId: lease?.engineId },
+          'engine session not stopped; the engine expires it',
+        ),
+      );
+    }
+    // release() never rejects: the engine source retries an unreachable manager and logs a refusal.
+    if (lease) await this.engines.release(lease);
   }
 }
