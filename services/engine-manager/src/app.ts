@@ -120,7 +120,7 @@ export async function buildEngineManager(
   const promRegistry = createRegistry(ServiceNames.engineManager);
   const table = new EngineTable(await openEnginesKv(nc), log);
   await table.start();
-  const registry = new EngineRegistry(table);
+  const registry = new EngineRegistry(table, log);
   const ports = new PortAllocator(config.httpPortRangeStart, config.httpPortRangeEnd, portProbeHost(config));
   const breaker = new CircuitBreaker(
     { failureThreshold: config.breakerFailureThreshold, recoveryMs: config.breakerRecoveryMs },

@@ -33,10 +33,14 @@ export class Drainer {
     onlyIfIdle = false,
   ): Promise<EngineRecord> {
     const deadline = new Date(Date.now() + deadlineMs).toISOString();
-    const stored = await this.registry.mutate(engineId, (rec) => {
-      if (onlyIfIdle && rec.claims.length > 0) return undefined;
-      if (rec.state === 'draining' && rec.drainDeadline && rec.drainDeadline <= deadline) return undefined;
-      return { ...rec, state: 'draining', drainDeadline: deadline, stateReason: reason };
+    const stored = await this.registry.transition(engineId, {
+      to: 'draining',
+      from: ['starting', 'ready', 'unhealthy', 'draining'],
+      reason,
+      drainDeadline: deadline,
+      when: (rec) =>
+        !(onlyIfIdle && rec.claims.length > 0) &&
+        !(rec.state === 'draining' && rec.drainDeadline && rec.drainDeadline <= deadline),
     });
     if (!stored) throw new AcefleetError('not_found', `no engine ${engineId}`);
     const record = stored.record;

@@ -50,16 +50,14 @@ export class HealthReplacer {
     if (!known || known.hostId !== this.opts.hostId) return;
     if (healthy) {
       this.queue.delete(engineId);
-      await this.registry.mutate(engineId, (rec) =>
-        rec.state === 'unhealthy' ? { ...rec, state: 'ready', stateReason: undefined } : undefined,
-      );
+      await this.registry.transition(engineId, { to: 'ready', from: ['unhealthy'] });
       return;
     }
-    const stored = await this.registry.mutate(engineId, (rec) =>
-      rec.state === 'ready' || rec.state === 'starting'
-        ? { ...rec, state: 'unhealthy', stateReason: detail.slice(0, 200) }
-        : undefined,
-    );
+    const stored = await this.registry.transition(engineId, {
+      to: 'unhealthy',
+      from: ['ready', 'starting'],
+      reason: detail,
+    });
     if (stored?.record.state === 'unhealthy') {
       this.log.warn({ engineId, detail }, 'engine unhealthy: queued for replacement');
       this.queue.add(engineId);

@@ -216,9 +216,7 @@ export class Provisioner {
       ));
       await this.p.registry.mutate(record.id, (rec) => ({ ...rec, containerId }));
       await this.waitForEngine(record.baseUrl);
-      await this.p.registry.mutate(record.id, (rec) =>
-        rec.state === 'starting' ? { ...rec, state: 'ready' } : undefined,
-      );
+      await this.p.registry.transition(record.id, { to: 'ready', from: ['starting'] });
       this.p.metrics.provisions.inc({ result: 'ok' });
       this.p.log.info({ engineId: record.id, containerId }, 'engine ready');
     } catch (err) {

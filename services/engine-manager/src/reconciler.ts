@@ -73,11 +73,10 @@ export class Reconciler {
       await this.adopt(c);
     } else if (known.containerId !== c.containerId || known.state === 'starting') {
       const ready = await this.probe(known.baseUrl);
-      await this.registry.mutate(c.engineId, (rec) => ({
-        ...rec,
-        containerId: c.containerId,
-        state: rec.state === 'starting' ? (ready ? 'ready' : 'starting') : rec.state,
-      }));
+      await this.registry.mutate(c.engineId, (rec) =>
+        rec.containerId === c.containerId ? undefined : { ...rec, containerId: c.containerId },
+      );
+      if (ready) await this.registry.transition(c.engineId, { to: 'ready', from: ['starting'] });
     }
   }
 

@@ -1,6 +1,7 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
-import { encodeJson, EngineTable, type VersionedEngine } from '@acefleet/platform';
+import { encodeJson, EngineTable, type Logger, type VersionedEngine } from '@acefleet/platform';
 import type { EngineRecord } from '@acefleet/contracts';
+import { assertEntry, IllegalEngineMove, moved, type EngineMove } from './lifecycle.ts';
 import { KeyedLock } from './lock.ts';
 
 const MAX_CAS_ATTEMPTS = 50;
@@ -37,9 +38,13 @@ export function isConflict(err: unknown): boolean {
 export class EngineRegistry {
   private readonly writing = new KeyedLock();
 
-  constructor(readonly table: EngineTable) {}
+  constructor(
+    readonly table: EngineTable,
+    private readonly log: Logger,
+  ) {}
 
   create(record: EngineRecord): Promise<VersionedEngine> {
+    assertEntry(record);
     return this.writing.run(record.id, async () => {
       const revision = await this.table.kv.create(record.id, encodeJson(record));
       return this.remember(record, revision);
@@ -47,14 +52,41 @@ export class EngineRegistry {
   }
 
   /**
-   * Change one record: `change` gets a copy of the current record and returns the new one, or undefined to
-   * leave it. Returns the stored result (undefined when the record does not exist).
+   * Change one record but its state: `change` gets a copy of the current record and returns the new one, or
+   * undefined to leave it. Returns the stored result (undefined when the record does not exist). A change of
+   * `state` throws: states move through `transition` only.
    */
   mutate(
     id: string,
     change: (current: EngineRecord) => EngineRecord | undefined,
   ): Promise<VersionedEngine | undefined> {
-    return this.writing.run(id, () => this.mutateNow(id, change));
+    return this.writing.run(id, () =>
+      this.mutateNow(id, (current) => {
+        const next = change(current);
+        if (next && next.state !== current.state) throw new IllegalEngineMove(id, current.state, next.state);
+        return next;
+      }),
+    );
+  }
+
+  /**
+   * The one writer of an engine's `state`: the move the lifecycle table allows (lifecycle.ts), applied by
+   * compare-and-set on the current record, logged. Returns the stored record (moved or not: a record in none
+   * of `move.from` stays as it is), undefined when there is no such engine.
+   */
+  transition(id: string, move: EngineMove): Promise<VersionedEngine | undefined> {
+    let from: EngineRecord['state'] | undefined;
+    return this.writing.run(id, async () => {
+      const stored = await this.mutateNow(id, (current) => {
+        from = current.state;
+        return moved(current, move);
+      });
+      if (stored && from !== undefined && stored.record.state === move.to && from !== move.to) {
+        const { reason } = move;
+        this.log.info({ engineId: id, from, to: move.to, ...(reason ? { reason } : {}) }, 'engine state');
+      }
+      return stored;
+    });
   }
 
   private async mutateNow(
@@ -85,6 +117,7 @@ export class EngineRegistry {
     return (await this.reload(id)) ? this.mutateNow(id, change) : undefined;
   }
 
+  /** The lifecycle's last step, legal from every state: the record goes. */
   remove(id: string): Promise<void> {
     return this.writing.run(id, async () => {
       await this.table.kv.delete(id);
