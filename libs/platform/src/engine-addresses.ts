@@ -5,7 +5,7 @@ import type { Logger } from './logger.ts';
 /**
  * Where engines may be, for the services that reach engines the manager did not hand them (the proxy's
  * fallback, health-monitor's probes and stat reads): ENGINE_ADDRESSES, the address rule of the managers'
- * hosts (services/engine-manager/src/engine-address.ts) written down. An engine record whose baseUrl lies
+ * hosts (services/engine-manager/src/runtime/engine-address.ts) written down. An engine record whose baseUrl lies
  * anywhere else (another local service, a host on the internet) is never contacted, even if it reached the
  * engines bucket.
  */

@@ -12,33 +12,33 @@ import {
   type Logger,
   type NatsConnection,
 } from '@acefleet/platform';
-import { adminOperations } from './admin.ts';
-import { adminRoutes } from './admin-routes.ts';
-import { Autoscaler } from './autoscaler.ts';
-import { CircuitBreaker } from './breaker.ts';
+import { adminOperations } from './api/admin.ts';
+import { adminRoutes } from './api/admin-routes.ts';
+import { Autoscaler } from './lifecycle/autoscaler.ts';
+import { CircuitBreaker } from './runtime/breaker.ts';
 import { engineEnvOf, type ManagerConfig } from './config.ts';
-import { limitsOf } from './confinement.ts';
-import { DockerRuntime, NOT_PUBLISHED } from './docker-runtime.ts';
-import { Drainer } from './drainer.ts';
-import { ownEngineFilter } from './engine-address.ts';
-import { Fleet } from './fleet.ts';
-import { fleetRoutes } from './fleet-routes.ts';
-import { HealthReplacer } from './health-replacer.ts';
-import { leaderDuties } from './leader-duties.ts';
-import { LeaderLease } from './leader-lease.ts';
-import { sweepExpiredClaims } from './lease-sweeper.ts';
-import { ProvisionLimiter } from './limiter.ts';
+import { limitsOf } from './runtime/confinement.ts';
+import { DockerRuntime, NOT_PUBLISHED } from './runtime/docker-runtime.ts';
+import { Drainer } from './lifecycle/drainer.ts';
+import { ownEngineFilter } from './runtime/engine-address.ts';
+import { Fleet } from './claims/fleet.ts';
+import { fleetRoutes } from './api/fleet-routes.ts';
+import { HealthReplacer } from './lifecycle/health-replacer.ts';
+import { leaderDuties } from './leadership/leader-duties.ts';
+import { LeaderLease } from './leadership/leader-lease.ts';
+import { sweepExpiredClaims } from './claims/expiry-sweeper.ts';
+import { ProvisionLimiter } from './runtime/limiter.ts';
 import { createManagerMetrics } from './metrics.ts';
-import { PortAllocator } from './ports.ts';
-import { loggableEngineEnv, presets } from './presets.ts';
-import { ProcessRuntime } from './process-runtime.ts';
-import { Provisioner } from './provisioner.ts';
-import { Reconciler } from './reconciler.ts';
-import { EngineRegistry } from './registry.ts';
-import { claimRoomOn } from './room.ts';
-import type { EngineRuntime } from './runtime.ts';
-import { statusOf } from './status.ts';
-import { VpnWatcher } from './vpn.ts';
+import { PortAllocator } from './runtime/ports.ts';
+import { loggableEngineEnv, presets } from './runtime/presets.ts';
+import { ProcessRuntime } from './runtime/process-runtime.ts';
+import { Provisioner } from './lifecycle/provisioner.ts';
+import { Reconciler } from './lifecycle/reconciler.ts';
+import { EngineRegistry } from './lifecycle/registry.ts';
+import { claimRoomOn } from './claims/room.ts';
+import type { EngineRuntime } from './runtime/runtime.ts';
+import { statusOf } from './api/status.ts';
+import { VpnWatcher } from './runtime/vpn.ts';
 
 export interface EngineManager {
   http: FastifyInstance;

@@ -132,7 +132,7 @@ class SimulatedProxy {
   }
 }
 
-test('claim path - concurrent acquires from four proxies over three managers keep capacity, affinity and leases', async (t) => {
+test('claim path - concurrent acquires from four proxies over three managers keep capacity, affinity and claim expiry', async (t) => {
   t.timeout(90_000);
   const seed = Number(process.env.PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 32));
   t.log(`seed ${seed} (replay the schedule with PROPERTY_SEED=${seed})`);
@@ -144,7 +144,7 @@ test('claim path - concurrent acquires from four proxies over three managers kee
   const clients: NatsConnection[] = [observerNc];
   // The sweep runs every 100 ms, but three managers share a loaded 2-core machine with the rest of the suite:
   // a claim may outlive the TTL by a few seconds (3.07 s seen in CI), never for good.
-  const oracle = new ClaimOracle({ leaseGraceMs: CLAIM_TTL_MS + 5000, affinityLagMs: 1000 });
+  const oracle = new ClaimOracle({ expiryGraceMs: CLAIM_TTL_MS + 5000, affinityLagMs: 1000 });
   const observer = new EngineTable(
     await openEnginesKv(observerNc),
     createLogger('oracle', 'silent'),
@@ -184,16 +184,16 @@ test('claim path - concurrent acquires from four proxies over three managers kee
     clients.push(nc);
     proxies.push(new SimulatedProxy(`proxy-${p}`, nc, oracle, seededRandom(seed + p + 1)));
   }
-  const leaseCheck = setInterval(() => oracle.checkLeases(), 100);
-  t.teardown(() => clearInterval(leaseCheck));
+  const expiryCheck = setInterval(() => oracle.checkExpiry(), 100);
+  t.teardown(() => clearInterval(expiryCheck));
   const until = Date.now() + ACTIVE_MS;
   // One proxy dies midway (stops renewing, releases nothing); the others stop at the end of the run.
   await Promise.all(
     proxies.map((p, i) => p.run(until, i === 0 ? Date.now() + ACTIVE_MS * (0.3 + random() * 0.4) : until)),
   );
-  // Nobody holds anything now: every claim must be swept within a lease.
+  // Nobody holds anything now: every claim must be swept within a claim TTL.
   await waitFor(() => oracle.claimsRecorded() === 0, CLAIM_TTL_MS + 8000).catch(() => undefined);
-  oracle.checkLeases();
+  oracle.checkExpiry();
 
   const granted = proxies.reduce((n, p) => n + p.granted, 0);
   const errors = new Map<string, number>();

@@ -15,7 +15,7 @@ import {
   waitFor,
 } from '@acefleet/testkit';
 import { engineEnvOf, type ManagerConfig } from '../src/config.ts';
-import { loggableEngineEnv } from '../src/presets.ts';
+import { loggableEngineEnv } from '../src/runtime/presets.ts';
 import { dockerRuntimeFor, listEngines, newHostId, testEnv } from './helpers.ts';
 
 const run = promisify(execFile);

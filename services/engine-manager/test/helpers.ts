@@ -16,10 +16,10 @@ import { portBlock, removeContainersWithLabels, startNatsServer, type NatsServer
 import Docker from 'dockerode';
 import { buildEngineManager, type EngineManager } from '../src/app.ts';
 import { engineEnvOf, ManagerConfig } from '../src/config.ts';
-import { limitsOf } from '../src/confinement.ts';
-import { DockerRuntime } from '../src/docker-runtime.ts';
-import { presets, type PresetName } from '../src/presets.ts';
-import type { EngineRuntime } from '../src/runtime.ts';
+import { limitsOf } from '../src/runtime/confinement.ts';
+import { DockerRuntime } from '../src/runtime/docker-runtime.ts';
+import { presets, type PresetName } from '../src/runtime/presets.ts';
+import type { EngineRuntime } from '../src/runtime/runtime.ts';
 
 /** A nats-server or a cluster of them (startNatsServer, startNatsCluster). */
 type NatsAccess = Pick<NatsServer, 'env' | 'connect'>;

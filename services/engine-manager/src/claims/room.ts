@@ -1,6 +1,6 @@
 import type { Claim, EngineRecord } from '@acefleet/contracts';
 import { hasRoom, rankCandidates } from './placement.ts';
-import type { EngineRegistry } from './registry.ts';
+import type { EngineRegistry } from '../lifecycle/registry.ts';
 
 /** Put a claim on an existing engine with room; the engine's id, or undefined when none has room. */
 export type ClaimRoom = (claim: Claim, exclude: ReadonlySet<string>) => Promise<string | undefined>;

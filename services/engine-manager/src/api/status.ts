@@ -1,8 +1,8 @@
 import type { StatusReply } from '@acefleet/contracts';
-import type { CircuitBreaker } from './breaker.ts';
-import { isFree } from './placement.ts';
-import type { Provisioner } from './provisioner.ts';
-import type { VpnWatcher } from './vpn.ts';
+import type { CircuitBreaker } from '../runtime/breaker.ts';
+import { isFree } from '../claims/placement.ts';
+import type { Provisioner } from '../lifecycle/provisioner.ts';
+import type { VpnWatcher } from '../runtime/vpn.ts';
 
 /** This host's status: what runs, the breaker, the VPN, and whether (and why not) it can provision. */
 export function statusOf(

@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { EngineState } from '@acefleet/contracts';
 import { readyEngine } from '@acefleet/testkit';
-import { assertEntry, canMove, IllegalEngineMove, moved } from '../../src/lifecycle.ts';
+import { assertEntry, canMove, IllegalEngineMove, moved } from '../../src/lifecycle/transitions.ts';
 
 const AT = '2026-01-01T00:00:00.000Z';
 const engineIn = (state: EngineState) => ({ ...readyEngine('e1', 'http://127.0.0.1:1/e1'), state });

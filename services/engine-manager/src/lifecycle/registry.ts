@@ -1,8 +1,8 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { encodeJson, EngineTable, type Logger, type VersionedEngine } from '@acefleet/platform';
 import type { EngineRecord } from '@acefleet/contracts';
-import { assertEntry, IllegalEngineMove, moved, type EngineMove } from './lifecycle.ts';
-import { KeyedLock } from './lock.ts';
+import { assertEntry, IllegalEngineMove, moved, type EngineMove } from './transitions.ts';
+import { KeyedLock } from '../lock.ts';
 
 const MAX_CAS_ATTEMPTS = 50;
 

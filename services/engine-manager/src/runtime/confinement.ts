@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { ManagerConfig } from './config.ts';
+import type { ManagerConfig } from '../config.ts';
 import type { EnginePreset } from './presets.ts';
 
 /** Resource limits every engine container gets (0 leaves one unlimited). */

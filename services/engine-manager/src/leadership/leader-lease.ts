@@ -7,7 +7,7 @@ import {
 } from '@acefleet/contracts';
 import { encodeJson, type KV, type Logger } from '@acefleet/platform';
 import { LeaseJudge, leaseTimes, type LeaseView } from './lease-judge.ts';
-import { isConflict } from './registry.ts';
+import { isConflict } from '../lifecycle/registry.ts';
 
 /** What a manager does while it leads its host; the lease calls these, one at a time, in order. */
 export interface Leadership {

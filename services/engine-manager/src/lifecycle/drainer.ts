@@ -6,7 +6,7 @@ import {
   type EngineRecord,
 } from '@acefleet/contracts';
 import type { EventPublisher, Logger } from '@acefleet/platform';
-import type { ManagerMetrics } from './metrics.ts';
+import type { ManagerMetrics } from '../metrics.ts';
 import type { Provisioner } from './provisioner.ts';
 import type { EngineRegistry } from './registry.ts';
 

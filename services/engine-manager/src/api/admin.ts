@@ -12,8 +12,8 @@ import {
   type ScaleRequest,
 } from '@acefleet/contracts';
 import { requestJson, type NatsConnection } from '@acefleet/platform';
-import type { Drainer } from './drainer.ts';
-import type { Provisioner } from './provisioner.ts';
+import type { Drainer } from '../lifecycle/drainer.ts';
+import type { Provisioner } from '../lifecycle/provisioner.ts';
 
 export interface AdminDeps {
   hostId: string;

@@ -17,7 +17,7 @@ import {
 } from '@acefleet/contracts';
 import { addJsonEndpoint, type Logger } from '@acefleet/platform';
 import type { AdminOperations } from './admin.ts';
-import type { Fleet } from './fleet.ts';
+import type { Fleet } from '../claims/fleet.ts';
 
 export interface EndpointDeps {
   hostId: string;

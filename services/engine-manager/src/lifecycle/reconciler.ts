@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { probeStatus } from '@acefleet/engine-client';
 import type { Logger } from '@acefleet/platform';
-import type { CircuitBreaker } from './breaker.ts';
+import type { CircuitBreaker } from '../runtime/breaker.ts';
 import type { Drainer } from './drainer.ts';
-import { Lock } from './lock.ts';
+import { Lock } from '../lock.ts';
 import type { Provisioner } from './provisioner.ts';
 import type { EngineRegistry } from './registry.ts';
-import type { EngineRuntime, RunningEngine, RuntimeEvent } from './runtime.ts';
+import type { EngineRuntime, RunningEngine, RuntimeEvent } from '../runtime/runtime.ts';
 
 export interface ReconcilerOptions {
   hostId: string;

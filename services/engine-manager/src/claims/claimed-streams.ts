@@ -16,7 +16,7 @@ function matchesContent(contentKey: string, content: string): boolean {
 /**
  * The streams of the fleet as the engines bucket knows them: every claim a proxy holds on an engine. It is
  * the manager's own record (no proxy is asked), so a proxy that died shows its streams until their
- * leases expire (CLAIM_TTL_MS).
+ * claims expire (CLAIM_TTL_MS).
  */
 export function claimedStreams(records: EngineRecord[], f: StreamFilter): ClaimedStream[] {
   return records

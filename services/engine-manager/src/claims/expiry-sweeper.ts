@@ -1,11 +1,11 @@
 import type { Logger } from '@acefleet/platform';
-import { expiredClaims, withoutClaims } from './leases.ts';
-import type { ManagerMetrics } from './metrics.ts';
-import type { Provisioner } from './provisioner.ts';
-import type { EngineRegistry } from './registry.ts';
+import { expiredClaims, withoutClaims } from './claim-changes.ts';
+import type { ManagerMetrics } from '../metrics.ts';
+import type { Provisioner } from '../lifecycle/provisioner.ts';
+import type { EngineRegistry } from '../lifecycle/registry.ts';
 
 /**
- * Claims are leases: a proxy that stops renewing (it crashed, or lost NATS for good) loses its claims a TTL
+ * Claims expire: a proxy that stops renewing (it crashed, or lost NATS for good) loses its claims a TTL
  * after its last renewal, so its engines' room comes back. Each manager sweeps its own host's engines.
  */
 export async function sweepExpiredClaims(

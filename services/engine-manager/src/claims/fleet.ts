@@ -16,13 +16,13 @@ import {
   type RenewRequest,
 } from '@acefleet/contracts';
 import { requestJson, type Logger, type NatsConnection } from '@acefleet/platform';
-import { withAdopted, withoutClaims, withRenewed } from './leases.ts';
-import { KeyedLock } from './lock.ts';
-import type { ManagerMetrics } from './metrics.ts';
+import { withAdopted, withoutClaims, withRenewed } from './claim-changes.ts';
+import { KeyedLock } from '../lock.ts';
+import type { ManagerMetrics } from '../metrics.ts';
 import { otherHostsByLoad, rankCandidates } from './placement.ts';
 import { ProxyRules } from './proxy-rules.ts';
-import type { Provisioner } from './provisioner.ts';
-import type { EngineRegistry } from './registry.ts';
+import type { Provisioner } from '../lifecycle/provisioner.ts';
+import type { EngineRegistry } from '../lifecycle/registry.ts';
 import type { ClaimRoom } from './room.ts';
 
 export interface FleetOptions {
@@ -49,8 +49,8 @@ const isHostRefusal = (err: unknown): err is AcefleetError =>
 /**
  * Hands out engines in one pass: `acquireHere` claims room on an engine of this host by compare-and-set
  * (content affinity first), or has the provisioner create one holding the claim; `forwardToOtherHosts` asks
- * the other hosts' managers (which vouch for their own engines) when this host cannot. Claims are leases
- * that proxies renew.
+ * the other hosts' managers (which vouch for their own engines) when this host cannot. A claim expires
+ * unless its proxy renews it.
  */
 export class Fleet {
   /** Acquires of one content decide one at a time on this host, so they join one engine while it has room. */

@@ -1,11 +1,11 @@
 import type { Service } from '@nats-io/services';
 import { ServiceNames, Subjects } from '@acefleet/contracts';
 import { addMicroService, type Logger, type NatsConnection } from '@acefleet/platform';
-import type { ManagerConfig } from './config.ts';
-import { registerEndpoints, type EndpointDeps } from './endpoints.ts';
-import type { HealthReplacer } from './health-replacer.ts';
+import type { ManagerConfig } from '../config.ts';
+import { registerEndpoints, type EndpointDeps } from '../api/endpoints.ts';
+import type { HealthReplacer } from '../lifecycle/health-replacer.ts';
 import type { Leadership } from './leader-lease.ts';
-import type { Reconciler } from './reconciler.ts';
+import type { Reconciler } from '../lifecycle/reconciler.ts';
 
 export interface DutyDeps {
   nc: NatsConnection;

@@ -3,15 +3,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AcefleetError, type Claim, type EngineRecord } from '@acefleet/contracts';
 import { probeStatus } from '@acefleet/engine-client';
 import type { Logger, VersionedEngine } from '@acefleet/platform';
-import type { CircuitBreaker } from './breaker.ts';
-import type { ProvisionLimiter } from './limiter.ts';
-import { Lock } from './lock.ts';
-import type { ManagerMetrics } from './metrics.ts';
-import { PORTS_PER_ENGINE, portOf, type PortAllocator } from './ports.ts';
+import type { CircuitBreaker } from '../runtime/breaker.ts';
+import type { ProvisionLimiter } from '../runtime/limiter.ts';
+import { Lock } from '../lock.ts';
+import type { ManagerMetrics } from '../metrics.ts';
+import { PORTS_PER_ENGINE, portOf, type PortAllocator } from '../runtime/ports.ts';
 import type { EngineRegistry } from './registry.ts';
-import type { ClaimRoom } from './room.ts';
-import type { EngineRuntime } from './runtime.ts';
-import type { VpnWatcher } from './vpn.ts';
+import type { ClaimRoom } from '../claims/room.ts';
+import type { EngineRuntime } from '../runtime/runtime.ts';
+import type { VpnWatcher } from '../runtime/vpn.ts';
 
 export interface ProvisionerOptions {
   hostId: string;

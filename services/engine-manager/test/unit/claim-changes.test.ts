@@ -1,8 +1,8 @@
 import test from 'ava';
 import type { EngineRecord } from '@acefleet/contracts';
 import { readyEngine } from '@acefleet/testkit';
-import { withAdopted, withRenewed } from '../../src/leases.ts';
-import { hasRoom, rankCandidates } from '../../src/placement.ts';
+import { withAdopted, withRenewed } from '../../src/claims/claim-changes.ts';
+import { hasRoom, rankCandidates } from '../../src/claims/placement.ts';
 
 // Pins chaos finding 1 (bench/results/chaos.md, "claims missing"): streams a proxy placed by itself while the
 // manager did not answer had no claim, so the manager saw their engines freer than they were.

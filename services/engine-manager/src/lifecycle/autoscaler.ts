@@ -1,6 +1,6 @@
 import type { Logger } from '@acefleet/platform';
 import type { Drainer } from './drainer.ts';
-import { isFree } from './placement.ts';
+import { isFree } from '../claims/placement.ts';
 import type { Provisioner } from './provisioner.ts';
 
 export interface AutoscalerOptions {

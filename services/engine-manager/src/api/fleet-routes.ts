@@ -9,7 +9,7 @@ import {
   VpnReply,
   type EngineRecord,
 } from '@acefleet/contracts';
-import { claimedStreams } from './claimed-streams.ts';
+import { claimedStreams } from '../claims/claimed-streams.ts';
 
 const EngineQuery = Type.Object({ state: Type.Optional(EngineState), host: Type.Optional(Id) });
 const StreamQuery = Type.Object({
