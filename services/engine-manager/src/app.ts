@@ -21,7 +21,9 @@ import { limitsOf } from './runtime/confinement.ts';
 import { DockerRuntime, NOT_PUBLISHED } from './runtime/docker-runtime.ts';
 import { Drainer } from './lifecycle/drainer.ts';
 import { ownEngineFilter } from './runtime/engine-address.ts';
+import { ClaimUpkeep } from './claims/claim-upkeep.ts';
 import { Fleet } from './claims/fleet.ts';
+import { ProxyRules } from './claims/proxy-rules.ts';
 import { fleetRoutes } from './api/fleet-routes.ts';
 import { HealthReplacer } from './lifecycle/health-replacer.ts';
 import { leaderDuties } from './leadership/leader-duties.ts';
@@ -43,6 +45,7 @@ import { VpnWatcher } from './runtime/vpn.ts';
 export interface EngineManager {
   http: FastifyInstance;
   fleet: Fleet;
+  upkeep: ClaimUpkeep;
   provisioner: Provisioner;
   reconciler: Reconciler;
   runtime: EngineRuntime;
@@ -105,6 +108,8 @@ function portProbeHost(config: ManagerConfig): string | undefined {
 
 /** How long the proxy holding a stream has to answer DELETE /api/streams/:id. */
 const PROXY_STOP_TIMEOUT_MS = 5000;
+/** How long another host's manager has to answer a forwarded release or renewal (well within a proxy's wait). */
+const HOST_CALL_TIMEOUT_MS = 3000;
 
 /**
  * Build the engine manager from its config and an open NATS connection; `problems` feed /health. `runtime`:
@@ -120,7 +125,7 @@ export async function buildEngineManager(
   const promRegistry = createRegistry(ServiceNames.engineManager);
   const table = new EngineTable(await openEnginesKv(nc), log);
   await table.start();
-  const registry = new EngineRegistry(table, log);
+  const registry = new EngineRegistry(table, config.hostId, log);
   const ports = new PortAllocator(config.httpPortRangeStart, config.httpPortRangeEnd, portProbeHost(config));
   const breaker = new CircuitBreaker(
     { failureThreshold: config.breakerFailureThreshold, recoveryMs: config.breakerRecoveryMs },
@@ -182,17 +187,22 @@ export async function buildEngineManager(
     },
   );
   const drainer = new Drainer(registry, provisioner, events, config, log, metrics);
+  const rules = new ProxyRules(() => table.records(), config.maxClaimsPerProxy, log);
+  const upkeep = new ClaimUpkeep(
+    registry,
+    rules,
+    nc,
+    { hostId: config.hostId, claimTtlMs: config.claimTtlMs, hostCallTimeoutMs: HOST_CALL_TIMEOUT_MS },
+    log,
+  );
   const fleet = new Fleet(
     registry,
     provisioner,
     claimRoom,
+    upkeep,
+    rules,
     nc,
-    {
-      hostId: config.hostId,
-      claimTtlMs: config.claimTtlMs,
-      forwardTimeoutMs: config.engineReadyTimeoutMs,
-      maxClaimsPerProxy: config.maxClaimsPerProxy,
-    },
+    { hostId: config.hostId, forwardTimeoutMs: config.engineReadyTimeoutMs },
     log,
     metrics,
   );
@@ -278,9 +288,9 @@ export async function buildEngineManager(
   });
   adminRoutes(http, admin);
 
-  const maintenance = async (): Promise<void> => {
+  const maintenance = async (ledSince: number): Promise<void> => {
     if (breaker.state === 'half_open') await reconciler.reconcile().catch(() => {});
-    await sweepExpiredClaims(registry, provisioner, config.claimTtlMs, log, metrics);
+    await sweepExpiredClaims(registry, provisioner, config.claimTtlMs, log, metrics, ledSince);
     await drainer.tick();
     await health.tick();
     await autoscaler.tick();
@@ -289,6 +299,7 @@ export async function buildEngineManager(
   return {
     http,
     fleet,
+    upkeep,
     provisioner,
     reconciler,
     runtime,
@@ -303,7 +314,7 @@ export async function buildEngineManager(
           httpAddress,
           reconciler,
           health,
-          endpoints: { hostId: config.hostId, fleet, admin, status, assertLeading },
+          endpoints: { hostId: config.hostId, fleet, upkeep, admin, status, assertLeading },
           maintenance,
           leading: () => lease.leading(),
         }),

@@ -1,8 +1,9 @@
 import {
   AcefleetError,
+  DrainReply,
   StopStreamReply,
+  hostSubject,
   proxySubject,
-  type DrainReply,
   type DrainRequest,
   type EngineRecord,
   type ProvisionReply,
@@ -23,7 +24,7 @@ export interface AdminDeps {
   /** Every engine of the fleet (all hosts), as the engines bucket has them. */
   records: () => EngineRecord[];
   limits: { minReplicas: number; maxReplicas: number };
-  /** How long a proxy has to answer a stop. */
+  /** How long a proxy, or another host's manager, has to answer. */
   proxyTimeoutMs: number;
 }
 
@@ -47,14 +48,23 @@ export function adminOperations(d: AdminDeps): AdminOperations {
     }
     return { engines: await Promise.all(ids.map((id) => d.provisioner.awaitReady(id))) };
   };
+  /** The manager of another host's engine, which alone writes its record; undefined for this host's. */
+  const ownerOf = (engineId: string): string | undefined => {
+    const host = d.records().find((r) => r.id === engineId)?.hostId;
+    return host === undefined || host === d.hostId ? undefined : host;
+  };
   return {
     provision,
     async drain(req) {
+      const owner = ownerOf(req.engineId);
+      if (owner) return requestJson(d.nc, hostSubject(owner, 'drain'), req, DrainReply, d.proxyTimeoutMs);
       return { engine: await d.drainer.drain(req.engineId, 'admin', req.deadlineMs) };
     },
     async remove(req) {
+      const owner = ownerOf(req.engineId);
+      if (owner) return requestJson(d.nc, hostSubject(owner, 'remove'), req, DrainReply, d.proxyTimeoutMs);
       const engine = await d.drainer.drain(req.engineId, 'admin', req.force ? 0 : undefined);
-      if (req.force && engine.hostId === d.hostId) await d.drainer.tick();
+      if (req.force) await d.drainer.tick();
       return { engine };
     },
     /**

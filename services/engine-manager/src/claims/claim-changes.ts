@@ -6,9 +6,13 @@ export function lastRenewal(claim: Claim): number {
   return Date.parse(claim.renewedAt ?? claim.claimedAt);
 }
 
-/** Claims whose proxy has not renewed them within `ttlMs` of `now`. */
-export function expiredClaims(record: EngineRecord, now: number, ttlMs: number): Claim[] {
-  return record.claims.filter((c) => now - lastRenewal(c) > ttlMs);
+/**
+ * Claims whose proxy has not renewed them within `ttlMs` of `now`, counting from `since` at the earliest:
+ * when this manager started leading its host. Renewals reach only the manager of the engines' host, so
+ * while a host had no leader none were recorded; its claims get a full TTL from the takeover.
+ */
+export function expiredClaims(record: EngineRecord, now: number, ttlMs: number, since = 0): Claim[] {
+  return record.claims.filter((c) => now - Math.max(lastRenewal(c), since) > ttlMs);
 }
 
 /** The record without the given claims, or undefined when none of them is on it. */

@@ -6,7 +6,7 @@ import type { EngineRegistry } from '../lifecycle/registry.ts';
 
 /**
  * Claims expire: a proxy that stops renewing (it crashed, or lost NATS for good) loses its claims a TTL
- * after its last renewal, so its engines' room comes back. Each manager sweeps its own host's engines.
+ * after its last renewal, so its engines' room comes back. Each manager sweeps its own host's engines, the only ones it writes.
  */
 export async function sweepExpiredClaims(
   registry: EngineRegistry,
@@ -14,12 +14,14 @@ export async function sweepExpiredClaims(
   ttlMs: number,
   log: Logger,
   metrics: ManagerMetrics,
+  /** When this manager started leading the host (see expiredClaims). */
+  ledSince: number,
 ): Promise<void> {
   for (const { record } of provisioner.ours()) {
-    if (expiredClaims(record, Date.now(), ttlMs).length === 0) continue;
+    if (expiredClaims(record, Date.now(), ttlMs, ledSince).length === 0) continue;
     let expired: string[] = [];
     await registry.mutate(record.id, (rec) => {
-      expired = expiredClaims(rec, Date.now(), ttlMs).map((c) => c.claimId);
+      expired = expiredClaims(rec, Date.now(), ttlMs, ledSince).map((c) => c.claimId);
       return withoutClaims(rec, new Set(expired));
     });
     if (expired.length === 0) continue;

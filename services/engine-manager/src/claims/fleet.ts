@@ -4,34 +4,25 @@ import {
   AcquireReply,
   contentKeyOf,
   hostSubject,
-  proxyNameOf,
   type AcquireRequest,
   type Claim,
   type ClaimRelease,
   type EngineRecord,
-  type ProxyRelease,
-  type ReleaseReply,
-  type ReleaseRequest,
-  type RenewReply,
-  type RenewRequest,
 } from '@acefleet/contracts';
 import { requestJson, type Logger, type NatsConnection } from '@acefleet/platform';
-import { withAdopted, withoutClaims, withRenewed } from './claim-changes.ts';
 import { KeyedLock } from '../lock.ts';
 import type { ManagerMetrics } from '../metrics.ts';
 import { otherHostsByLoad, rankCandidates } from './placement.ts';
-import { ProxyRules } from './proxy-rules.ts';
+import type { ClaimUpkeep } from './claim-upkeep.ts';
+import type { ProxyRules } from './proxy-rules.ts';
 import type { Provisioner } from '../lifecycle/provisioner.ts';
 import type { EngineRegistry } from '../lifecycle/registry.ts';
 import type { ClaimRoom } from './room.ts';
 
 export interface FleetOptions {
   hostId: string;
-  claimTtlMs: number;
   /** How long to wait for another host's manager to answer a forwarded acquire. */
   forwardTimeoutMs: number;
-  /** Claims one proxy instance may hold on the whole fleet, acquired or adopted. */
-  maxClaimsPerProxy: number;
 }
 
 /** One acquire, as this host places it: the claim it would record, and the engines not to use. */
@@ -49,25 +40,24 @@ const isHostRefusal = (err: unknown): err is AcefleetError =>
 /**
  * Hands out engines in one pass: `acquireHere` claims room on an engine of this host by compare-and-set
  * (content affinity first), or has the provisioner create one holding the claim; `forwardToOtherHosts` asks
- * the other hosts' managers (which vouch for their own engines) when this host cannot. A claim expires
- * unless its proxy renews it.
+ * the other hosts' managers (which vouch for their own engines) when this host cannot. Releases and
+ * renewals of the claims it grants are ClaimUpkeep's.
  */
 export class Fleet {
   /** Acquires of one content decide one at a time on this host, so they join one engine while it has room. */
   private readonly perContent = new KeyedLock();
-  private readonly rules: ProxyRules;
 
   constructor(
     private readonly registry: EngineRegistry,
     private readonly provisioner: Provisioner,
     private readonly claimRoom: ClaimRoom,
+    private readonly upkeep: ClaimUpkeep,
+    private readonly rules: ProxyRules,
     private readonly nc: NatsConnection,
     private readonly opts: FleetOptions,
     private readonly log: Logger,
     private readonly metrics: ManagerMetrics,
-  ) {
-    this.rules = new ProxyRules(() => registry.table.records(), opts.maxClaimsPerProxy, log);
-  }
+  ) {}
 
   list(): EngineRecord[] {
     return this.registry.table.records();
@@ -159,7 +149,7 @@ export class Fleet {
   /** A claim granted after the proxy stopped waiting would be held by no one: give it back instead. */
   private async withinDeadline(deadline: number, claim?: ClaimRelease): Promise<void> {
     if (Date.now() <= deadline) return;
-    if (claim) await this.releaseClaim(claim);
+    if (claim) await this.upkeep.dropClaim(claim);
     this.log.warn({ ...claim }, 'the proxy stopped waiting for this acquire: nothing granted');
     throw new AcefleetError('no_engine_available', 'no engine was ready before the acquire deadline');
   }
@@ -193,112 +183,5 @@ export class Fleet {
       this.log.debug({ host, err: String(err) }, 'other host could not take the stream');
       throw err;
     }
-  }
-
-  /** A release from proxy `caller`: one of its own claims, or every claim of one of its own ids. */
-  release(req: ReleaseRequest, caller: string): Promise<ReleaseReply> {
-    if ('all' in req) {
-      this.rules.assertActsFor(req.proxyId, caller, 'release every claim');
-      return this.releaseProxy(req);
-    }
-    return this.releaseClaim(req, (c) => proxyNameOf(c.proxyId) === caller);
-  }
-
-  /** One claim, if `owned` says it may go (a claim of another proxy stays, and the refusal is logged). */
-  private async releaseClaim(
-    req: ClaimRelease,
-    owned: (claim: Claim) => boolean = () => true,
-  ): Promise<ReleaseReply> {
-    const count = await this.dropClaims(req.engineId, (rec) => {
-      const claim = rec.claims.find((c) => c.claimId === req.claimId);
-      if (claim && !owned(claim)) {
-        this.log.warn(
-          { engineId: req.engineId, claimId: req.claimId },
-          "refused: a release of another proxy's claim",
-        );
-      }
-      return new Set(claim && owned(claim) ? [claim.claimId] : []);
-    });
-    if (count > 0) this.log.info({ engineId: req.engineId, claimId: req.claimId }, 'released');
-    return { released: count > 0, count };
-  }
-
-  /** Every claim of a proxy instance, on every engine of the fleet (a restarted proxy's predecessor's). */
-  private async releaseProxy(req: ProxyRelease): Promise<ReleaseReply> {
-    const held = this.registry.table.records().filter((r) => r.claims.some((c) => c.proxyId === req.proxyId));
-    const counts = await Promise.all(
-      held.map((r) =>
-        this.dropClaims(
-          r.id,
-          (rec) => new Set(rec.claims.filter((c) => c.proxyId === req.proxyId).map((c) => c.claimId)),
-        ),
-      ),
-    );
-    const count = counts.reduce((a, b) => a + b, 0);
-    this.log.info(
-      { proxyId: req.proxyId, claims: count, engines: held.length },
-      'released every claim of a proxy',
-    );
-    return { released: count > 0, count };
-  }
-
-  /** Drop the claims `pick` names from one engine's record by CAS; how many were dropped. */
-  private async dropClaims(
-    engineId: string,
-    pick: (rec: EngineRecord) => ReadonlySet<string>,
-  ): Promise<number> {
-    let count = 0;
-    await this.registry.mutate(engineId, (rec) => {
-      const next = withoutClaims(rec, pick(rec));
-      count = next ? rec.claims.length - next.claims.length : 0;
-      return next;
-    });
-    return count;
-  }
-
-  /**
-   * Renew the claims a proxy holds, and adopt those it placed itself (offered with their contentKey) onto the
-   * engines of this host, as far as each engine has room and the proxy stays within MAX_CLAIMS_PER_PROXY.
-   * An offer beyond that (forged, or the engine filled up meanwhile) is refused, logged, and comes back in
-   * `lost`, as does a claim of an unknown engine.
-   */
-  async renew(req: RenewRequest, caller: string): Promise<RenewReply> {
-    this.rules.assertActsFor(req.proxyId, caller, 'renew');
-    const at = new Date().toISOString();
-    const byEngine = new Map<string, RenewRequest['claims']>();
-    for (const c of req.claims) byEngine.set(c.engineId, [...(byEngine.get(c.engineId) ?? []), c]);
-    let budget = this.rules.room(req.proxyId);
-    const renewed: string[] = [];
-    await Promise.all(
-      [...byEngine].map(async ([engineId, claims]) => {
-        const ids = new Set(claims.map((c) => c.claimId));
-        const offers = claims.flatMap(({ claimId, contentKey }) =>
-          contentKey === undefined ? [] : [{ claimId, contentKey }],
-        );
-        // Reserved before any write, so that engines renewed at once never share out more than the budget.
-        const allowed = Math.min(offers.length, budget);
-        budget -= allowed;
-        let adopted = 0;
-        const stored = await this.registry.mutate(engineId, (rec) => {
-          const kept = withRenewed(rec, req.proxyId, at, ids);
-          const next = withAdopted(kept ?? rec, req.proxyId, at, offers, allowed);
-          adopted = next ? next.claims.length - rec.claims.length : 0;
-          return next ?? kept;
-        });
-        if (adopted > 0) {
-          this.log.info(
-            { engineId, proxyId: req.proxyId, adopted },
-            'adopted streams the proxy placed itself',
-          );
-        }
-        this.rules.reportRefusedOffers(engineId, req.proxyId, offers, stored?.record);
-        for (const c of stored?.record.claims ?? []) {
-          if (ids.has(c.claimId) && c.proxyId === req.proxyId) renewed.push(c.claimId);
-        }
-      }),
-    );
-    const kept = new Set(renewed);
-    const lost = req.claims.map((c) => c.claimId).filter((id) => !kept.has(id));
-    return { renewed, lost, ttlMs: this.opts.claimTtlMs };
   }
 }

@@ -16,7 +16,7 @@ export interface DutyDeps {
   health: HealthReplacer;
   endpoints: EndpointDeps;
   /** Lease sweep, drains, health replacement, autoscaling: one pass. */
-  maintenance: () => Promise<void>;
+  maintenance: (ledSince: number) => Promise<void>;
   /** Whether we still lead: a loop step that wakes after the lease ran out (a paused process) does nothing. */
   leading: () => boolean;
 }
@@ -49,6 +49,8 @@ export function leaderDuties(d: DutyDeps): Leadership {
   };
   return {
     async elected() {
+      const ledSince = Date.now();
+      const maintain = whileLeading(() => d.maintenance(ledSince));
       await d.reconciler
         .reconcile()
         .catch((err: unknown) => d.log.error({ err }, 'takeover reconciliation failed'));
@@ -66,7 +68,7 @@ export function leaderDuties(d: DutyDeps): Leadership {
       stoppers = [
         () => watching.abort(),
         () => void healthEvents.stop(),
-        every(d.config.maintenanceIntervalMs, whileLeading(d.maintenance), d.log, 'maintenance'),
+        every(d.config.maintenanceIntervalMs, maintain, d.log, 'maintenance'),
         every(
           d.config.resyncIntervalMs,
           whileLeading(() => d.reconciler.reconcile()),
@@ -74,7 +76,7 @@ export function leaderDuties(d: DutyDeps): Leadership {
           'resync',
         ),
       ];
-      void whileLeading(d.maintenance)().catch((err: unknown) =>
+      void maintain().catch((err: unknown) =>
         d.log.warn({ err, loop: 'maintenance' }, 'control loop step failed'),
       );
     },

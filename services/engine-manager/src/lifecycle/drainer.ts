@@ -13,7 +13,7 @@ import type { EngineRegistry } from './registry.ts';
 /**
  * Every removal goes through draining: the engine is marked `draining` (no new claims), proxies are told by
  * an engine.draining event to move its streams, and the owning manager removes it once it is empty or its
- * deadline has passed. Any manager may start a drain; only the owner removes.
+ * deadline has passed. Only the owning host's manager drains and removes (a drain asked of another is forwarded to it).
  */
 export class Drainer {
   constructor(

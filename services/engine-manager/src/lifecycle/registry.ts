@@ -24,8 +24,20 @@ export function isConflict(err: unknown): boolean {
   );
 }
 
+/** A write to a record of another host: its manager is the only writer of its records (docs/scaling.md). */
+export class ForeignRecordWrite extends Error {
+  override readonly name = 'ForeignRecordWrite';
+  constructor(
+    readonly engineId: string,
+    readonly hostId: string,
+  ) {
+    super(`engine ${engineId} belongs to host ${hostId}: only its manager writes its record`);
+  }
+}
+
 /**
- * Engine records with compare-and-set writes: every change is computed from the revision it was read at and
+ * This host's engine records (each host's manager writes only its own: ForeignRecordWrite), with
+ * compare-and-set writes: every change is computed from the revision it was read at and
  * written only if nobody changed the record meanwhile, so concurrent acquires (from any manager) never
  * double-book an engine. Only conflicts are retried; any other failure (NATS down) is thrown.
  *
@@ -40,10 +52,12 @@ export class EngineRegistry {
 
   constructor(
     readonly table: EngineTable,
+    private readonly hostId: string,
     private readonly log: Logger,
   ) {}
 
   create(record: EngineRecord): Promise<VersionedEngine> {
+    this.assertOwn(record);
     assertEntry(record);
     return this.writing.run(record.id, async () => {
       const revision = await this.table.kv.create(record.id, encodeJson(record));
@@ -96,6 +110,7 @@ export class EngineRegistry {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const current = attempt === 0 ? this.table.get(id) : await this.reload(id);
       if (!current) return attempt === 0 ? this.mutateFresh(id, change) : undefined;
+      this.assertOwn(current.record);
       const next = change(structuredClone(current.record));
       if (!next) return current;
       next.updatedAt = new Date().toISOString();
@@ -119,10 +134,16 @@ export class EngineRegistry {
 
   /** The lifecycle's last step, legal from every state: the record goes. */
   remove(id: string): Promise<void> {
+    const known = this.table.get(id)?.record;
+    if (known) this.assertOwn(known);
     return this.writing.run(id, async () => {
       await this.table.kv.delete(id);
       await this.reload(id);
     });
+  }
+
+  private assertOwn(record: EngineRecord): void {
+    if (record.hostId !== this.hostId) throw new ForeignRecordWrite(record.id, record.hostId);
   }
 
   private async reload(id: string): Promise<VersionedEngine | undefined> {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { EngineRecord } from '@acefleet/contracts';
 import { readyEngine } from '@acefleet/testkit';
-import { withAdopted, withRenewed } from '../../src/claims/claim-changes.ts';
+import { expiredClaims, withAdopted, withRenewed } from '../../src/claims/claim-changes.ts';
 import { hasRoom, rankCandidates } from '../../src/claims/placement.ts';
 
 // Pins chaos finding 1 (bench/results/chaos.md, "claims missing"): streams a proxy placed by itself while the
@@ -80,4 +80,13 @@ test('adoption - an adopted claim is renewed like any other afterwards', (t) => 
   const renewed = withRenewed(adopted, 'proxy-a', later, new Set(['local-1']));
   t.is(renewed?.claims[0]?.renewedAt, later);
   t.is(withRenewed(adopted, 'proxy-b', later, new Set(['local-1'])), undefined, 'only by its proxy');
+});
+
+test('expiry - a claim gets a full TTL from when this manager took over its host, renewed or not', (t) => {
+  const rec = engine(4, { c1: 'proxy-a' });
+  const claimedAt = Date.parse(rec.claims[0]!.claimedAt);
+  const ttl = 1000;
+  t.is(expiredClaims(rec, claimedAt + ttl + 1, ttl).length, 1, 'expired a TTL after its last renewal');
+  t.is(expiredClaims(rec, claimedAt + ttl + 1, ttl, claimedAt + 500).length, 0, 'the new leader waits');
+  t.is(expiredClaims(rec, claimedAt + ttl + 501, ttl, claimedAt + 500).length, 1, 'then it expires');
 });
