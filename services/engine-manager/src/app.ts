@@ -47,6 +47,7 @@ export interface EngineManager {
   fleet: Fleet;
   upkeep: ClaimUpkeep;
   provisioner: Provisioner;
+  drainer: Drainer;
   reconciler: Reconciler;
   runtime: EngineRuntime;
   lease: LeaderLease;
@@ -301,6 +302,7 @@ export async function buildEngineManager(
     fleet,
     upkeep,
     provisioner,
+    drainer,
     reconciler,
     runtime,
     lease,
