@@ -153,6 +153,7 @@ export class KvMirror<T extends TSchema> {
     while (!signal.aborted) {
       const { state } = await jsm.streams.info(stream);
       if (state.last_seq > this.lastRevision) await this.readSince(jsm, stream, state.last_seq);
+      // An abort ends the pause early: the loop's condition sees it.
       await sleep(this.opts.pollMs ?? 250, undefined, { signal }).catch(() => undefined);
     }
   }

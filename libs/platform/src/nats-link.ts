@@ -94,6 +94,7 @@ export class NatsLink {
         // Said once at warn level; each further failed attempt only at debug, so an outage does not flood.
         const level = attempt === 0 ? 'warn' : 'debug';
         this.log[level]({ err: err instanceof Error ? err.message : err }, 'nats unreachable; retrying');
+        // An abort ends the pause early: the loop's condition sees it.
         await sleep(this.retryMs, undefined, { signal }).catch(() => undefined);
       }
     }

@@ -13,6 +13,7 @@ export async function storedEvents<T = unknown>(
   const nc = await nats.connect();
   try {
     const jsm = await jetstreamManager(nc);
+    // No events stream yet: nothing was stored.
     const info = await jsm.streams.info(EVENTS_STREAM).catch(() => undefined);
     if (!info || info.state.messages === 0) return [];
     return await readEvents<T>(nc, subject);

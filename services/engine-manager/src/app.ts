@@ -290,7 +290,11 @@ export async function buildEngineManager(
   adminRoutes(http, admin);
 
   const maintenance = async (ledSince: number): Promise<void> => {
-    if (breaker.state === 'half_open') await reconciler.reconcile().catch(() => {});
+    if (breaker.state === 'half_open') {
+      await reconciler
+        .reconcile()
+        .catch((err: unknown) => log.warn({ err }, 'breaker trial (resync) failed: the breaker stays open'));
+    }
     await sweepExpiredClaims(registry, provisioner, config.claimTtlMs, log, metrics, ledSince);
     await drainer.tick();
     await health.tick();
@@ -325,7 +329,9 @@ export async function buildEngineManager(
     async removeAll() {
       if (!ledUntilClose) return;
       for (const r of ours()) {
-        await provisioner.remove({ engineId: r.id, containerId: r.containerId }, 'exit').catch(() => {});
+        await provisioner
+          .remove({ engineId: r.id, containerId: r.containerId }, 'exit')
+          .catch((err: unknown) => log.warn({ err, engineId: r.id }, 'engine not removed on exit'));
       }
     },
     async close() {

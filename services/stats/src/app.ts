@@ -145,6 +145,7 @@ export async function buildStats(
       storage.stop();
       proxies.stop();
       await events.drain(2000);
+      // Shutting down: the connection may be gone already, and its close ends the service anyway.
       await service?.stop().catch(() => {});
       follower.stop();
       table.stop();

@@ -116,8 +116,9 @@ export class Reconciler {
         this.log.warn({ err: String(err) }, 'engine event stream broke');
       }
       if (signal.aborted) return;
+      // An abort ends the pause early: the loop's condition sees it.
       await sleep(1000, undefined, { signal }).catch(() => {});
-      await this.reconcile().catch(() => {});
+      await this.reconcile().catch((err: unknown) => this.log.warn({ err }, 'resync after the break failed'));
     }
   }
 

@@ -158,6 +158,7 @@ export class DockerRuntime implements EngineRuntime {
     try {
       await container.start();
     } catch (err) {
+      // Best effort: the start's own error is what the caller gets; the reconciler removes what stays.
       await container.remove({ force: true }).catch(() => {});
       throw err;
     }
@@ -275,6 +276,7 @@ export class DockerRuntime implements EngineRuntime {
     const info = await this.opts.docker
       .getContainer(name)
       .inspect()
+      // No such container (or Docker down): no health to report; the VPN watcher says so itself.
       .catch(() => undefined);
     if (!info) return undefined;
     return info.State.Running ? info.State.Health?.Status : 'stopped';
