@@ -39,6 +39,7 @@ export class Player {
       });
       res.on('end', () => (this.ended = true));
     });
+    // A failed request ends in 'close' too, which marks the player closed: the error itself needs no handling.
     this.req.on('error', () => {});
     this.req.on('close', () => this.markClosed());
   }

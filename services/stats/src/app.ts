@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '@nats-io/services';
 import { Type } from '@sinclair/typebox';
-import { ServiceNames, Subjects } from '@acefleet/contracts';
+import { ServiceNames, Subjects, type StatsSummaryReply } from '@acefleet/contracts';
 import {
   addJsonEndpoint,
   addMicroService,
@@ -137,7 +137,7 @@ export async function buildStats(
         service,
         log,
         { name: 'summary', subject: Subjects.statsSummary, request: Type.Object({}) },
-        async () => sessions.totals(),
+        async (): Promise<StatsSummaryReply> => sessions.totals(),
       );
       return service;
     },
