@@ -5,13 +5,13 @@ import {
   buildHttpApp,
   ConfigError,
   createRegistry,
-  EngineTable,
   EventPublisher,
   openEnginesKv,
   openLeadersKv,
   type Logger,
   type NatsConnection,
 } from '@acefleet/platform';
+import { EngineTable } from '@acefleet/engine-records';
 import { adminOperations } from './api/admin.ts';
 import { adminRoutes } from './api/admin-routes.ts';
 import { Autoscaler } from './lifecycle/autoscaler.ts';

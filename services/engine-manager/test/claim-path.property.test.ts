@@ -11,7 +11,8 @@ import {
   contentKeyOf,
   proxyCallSubject,
 } from '@acefleet/contracts';
-import { createLogger, EngineTable, openEnginesKv } from '@acefleet/platform';
+import { EngineTable } from '@acefleet/engine-records';
+import { createLogger, openEnginesKv } from '@acefleet/platform';
 import { seededRandom, startNatsServer, waitFor } from '@acefleet/testkit';
 import { ClaimOracle } from './claim-oracle.ts';
 import { call, contentOf, startManager, writerHostOf, type ManagerUnderTest } from './helpers.ts';

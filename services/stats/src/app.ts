@@ -7,13 +7,13 @@ import {
   addMicroService,
   buildHttpApp,
   createRegistry,
-  EngineTable,
   EventPublisher,
   openEnginesKv,
   rejectOtherMethods,
   type Logger,
   type NatsConnection,
 } from '@acefleet/platform';
+import { EngineTable } from '@acefleet/engine-records';
 import { ChannelDirectory, openChannelsKv } from '@acefleet/channels';
 import { makeApplier } from './apply-event.ts';
 import type { StatsConfig } from './config.ts';

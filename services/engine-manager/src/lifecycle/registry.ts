@@ -1,5 +1,6 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
-import { encodeJson, EngineTable, type Logger, type VersionedEngine } from '@acefleet/platform';
+import type { EngineTable, VersionedEngine } from '@acefleet/engine-records';
+import { encodeJson, type Logger } from '@acefleet/platform';
 import type { EngineRecord } from '@acefleet/contracts';
 import { assertEntry, IllegalEngineMove, moved, type EngineMove } from './transitions.ts';
 import { KeyedLock } from '../lock.ts';

@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { AcefleetError, decodeMessage } from '@acefleet/contracts';
 import { DeliveryGuard } from './delivery-guard.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../logger.ts';
 import { encodeJson } from './nats.ts';
 
 export interface ServiceSpec {

@@ -1,7 +1,6 @@
 import type { KV, KvEntry } from '@nats-io/kv';
 import { EngineRecord, parseMessage } from '@acefleet/contracts';
-import type { Logger } from './logger.ts';
-import { supervise, type Supervised } from './supervise.ts';
+import { supervise, type Logger, type Supervised } from '@acefleet/platform';
 
 export interface VersionedEngine {
   record: EngineRecord;

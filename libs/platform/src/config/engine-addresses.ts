@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ConfigError } from './config.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../logger.ts';
 
 /**
  * Where engines may be, for the services that reach engines the manager did not hand them (the proxy's

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { Logger } from './logger.ts';
-import { supervise, type Supervised } from './supervise.ts';
+import type { Logger } from '../logger.ts';
+import { supervise, type Supervised } from '../supervise.ts';
 
 type LinkState = 'unreachable' | 'connected' | 'disconnected' | 'closed';
 

@@ -1,8 +1,8 @@
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from './logger.ts';
-import { encodeJson } from './nats.ts';
+import type { Logger } from '../logger.ts';
+import { encodeJson } from '../nats/nats.ts';
 import { OutboxFile, type OutboxEntry } from './outbox-file.ts';
 
 interface PendingEvent {

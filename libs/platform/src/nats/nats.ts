@@ -14,8 +14,8 @@ import {
   inboxPrefixOf,
   ErrorEnvelope,
 } from '@acefleet/contracts';
-import type { Logger } from './logger.ts';
-import { supervise } from './supervise.ts';
+import type { Logger } from '../logger.ts';
+import { supervise } from '../supervise.ts';
 
 export type { NatsConnection, KV };
 

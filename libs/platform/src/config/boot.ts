@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Static, TObject } from '@sinclair/typebox';
 import { loadConfigOrExit, orExitOnConfigError } from './config.ts';
 import { mapLegacyEnv, type LegacyRule } from './legacy-env.ts';
-import { createLogger, type Logger } from './logger.ts';
-import { NatsLink } from './nats-link.ts';
-import { ensureJetStream } from './jetstream.ts';
-import { connectNats, type NatsAuth } from './nats.ts';
+import { createLogger, type Logger } from '../logger.ts';
+import { NatsLink } from '../nats/nats-link.ts';
+import { ensureJetStream } from '../nats/jetstream.ts';
+import { connectNats, type NatsAuth } from '../nats/nats.ts';
 
 /** The fields of CommonConfig that booting reads; every service schema spreads CommonConfig. */
 interface Common {

@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 import { AcefleetError, type ErrorBody } from '@acefleet/contracts';
 import { ConnectionCap } from './connection-cap.ts';
 import { applyAccessPolicy, type AccessOptions } from './http-auth.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../logger.ts';
 import { serveOpenApi, type OpenApiInfo } from './openapi.ts';
 
 /** The HTTP form of a catalogue error: its status, `{"error":{"code","message"}}`, and Retry-After when known. */

@@ -1,7 +1,7 @@
 import { JetStreamApiCodes, jetstreamManager, JetStreamApiError } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { ENGINES_KV_STREAM, EVENTS_STREAM, LEADERS_KV_STREAM } from '@acefleet/contracts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../logger.ts';
 import { ensureEventsStream, openEnginesKv } from './nats.ts';
 
 /** The streams whose size JS_REPLICAS sets: the events, the engines bucket's and the leader leases'. */

@@ -12,7 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../logger.ts';
 
 /** One event waiting to be stored, as one JSON line of the outbox file. */
 export interface OutboxEntry {

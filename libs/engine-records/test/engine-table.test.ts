@@ -1,8 +1,8 @@
 import test from 'ava';
 import type { KV, KvEntry } from '@nats-io/kv';
 import type { EngineRecord } from '@acefleet/contracts';
-import { EngineTable, type VersionedEngine } from '../src/engine-table.ts';
-import type { Logger } from '../src/logger.ts';
+import type { Logger } from '@acefleet/platform';
+import { EngineTable, type VersionedEngine } from '@acefleet/engine-records';
 
 type Entry = Pick<KvEntry, 'key' | 'revision' | 'operation' | 'value'>;
 

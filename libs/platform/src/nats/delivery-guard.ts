@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../logger.ts';
 
 /** Whether `subject` matches `pattern`, NATS wildcards included (`*` one token, `>` one or more at the end). */
 export function subjectMatches(pattern: string, subject: string): boolean {

@@ -4,8 +4,8 @@ import { Kvm, type KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { compiledParser } from '@acefleet/contracts';
-import type { Logger } from './logger.ts';
-import { supervise, type Supervised } from './supervise.ts';
+import type { Logger } from '../logger.ts';
+import { supervise, type Supervised } from '../supervise.ts';
 
 /** One key's latest entry, as a snapshot reads it. */
 export type KvSnapshotEntry = Pick<KvEntry, 'key' | 'revision' | 'operation' | 'value'>;

@@ -1,0 +1,1 @@
+export { EngineTable, type VersionedEngine } from './engine-table.ts';
