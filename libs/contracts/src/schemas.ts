@@ -222,9 +222,6 @@ export const ErrorEnvelope = Type.Object({
   }),
 });
 
-/** Micro-service metadata every acefleet service publishes in $SRV.INFO. */
-export const ServiceMetadata = Type.Object({ http: Type.String(), instance: Type.String() });
-
 /**
  * Validate a value at a process boundary. Throws an AcefleetError(invalid_message) that names the first
  * offending field, so a caller sees what was wrong rather than a generic failure.

@@ -170,7 +170,6 @@ export const ServiceNames = {
   healthMonitor: 'acefleet-health-monitor',
   stats: 'acefleet-stats',
 } as const;
-export type ServiceName = (typeof ServiceNames)[keyof typeof ServiceNames];
 
 /** Docker labels that mark a container as an acefleet engine. Containers without them are never touched. */
 export const Labels = {

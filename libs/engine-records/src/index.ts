@@ -1,1 +1,1 @@
-export { EngineTable, type VersionedEngine } from './engine-table.ts';
+export { type VersionedEngine, EngineTable } from './engine-table.ts';

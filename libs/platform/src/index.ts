@@ -1,23 +1,50 @@
-export * from './config/config.ts';
-export * from './logger.ts';
-export * from './metrics.ts';
-export * from './http/http.ts';
-export * from './http/http-auth.ts';
-export * from './nats/nats.ts';
-export * from './nats/jetstream.ts';
-export * from './nats/micro.ts';
-export * from './nats/delivery-guard.ts';
-export * from './lifecycle.ts';
-export * from './config/engine-addresses.ts';
-export * from './outbox/events.ts';
-export * from './config/boot.ts';
-export * from './nats/nats-auth.ts';
-export * from './nats/nats-route.ts';
-export * from './supervise.ts';
-export * from './nats/nats-link.ts';
-export * from './http/http-front.ts';
-export * from './http/connection-cap.ts';
-export * from './http/openapi.ts';
-export * from './config/legacy-env.ts';
-export * from './config/legacy-values.ts';
-export * from './nats/kv-mirror.ts';
+export { ConfigError, envNameOf, loadConfig, CommonConfig, orExitOnConfigError } from './config/config.ts';
+export { type Logger, createLogger } from './logger.ts';
+export { createRegistry } from './metrics.ts';
+export { errorResponse, toAcefleetError, buildHttpApp, rejectOtherMethods } from './http/http.ts';
+export { type AccessOptions, isLoopbackHost, secretsEqual, bearerOf, hostAllowed } from './http/http-auth.ts';
+export {
+  type NatsConnection,
+  type KV,
+  inboxPrefixFor,
+  type NatsAuth,
+  natsAuthOptions,
+  connectNats,
+  natsServers,
+  ensureEventsStream,
+  openEnginesKv,
+  openLeadersKv,
+  encodeJson,
+  requestJson,
+  decodeReply,
+} from './nats/nats.ts';
+export { ensureJetStream, applyJetStreamReplicas } from './nats/jetstream.ts';
+export { addMicroService, addJsonEndpoint } from './nats/micro.ts';
+export { subjectMatches, DeliveryGuard, subscribeEvents } from './nats/delivery-guard.ts';
+export { onShutdown } from './lifecycle.ts';
+export {
+  EngineAddressConfig,
+  type EngineAddressRule,
+  parseEngineAddresses,
+  engineHostPort,
+  engineAddressFilter,
+} from './config/engine-addresses.ts';
+export { EventPublisher } from './outbox/events.ts';
+export { bootService, createNatsLink } from './config/boot.ts';
+export {
+  type NatsPasswords,
+  natsPasswordEnv,
+  natsPasswordsEnv,
+  natsServerConfig,
+  composeNatsServerConfig,
+  newNatsPassword,
+  newNatsPasswords,
+  loadOrCreateNatsPasswords,
+} from './nats/nats-auth.ts';
+export { natsRoutesEnv } from './nats/nats-route.ts';
+export { type Supervised, supervise } from './supervise.ts';
+export { NatsLink } from './nats/nats-link.ts';
+export { type HttpFront, listenFront } from './http/http-front.ts';
+export { type LegacyRule, LegacyValueError, mapLegacyEnv, readLegacy, renamed } from './config/legacy-env.ts';
+export { parseGoDuration, parseHumanBytes, legacyValues } from './config/legacy-values.ts';
+export { kvSnapshot, KvMirror } from './nats/kv-mirror.ts';
