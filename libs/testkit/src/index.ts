@@ -1,10 +1,10 @@
-export { type NatsServer, startNatsServer } from './nats-server.ts';
-export { type NatsClusterNode, type NatsCluster, startNatsCluster } from './nats-cluster.ts';
+export { type NatsServer, startNatsServer } from './nats/nats-server.ts';
+export { type NatsClusterNode, type NatsCluster, startNatsCluster } from './nats/nats-cluster.ts';
 export { waitFor } from './wait.ts';
-export { ffprobeBytes, ffprobe, encodeClip } from './media.ts';
+export { ffprobeBytes, ffprobe, encodeClip } from './media/media.ts';
 export { freePort, portBlock } from './ports.ts';
 export { seededRandom } from './random.ts';
-export { type RawHttpAnswer, rawHttp } from './raw-http.ts';
+export { type RawHttpAnswer, rawHttp } from './media/raw-http.ts';
 export {
   repoRoot,
   type NodeProcess,
@@ -12,13 +12,13 @@ export {
   spawnNode,
   startService,
   unhandledRejections,
-} from './processes.ts';
+} from './stack/processes.ts';
 export {
   dockerAvailable,
   containersWithLabels,
   inspectContainer,
   removeContainersWithLabels,
-} from './docker.ts';
+} from './stack/docker.ts';
 export {
   entries,
   type ServiceKey,
@@ -28,15 +28,21 @@ export {
   type StackProcess,
   type Stack,
   startStack,
-} from './stack.ts';
-export { type EventCollector, collectEvents, readEvents, putEngineRecord, readyEngine } from './events.ts';
-export { startGluetunSim } from './gluetun.ts';
-export { startSocketRelay } from './socket-relay.ts';
-export { storedEvents } from './stored-events.ts';
-export { Player, metric } from './player.ts';
-export { randomContentId, streamStarted, streamEnded, publishStreamEvent } from './stream-events.ts';
-export { type TlsRelay, startTlsRelay } from './tls-relay.ts';
-export { type CliRun, acefleet, cliJson, operatorDir } from './cli.ts';
-export { listEngines } from './fleet.ts';
-export { legacyConfigOf } from './legacy-config.ts';
-export { channelId, scrapedPlaylist, xmltvGuide, type WebServer, startWebServer } from './playlists.ts';
+} from './stack/stack.ts';
+export {
+  type EventCollector,
+  collectEvents,
+  readEvents,
+  putEngineRecord,
+  readyEngine,
+} from './nats/events.ts';
+export { startGluetunSim } from './stack/gluetun.ts';
+export { startSocketRelay } from './media/socket-relay.ts';
+export { storedEvents } from './nats/stored-events.ts';
+export { Player, metric } from './media/player.ts';
+export { randomContentId, streamStarted, streamEnded, publishStreamEvent } from './nats/stream-events.ts';
+export { type TlsRelay, startTlsRelay } from './media/tls-relay.ts';
+export { type CliRun, acefleet, cliJson, operatorDir } from './stack/cli.ts';
+export { listEngines } from './stack/fleet.ts';
+export { legacyConfigOf } from './stack/legacy-config.ts';
+export { channelId, scrapedPlaylist, xmltvGuide, type WebServer, startWebServer } from './media/playlists.ts';

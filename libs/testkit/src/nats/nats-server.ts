@@ -5,7 +5,7 @@ import { natsUsersFor, type NatsUser } from '@acefleet/contracts';
 import { natsPasswordsEnv, natsServerConfig, newNatsPasswords, type NatsAuth } from '@acefleet/platform';
 import { natsAccess, type NatsAccess } from './nats-access.ts';
 import { natsProcess } from './nats-process.ts';
-import { freePort } from './ports.ts';
+import { freePort } from '../ports.ts';
 
 export interface NatsServer extends NatsAccess {
   url: string;

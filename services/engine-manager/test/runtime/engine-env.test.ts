@@ -14,9 +14,9 @@ import {
   startService,
   waitFor,
 } from '@acefleet/testkit';
-import { engineEnvOf, type ManagerConfig } from '../src/config.ts';
-import { loggableEngineEnv } from '../src/runtime/presets.ts';
-import { dockerRuntimeFor, listEngines, newHostId, testEnv } from './helpers.ts';
+import { engineEnvOf, type ManagerConfig } from '../../src/config.ts';
+import { loggableEngineEnv } from '../../src/runtime/presets.ts';
+import { dockerRuntimeFor, listEngines, newHostId, testEnv } from '../helpers.ts';
 
 const run = promisify(execFile);
 const withDocker = (await dockerAvailable()) ? test : test.skip;

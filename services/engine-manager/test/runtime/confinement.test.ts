@@ -1,7 +1,7 @@
 import test from 'ava';
 import Docker from 'dockerode';
 import { dockerAvailable, startNatsServer } from '@acefleet/testkit';
-import { acquire, contentOf, listEngines, newHostId, startManager } from './helpers.ts';
+import { acquire, contentOf, listEngines, newHostId, startManager } from '../helpers.ts';
 
 // Decided at load: without a Docker daemon these tests are reported as skipped, never as passed.
 const dockerTest = (await dockerAvailable()) ? test : test.skip;

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { ConfigError } from '@acefleet/platform';
 import { legacyConfigOf } from '@acefleet/testkit';
-import { ManagerConfig } from '../src/config.ts';
-import { orchestratorEnv } from '../src/orchestrator-env.ts';
+import { ManagerConfig } from '../../src/config.ts';
+import { orchestratorEnv } from '../../src/orchestrator-env.ts';
 
 const configOf = legacyConfigOf(ManagerConfig, orchestratorEnv);
 

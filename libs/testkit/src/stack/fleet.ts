@@ -1,5 +1,5 @@
 import { Subjects, type ListReply } from '@acefleet/contracts';
-import type { NatsServer } from './nats-server.ts';
+import type { NatsServer } from '../nats/nats-server.ts';
 
 export type EngineList = ListReply['engines'];
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { EngineRecord } from '@acefleet/contracts';
-import { isOwnEngineAddress, type EngineAddressRules } from '../src/runtime/engine-address.ts';
+import { isOwnEngineAddress, type EngineAddressRules } from '../../src/runtime/engine-address.ts';
 
 const now = new Date().toISOString();
 const record = (over: Partial<EngineRecord>): EngineRecord => ({

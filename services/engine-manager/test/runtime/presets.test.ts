@@ -1,10 +1,10 @@
 import test from 'ava';
 import { ConfigError, createLogger, loadConfig } from '@acefleet/platform';
 import { startNatsServer } from '@acefleet/testkit';
-import { buildEngineManager } from '../src/app.ts';
-import { ManagerConfig } from '../src/config.ts';
-import { PINNED_IMAGE, presetNames, presets } from '../src/runtime/presets.ts';
-import { dockerRuntimeFor } from './helpers.ts';
+import { buildEngineManager } from '../../src/app.ts';
+import { ManagerConfig } from '../../src/config.ts';
+import { PINNED_IMAGE, presetNames, presets } from '../../src/runtime/presets.ts';
+import { dockerRuntimeFor } from '../helpers.ts';
 
 const spec = { engineId: 'h1-abc', httpPort: 19000, p2pPort: 40001 };
 const pinned = new RegExp(PINNED_IMAGE);

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { presets } from '../src/runtime/presets.ts';
-import { dockerRuntimeFor as runtimeFor } from './helpers.ts';
+import { presets } from '../../src/runtime/presets.ts';
+import { dockerRuntimeFor as runtimeFor } from '../helpers.ts';
 
 const spec = { engineId: 'h1-abc', httpPort: 19000, p2pPort: 40001 };
 

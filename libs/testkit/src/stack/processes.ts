@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from './wait.ts';
+import { waitFor } from '../wait.ts';
 
 /** The repository root (services are started from here, as `npm start` does). */
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
 /** A node process started from the repository root, its output kept for the test to read. */
 export interface NodeProcess {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { waitFor } from './wait.ts';
+import { waitFor } from '../wait.ts';
 
 export interface NatsProcess {
   /** Start nats-server with the arguments of the moment; resolves with its client port once it listens. */

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { hostSubject, ProvisionReply } from '@acefleet/contracts';
 import { containersWithLabels, inspectContainer, startGluetunSim, waitFor } from '@acefleet/testkit';
-import { call, isolatedManager, listEngines, status } from './helpers.ts';
+import { call, isolatedManager, listEngines, status } from '../helpers.ts';
 
 for (const legacyOnly of [false, true]) {
   const api = legacyOnly ? '/v1/openvpn/portforwarded' : '/v1/portforward';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { startSocketRelay, waitFor } from '@acefleet/testkit';
-import { acquire, acquireError, isolatedManager, status } from './helpers.ts';
+import { acquire, acquireError, isolatedManager, status } from '../helpers.ts';
 
 test('manager - Docker made unavailable opens the breaker (503 + retry hint, status ETA) and it recovers', async (t) => {
   t.timeout(60_000);

@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dockerAvailable, removeContainersWithLabels } from './docker.ts';
-import { startNatsServer, type NatsServer } from './nats-server.ts';
-import { freePort, portBlock } from './ports.ts';
+import { startNatsServer, type NatsServer } from '../nats/nats-server.ts';
+import { freePort, portBlock } from '../ports.ts';
 import { startService, type ServiceProcess } from './processes.ts';
 
 export const entries = {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { StatusReply, VpnReply } from '@acefleet/contracts';
 import { startGluetunSim, waitFor } from '@acefleet/testkit';
-import { isolatedManager } from './helpers.ts';
+import { isolatedManager } from '../helpers.ts';
 
 test('manager - GET /api/vpn and GET /api/status follow the tunnel: up with its port, then down with why', async (t) => {
   t.timeout(60_000);

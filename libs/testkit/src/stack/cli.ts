@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NatsUsers } from '@acefleet/contracts';
-import type { NatsServer } from './nats-server.ts';
+import type { NatsServer } from '../nats/nats-server.ts';
 import { repoRoot } from './processes.ts';
 
 const bin = path.join(repoRoot, 'tools/cli/bin/acefleet.js');

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { AcefleetError } from '@acefleet/contracts';
-import { CircuitBreaker } from '../src/runtime/breaker.ts';
-import { ProvisionLimiter } from '../src/runtime/limiter.ts';
+import { CircuitBreaker } from '../../src/runtime/breaker.ts';
+import { ProvisionLimiter } from '../../src/runtime/limiter.ts';
 
 const fail = () => Promise.reject(new Error('connect ENOENT /var/run/docker.sock'));
 const ok = () => Promise.resolve('ok');

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { waitFor } from './wait.ts';
+import { waitFor } from '../wait.ts';
 
 /**
  * A test player: reads a proxied stream and records what arrived and when. It can stop reading (pause) to

@@ -15,8 +15,8 @@ import {
 import { TEST_PROXY_USERS } from './nats-server.ts';
 import { natsAccess, type NatsAccess } from './nats-access.ts';
 import { natsProcess } from './nats-process.ts';
-import { freePort } from './ports.ts';
-import { waitFor } from './wait.ts';
+import { freePort } from '../ports.ts';
+import { waitFor } from '../wait.ts';
 
 export interface NatsClusterNode {
   /** Its server_name, the name JetStream gives a stream's leader: `nats-1`, `nats-2`, … */
