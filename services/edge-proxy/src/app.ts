@@ -7,7 +7,6 @@ import {
   buildHttpApp,
   createRegistry,
   rejectOtherMethods,
-  EngineTable,
   EventPublisher,
   engineAddressFilter,
   openEnginesKv,
@@ -15,6 +14,7 @@ import {
   type NatsConnection,
   type NatsLink,
 } from '@acefleet/platform';
+import { EngineTable } from '@acefleet/engine-records';
 import { Type } from '@sinclair/typebox';
 import { installPlayerCatalog, PLAYER_PATHS } from './catalog/player-catalog.ts';
 import { checkProxyConfig, engineAddressRulesOf, staticEnginesOf, type ProxyConfig } from './config.ts';

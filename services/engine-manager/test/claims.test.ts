@@ -59,7 +59,7 @@ test('manager - repeated acquires of one content land on one engine', async (t) 
   t.true(released.released);
 });
 
-test("manager - a vanished proxy's claims expire after the lease TTL, a renewing one's do not", async (t) => {
+test("manager - a vanished proxy's claims expire after the claim TTL, a renewing one's do not", async (t) => {
   t.timeout(60_000);
   const m = await isolatedManager(t, {
     MAX_REPLICAS: '2',

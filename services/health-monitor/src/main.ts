@@ -4,7 +4,6 @@ import {
   addMicroService,
   bootService,
   createRegistry,
-  EngineTable,
   EventPublisher,
   engineAddressFilter,
   parseEngineAddresses,
@@ -14,6 +13,7 @@ import {
   orExitOnConfigError,
   type NatsConnection,
 } from '@acefleet/platform';
+import { EngineTable } from '@acefleet/engine-records';
 import { ActiveStreams } from './active-streams.ts';
 import { buildMonitorHttp } from './app.ts';
 import { MonitorConfig } from './config.ts';

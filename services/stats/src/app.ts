@@ -1,19 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '@nats-io/services';
 import { Type } from '@sinclair/typebox';
-import { ServiceNames, Subjects } from '@acefleet/contracts';
+import { ServiceNames, Subjects, type StatsSummaryReply } from '@acefleet/contracts';
 import {
   addJsonEndpoint,
   addMicroService,
   buildHttpApp,
   createRegistry,
-  EngineTable,
   EventPublisher,
   openEnginesKv,
   rejectOtherMethods,
   type Logger,
   type NatsConnection,
 } from '@acefleet/platform';
+import { EngineTable } from '@acefleet/engine-records';
 import { ChannelDirectory, openChannelsKv } from '@acefleet/channels';
 import { makeApplier } from './apply-event.ts';
 import type { StatsConfig } from './config.ts';
@@ -137,7 +137,7 @@ export async function buildStats(
         service,
         log,
         { name: 'summary', subject: Subjects.statsSummary, request: Type.Object({}) },
-        async () => sessions.totals(),
+        async (): Promise<StatsSummaryReply> => sessions.totals(),
       );
       return service;
     },
@@ -145,6 +145,7 @@ export async function buildStats(
       storage.stop();
       proxies.stop();
       await events.drain(2000);
+      // Shutting down: the connection may be gone already, and its close ends the service anyway.
       await service?.stop().catch(() => {});
       follower.stop();
       table.stop();

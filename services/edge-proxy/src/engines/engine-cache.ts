@@ -2,7 +2,8 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { EngineRecord } from '@acefleet/contracts';
-import type { EngineTable, Logger } from '@acefleet/platform';
+import type { EngineTable } from '@acefleet/engine-records';
+import type { Logger } from '@acefleet/platform';
 
 /**
  * The engines this proxy may fall back to: the live engines table while it has one, else the last copy of it
