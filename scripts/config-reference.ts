@@ -10,6 +10,7 @@ import { ProxyConfig } from '../services/edge-proxy/src/config.ts';
 import { ManagerConfig } from '../services/engine-manager/src/config.ts';
 import { MonitorConfig } from '../services/health-monitor/src/config.ts';
 import { StatsConfig } from '../services/stats/src/config.ts';
+import { StartConfig } from './lib/start-config.ts';
 
 export const CONFIG_REFERENCE_PATH = 'docs/configuration.md';
 
@@ -72,6 +73,13 @@ export async function renderConfigReference(): Promise<string> {
     table(Object.entries(CommonConfig).filter(([key]) => key !== 'httpPort')),
     '',
     ...sections.flatMap((s) => [s, '']),
+    '## npm start',
+    '',
+    'Read by `scripts/start.ts` itself, for the files it writes (compose passes the same two to Docker: `LOG_FILES`',
+    'and `LOG_FILE_MAX_SIZE`, e.g. `10m`).',
+    '',
+    table(Object.entries(StartConfig.properties)),
+    '',
   ].join('\n');
   const options = await resolveConfig(CONFIG_REFERENCE_PATH);
   return format(text, { ...options, filepath: CONFIG_REFERENCE_PATH });

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fleetIdOf, NatsUsers, type NatsUser } from '@acefleet/contracts';
 import {
+  loadConfigOrExit,
   loadOrCreateNatsPasswords,
   natsPasswordsEnv,
   natsServerConfig,
@@ -25,9 +26,11 @@ import {
   type NatsPasswords,
 } from '@acefleet/platform';
 import { serviceRuntime } from './lib/service-runtime.ts';
+import { StartConfig } from './lib/start-config.ts';
 import { Supervisor } from './lib/supervisor.ts';
 
 const env = process.env;
+const settings = loadConfigOrExit(StartConfig, env);
 const root = path.resolve(import.meta.dirname, '..');
 const runDir = path.join(root, '.run');
 /**
@@ -57,6 +60,7 @@ const supervisor = new Supervisor({
   cwd: root,
   logDir,
   pidDir: path.join(stateDir, 'pids'),
+  logRotation: { maxBytes: settings.logFileMaxBytes, files: settings.logFiles },
   say: (line) => console.log(line),
   onGiveUp: (name, why) => {
     console.error(`${why}; see ${shown(logDir)}/${name}.log. Stopping.`);
@@ -191,10 +195,17 @@ async function main(): Promise<void> {
         // Stable: a manager restarted after a crash takes its host's leader lease back at once.
         INSTANCE_ID: `${hostId}-manager`,
         MIN_REPLICAS: env.MIN_REPLICAS ?? '1',
+        MIN_FREE_REPLICAS: env.MIN_FREE_REPLICAS ?? '1',
         REMOVE_ENGINES_ON_EXIT: 'true',
+        OUTBOX_DIR: path.join(stateDir, `outbox-${ports.manager}`),
       },
     ],
-    [NatsUsers.healthMonitor, '.run/dist/health-monitor.mjs', ports.monitor, {}],
+    [
+      NatsUsers.healthMonitor,
+      '.run/dist/health-monitor.mjs',
+      ports.monitor,
+      { OUTBOX_DIR: path.join(stateDir, `outbox-${ports.monitor}`) },
+    ],
     [
       NatsUsers.stats,
       '.run/dist/stats.mjs',
@@ -202,6 +213,7 @@ async function main(): Promise<void> {
       {
         DB_PATH: path.join(stateDir, `stats-${ports.stats}.db`),
         DASHBOARD_DIR: path.join(root, 'services/stats/public'),
+        OUTBOX_DIR: path.join(stateDir, `outbox-${ports.stats}`),
       },
     ],
     [

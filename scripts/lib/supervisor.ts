@@ -5,8 +5,9 @@
  * (kill -9 included) takes its children with it instead of leaving them orphaned.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { RotatingLog, type LogRotation } from './rotating-log.ts';
 
 /** When to start a died process again, and when to give up on it. */
 export interface RestartRules {
@@ -72,18 +73,26 @@ const deathSignal = ((): string[] => {
 
 interface Running {
   spec: ProcessSpec;
+  /** The process's log, kept across its restarts. */
+  log: RotatingLog;
   child: ChildProcess;
   startedAt: number;
   policy: RestartPolicy;
   restartTimer: NodeJS.Timeout | undefined;
 }
 
+/** 10 MiB a file, three files a process: what `npm start` keeps unless LOG_FILE_MAX_BYTES / LOG_FILES say. */
+export const defaultLogRotation: LogRotation = { maxBytes: 10 * 1024 * 1024, files: 3 };
+
 /**
- * Runs the stack's processes: each one's output appended to `<logDir>/<name>.log` and its pid kept in
- * `<pidDir>/<name>.pid`. Tells `onGiveUp` when a process keeps dying; says what it does on `say`.
+ * Runs the stack's processes: each one's output appended to `<logDir>/<name>.log` (rotated by `logRotation`)
+ * and its pid kept in `<pidDir>/<name>.pid`. Tells `onGiveUp` when a process keeps dying; says what it does
+ * on `say`.
  */
 export class Supervisor {
   private readonly running = new Map<string, Running>();
+  /** Settles once a child has exited and its stdout and stderr are read to the end ('close'). */
+  private readonly closed = new WeakMap<ChildProcess, Promise<unknown>>();
   private stopping = false;
 
   constructor(
@@ -94,6 +103,7 @@ export class Supervisor {
       say: (line: string) => void;
       onGiveUp: (name: string, why: string) => void;
       rules?: RestartRules;
+      logRotation?: LogRotation;
     },
   ) {
     mkdirSync(opts.pidDir, { recursive: true });
@@ -104,9 +114,11 @@ export class Supervisor {
 
   /** Start `spec` and keep it running. */
   start(spec: ProcessSpec): ChildProcess {
+    const log = new RotatingLog(this.opts.logDir, spec.name, this.opts.logRotation ?? defaultLogRotation);
     const entry: Running = {
       spec,
-      child: this.spawn(spec),
+      log,
+      child: this.spawn(spec, log),
       startedAt: Date.now(),
       policy: new RestartPolicy(this.opts.rules),
       restartTimer: undefined,
@@ -127,13 +139,15 @@ export class Supervisor {
       clearTimeout(entry.restartTimer);
       const { child } = entry;
       if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
+        await this.closed.get(child);
         clearTimeout(timer);
         say(entry.spec.name);
       }
+      // Its output read to the end (it may have exited with lines still in the pipe): the log ends after them.
+      await this.closed.get(child);
+      entry.log.end();
       rmSync(this.pidFile(entry.spec.name), { force: true });
     }
   }
@@ -142,8 +156,7 @@ export class Supervisor {
     return path.join(this.opts.pidDir, `${name}.pid`);
   }
 
-  private spawn(spec: ProcessSpec): ChildProcess {
-    const log = createWriteStream(path.join(this.opts.logDir, `${spec.name}.log`), { flags: 'a' });
+  private spawn(spec: ProcessSpec, log: RotatingLog): ChildProcess {
     const [cmd, ...args] = [...deathSignal, spec.cmd, ...spec.args];
     const child = spawn(cmd!, args, {
       cwd: this.opts.cwd,
@@ -153,8 +166,10 @@ export class Supervisor {
       // processes in order (the proxy first, while NATS still stores its stream.ended events).
       detached: true,
     });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
+    // Both streams, and every restart's, write into the one log: none of them may end it.
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    this.closed.set(child, new Promise((resolve) => child.once('close', resolve)));
     if (child.pid !== undefined) writeFileSync(this.pidFile(spec.name), `${child.pid}\n`);
     return child;
   }
@@ -172,7 +187,7 @@ export class Supervisor {
       this.opts.say(`${name} exited (${how}); starting it again in ${decision.restartInMs / 1000} s`);
       entry.restartTimer = setTimeout(() => {
         if (this.stopping) return;
-        entry.child = this.spawn(entry.spec);
+        entry.child = this.spawn(entry.spec, entry.log);
         entry.startedAt = Date.now();
         this.watch(entry);
       }, decision.restartInMs);

@@ -118,3 +118,14 @@ test('deploy - the VPN overlay puts engines in the Gluetun namespace and gives e
   const err = await t.throwsAsync(vpnConfig(''));
   t.regex(String((err as Error & { stderr?: string }).stderr), /GLUETUN_API_KEY/, 'no key, no VPN stack');
 });
+
+test('deploy - every service has a bounded, rotated log and engine-manager keeps a warm engine', async (t) => {
+  const services = await servicesConfig();
+  for (const [name, lines] of services) {
+    const text = lines.join('\n');
+    t.regex(text, /\n {4}logging:\n {6}driver: json-file\n/, `${name} has logging limits`);
+    t.regex(text, /max-size: 10m/, `${name} rotates at 10 MiB`);
+    t.regex(text, /max-file: '?3'?/, `${name} keeps 3 files`);
+  }
+  t.is(envOf(services.get('engine-manager')!, 'MIN_FREE_REPLICAS'), "'1'");
+});

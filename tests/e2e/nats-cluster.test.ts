@@ -182,6 +182,7 @@ test('nats cluster - engine-manager with JS_REPLICAS=3 grows streams made with o
     HOST_ID: 'cluster-test',
     ENGINE_RUNTIME: 'process',
     MIN_REPLICAS: '0',
+    MIN_FREE_REPLICAS: '0',
     HTTP_PORT_RANGE_START: String(ports.start),
     HTTP_PORT_RANGE_END: String(ports.end),
     P2P_PORT_RANGE_START: String(ports.start + 12_000),

@@ -4,6 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import {
   AcefleetError,
   CHANNELS_BUCKET,
+  DEFAULT_KV_MAX_BYTES,
   ChannelKeys,
   ChannelRecord,
   PlaylistSource,
@@ -20,7 +21,7 @@ const CONCURRENCY = 512;
 
 /** Open (creating if needed) the channels bucket. */
 export function openChannelsKv(nc: NatsConnection, replicas = 1): Promise<KV> {
-  return new Kvm(nc).create(CHANNELS_BUCKET, { history: 1, replicas });
+  return new Kvm(nc).create(CHANNELS_BUCKET, { history: 1, replicas, max_bytes: DEFAULT_KV_MAX_BYTES });
 }
 
 /** The key of a playlist source's record. */

@@ -33,6 +33,10 @@ export const DrainReason = Type.Union([
   Type.Literal('unhealthy'),
   Type.Literal('vpn_port_changed'),
   Type.Literal('config_changed'),
+  /** Recycled (ENGINE_MAX_AGE_MS, ENGINE_RECYCLE_MEMORY_MB, ENGINE_DISK_MAX_MB): older, bigger or fuller than allowed. */
+  Type.Literal('max_age'),
+  Type.Literal('memory'),
+  Type.Literal('disk'),
 ]);
 export type DrainReason = Static<typeof DrainReason>;
 

@@ -24,6 +24,8 @@ export {
   LEADERS_BUCKET,
   LEADERS_KV_STREAM,
   STATS_CONSUMER,
+  SAMPLES_STREAM,
+  DEFAULT_KV_MAX_BYTES,
   ServiceNames,
   Labels,
 } from './subjects.ts';
@@ -63,6 +65,7 @@ export {
   StreamStarved,
   StreamViewers,
   ProxyLost,
+  EngineProbe,
   ServiceInstance,
   ServicePresence,
   StatsSummaryReply,
@@ -107,6 +110,7 @@ export { ProxyStream, ProxyStreamsReply } from './proxy.ts';
 export { decodeStreamEvent } from './stream-events.ts';
 export {
   CHANNELS_BUCKET,
+  CHANNELS_KV_STREAM,
   ChannelKeys,
   channelKeyOf,
   ChannelRecord,
@@ -119,6 +123,7 @@ export {
 } from './channels.ts';
 export {
   TOKENS_BUCKET,
+  TOKENS_KV_STREAM,
   DEFAULT_TOKEN_MAX_STREAMS,
   PlayerTokenRecord,
   AddTokenRequest,

@@ -4,20 +4,34 @@ import { PREFIX } from './subjects.ts';
 
 /**
  * What the health monitor learns about live streams and the fleet's services, as durable events under
- * `acefleet.events.>` (so they land in the events stream and stats sees them like every other event).
+ * `acefleet.events.>` (so they land in the events stream and stats sees them like every other event); the
+ * per-stream samples, which come every few seconds, under `acefleet.samples.>`, kept hours in a stream of
+ * their own.
  */
 export const ObservabilitySubjects = {
-  /** One sample of an engine session's stat_url, every few seconds per active stream. */
-  streamStats: `${PREFIX}.events.stream.stats`,
+  /** One sample of an engine session's stat_url, every few seconds per active stream (the samples stream). */
+  streamStats: `${PREFIX}.samples.stream.stats`,
   /** The engine no longer knows the session (`unknown playback session id`): the owning proxy ends it. */
   streamStale: `${PREFIX}.events.stream.stale`,
   /** A stream had zero peers for too long (starved: true), or got peers again (starved: false). */
   streamStarved: `${PREFIX}.events.stream.starved`,
   /** Which acefleet services answer $SRV.PING; published when the set of missing ones changes. */
   servicePresence: `${PREFIX}.events.services.presence`,
+  /**
+   * One probe of one engine, whatever its verdict (EngineProbe): a light core-NATS message, never stored, so
+   * the dashboard shows when each engine was last probed, not only when its verdict last changed.
+   */
+  engineProbe: `${PREFIX}.probes.engine`,
 } as const;
 
 const Count = Type.Integer({ minimum: 0 });
+
+export const EngineProbe = Type.Object({
+  engineId: Id,
+  ok: Type.Boolean(),
+  at: IsoTime,
+});
+export type EngineProbe = Static<typeof EngineProbe>;
 
 /** The stream a health-monitor finding is about, with the proxy that owns it. */
 const StreamRef = {

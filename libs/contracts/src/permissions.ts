@@ -8,7 +8,9 @@ import {
   LEADERS_KV_STREAM,
   PlayerEventKinds,
   PREFIX,
+  SAMPLES_STREAM,
   STATS_CONSUMER,
+  STATS_SAMPLES_CONSUMER,
   ServiceNames,
   hostCallSubject,
   hostSubject,
@@ -80,11 +82,16 @@ export interface UserPermissions {
 const API = '$JS.API';
 const KV_STREAM = `KV_${ENGINES_BUCKET}`;
 
-/** What every service does at boot: find or create the events stream and the engines bucket, never change them. */
+/**
+ * What every service does at boot: find or create the events and samples streams and the engines bucket,
+ * never change them.
+ */
 const bootJetStream = [
   `${API}.INFO`,
   `${API}.STREAM.INFO.${EVENTS_STREAM}`,
   `${API}.STREAM.CREATE.${EVENTS_STREAM}`,
+  `${API}.STREAM.INFO.${SAMPLES_STREAM}`,
+  `${API}.STREAM.CREATE.${SAMPLES_STREAM}`,
   `${API}.STREAM.INFO.${KV_STREAM}`,
   `${API}.STREAM.CREATE.${KV_STREAM}`,
 ];
@@ -92,15 +99,20 @@ const bootJetStream = [
 const LEADERS_STREAM = LEADERS_KV_STREAM;
 
 /**
- * Change the replica count of the three streams (JS_REPLICAS), engine-manager only: it already holds the Docker
- * socket, so this adds little to what a compromised manager could do, and the other services stay unable
- * to change either stream.
+ * Change the replica count (JS_REPLICAS) and the bounds (age, bytes) of the streams and buckets,
+ * engine-manager only: it already holds the Docker socket, so this adds little to what a compromised manager
+ * could do, and the other services stay unable to change any stream.
  */
 const resizeJetStream = [
-  `${API}.STREAM.UPDATE.${EVENTS_STREAM}`,
-  `${API}.STREAM.UPDATE.${KV_STREAM}`,
-  `${API}.STREAM.UPDATE.${LEADERS_STREAM}`,
-];
+  EVENTS_STREAM,
+  SAMPLES_STREAM,
+  KV_STREAM,
+  LEADERS_STREAM,
+  CHANNELS_KV_STREAM,
+  TOKENS_KV_STREAM,
+]
+  .map((stream) => `${API}.STREAM.UPDATE.${stream}`)
+  .concat([CHANNELS_KV_STREAM, TOKENS_KV_STREAM].map((stream) => `${API}.STREAM.INFO.${stream}`));
 
 /**
  * A consumer may be created only through the create API that names it and its filter subject
@@ -151,16 +163,26 @@ const followStreamEvents = [
   `${API}.CONSUMER.DELETE.${EVENTS_STREAM}.*`,
 ];
 
-/** The stats durable consumer: only stats may create, change, read from or delete it. */
+/** A stats durable consumer (the events', the samples'): only stats may create, change, read from or delete it. */
+function durableOfStats(stream: string, durable: string): string[] {
+  return [
+    `${API}.CONSUMER.CREATE.${stream}.${durable}`,
+    `${API}.CONSUMER.CREATE.${stream}.${durable}.>`,
+    `${API}.CONSUMER.DURABLE.CREATE.${stream}.${durable}`,
+    `${API}.CONSUMER.INFO.${stream}.${durable}`,
+    `${API}.CONSUMER.MSG.NEXT.${stream}.${durable}`,
+    `$JS.ACK.${stream}.${durable}.>`,
+  ];
+}
 const statsConsumer = [
-  `${API}.CONSUMER.CREATE.${EVENTS_STREAM}.${STATS_CONSUMER}`,
-  `${API}.CONSUMER.CREATE.${EVENTS_STREAM}.${STATS_CONSUMER}.>`,
-  `${API}.CONSUMER.DURABLE.CREATE.${EVENTS_STREAM}.${STATS_CONSUMER}`,
-  `${API}.CONSUMER.INFO.${EVENTS_STREAM}.${STATS_CONSUMER}`,
-  `${API}.CONSUMER.MSG.NEXT.${EVENTS_STREAM}.${STATS_CONSUMER}`,
-  `$JS.ACK.${EVENTS_STREAM}.${STATS_CONSUMER}.>`,
+  ...durableOfStats(EVENTS_STREAM, STATS_CONSUMER),
+  ...durableOfStats(SAMPLES_STREAM, STATS_SAMPLES_CONSUMER),
 ];
-const notStatsConsumer = [...statsConsumer, `${API}.CONSUMER.DELETE.${EVENTS_STREAM}.${STATS_CONSUMER}`];
+const notStatsConsumer = [
+  ...statsConsumer,
+  `${API}.CONSUMER.DELETE.${EVENTS_STREAM}.${STATS_CONSUMER}`,
+  `${API}.CONSUMER.DELETE.${SAMPLES_STREAM}.${STATS_SAMPLES_CONSUMER}`,
+];
 
 /**
  * A bucket of what players get (channels, player tokens): find or create it (whoever starts first makes it),
@@ -263,6 +285,7 @@ const fixedPermissions: Record<Exclude<NatsUser, `edge-proxy${string}`>, UserPer
       ObservabilitySubjects.streamStale,
       ObservabilitySubjects.streamStarved,
       ObservabilitySubjects.servicePresence,
+      ObservabilitySubjects.engineProbe,
     ],
     subscribe: [],
   }),
@@ -283,7 +306,7 @@ const fixedPermissions: Record<Exclude<NatsUser, `edge-proxy${string}`>, UserPer
         Subjects.engineRemove,
         proxySubject(proxyIdOf('*', '*'), 'stop'),
       ],
-      subscribe: [Subjects.statsSummary],
+      subscribe: [Subjects.statsSummary, ObservabilitySubjects.engineProbe],
     },
     true,
   ),

@@ -19,6 +19,8 @@ export const Subjects = {
   proxyLost: `${PREFIX}.events.proxy.lost`,
   /** Wildcard covering every durable event. */
   events: `${PREFIX}.events.>`,
+  /** Wildcard covering every sample (frequent measurements kept hours, not days: the samples stream). */
+  samples: `${PREFIX}.samples.>`,
 } as const;
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
 
@@ -152,6 +154,11 @@ function parseProxyEventSubject<K extends string>(
 
 /** JetStream stream that keeps the durable events. */
 export const EVENTS_STREAM = 'ACEFLEET_EVENTS';
+/**
+ * JetStream stream that keeps the samples (`acefleet.samples.>`): one per stream every few seconds, so kept
+ * hours where the lifecycle events are kept days.
+ */
+export const SAMPLES_STREAM = 'ACEFLEET_SAMPLES';
 /** KV bucket holding one record per engine, keyed by engine id. */
 export const ENGINES_BUCKET = 'acefleet-engines';
 /** The JetStream stream that holds the engines bucket. */
@@ -160,8 +167,15 @@ export const ENGINES_KV_STREAM = `KV_${ENGINES_BUCKET}`;
 export const LEADERS_BUCKET = 'acefleet-leaders';
 /** The JetStream stream that holds the leaders bucket. */
 export const LEADERS_KV_STREAM = `KV_${LEADERS_BUCKET}`;
+/**
+ * Bytes a KV bucket holds at most unless KV_MAX_BYTES says otherwise (libs/platform jetstream-bounds.ts), for
+ * the libs that create buckets without a service's configuration (channels, player tokens).
+ */
+export const DEFAULT_KV_MAX_BYTES = 64 * 1024 * 1024;
 /** Durable consumer through which stats follows the events stream. */
 export const STATS_CONSUMER = 'acefleet-stats';
+/** Durable consumer through which stats follows the samples stream. */
+export const STATS_SAMPLES_CONSUMER = 'acefleet-stats-samples';
 
 /** NATS micro-service names, as `nats micro ls` shows them. */
 export const ServiceNames = {

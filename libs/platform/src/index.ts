@@ -1,4 +1,11 @@
-export { ConfigError, envNameOf, loadConfig, CommonConfig, orExitOnConfigError } from './config/config.ts';
+export {
+  ConfigError,
+  envNameOf,
+  loadConfig,
+  loadConfigOrExit,
+  CommonConfig,
+  orExitOnConfigError,
+} from './config/config.ts';
 export { type Logger, createLogger } from './logger.ts';
 export { createRegistry } from './metrics.ts';
 export { errorResponse, toAcefleetError, buildHttpApp, rejectOtherMethods } from './http/http.ts';
@@ -18,8 +25,13 @@ export {
   requestJson,
   decodeReply,
 } from './nats/nats.ts';
-export { ensureJetStream, applyJetStreamReplicas } from './nats/jetstream.ts';
-export { addMicroService, addJsonEndpoint } from './nats/micro.ts';
+export { ensureJetStream, applyJetStreamReplicas, applyJetStreamBounds } from './nats/jetstream.ts';
+export {
+  type JetStreamBounds,
+  defaultJetStreamBounds,
+  JetStreamBoundsConfig,
+} from './nats/jetstream-bounds.ts';
+export { addMicroService, addJsonEndpoint, AnnounceConfig, announcedAddress } from './nats/micro.ts';
 export { subjectMatches, DeliveryGuard, subscribeEvents } from './nats/delivery-guard.ts';
 export { onShutdown } from './lifecycle.ts';
 export {
@@ -30,6 +42,7 @@ export {
   engineAddressFilter,
 } from './config/engine-addresses.ts';
 export { EventPublisher } from './outbox/events.ts';
+export { OutboxConfig } from './outbox/outbox-file.ts';
 export { bootService, createNatsLink } from './config/boot.ts';
 export {
   type NatsPasswords,

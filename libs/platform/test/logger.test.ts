@@ -41,3 +41,41 @@ test('logger - secret fields, URL credentials and error causes never reach a log
   t.regex(failure!.err?.message ?? '', /engine unreachable: Request cannot be .* http:\/\/\*\*\*@h:1\/x/);
   t.is(failure!.msg, 'call failed http://***@h:1/?token=***');
 });
+
+// Issue 21: one warning per player start while the manager was down grew the log without bound.
+const repeats = `
+import { createLogger } from '@acefleet/platform';
+const log = createLogger('fold-test', 'info', 300);
+const engine = log.child({ engineId: 'e1' });
+for (let i = 0; i < 50; i++) engine.warn({ err: new Error('no responders') }, 'engine manager unavailable');
+for (let i = 0; i < 3; i++) log.warn('another warning');
+for (let i = 0; i < 5; i++) log.error({ n: 1 }, 'errors are never folded');
+setTimeout(() => engine.warn({ err: new Error('no responders') }, 'engine manager unavailable'), 600);
+`;
+
+test('logger - identical warnings within the window fold into one line and a count; errors never', async (t) => {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', repeats], {
+    cwd: repoRoot,
+  });
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { msg: string; level: number; repeated?: number; engineId?: string });
+  const of = (msg: string) => lines.filter((l) => l.msg === msg);
+  t.is(of('errors are never folded').length, 5);
+  const unavailable = of('engine manager unavailable');
+  // The first at once, the count of the 49 others when the window ends, then the next window's first.
+  t.deepEqual(
+    unavailable.map((l) => [l.repeated, l.engineId]),
+    [
+      [undefined, 'e1'],
+      [49, 'e1'],
+      [undefined, 'e1'],
+    ],
+    stdout,
+  );
+  t.deepEqual(
+    of('another warning').map((l) => l.repeated),
+    [undefined, 2],
+  );
+});

@@ -6,6 +6,7 @@ import {
   DEFAULT_TOKEN_MAX_STREAMS,
   PlayerTokenRecord,
   TOKENS_BUCKET,
+  DEFAULT_KV_MAX_BYTES,
   parseMessage,
   type AddTokenReply,
   type AddTokenRequest,
@@ -22,7 +23,7 @@ const NAME_SHAPE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Open (creating if needed) the player tokens bucket. */
 export function openTokensKv(nc: NatsConnection, replicas = 1): Promise<KV> {
-  return new Kvm(nc).create(TOKENS_BUCKET, { history: 1, replicas });
+  return new Kvm(nc).create(TOKENS_BUCKET, { history: 1, replicas, max_bytes: DEFAULT_KV_MAX_BYTES });
 }
 
 /** The hex SHA-256 of a token: all that is stored. Tokens are random, so no salt or slow hash is needed. */

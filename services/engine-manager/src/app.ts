@@ -15,6 +15,7 @@ import { EngineTable } from '@acefleet/engine-records';
 import { adminOperations } from './api/admin.ts';
 import { adminRoutes } from './api/admin-routes.ts';
 import { Autoscaler } from './lifecycle/autoscaler.ts';
+import { EngineRecycler, recycleRulesOf } from './lifecycle/engine-recycler.ts';
 import { CircuitBreaker } from './runtime/breaker.ts';
 import { engineEnvOf, type ManagerConfig } from './config.ts';
 import { limitsOf } from './runtime/confinement.ts';
@@ -135,7 +136,7 @@ export async function buildEngineManager(
   );
   const ours = () => table.records().filter((r) => r.hostId === config.hostId);
   const lease = new LeaderLease(
-    await openLeadersKv(nc, config.jsReplicas),
+    await openLeadersKv(nc, config.jsReplicas, config.kvMaxBytes),
     { hostId: config.hostId, instanceId: config.instanceId, ttlMs: config.leaderLeaseTtlMs },
     log,
   );
@@ -145,7 +146,9 @@ export async function buildEngineManager(
     () => breaker.state,
     () => lease.role,
   );
-  const events = new EventPublisher(nc, log);
+  const events = new EventPublisher(nc, log, {
+    ...(config.outboxDir && { durable: { dir: config.outboxDir, name: ServiceNames.engineManager } }),
+  });
   const vpnContainer = config.networkMode.startsWith('container:') ? config.networkMode.slice(10) : undefined;
   let onPortChange: (previous: number) => void = () => {};
   const vpn = config.gluetunControlUrl
@@ -208,6 +211,7 @@ export async function buildEngineManager(
     metrics,
   );
   const autoscaler = new Autoscaler(provisioner, drainer, config, log);
+  const recycler = new EngineRecycler(provisioner, drainer, runtime, recycleRulesOf(config), log);
   const health = new HealthReplacer(
     registry,
     provisioner,
@@ -298,6 +302,7 @@ export async function buildEngineManager(
     await sweepExpiredClaims(registry, provisioner, config.claimTtlMs, log, metrics, ledSince);
     await drainer.tick();
     await health.tick();
+    await recycler.tick();
     await autoscaler.tick();
   };
   let ledUntilClose = false;
@@ -341,6 +346,7 @@ export async function buildEngineManager(
       table.stop();
       await http.close();
       await events.drain(2000);
+      events.close();
     },
   };
 }

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
-import { CommonConfig, ConfigError } from '@acefleet/platform';
+import { AnnounceConfig, CommonConfig, ConfigError, OutboxConfig } from '@acefleet/platform';
 import {
   FLAG_LIST_VARIABLES,
   PINNED_IMAGE,
@@ -15,6 +15,8 @@ const Ms = (def: number, minimum = 0, description?: string) =>
 
 export const ManagerConfig = Type.Object({
   ...CommonConfig,
+  ...AnnounceConfig,
+  ...OutboxConfig,
   httpPort: Type.Integer({
     default: 8083,
     minimum: 0,
@@ -56,6 +58,41 @@ export const ManagerConfig = Type.Object({
     default: 1024,
     minimum: 0,
     description: 'memory limit per engine; 0: none',
+  }),
+  engineCacheMb: Type.Integer({
+    default: 256,
+    minimum: 16,
+    maximum: 64 * 1024,
+    description:
+      "the engine's cache: a tmpfs of this size at the preset's cache directory (it counts toward ENGINE_MEMORY_MB), and the preset's cache flags hold the engine to it",
+  }),
+  engineMaxAgeMs: Type.Integer({
+    default: 24 * 3600_000,
+    minimum: 10_000,
+    maximum: 365 * 24 * 3600_000,
+    description:
+      'an engine older than this is replaced: at once when idle, when busy once a ready engine can take its streams (a drain move)',
+  }),
+  engineRecycleMemoryMb: Type.Integer({
+    default: 0,
+    minimum: 0,
+    maximum: 1024 * 1024,
+    description:
+      'an engine whose memory stays over this (three checks in a row) is replaced like an old one; 0: never (ENGINE_MEMORY_MB still limits it)',
+  }),
+  engineDiskMaxMb: Type.Integer({
+    default: 1024,
+    minimum: 0,
+    maximum: 1024 * 1024,
+    description:
+      "an engine that wrote more than this outside its cache tmpfs (Docker's `SizeRw`: a cache the engine keeps elsewhere) is replaced; 0: never",
+  }),
+  engineUsageCheckMs: Type.Integer({
+    default: 60_000,
+    minimum: 100,
+    maximum: 24 * 3600_000,
+    description:
+      'how often engines are checked against ENGINE_MAX_AGE_MS, ENGINE_RECYCLE_MEMORY_MB and ENGINE_DISK_MAX_MB',
   }),
   engineCpus: Type.Number({ default: 1.5, minimum: 0, description: 'CPU limit per engine; 0: none' }),
   enginePidsLimit: Type.Integer({ default: 512, minimum: 0, description: 'processes+threads; 0: none' }),
@@ -115,7 +152,12 @@ export const ManagerConfig = Type.Object({
     description: 'first engine P2P port (one per engine)',
   }),
   minReplicas: Type.Integer({ default: 1, minimum: 0, description: 'usable engines kept running' }),
-  minFreeReplicas: Type.Integer({ default: 0, minimum: 0, description: 'warm spares with no stream' }),
+  minFreeReplicas: Type.Integer({
+    default: 1,
+    minimum: 0,
+    description:
+      'warm spares with no stream: a new channel beyond the busy engines starts at once instead of waiting for an engine to boot',
+  }),
   maxReplicas: Type.Integer({
     default: 4,
     minimum: 1,

@@ -1,5 +1,7 @@
 import { ServiceNames } from '@acefleet/contracts';
 import {
+  applyJetStreamBounds,
+  announcedAddress,
   applyJetStreamReplicas,
   bootService,
   listenFront,
@@ -28,12 +30,15 @@ const front = await listenFront({
 let manager: EngineManager | undefined;
 // The one service allowed to: other services only create the streams, with JS_REPLICAS, when they are missing.
 link.onConnect('jetstream replicas', (nc) => applyJetStreamReplicas(nc, config.jsReplicas, log));
+link.onConnect('jetstream bounds', (nc) => applyJetStreamBounds(nc, config, log));
 link.onConnect('engine manager', async (nc) => {
   manager = await buildEngineManager(config, nc, log, problems);
   await front.mount(manager.http);
 });
 link.onConnect('micro service', async () => {
-  await manager?.serve(front.address);
+  await manager?.serve(
+    announcedAddress(config.httpHost, Number(new URL(front.address).port), config.publicUrl),
+  );
 });
 link.start();
 log.info(

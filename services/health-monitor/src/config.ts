@@ -1,9 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { CommonConfig, EngineAddressConfig } from '@acefleet/platform';
+import { AnnounceConfig, CommonConfig, EngineAddressConfig, OutboxConfig } from '@acefleet/platform';
 
 export const MonitorConfig = Type.Object({
   ...CommonConfig,
   ...EngineAddressConfig,
+  ...AnnounceConfig,
+  ...OutboxConfig,
   httpPort: Type.Integer({
     default: 8082,
     minimum: 0,

@@ -1,9 +1,11 @@
-import { ServiceNames } from '@acefleet/contracts';
+import { ObservabilitySubjects, ServiceNames } from '@acefleet/contracts';
 import { getSessionStat, probeStatus } from '@acefleet/engine-client';
 import {
   addMicroService,
+  announcedAddress,
   bootService,
   createRegistry,
+  encodeJson,
   EventPublisher,
   engineAddressFilter,
   parseEngineAddresses,
@@ -38,7 +40,9 @@ async function startMonitoring(nc: NatsConnection): Promise<void> {
   const registry = createRegistry(ServiceNames.healthMonitor);
   const table = new EngineTable(await openEnginesKv(nc), log);
   await table.start();
-  const events = new EventPublisher(nc, log);
+  const events = new EventPublisher(nc, log, {
+    ...(config.outboxDir && { durable: { dir: config.outboxDir, name: ServiceNames.healthMonitor } }),
+  });
   const engineAllowed = engineAddressFilter(engineRules, log, 'probed');
   const monitor = new HealthMonitor(
     () => table.records().filter(engineAllowed),
@@ -51,6 +55,7 @@ async function startMonitoring(nc: NatsConnection): Promise<void> {
     },
     log,
     registry,
+    (probe) => nc.publish(ObservabilitySubjects.engineProbe, encodeJson(probe)),
   );
   const readable = statUrlFilter((id) => table.get(id)?.record, engineAllowed, log);
   const poller = new StreamPoller(
@@ -79,7 +84,7 @@ async function startMonitoring(nc: NatsConnection): Promise<void> {
     name: ServiceNames.healthMonitor,
     version: '0.1.0',
     description: 'Probes every AceStream engine and stream, and checks every acefleet service answers',
-    httpAddress: front.address,
+    httpAddress: announcedAddress(config.httpHost, Number(new URL(front.address).port), config.publicUrl),
     instanceId: config.instanceId,
   });
   streams.start();
@@ -91,6 +96,7 @@ async function startMonitoring(nc: NatsConnection): Promise<void> {
     () => streams.stop(),
     () => service.stop(),
     () => events.drain(3000),
+    () => events.close(),
     () => table.stop(),
     () => http.close(),
   );

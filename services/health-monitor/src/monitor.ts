@@ -2,6 +2,7 @@ import {
   redactCredentials,
   Subjects,
   type EngineHealth,
+  type EngineProbe,
   type EngineRecord,
   type HealthStatus,
 } from '@acefleet/contracts';
@@ -27,7 +28,8 @@ export type Probe = (baseUrl: string, timeoutMs: number) => Promise<void>;
 
 /**
  * Probes every engine on a fixed cadence. Probes run concurrently and each has its own timeout, so one
- * wedged engine never delays the others; a verdict change is published as an engine.health event.
+ * wedged engine never delays the others; a verdict change is published as an engine.health event, and every
+ * probe, changed verdict or not, is told to `onProbe` (a light engine-probe message for the dashboard).
  */
 export class HealthMonitor {
   private readonly states = new Map<string, EngineHealthState>();
@@ -42,6 +44,7 @@ export class HealthMonitor {
     private readonly opts: MonitorOptions,
     private readonly log: Logger,
     registry: Registry,
+    private readonly onProbe: (probe: EngineProbe) => void = () => {},
   ) {
     this.probes = new Counter({
       name: 'acefleet_health_probes_total',
@@ -127,6 +130,7 @@ export class HealthMonitor {
       state.lastProbeAt = Date.now();
     }
     this.probes.inc({ result: ok ? 'ok' : 'failed' });
+    this.onProbe({ engineId: engine.id, ok, at: new Date(state.lastProbeAt).toISOString() });
     state.failures = ok ? 0 : state.failures + 1;
     const verdict: HealthStatus | undefined = ok
       ? 'healthy'

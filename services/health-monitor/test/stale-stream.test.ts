@@ -31,7 +31,7 @@ test.before(async () => {
     STAT_INTERVAL_MS: String(STAT_INTERVAL_MS),
     STARVED_AFTER_MS: '1000',
   });
-  streamEvents = await collectEvents(world.nc, 'acefleet.events.stream.>');
+  streamEvents = await collectEvents(world.nc, 'acefleet.events.stream.>', ObservabilitySubjects.streamStats);
 });
 test.after.always(async () => {
   await streamEvents?.stop();

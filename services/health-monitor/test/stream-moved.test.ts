@@ -10,7 +10,7 @@ let world: MonitorWorld;
 let streamEvents: EventCollector;
 test.before(async () => {
   world = await startMonitorWorld(2, { STAT_INTERVAL_MS: String(STAT_INTERVAL_MS) });
-  streamEvents = await collectEvents(world.nc, 'acefleet.events.stream.>');
+  streamEvents = await collectEvents(world.nc, 'acefleet.events.stream.>', ObservabilitySubjects.streamStats);
 });
 test.after.always(async () => {
   await streamEvents?.stop();

@@ -105,6 +105,14 @@ function onEvent(e) {
   else refresh('overview', 'engines');
 }
 
+/** A probe that changed nothing but its time: the engine's row shows it, without a reload. */
+function onProbe(p) {
+  const engine = state.engines.find((e) => e.id === p.engineId);
+  if (!engine) return;
+  engine.lastProbe = p;
+  if (state.tab === 'engines') render();
+}
+
 function connectLive() {
   const badge = document.getElementById('live');
   const source = new EventSource('/api/live');
@@ -120,6 +128,7 @@ function connectLive() {
   });
   source.addEventListener('event', (m) => onEvent(JSON.parse(m.data)));
   source.addEventListener('engine', () => refresh('overview', 'engines'));
+  source.addEventListener('probe', (m) => onProbe(JSON.parse(m.data)));
 }
 
 const afterAction = () => refresh('overview', 'engines', 'streams');

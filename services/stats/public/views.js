@@ -98,7 +98,11 @@ function enginesMini(engines) {
           { 'data-engine-id': e.id },
           h('td', { class: 'mono' }, e.id),
           h('td', {}, chip(e.state)),
-          h('td', {}, e.health ? chip(e.health.status) : chip('unknown', 'muted')),
+          h(
+            'td',
+            { title: e.health ? `${e.health.detail} (since ${time(e.health.at)})` : '' },
+            e.health ? chip(e.health.status) : chip('unknown', 'muted'),
+          ),
           h(
             'td',
             {},
@@ -216,7 +220,11 @@ export function enginesView(st, onAction) {
           h('td', { class: 'num' }, `${e.claims.length}/${e.capacity}`),
           h('td', { class: 'muted' }, ago(e.createdAt)),
           h('td', { class: 'mono muted' }, e.baseUrl),
-          h('td', { class: 'muted' }, e.health ? `${e.health.detail} (${time(e.health.at)})` : '–'),
+          h(
+            'td',
+            { class: 'muted', 'data-last-probe': e.lastProbe?.at ?? '' },
+            e.lastProbe ? `${time(e.lastProbe.at)} ${e.lastProbe.ok ? 'ok' : 'failed'}` : '–',
+          ),
           h(
             'td',
             {},

@@ -1,7 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '@nats-io/services';
 import { Type } from '@sinclair/typebox';
-import { ServiceNames, Subjects, type StatsSummaryReply } from '@acefleet/contracts';
+import {
+  EVENTS_STREAM,
+  SAMPLES_STREAM,
+  ServiceNames,
+  Subjects,
+  type StatsSummaryReply,
+} from '@acefleet/contracts';
 import {
   addJsonEndpoint,
   addMicroService,
@@ -18,6 +24,8 @@ import { ChannelDirectory, openChannelsKv } from '@acefleet/channels';
 import { makeApplier } from './apply-event.ts';
 import type { StatsConfig } from './config.ts';
 import { EventFollower } from './consumer.ts';
+import { ProbeFollower } from './probe-follower.ts';
+import { Retention } from './retention.ts';
 import { openDatabase } from './db.ts';
 import { HistoryStore } from './history.ts';
 import { LiveFeed } from './live.ts';
@@ -34,7 +42,6 @@ import { SessionStore } from './store.ts';
 export interface StatsService {
   http: FastifyInstance;
   sessions: SessionStore;
-  follower: EventFollower;
   serve(httpAddress: string): Promise<Service>;
   close(): Promise<void>;
 }
@@ -62,34 +69,59 @@ export async function buildStats(
     live.send('engine', { id, record: engine?.record ?? null }),
   );
   await table.start();
-  const view = new FleetView(() => table.records(), sessions, history);
+  const probes = new ProbeFollower(nc, log, (probe) => live.send('probe', probe));
+  const following = probes.follow();
+  const view = new FleetView(
+    () => table.records(),
+    sessions,
+    history,
+    (id) => probes.lastOf(id),
+  );
   const stored = registerFleetMetrics(registry, view, live);
-  const follower: EventFollower = new EventFollower(
-    nc,
-    makeApplier(db, sessions, history, players),
-    { durableName: config.consumerName, ackWaitMs: config.ackWaitMs },
-    log,
-    (e) => {
-      stored.inc({ kind: e.kind });
-      live.send('event', e);
+  const applier = makeApplier(db, sessions, history, players);
+  const follow = (stream: string, durableName: string, filterSubject: string): EventFollower =>
+    new EventFollower(
+      nc,
+      applier,
+      { stream, durableName, filterSubject, ackWaitMs: config.ackWaitMs },
+      log,
+      (e) => {
+        stored.inc({ kind: e.kind });
+        live.send('event', e);
+      },
+      (err) => storage.failed(err),
+    );
+  // The lifecycle events, and the samples, kept hours in a stream of their own (libs/platform jetstream-bounds.ts).
+  const followers = [
+    follow(EVENTS_STREAM, config.consumerName, Subjects.events),
+    follow(SAMPLES_STREAM, `${config.consumerName}-samples`, Subjects.samples),
+  ];
+  const consuming = {
+    pause: () => followers.forEach((f) => f.pause()),
+    resume: () => followers.forEach((f) => f.resume()),
+  };
+  const retention = new Retention(
+    db,
+    history,
+    {
+      sampleRetentionMs: config.sampleRetentionMs,
+      eventRetentionMs: config.eventRetentionMs,
+      retentionDays: config.statsRetentionDays,
+      compactIntervalMs: config.compactIntervalMs,
     },
-    (err) => storage.failed(err),
+    log,
   );
   const storage = new StorageGuard(
-    () => {
-      const now = Date.now();
-      return history.prune(
-        new Date(now - config.sampleRetentionMs).toISOString(),
-        new Date(now - config.eventRetentionMs).toISOString(),
-      );
-    },
-    follower,
+    () => retention.run(),
+    consuming,
     { pruneIntervalMs: config.pruneIntervalMs, retryMs: Math.min(config.pruneIntervalMs, 2000) },
     log,
   );
-  await follower.start();
+  for (const f of followers) await f.start();
   storage.start();
-  const events = new EventPublisher(nc, log);
+  const events = new EventPublisher(nc, log, {
+    ...(config.outboxDir && { durable: { dir: config.outboxDir, name: ServiceNames.stats } }),
+  });
   const quarter = Math.min(5000, config.proxyLostAfterMs / 4);
   const waitMs = Math.min(1000, quarter);
   const proxies = new ProxyWatch(
@@ -124,7 +156,6 @@ export async function buildStats(
   return {
     http,
     sessions,
-    follower,
     async serve(httpAddress) {
       service = await addMicroService(nc, {
         name: ServiceNames.stats,
@@ -145,9 +176,11 @@ export async function buildStats(
       storage.stop();
       proxies.stop();
       await events.drain(2000);
+      events.close();
       // Shutting down: the connection may be gone already, and its close ends the service anyway.
       await service?.stop().catch(() => {});
-      follower.stop();
+      followers.forEach((f) => f.stop());
+      await following.stop();
       table.stop();
       await channels.stop();
       live.close();

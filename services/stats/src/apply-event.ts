@@ -39,6 +39,7 @@ export interface AppliedEvent {
 }
 
 const EVENT_PREFIX = `${PREFIX}.events.`;
+const SAMPLE_PREFIX = `${PREFIX}.samples.`;
 
 /** The proxies' stream events, by kind; each is read with its sender checked (decodeStreamEvent). */
 const streamSchemas: Record<StreamEventKind, TSchema> = {
@@ -68,7 +69,7 @@ const text = (v: unknown): string | null => (typeof v === 'string' && v.length >
 
 /**
  * What an event says, and its kind as the dashboard knows it: a stream event's kind without its sender
- * (`stream.started`), any other subject's tail after `acefleet.events.`.
+ * (`stream.started`), any other subject's tail after `acefleet.events.` or `acefleet.samples.`.
  */
 function decodeEvent(subject: string, payload: Uint8Array): { kind: string; data: unknown } {
   const stream = parseStreamEventSubject(subject);
@@ -81,7 +82,8 @@ function decodeEvent(subject: string, payload: Uint8Array): { kind: string; data
     const kind = `player.${player.kind}`;
     return { kind, data: decodeStreamEvent(playerSchemas[player.kind], subject, payload, kind) };
   }
-  const kind = subject.startsWith(EVENT_PREFIX) ? subject.slice(EVENT_PREFIX.length) : subject;
+  const prefix = [EVENT_PREFIX, SAMPLE_PREFIX].find((p) => subject.startsWith(p));
+  const kind = prefix ? subject.slice(prefix.length) : subject;
   const schema = schemas[subject];
   return { kind, data: schema ? decodeMessage(schema, payload, kind) : decodeGeneric(payload, kind) };
 }

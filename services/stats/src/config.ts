@@ -1,9 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { STATS_CONSUMER } from '@acefleet/contracts';
-import { CommonConfig } from '@acefleet/platform';
+import { AnnounceConfig, CommonConfig, OutboxConfig } from '@acefleet/platform';
 
 export const StatsConfig = Type.Object({
   ...CommonConfig,
+  ...AnnounceConfig,
+  ...OutboxConfig,
   httpPort: Type.Integer({
     default: 8081,
     minimum: 0,
@@ -32,17 +34,34 @@ export const StatsConfig = Type.Object({
   sampleRetentionMs: Type.Integer({
     default: 24 * 3600_000,
     minimum: 1000,
+    maximum: 30 * 24 * 3600_000,
     description: 'per-stream stat samples older than this are deleted.',
   }),
   eventRetentionMs: Type.Integer({
     default: 30 * 24 * 3600_000,
     minimum: 1000,
+    maximum: 3650 * 24 * 3600_000,
     description:
-      'events-feed entries (health changes, stale streams…) older than this are deleted; sessions are kept.',
+      'events-feed entries (health changes, stale streams…) older than this are deleted; sessions are kept STATS_RETENTION_DAYS.',
+  }),
+  statsRetentionDays: Type.Integer({
+    default: 90,
+    minimum: 1,
+    maximum: 3650,
+    description:
+      'ended stream sessions and player sessions older than this many days are deleted (open ones never): about 1 KB a stream session and 0.5 KB a player session',
+  }),
+  compactIntervalMs: Type.Integer({
+    default: 6 * 3600_000,
+    minimum: 1000,
+    maximum: 7 * 24 * 3600_000,
+    description:
+      'how often the database gives back what deletes freed: its WAL checkpointed to zero bytes, the file vacuumed when a fifth of it is free',
   }),
   pruneIntervalMs: Type.Integer({
     default: 60_000,
     minimum: 100,
+    maximum: 24 * 3600_000,
     description: 'how often old history is deleted',
   }),
   liveMaxClients: Type.Integer({

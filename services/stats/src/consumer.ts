@@ -1,13 +1,22 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { AcefleetError, EVENTS_STREAM, Subjects } from '@acefleet/contracts';
+import { AcefleetError } from '@acefleet/contracts';
 import { supervise, type Logger, type Supervised } from '@acefleet/platform';
 import type { AppliedEvent } from './apply-event.ts';
 
 export type Applier = (subject: string, seq: number, received: Date, payload: Uint8Array) => AppliedEvent;
 
+/** Which stream a follower reads, through which durable consumer, and how long a delivery may stay unacknowledged. */
+export interface FollowedStream {
+  stream: string;
+  durableName: string;
+  /** The stream's subjects (`acefleet.events.>`, `acefleet.samples.>`). */
+  filterSubject: string;
+  ackWaitMs: number;
+}
+
 /**
- * Follows the event stream with a durable consumer: each event is stored, then acknowledged, so a stats
+ * Follows a stream (the events, the samples) with a durable consumer: each event is stored, then acknowledged, so a stats
  * process that stops (or crashes) resumes after the last stored event and nothing is lost or counted twice
  * (an event stored but not yet acknowledged comes again and is a no-op the second time). When storing fails
  * (database locked, disk full) `onStoreFailed` hears it; pause() stops consuming until resume(), and what
@@ -20,30 +29,30 @@ export class EventFollower {
   constructor(
     private readonly nc: NatsConnection,
     private readonly applier: Applier,
-    private readonly opts: { durableName: string; ackWaitMs: number },
+    private readonly opts: FollowedStream,
     private readonly log: Logger,
     private readonly onApplied: (event: AppliedEvent) => void = () => {},
     private readonly onStoreFailed: (err: unknown) => void = () => {},
   ) {}
 
   async start(): Promise<void> {
-    const { durableName, ackWaitMs } = this.opts;
+    const { stream, durableName, filterSubject, ackWaitMs } = this.opts;
     const jsm = await jetstreamManager(this.nc);
     // Events handed to a process that crashed come again after ack_wait; storing one takes milliseconds.
     const ackWait = ackWaitMs * 1_000_000;
     // Not there yet (first start): it is created below, which reports any other failure.
-    const existing = await jsm.consumers.info(EVENTS_STREAM, durableName).catch(() => undefined);
+    const existing = await jsm.consumers.info(stream, durableName).catch(() => undefined);
     if (!existing) {
-      await jsm.consumers.add(EVENTS_STREAM, {
+      await jsm.consumers.add(stream, {
         durable_name: durableName,
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
-        filter_subject: Subjects.events,
+        filter_subject: filterSubject,
         max_ack_pending: 1000,
         ack_wait: ackWait,
       });
     } else if (existing.config.ack_wait !== ackWait) {
-      await jsm.consumers.update(EVENTS_STREAM, durableName, { ack_wait: ackWait });
+      await jsm.consumers.update(stream, durableName, { ack_wait: ackWait });
     }
     this.resume();
   }
@@ -60,7 +69,7 @@ export class EventFollower {
   }
 
   private async consume(signal: AbortSignal): Promise<void> {
-    const consumer = await jetstream(this.nc).consumers.get(EVENTS_STREAM, this.opts.durableName);
+    const consumer = await jetstream(this.nc).consumers.get(this.opts.stream, this.opts.durableName);
     const messages = await consumer.consume({ max_messages: 256 });
     signal.addEventListener('abort', () => messages.stop(), { once: true });
     if (signal.aborted) messages.stop();

@@ -44,6 +44,11 @@ const migrations: string[] = [
    CREATE INDEX players_started ON players(started_at);
    CREATE INDEX players_stream ON players(stream_id);
    CREATE INDEX players_open ON players(ended_at) WHERE ended_at IS NULL;`,
+  // The most viewers a channel had at once on a UTC day, summed over every proxy that played it (one stream
+  // per proxy): a session's own peak_clients counts one proxy only.
+  `CREATE TABLE channel_peaks (
+     content_kind TEXT NOT NULL, content_value TEXT NOT NULL, day TEXT NOT NULL, peak INTEGER NOT NULL,
+     PRIMARY KEY (content_kind, content_value, day)) WITHOUT ROWID;`,
 ];
 
 /**

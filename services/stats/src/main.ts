@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ServiceNames } from '@acefleet/contracts';
-import { bootService, listenFront, onShutdown } from '@acefleet/platform';
+import { announcedAddress, bootService, listenFront, onShutdown } from '@acefleet/platform';
 import { buildStats, type StatsService } from './app.ts';
 import { StatsConfig } from './config.ts';
 
@@ -20,7 +20,9 @@ link.onConnect('stats', async (nc) => {
   await front.mount(stats.http);
 });
 link.onConnect('micro service', async () => {
-  await stats?.serve(front.address);
+  await stats?.serve(
+    announcedAddress(config.httpHost, Number(new URL(front.address).port), config.publicUrl),
+  );
 });
 link.start();
 log.info({ address: front.address, db: config.dbPath }, 'stats started');

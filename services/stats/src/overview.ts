@@ -1,5 +1,6 @@
 import type {
   EngineHealth,
+  EngineProbe,
   EngineRecord,
   ServicePresence,
   StreamStale,
@@ -18,6 +19,8 @@ export interface Alert {
 
 export interface EngineView extends EngineRecord {
   health: EngineHealth | null;
+  /** The last probe, whatever its verdict (the health is the last verdict change). */
+  lastProbe: EngineProbe | null;
   load: number;
   ageSeconds: number;
 }
@@ -44,6 +47,7 @@ export class FleetView {
     private readonly engineRecords: () => EngineRecord[],
     private readonly sessions: SessionStore,
     private readonly history: HistoryStore,
+    private readonly lastProbe: (engineId: string) => EngineProbe | null = () => null,
   ) {}
 
   engines(now = Date.now()): EngineView[] {
@@ -52,6 +56,7 @@ export class FleetView {
       .map((r) => ({
         ...r,
         health: health.get(r.id) ?? null,
+        lastProbe: this.lastProbe(r.id),
         load: r.claims.length / r.capacity,
         ageSeconds: Math.max(0, Math.round((now - Date.parse(r.createdAt)) / 1000)),
       }))

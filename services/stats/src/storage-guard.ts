@@ -19,7 +19,7 @@ export class StorageGuard {
   private stopped = false;
 
   constructor(
-    private readonly prune: () => { samples: number; events: number },
+    private readonly prune: () => Record<string, number>,
     private readonly consuming: { pause(): void; resume(): void },
     private readonly opts: StorageGuardOptions,
     private readonly log: Logger,
@@ -59,7 +59,7 @@ export class StorageGuard {
   private tick(): void {
     try {
       const gone = this.prune();
-      if (gone.samples + gone.events > 0) this.log.debug(gone, 'pruned history');
+      if (Object.values(gone).some((n) => n > 0)) this.log.debug(gone, 'pruned history');
       if (this.failure) {
         this.failure = undefined;
         this.log.info('database writable again; event consumption resumed');

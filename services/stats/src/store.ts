@@ -112,13 +112,30 @@ export class SessionStore {
   }
 
   recordViewers(e: StreamViewers): void {
-    this.db
+    const { changes } = this.db
       .prepare(
         `UPDATE sessions SET viewers = @viewers, viewers_at = @at, peak_clients = MAX(peak_clients, @viewers)
          WHERE stream_id = @streamId AND proxy_id = @proxyId AND ended_at IS NULL
            AND (viewers_at IS NULL OR viewers_at < @at)`,
       )
       .run(e);
+    if (changes > 0) this.recordChannelPeak(e.streamId, e.at);
+  }
+
+  /** The channel's viewers now, summed over every proxy playing it, raise its peak of the day if higher. */
+  private recordChannelPeak(streamId: string, at: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO channel_peaks (content_kind, content_value, day, peak)
+         SELECT s.content_kind, lower(s.content_value), substr(@at, 1, 10), COALESCE(SUM(o.viewers), 0)
+           FROM sessions s JOIN sessions o
+             ON o.content_kind = s.content_kind AND lower(o.content_value) = lower(s.content_value)
+            AND o.ended_at IS NULL
+          WHERE s.stream_id = @streamId
+          GROUP BY s.content_kind, lower(s.content_value)
+         ON CONFLICT (content_kind, content_value, day) DO UPDATE SET peak = MAX(peak, excluded.peak)`,
+      )
+      .run({ streamId, at });
   }
 
   get(streamId: string): SessionRow | undefined {

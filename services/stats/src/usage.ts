@@ -25,10 +25,18 @@ export function usageSummary(
   range: { since?: string; until?: string; limit: number },
 ): UsageRow[] {
   const key = groupBy[group];
+  // Per content, the peak is the channel's: viewers at once summed over the proxies that played it that day.
+  const peak =
+    group === 'content'
+      ? `MAX(MAX(peak_clients), COALESCE((SELECT MAX(p.peak) FROM channel_peaks p
+           WHERE p.content_kind = sessions.content_kind AND p.content_value = lower(sessions.content_value)
+             AND (@since IS NULL OR p.day >= substr(@since, 1, 10))
+             AND (@until IS NULL OR p.day <= substr(@until, 1, 10))), 0))`
+      : 'MAX(peak_clients)';
   return db
     .prepare(
       `SELECT ${key} AS key, COUNT(*) AS sessions, COUNT(ended_at) AS ended,
-         COALESCE(SUM(bytes_out), 0) AS bytesOut, MAX(peak_clients) AS peakViewers,
+         COALESCE(SUM(bytes_out), 0) AS bytesOut, ${peak} AS peakViewers,
          CAST(ROUND(SUM((julianday(COALESCE(ended_at, @now)) - julianday(started_at)) * 86400)) AS INTEGER)
            AS streamSeconds
        FROM sessions

@@ -5,16 +5,18 @@ import { mapLegacyEnv, type LegacyRule } from './legacy-env.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { NatsLink } from '../nats/nats-link.ts';
 import { ensureJetStream } from '../nats/jetstream.ts';
+import { defaultJetStreamBounds, type JetStreamBounds } from '../nats/jetstream-bounds.ts';
 import { connectNats, type NatsAuth } from '../nats/nats.ts';
 
 /** The fields of CommonConfig that booting reads; every service schema spreads CommonConfig. */
-interface Common {
+interface Common extends JetStreamBounds {
   instanceId: string;
   natsUrl: string;
   natsUser: string;
   natsPassword: string;
   jsReplicas: number;
   logLevel: string;
+  logRepeatWindowMs: number;
 }
 
 export interface Booted<T extends TObject> {
@@ -40,16 +42,16 @@ export function bootService<T extends TObject>(
   const mapped = orExitOnConfigError(() => mapLegacyEnv(env, legacy));
   const loaded = loadConfigOrExit(schema, mapped.env) as Readonly<Static<T>> & Common;
   const config = { ...loaded, instanceId: loaded.instanceId || randomUUID() };
-  const log = createLogger(name, config.logLevel);
+  const log = createLogger(name, config.logLevel, config.logRepeatWindowMs);
   for (const note of mapped.notes) log.info(note);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   const auth = { user: config.natsUser, password: config.natsPassword };
-  return { config, log, link: createNatsLink(config.natsUrl, name, log, auth, config.jsReplicas) };
+  return { config, log, link: createNatsLink(config.natsUrl, name, log, auth, config.jsReplicas, config) };
 }
 
 /**
- * A service's NATS link (not started), whose first step makes sure the events stream and the engines bucket
- * exist, created with `jsReplicas` replicas.
+ * A service's NATS link (not started), whose first step makes sure the events and samples streams and the
+ * engines bucket exist, created with `jsReplicas` replicas and `bounds`.
  */
 export function createNatsLink(
   natsUrl: string,
@@ -57,8 +59,9 @@ export function createNatsLink(
   log: Logger,
   auth: NatsAuth = { user: '', password: '' },
   jsReplicas = 1,
+  bounds: JetStreamBounds = defaultJetStreamBounds,
 ): NatsLink {
   const link = new NatsLink(() => connectNats(natsUrl, name, log, auth), log);
-  link.onConnect('jetstream', (nc) => ensureJetStream(nc, jsReplicas));
+  link.onConnect('jetstream', (nc) => ensureJetStream(nc, jsReplicas, bounds));
   return link;
 }

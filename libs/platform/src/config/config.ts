@@ -1,5 +1,6 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { JetStreamBoundsConfig } from '../nats/jetstream-bounds.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -55,6 +56,7 @@ export const CommonConfig = {
     // engine-manager applies it to existing streams too (applyJetStreamReplicas).
     description: 'replicas of the events stream and engines bucket: at most the NATS cluster size',
   }),
+  ...JetStreamBoundsConfig,
   httpHost: Type.String({ default: '127.0.0.1', description: 'address the HTTP server binds' }),
   httpAllowedHosts: Type.String({
     default: '',
@@ -80,6 +82,13 @@ export const CommonConfig = {
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info', description: 'least severe log level written' },
   ),
+  logRepeatWindowMs: Type.Integer({
+    default: 60_000,
+    minimum: 100,
+    maximum: 24 * 3600_000,
+    description:
+      'identical warnings within this window are written once, then one line with their count (`repeated`); errors are never folded',
+  }),
   instanceId: Type.String({ default: '', description: 'identity of this process; random when empty' }),
   maxHeaderBytes: Type.Integer({
     default: 16 * 1024,

@@ -1,6 +1,7 @@
 import { Svcm, type Endpoint, type Service, type ServiceMsg } from '@nats-io/services';
+import { networkInterfaces, hostname } from 'node:os';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { Static, TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { AcefleetError, decodeMessage } from '@acefleet/contracts';
 import { DeliveryGuard } from './delivery-guard.ts';
 import type { Logger } from '../logger.ts';
@@ -13,6 +14,39 @@ export interface ServiceSpec {
   /** Where this instance's HTTP (health, metrics, API) listens; shown by `nats micro info`. */
   httpAddress: string;
   instanceId: string;
+}
+
+/** Where a service says it is reached, for the services that have no PUBLIC_URL of their own yet. */
+export const AnnounceConfig = {
+  publicUrl: Type.String({
+    default: '',
+    pattern: '^(https?://[^/?#@\\s]+/?)?$',
+    description:
+      "this service's HTTP address as others reach it (`http://host:port`), announced in `$SRV.INFO`; empty: the bound address, or the host's primary address when bound to every interface",
+  }),
+};
+
+/** The first non-loopback IPv4 address of this host (its primary one), else its host name. */
+function primaryAddress(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    const found = addresses?.find((a) => !a.internal && a.family === 'IPv4');
+    if (found) return found.address;
+  }
+  return hostname();
+}
+
+/** Hosts that mean "every interface" when bound, and are reachable by nobody when announced. */
+const ANY_ADDRESS = new Set(['0.0.0.0', '::', '[::]', '']);
+
+/**
+ * The HTTP address a service announces (`$SRV.INFO` metadata `http`): PUBLIC_URL when set; else the bound
+ * host and port, except that a service bound to every interface announces the host's primary address (never
+ * `0.0.0.0`, which nobody can reach, nor `127.0.0.1`, which every other host reads as itself).
+ */
+export function announcedAddress(host: string, port: number, publicUrl = ''): string {
+  if (publicUrl) return publicUrl.replace(/\/+$/, '');
+  const shown = ANY_ADDRESS.has(host) ? primaryAddress() : host;
+  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
 }
 
 /** What acefleet measures per endpoint: the whole async handling, not only its synchronous start. */

@@ -1,7 +1,7 @@
 import { connect } from '@nats-io/transport-node';
 import { RequestError, TimeoutError, type Msg, type NatsConnection } from '@nats-io/nats-core';
 import type { NatsConnectionImpl } from '@nats-io/nats-core/internal';
-import { jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { DiscardPolicy, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Static, TSchema } from '@sinclair/typebox';
 import {
@@ -9,11 +9,13 @@ import {
   ENGINES_BUCKET,
   EVENTS_STREAM,
   LEADERS_BUCKET,
+  SAMPLES_STREAM,
   Subjects,
   decodeMessage,
   inboxPrefixOf,
   ErrorEnvelope,
 } from '@acefleet/contracts';
+import { defaultJetStreamBounds, type JetStreamBounds } from './jetstream-bounds.ts';
 import type { Logger } from '../logger.ts';
 import { supervise } from '../supervise.ts';
 
@@ -77,43 +79,78 @@ export function natsServers(list: string): string[] {
     .filter((s) => s !== '');
 }
 
-const DAY_NS = 24 * 60 * 60 * 1e9;
+const MS_NS = 1_000_000;
 
-/**
- * Create the durable event stream with `replicas` replicas unless it exists (then it is left as it is:
- * applyJetStreamReplicas changes it); safe to call from every service at start.
- */
-export async function ensureEventsStream(nc: NatsConnection, replicas = 1): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  const config = {
-    name: EVENTS_STREAM,
-    subjects: [Subjects.events],
+/** The stream configs of the events and the samples, as `bounds` say (the duplicate window as before). */
+export function boundedStreamConfigs(bounds: JetStreamBounds, replicas: number) {
+  const common = {
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
-    max_age: 7 * DAY_NS,
+    discard: DiscardPolicy.Old,
     duplicate_window: 10 * 60 * 1e9,
     num_replicas: replicas,
   };
-  try {
-    await jsm.streams.info(EVENTS_STREAM);
-  } catch {
-    await jsm.streams.add(config).catch(async (err: unknown) => {
-      // Another service created it between our look-up and add: that is fine.
-      await jsm.streams.info(EVENTS_STREAM).catch(() => {
-        throw err;
+  return [
+    {
+      ...common,
+      name: EVENTS_STREAM,
+      subjects: [Subjects.events],
+      max_age: bounds.eventsMaxAgeMs * MS_NS,
+      max_bytes: bounds.eventsMaxBytes,
+    },
+    {
+      ...common,
+      name: SAMPLES_STREAM,
+      subjects: [Subjects.samples],
+      max_age: bounds.samplesMaxAgeMs * MS_NS,
+      max_bytes: bounds.samplesMaxBytes,
+      // A sample is worth keeping only once: its id is unique within a minute of its time.
+      duplicate_window: 60 * 1e9,
+    },
+  ];
+}
+
+/**
+ * Create the durable event stream and the samples stream, with `replicas` replicas and `bounds`, unless they
+ * exist (then they are left as they are: applyJetStreamReplicas and applyJetStreamBounds change them); safe
+ * to call from every service at start.
+ */
+export async function ensureEventsStream(
+  nc: NatsConnection,
+  replicas = 1,
+  bounds: JetStreamBounds = defaultJetStreamBounds,
+): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  for (const config of boundedStreamConfigs(bounds, replicas)) {
+    try {
+      await jsm.streams.info(config.name);
+    } catch {
+      await jsm.streams.add(config).catch(async (err: unknown) => {
+        // Another service created it between our look-up and add: that is fine.
+        await jsm.streams.info(config.name).catch(() => {
+          throw err;
+        });
       });
-    });
+    }
   }
 }
 
-/** Open the engines KV bucket, creating it with `replicas` replicas if it does not exist yet. */
-export async function openEnginesKv(nc: NatsConnection, replicas = 1): Promise<KV> {
-  return new Kvm(nc).create(ENGINES_BUCKET, { history: 1, replicas });
+/** Open the engines KV bucket, creating it with `replicas` replicas and at most `maxBytes` if it does not exist yet. */
+export async function openEnginesKv(
+  nc: NatsConnection,
+  replicas = 1,
+  maxBytes = defaultJetStreamBounds.kvMaxBytes,
+): Promise<KV> {
+  return new Kvm(nc).create(ENGINES_BUCKET, { history: 1, replicas, max_bytes: maxBytes });
 }
 
 /** Open (creating if needed) the engine managers' leader-lease bucket (one key per Docker host). */
-export async function openLeadersKv(nc: NatsConnection, replicas = 1): Promise<KV> {
-  return new Kvm(nc).create(LEADERS_BUCKET, { history: 1, replicas });
+export async function openLeadersKv(
+  nc: NatsConnection,
+  replicas = 1,
+  maxBytes = defaultJetStreamBounds.kvMaxBytes,
+): Promise<KV> {
+  return new Kvm(nc).create(LEADERS_BUCKET, { history: 1, replicas, max_bytes: maxBytes });
 }
 
 const encoder = new TextEncoder();

@@ -12,7 +12,21 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
+import { Type } from '@sinclair/typebox';
 import type { Logger } from '../logger.ts';
+
+/**
+ * The outbox setting of engine-manager, health-monitor and stats (the proxy has its own, on by default): their
+ * events (drains, health verdicts, samples, proxy losses) wait on disk while NATS is away, and a restart
+ * replays them. `npm start` and compose set it; empty keeps them in memory only (tests, one-off runs).
+ */
+export const OutboxConfig = {
+  outboxDir: Type.String({
+    default: '',
+    description:
+      "directory of this service's durable event outbox: events NATS has not stored yet survive a restart and are replayed (same message ids); one directory per instance; empty: memory only",
+  }),
+};
 
 /** One event waiting to be stored, as one JSON line of the outbox file. */
 export interface OutboxEntry {

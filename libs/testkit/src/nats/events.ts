@@ -1,7 +1,13 @@
 import { DeliverPolicy, jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { ENGINES_BUCKET, EVENTS_STREAM, type EngineRecord } from '@acefleet/contracts';
+import {
+  ENGINES_BUCKET,
+  EVENTS_STREAM,
+  SAMPLES_STREAM,
+  Subjects,
+  type EngineRecord,
+} from '@acefleet/contracts';
 
 export interface CollectedEvent<T = unknown> {
   subject: string;
@@ -14,37 +20,49 @@ export interface EventCollector<T = unknown> {
   stop(): Promise<void>;
 }
 
-/** An ordered consumer (nothing acknowledged) over the events stream's `subject`, from its first message. */
+/** The stream that stores `subject`: the samples stream for `acefleet.samples.…`, else the events stream. */
+function streamOf(subject: string): string {
+  return subject.startsWith(Subjects.samples.slice(0, -1)) ? SAMPLES_STREAM : EVENTS_STREAM;
+}
+
+/** An ordered consumer (nothing acknowledged) over `subject` in the stream storing it, from its first message. */
 function eventsFromStart(
   nc: NatsConnection,
   subject: string,
 ): ReturnType<JetStreamClient['consumers']['get']> {
-  return jetstream(nc).consumers.get(EVENTS_STREAM, {
+  return jetstream(nc).consumers.get(streamOf(subject), {
     filter_subjects: subject,
     deliver_policy: DeliverPolicy.All,
   });
 }
 
 /**
- * Follow the durable events of `subject` (wildcards allowed) from the start of the events stream into an
- * array, as a test's eyes on what services published.
+ * Follow the durable events of `subjects` (wildcards allowed; events and samples alike) from the start of the
+ * streams that store them into one array, as a test's eyes on what services published.
  */
 export async function collectEvents<T = unknown>(
   nc: NatsConnection,
-  subject: string,
+  ...subjects: string[]
 ): Promise<EventCollector<T>> {
-  const messages = await (await eventsFromStart(nc, subject)).consume();
   const events: CollectedEvent<T>[] = [];
-  const done = (async () => {
-    for await (const m of messages) {
-      events.push({ subject: m.subject, seq: m.seq, data: m.json<T>() });
-    }
-  })();
+  const followed = await Promise.all(
+    subjects.map(async (subject) => {
+      const messages = await (await eventsFromStart(nc, subject)).consume();
+      const done = (async () => {
+        for await (const m of messages) {
+          events.push({ subject: m.subject, seq: m.seq, data: m.json<T>() });
+        }
+      })();
+      return { messages, done };
+    }),
+  );
   return {
     events,
     stop: async () => {
-      await messages.close();
-      await done;
+      for (const { messages, done } of followed) {
+        await messages.close();
+        await done;
+      }
     },
   };
 }

@@ -152,6 +152,8 @@ export async function startStack(opts: StackOptions<StackNats> = {}): Promise<St
           INSTANCE_ID: `${hostIdOf(n)}-manager`,
           ENGINE_RUNTIME: runtime,
           MIN_REPLICAS: '0',
+          // Tests count engines: a warm spare (the service's default) only where a test asks for one.
+          MIN_FREE_REPLICAS: '0',
           HTTP_PORT_RANGE_START: String(ports.start),
           HTTP_PORT_RANGE_END: String(ports.end),
           P2P_PORT_RANGE_START: String(ports.start + 12_000),

@@ -9,6 +9,8 @@ export interface EngineLimits {
   pidsLimit: number;
   logMaxSize: string;
   logMaxFiles: number;
+  /** Size of the tmpfs mounted at the preset's cache directory. */
+  cacheMb: number;
 }
 
 export function limitsOf(config: ManagerConfig): EngineLimits {
@@ -18,13 +20,15 @@ export function limitsOf(config: ManagerConfig): EngineLimits {
     pidsLimit: config.enginePidsLimit,
     logMaxSize: config.engineLogMaxSize,
     logMaxFiles: config.engineLogMaxFiles,
+    cacheMb: config.engineCacheMb,
   };
 }
 
 /**
  * The host settings that confine an engine: no privilege gain (setuid binaries stay unprivileged), every
  * capability dropped but the preset's, memory (swap included), CPU and process limits, rotated logs, and a
- * read-only root for images that write nowhere. `hostCpus` caps the CPU limit: Docker refuses a limit above
+ * read-only root for images that write nowhere, and a bounded cache: a tmpfs of `cacheMb` where the preset's
+ * engine keeps it (months of P2P caching would otherwise fill the host's disk). `hostCpus` caps the CPU limit: Docker refuses a limit above
  * the CPUs the daemon's host has.
  */
 export function confinedHostConfig(
@@ -45,8 +49,10 @@ export function confinedHostConfig(
       Type: 'json-file',
       Config: { 'max-size': limits.logMaxSize, 'max-file': String(limits.logMaxFiles) },
     },
-    ...(preset.readonlyRootfs
-      ? { ReadonlyRootfs: true, Tmpfs: { '/tmp': 'rw,noexec,nosuid,size=16m' } }
-      : {}),
+    ...(preset.readonlyRootfs ? { ReadonlyRootfs: true } : {}),
+    Tmpfs: {
+      ...(preset.readonlyRootfs ? { '/tmp': 'rw,noexec,nosuid,size=16m' } : {}),
+      [preset.cache.dir]: `rw,noexec,nosuid,nodev,mode=1777,size=${limits.cacheMb}m`,
+    },
   };
 }

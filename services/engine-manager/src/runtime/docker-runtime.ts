@@ -4,8 +4,9 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { Labels } from '@acefleet/contracts';
 import { confinedHostConfig, type EngineLimits } from './confinement.ts';
+import { dockerUsage } from './engine-usage.ts';
 import { engineEnvironment, type EngineEnv, type EnginePreset } from './presets.ts';
-import type { EngineRuntime, EngineSpec, RunningEngine, RuntimeEvent } from './runtime.ts';
+import type { EngineRuntime, EngineSpec, EngineUsage, RunningEngine, RuntimeEvent } from './runtime.ts';
 
 export interface DockerRuntimeOptions {
   docker: Docker;
@@ -126,7 +127,11 @@ export class DockerRuntime implements EngineRuntime {
       name: this.containerName(spec.engineId),
       Image: image,
       Cmd: preset.cmd(httpPort, spec.p2pPort, bindAll),
-      Env: engineEnvironment(preset.env(httpPort, spec.p2pPort, bindAll), this.opts.engineEnv),
+      Env: engineEnvironment(
+        preset.env(httpPort, spec.p2pPort, bindAll),
+        this.opts.engineEnv,
+        preset.cache.env(limits.cacheMb),
+      ),
       ...(preset.user ? { User: preset.user } : {}),
       Labels: {
         ...this.ours(),
@@ -280,6 +285,10 @@ export class DockerRuntime implements EngineRuntime {
       .catch(() => undefined);
     if (!info) return undefined;
     return info.State.Running ? info.State.Health?.Status : 'stopped';
+  }
+
+  usage(containerId: string): Promise<EngineUsage> {
+    return dockerUsage(this.opts.docker, containerId);
   }
 }
 

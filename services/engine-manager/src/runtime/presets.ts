@@ -24,6 +24,11 @@ export interface EnginePreset {
   readonlyRootfs: boolean;
   /** Docker health check command (exec form); undefined keeps whatever the image declares. */
   healthcheck: ((httpPort: number) => string[]) | undefined;
+  /**
+   * Where the engine keeps its cache (a tmpfs of ENGINE_CACHE_MB is mounted there) and the variables that hold
+   * it to that size: the engine's own cache flags, appended to the preset's flag list (ENGINE_ENV's come last).
+   */
+  cache: { dir: string; env: (cacheMb: number) => Record<string, string> };
 }
 
 /**
@@ -32,6 +37,27 @@ export interface EnginePreset {
  */
 export const PINNED_IMAGE =
   '^(?:[^\\s@]+@sha256:[0-9a-f]{64}|[^\\s@]*[^/\\s@:]+:(?!latest$)\\w[\\w.-]{0,127})$';
+
+/** Where real engines are told to keep their cache: the tmpfs the manager mounts (ENGINE_CACHE_MB). */
+const CACHE_DIR = '/acestream-cache';
+
+/**
+ * The engine's cache flags (../shared/acestream-engine-api.md: engine 3.1/3.2 names), besides
+ * `--live-cache-type memory` where the preset sets it: the cache in that directory, the VOD cache in memory,
+ * each cache and the disk cache limited to the tmpfs size (in bytes).
+ * A version that ignores one of them is still held by the tmpfs size, and by ENGINE_DISK_MAX_MB for what it
+ * writes elsewhere.
+ */
+const cacheFlags = (cacheMb: number): string => {
+  const bytes = cacheMb * 1024 * 1024;
+  return [
+    `--cache-dir ${CACHE_DIR}`,
+    `--live-cache-size ${bytes}`,
+    '--vod-cache-type memory',
+    `--vod-cache-size ${bytes}`,
+    `--disk-cache-limit ${bytes}`,
+  ].join(' ');
+};
 
 /** The engine's own flags, as jopsis' ACESTREAM_ARGS and martinbjeldbak's EXTRA_FLAGS take them. */
 const engineFlags = (http: number, p2p: number, bindAll: boolean): string =>
@@ -75,6 +101,8 @@ export const presets: Record<PresetName, EnginePreset> = {
     // nobody (the image's own USER too): its files are world-readable and the simulator writes no file.
     user: '65534:65534',
     readonlyRootfs: true,
+    // It keeps no cache (media comes from its clips): the tmpfs is there all the same, and stays empty.
+    cache: { dir: '/cache', env: () => ({}) },
     // The image has node (at the same path in the local and the official-node builds), nothing else.
     healthcheck: (http) => [
       'CMD',
@@ -94,6 +122,7 @@ export const presets: Record<PresetName, EnginePreset> = {
       `ALLOW_REMOTE_ACCESS=${bindAll ? 'yes' : 'no'}`,
       `EXTRA_FLAGS=--http-port ${http} --https-port ${http + 1} --port ${p2p}`,
     ],
+    cache: { dir: CACHE_DIR, env: (mb) => ({ EXTRA_FLAGS: `--live-cache-type memory ${cacheFlags(mb)}` }) },
     ...realEngine,
   },
   krinkuto11: {
@@ -108,6 +137,9 @@ export const presets: Record<PresetName, EnginePreset> = {
       `HTTPS_PORT=${http + 1}`,
       `BIND_ALL=${bindAll ? 'true' : 'false'}`,
     ],
+    // Its entry script takes ports and binding only, no flag list: the cache is held by the tmpfs (mounted
+    // where the engine user's ~/.ACEStream cache lives) and ENGINE_DISK_MAX_MB.
+    cache: { dir: '/root/.ACEStream', env: () => ({}) },
     ...realEngine,
   },
   jopsis: {
@@ -118,6 +150,7 @@ export const presets: Record<PresetName, EnginePreset> = {
     httpPort: (p) => p,
     cmd: () => [],
     env: (http, p2p, bindAll) => [`ACESTREAM_ARGS=${engineFlags(http, p2p, bindAll)}`],
+    cache: { dir: CACHE_DIR, env: (mb) => ({ ACESTREAM_ARGS: cacheFlags(mb) }) },
     ...realEngine,
   },
 };
@@ -138,7 +171,8 @@ export function presetVariables(preset: EnginePreset): string[] {
  * preset sets gets ENGINE_ENV's flags appended (`--http-port N ... --live-cache-size 1`); any other key is
  * added (config validation refused the others the preset sets).
  */
-export function engineEnvironment(presetEnv: string[], extra: EngineEnv): string[] {
+export function engineEnvironment(presetEnv: string[], extra: EngineEnv, cache: EngineEnv = {}): string[] {
+  if (Object.keys(cache).length > 0) return engineEnvironment(engineEnvironment(presetEnv, cache), extra);
   const out = new Map(presetEnv.map((entry) => [entry.slice(0, entry.indexOf('=')), entry]));
   for (const [key, value] of Object.entries(extra)) {
     const own = out.get(key);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { engineEnvironment, type EngineEnv, type EnginePreset } from './presets.ts';
-import type { EngineRuntime, EngineSpec, RunningEngine, RuntimeEvent } from './runtime.ts';
+import { processUsage } from './engine-usage.ts';
+import type { EngineRuntime, EngineSpec, EngineUsage, RunningEngine, RuntimeEvent } from './runtime.ts';
 
 /**
  * Engines as local child processes: the fallback where no Docker engine can run (npm start says so).
@@ -84,5 +85,9 @@ export class ProcessRuntime implements EngineRuntime {
 
   healthOf(): Promise<string | undefined> {
     return Promise.resolve(undefined);
+  }
+
+  usage(containerId: string): Promise<EngineUsage> {
+    return processUsage(this.children.get(containerId)?.child.pid);
   }
 }

@@ -24,6 +24,14 @@ export interface RuntimeEvent {
   health?: string;
 }
 
+/** What an engine uses now, as far as its runtime can tell (undefined: unknown). */
+export interface EngineUsage {
+  /** Resident memory, page cache left out (a tmpfs cache counts: it lives in memory). */
+  memoryBytes: number | undefined;
+  /** Bytes written into the container's own layer: a cache the engine keeps outside its bounded tmpfs. */
+  diskBytes: number | undefined;
+}
+
 export interface EngineRuntime {
   readonly kind: string;
   start(spec: EngineSpec): Promise<{ containerId: string }>;
@@ -36,4 +44,6 @@ export interface EngineRuntime {
   watch(onEvent: (e: RuntimeEvent) => void, signal: AbortSignal): Promise<void>;
   /** Docker health status of a named container (the VPN's); undefined when it has none or is unknown. */
   healthOf(name: string): Promise<string | undefined>;
+  /** What one engine uses now (memory, disk); a runtime that cannot tell leaves it out. */
+  usage?(containerId: string): Promise<EngineUsage>;
 }

@@ -36,6 +36,7 @@ dockerTest(
       ENGINE_PIDS_LIMIT: '128',
       ENGINE_LOG_MAX_SIZE: '5m',
       ENGINE_LOG_MAX_FILES: '2',
+      ENGINE_CACHE_MB: '64',
     });
     t.teardown(async () => {
       await m.close();
@@ -53,6 +54,11 @@ dockerTest(
     t.is(h.PidsLimit, 128);
     t.deepEqual(h.LogConfig, { Type: 'json-file', Config: { 'max-size': '5m', 'max-file': '2' } });
     t.true(h.ReadonlyRootfs);
+    // Issue 21: the engine's cache is a bounded tmpfs (ENGINE_CACHE_MB), never the host's disk.
+    t.deepEqual(h.Tmpfs, {
+      '/tmp': 'rw,noexec,nosuid,size=16m',
+      '/cache': 'rw,noexec,nosuid,nodev,mode=1777,size=64m',
+    });
     t.is(info.Config.User, '65534:65534');
     t.is(info.Config.Labels['io.acefleet.fleet'], m.hostId, 'the test stack sets FLEET_ID to its host id');
     const top = (await container.top({ ps_args: '-o pid,uid' })) as { Processes: string[][] };

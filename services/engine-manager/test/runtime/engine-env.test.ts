@@ -53,7 +53,10 @@ test('ENGINE_ENV - goes into every container Env; flag lists are appended to the
   });
   const env = jopsis.containerSpec({ engineId: 'e1', httpPort: 6878, p2pPort: 8621 }).Env!;
   t.deepEqual(env, [
-    'ACESTREAM_ARGS=--client-console --live-cache-type memory --http-port 6878 --https-port 6879 --port 8621 --live-cache-size 1',
+    // The preset's flags, its cache bound (ENGINE_CACHE_MB, 256 MiB by default), then ENGINE_ENV's flags.
+    'ACESTREAM_ARGS=--client-console --live-cache-type memory --http-port 6878 --https-port 6879 --port 8621 ' +
+      '--cache-dir /acestream-cache --live-cache-size 268435456 --vod-cache-type memory --vod-cache-size 268435456 ' +
+      '--disk-cache-limit 268435456 --live-cache-size 1',
     'TZ=UTC',
   ]);
   const sim = dockerRuntimeFor('host', 'ace-sim', { ENGINE_ENV: 'ACE_SIM_PROFILE=field' });
