@@ -39,6 +39,11 @@ export default tseslint.config(
         { allowNumber: true, allowBoolean: true },
       ],
       'no-restricted-imports': ['error', { patterns: crossPackage }],
+      // A package says what it offers: each index names its exports.
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportAllDeclaration', message: 'name the exports (no export *): STYLE.md 15' },
+      ],
     },
   },
   // Plain JavaScript (the CLI's bin launcher) is outside the TypeScript project: lint it without types.

@@ -14,12 +14,14 @@ import { parseArgs } from 'node:util';
 import { freePort, repoRoot } from '@acefleet/testkit';
 import { verdicts } from './goals.ts';
 import { RATE_BPS } from './servers.ts';
+import { hlsLoad, type HlsResult } from './hls-load.ts';
+import { startBurst, type BurstRow } from './start-burst.ts';
 import { channelSwitch, method, shape } from './shapes.ts';
 import { startStorm, type StormResult } from './start-storm.ts';
 import type { Row } from './summary.ts';
 
 const SHAPES = ['1x1000', '1x3000', '50x20', '200x5', '500x2'];
-const ALL = [...SHAPES, 'storm', 'switch', 'ceiling'];
+const ALL = [...SHAPES, 'hls1x500', 'burst', 'storm', 'switch', 'ceiling'];
 
 const { values } = parseArgs({ options: { scenario: { type: 'string', default: ALL.join(',') } } });
 const chosen = values.scenario.split(',').filter(Boolean);
@@ -53,6 +55,11 @@ for (const name of SHAPES.filter((s) => chosen.includes(s))) {
   const [streams, players] = name.split('x').map(Number) as [number, number];
   rows.push(...(await shape(streams, players)));
 }
+const hls: HlsResult | undefined = chosen.includes('hls1x500')
+  ? await hlsLoad(500, method.rampMs, method.windowMs)
+  : undefined;
+if (hls) console.log(JSON.stringify(hls));
+const burst: BurstRow[] | undefined = chosen.includes('burst') ? await startBurst(150) : undefined;
 const storm: StormResult | undefined = chosen.includes('storm') ? await startStorm() : undefined;
 const switchTimes = chosen.includes('switch') ? await channelSwitch(40) : undefined;
 const ceiling = chosen.includes('ceiling') ? await iperf(128) : undefined;
@@ -69,6 +76,25 @@ const md = [
       `| ${r.scenario} | ${r.full} / ${r.clients} | ${r.minMbps} Mbit/s | ${r.medianMbps} Mbit/s | ${r.cpuPercent} % | ${r.engineCpuPercent} % | ${r.rssMiB} MiB | ${r.rssPerClientKiB} KiB | ${r.rssPerStreamMiB} MiB | ${r.firstP50} / ${r.firstP99} ms | ${r.lateP50} / ${r.lateP99} ms |`,
   ),
   '',
+  ...(hls
+    ? [
+        `HLS cut by the proxy, 1 channel × ${hls.players} HLS players (playlist polled about every second, each new segment fetched once, in order; ramped over ${method.rampMs / 1000} s, counted over ${hls.seconds.toFixed(1)} s): ${hls.fetched} segments fetched, ${hls.missed} missed (slid out of the playlist before the player got it, or not answered 200), ${hls.failedPolls} playlist polls failed, ${hls.complete} / ${hls.players} players missed none; proxy CPU ${hls.serverCpuPercent} % of a core, RSS ${hls.serverRssMiB} MiB; the channel's segment cache ${hls.segmentCacheMiB} MiB (7 segments; the simulator plays its 1.5 Mbit/s clip at ${RATE_BPS / 1e6} Mbit/s, 2.67 times real time, so the proxy cuts at HLS_SEGMENT_SECONDS=5 of its timestamps: segments of about 1.9 s of wall time and 0.9 MiB, as a real ${RATE_BPS / 1e6} Mbit/s channel's 2 s segments); engine sessions for the channel: ${hls.engineSessions}.`,
+        '',
+      ]
+    : []),
+  ...(burst
+    ? [
+        "Start burst, measured by curl (`--parallel --parallel-immediate`, 150 new channels × 2 transfers at once, `%{time_starttransfer}`; the proxy with `WAIT_HEAD_MS=10000` so its first byte is media, like the plain fan-out's), with no channel playing and with 150 channels already flowing (one player each):",
+        '',
+        '| server | channels already flowing | transfers with a first byte | first byte p50 / p99 |',
+        '| --- | --- | --- | --- |',
+        ...burst.map(
+          (b) =>
+            `| ${b.server} | ${b.flowing} | ${b.served} / ${b.transfers} | ${b.p50Ms.toFixed(0)} / ${b.p99Ms.toFixed(0)} ms |`,
+        ),
+        '',
+      ]
+    : []),
   ...(storm
     ? [
         `Start storm: ${storm.channels} new channels within 5 s through a real engine-manager (process runtime, acquire over NATS): ${storm.served} served, acquire p50 ${ms(storm.acquireP50)} ms, p99 ${ms(storm.acquireP99)} ms (the proxy's histogram, interpolated in its buckets); first byte p50 ${ms(storm.firstP50)} ms, p99 ${ms(storm.firstP99)} ms; the engine alone p50 ${ms(storm.engineP50)} ms, p99 ${ms(storm.engineP99)} ms; the engines' start call to first packet as the proxy saw it during the storm p50 ${ms(storm.engineInStormP50)} ms, p99 ${ms(storm.engineInStormP99)} ms.`,
@@ -98,7 +124,7 @@ const dir = path.join(repoRoot, 'bench', 'results');
 writeFileSync(path.join(dir, 'fanout.md'), md);
 writeFileSync(
   path.join(dir, 'fanout.json'),
-  `${JSON.stringify({ rows, storm, switchTimes, ceiling, goals }, null, 2)}\n`,
+  `${JSON.stringify({ rows, hls, burst, storm, switchTimes, ceiling, goals }, null, 2)}\n`,
 );
 console.log(`\n${md}`);
 process.exit(0);

@@ -62,7 +62,7 @@ export async function renderConfigReference(): Promise<string> {
     '# Configuration reference',
     '',
     'Generated from the TypeBox schemas (`services/<name>/src/config.ts`, `CommonConfig` in',
-    '`libs/platform/src/config.ts`) by `npm run docs:config`; do not edit by hand. Each service reads these',
+    '`libs/platform/src/config/config.ts`) by `npm run docs:config`; do not edit by hand. Each service reads these',
     'variables once at start-up; a bad value is named and the service exits with code 2. The variable name is',
     'the schema key in UPPER_SNAKE (`lingerMs` → `LINGER_MS`). Durations are in milliseconds (`_MS`), sizes in',
     'bytes (`_BYTES`). Settings of Acexy and acestream-orchestrator are also read: see',

@@ -141,10 +141,13 @@ async function lagging(opts: ConditionOptions, paddedClip: string): Promise<Cond
     const id = channel(0x40);
     const playing = Promise.all(
       opts.players.map((p, i) =>
-        playFor(p, relays[i]!.url(`/ace/getstream?id=${id}`), (opts.seconds[p] ?? 30) + 10),
+        // The player stops reading for 10 s itself: its own read timeout is not what is measured here.
+        playFor(p, relays[i]!.url(`/ace/getstream?id=${id}`), (opts.seconds[p] ?? 30) + 10, {
+          readTimeout: false,
+        }),
       ),
     );
-    // Ten seconds in, every player starves for ten.
+    // Ten seconds in, every player starves for ten: far more than the ring holds, so the proxy must skip them.
     await new Promise((resolve) => setTimeout(resolve, 10_000));
     relays.forEach((r) => r.pause());
     await new Promise((resolve) => setTimeout(resolve, 10_000));

@@ -68,3 +68,37 @@ test.serial('proxy - claims of a playing stream are renewed and outlive the leas
   );
   p.close();
 });
+
+test.serial(
+  'proxy - an HLS-only channel whose claim the manager lost is claimed again (issue 19)',
+  async (t) => {
+    t.timeout(90_000);
+    // Renewals come after the claim has expired: the manager answers `lost`, and the proxy claims again.
+    const stack = await startStack({
+      env: { manager: { CLAIM_TTL_MS: '2000' }, proxy: { RENEW_INTERVAL_MS: '5000' } },
+    });
+    t.teardown(() => stack.stop());
+    const manifest = `${stack.proxyUrl()}/ace/manifest.m3u8?id=${'f'.repeat(40)}`;
+    /** The stream id the playlist names (its segments are under /ace/hls/<stream id>/). */
+    const poll = async (): Promise<string | undefined> => {
+      const res = await fetch(manifest, { signal: AbortSignal.timeout(30_000) });
+      return res.ok ? /\/ace\/hls\/([^/]+)\//.exec(await res.text())?.[1] : undefined;
+    };
+    const streamId = await poll();
+    t.truthy(streamId);
+    const claimsNow = async (): Promise<string[]> =>
+      (await engines(stack)).flatMap((e) => e.claims.map((c) => c.claimId));
+    const first = await waitFor(async () => (await poll()) && (await claimsNow())[0], 20_000, 500);
+    const again = await waitFor(
+      async () => {
+        if ((await poll()) !== streamId) throw new Error('the HLS stream failed or started again');
+        const claims = await claimsNow();
+        return claims.length === 1 && claims[0] !== first ? claims[0] : false;
+      },
+      40_000,
+      1000,
+    );
+    t.not(again, first, 'a new claim holds the engine for the HLS player');
+    t.is(await poll(), streamId, 'the same stream plays on');
+  },
+);

@@ -10,6 +10,7 @@ import {
   dockerAvailable,
   ffprobe,
   freePort,
+  listEngines,
   repoRoot,
   startStack,
   unhandledRejections,
@@ -108,6 +109,9 @@ test.serial('proxy - with NATS down and STATIC_ENGINES set, serves a stream ffpr
       env: { manager: { MIN_REPLICAS: '1' }, proxy: { ENGINE_CACHE_FILE: cacheFile } },
     });
     try {
+      // The manager's first engine is up before the first play (a container start on a busy machine can
+      // outlast the proxy's acquire timeout).
+      await waitFor(async () => (await listEngines(stack.nats)).some((e) => e.state === 'ready'), 60_000);
       const first = await ffprobe(`${stack.proxyUrl()}/ace/getstream?id=${ID}`);
       t.is(first.formatName, 'mpegts');
       const cached = await waitFor(async () => {

@@ -1,13 +1,12 @@
-export { parseContentLink, type LinkResult } from './content-link.ts';
-export { parseM3u, type ParsedPlaylist, type PlaylistEntry } from './m3u.ts';
-export { isUrlSource, readSource, sourceName, type SourceLimits } from './source.ts';
+export { parseContentLink } from './content-link.ts';
+export { parseM3u } from './m3u.ts';
+export { type SourceLimits, sourceName, readSource } from './source.ts';
 export {
-  importPlaylist,
-  importSource,
   openChannelsKv,
   readChannels,
   readSources,
+  importPlaylist,
   removeChannels,
-  sourceKeyOf,
+  importSource,
 } from './channel-store.ts';
 export { ChannelDirectory } from './channel-directory.ts';

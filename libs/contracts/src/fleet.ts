@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Claim, EngineRecord, Id, IsoTime } from './schemas.ts';
 
 /**
- * A proxy keeps its claims alive by renewing them (every lease TTL / 3). Claims the manager no longer knows
+ * A proxy keeps its claims alive by renewing them (every claim TTL / 3). Claims the manager no longer knows
  * come back in `lost`: the proxy must treat those streams' engines as gone (re-acquire or end them).
  *
  * A claim with a `contentKey` is a stream the proxy placed itself (the manager did not answer its acquire,
@@ -22,7 +22,7 @@ export type RenewRequest = Static<typeof RenewRequest>;
 export const RenewReply = Type.Object({
   renewed: Type.Array(Id),
   lost: Type.Array(Id),
-  /** The lease length in force: renew again well before it runs out. */
+  /** The claim TTL in force: renew again well before it runs out. */
   ttlMs: Type.Integer({ minimum: 1 }),
 });
 export type RenewReply = Static<typeof RenewReply>;

@@ -1,13 +1,137 @@
-export * from './subjects.ts';
-export * from './errors.ts';
-export * from './schemas.ts';
-export * from './observability.ts';
-export * from './fleet.ts';
-export * from './fleet-identity.ts';
-export * from './redact.ts';
-export * from './permissions.ts';
-export * from './admin-api.ts';
-export * from './proxy.ts';
-export * from './stream-events.ts';
-export * from './channels.ts';
-export * from './players.ts';
+export {
+  PREFIX,
+  Subjects,
+  hostSubject,
+  proxySubject,
+  proxyIdOf,
+  proxyNameOf,
+  isSubjectToken,
+  type ProxyCall,
+  proxyCallSubject,
+  hostCallSubject,
+  callerOf,
+  type StreamEventKind,
+  streamEventSubject,
+  streamEventsOf,
+  parseStreamEventSubject,
+  type PlayerEventKind,
+  playerEventSubject,
+  playerEventsOf,
+  parsePlayerEventSubject,
+  EVENTS_STREAM,
+  ENGINES_BUCKET,
+  ENGINES_KV_STREAM,
+  LEADERS_BUCKET,
+  LEADERS_KV_STREAM,
+  STATS_CONSUMER,
+  SAMPLES_STREAM,
+  DEFAULT_KV_MAX_BYTES,
+  ServiceNames,
+  Labels,
+} from './subjects.ts';
+export { type ErrorCode, type ErrorBody, AcefleetError } from './errors.ts';
+export {
+  Id,
+  ContentRef,
+  staticEngineId,
+  staticEngineUrl,
+  contentKeyOf,
+  EngineState,
+  Claim,
+  EngineRecord,
+  AcquireRequest,
+  AcquireReply,
+  ClaimRelease,
+  ProxyRelease,
+  ReleaseRequest,
+  ReleaseReply,
+  ListReply,
+  EndReason,
+  StreamStarted,
+  StreamEnded,
+  MoveReason,
+  StreamMoved,
+  HealthStatus,
+  EngineHealth,
+  ErrorEnvelope,
+  parseMessage,
+  decodeMessage,
+  compiledParser,
+} from './schemas.ts';
+export {
+  ObservabilitySubjects,
+  StreamStats,
+  StreamStale,
+  StreamStarved,
+  StreamViewers,
+  ProxyLost,
+  EngineProbe,
+  ServiceInstance,
+  ServicePresence,
+  StatsSummaryReply,
+} from './observability.ts';
+export {
+  RenewRequest,
+  RenewReply,
+  DrainReason,
+  EngineDraining,
+  RemoveRequest,
+  DrainRequest,
+  DrainReply,
+  ProvisionRequest,
+  ProvisionReply,
+  BreakerState,
+  ManagerRole,
+  LeaderLease,
+  StatusReply,
+} from './fleet.ts';
+export { fleetIdOf } from './fleet-identity.ts';
+export { redactCredentials } from './redact.ts';
+export {
+  NatsUsers,
+  type NatsUser,
+  proxyUserOf,
+  natsUsersFor,
+  natsUsers,
+  inboxPrefixOf,
+  type SubjectRules,
+  natsPermissionsOf,
+} from './permissions.ts';
+export {
+  StopStreamRequest,
+  StopStreamReply,
+  ClaimedStream,
+  StreamsReply,
+  ScaleRequest,
+  ScaleReply,
+  VpnReply,
+} from './admin-api.ts';
+export { ProxyStream, ProxyStreamsReply } from './proxy.ts';
+export { decodeStreamEvent } from './stream-events.ts';
+export {
+  CHANNELS_BUCKET,
+  CHANNELS_KV_STREAM,
+  ChannelKeys,
+  channelKeyOf,
+  ChannelRecord,
+  PlaylistSource,
+  SkippedEntry,
+  ImportReport,
+  ImportRequest,
+  ChannelsReply,
+  RemoveChannelsReply,
+} from './channels.ts';
+export {
+  TOKENS_BUCKET,
+  TOKENS_KV_STREAM,
+  DEFAULT_TOKEN_MAX_STREAMS,
+  PlayerTokenRecord,
+  AddTokenRequest,
+  AddTokenReply,
+  TokenInfo,
+  TokensReply,
+  PlayerIdentity,
+  PlayerSessionStarted,
+  PlayerSessionEnded,
+  ProxyPlayersReply,
+} from './players.ts';

@@ -111,3 +111,19 @@ export const ServicePresence = Type.Object({
   at: IsoTime,
 });
 export type ServicePresence = Static<typeof ServicePresence>;
+
+/**
+ * The reply of `acefleet.stats.summary` (and stats' `GET /api/totals`): every stream session stats has
+ * recorded, from the event stream.
+ */
+export const StatsSummaryReply = Type.Object({
+  sessionsStarted: Type.Integer({ minimum: 0 }),
+  sessionsEnded: Type.Integer({ minimum: 0 }),
+  /** Sessions started and not ended. */
+  activeStreams: Type.Integer({ minimum: 0 }),
+  bytesIn: Type.Integer({ minimum: 0 }),
+  bytesOut: Type.Integer({ minimum: 0 }),
+  /** Ended sessions by their end reason. */
+  endedByReason: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+});
+export type StatsSummaryReply = Static<typeof StatsSummaryReply>;

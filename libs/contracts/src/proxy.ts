@@ -11,7 +11,7 @@ export const ProxyStream = Type.Object({
   engineId: Type.Union([Id, Type.Null()]),
   /** The claim the stream holds on its engine (the manager's, or the proxy's own until adopted), if any. */
   claimId: Type.Optional(Id),
-  /** MPEG-TS only: starting, playing, recovering, lingering or ended. */
+  /** starting, playing, moving (to another engine), lingering or ended. */
   state: Type.Optional(Type.String({ maxLength: 32 })),
   clients: Count,
   peakClients: Count,

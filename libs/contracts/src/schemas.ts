@@ -47,7 +47,7 @@ export const Claim = Type.Object({
   contentKey: Type.String({ maxLength: 64 }),
   proxyId: Id,
   claimedAt: IsoTime,
-  /** Last renewal by the holding proxy (acquire counts as one); the claim expires a lease TTL after it. */
+  /** Last renewal by the holding proxy (acquire counts as one); the claim expires a claim TTL after it. */
   renewedAt: Type.Optional(IsoTime),
 });
 export type Claim = Static<typeof Claim>;
@@ -100,7 +100,7 @@ export type ClaimRelease = Static<typeof ClaimRelease>;
 
 /**
  * Give back every claim a proxy instance holds, on every engine: a restarted proxy frees what its killed
- * predecessor held instead of leaving it to the lease TTL.
+ * predecessor held instead of leaving it to the claim TTL.
  */
 export const ProxyRelease = Type.Object({ proxyId: Id, all: Type.Literal(true) });
 export type ProxyRelease = Static<typeof ProxyRelease>;
@@ -221,9 +221,6 @@ export const ErrorEnvelope = Type.Object({
     retryAfterMs: Type.Optional(Type.Integer({ minimum: 0 })),
   }),
 });
-
-/** Micro-service metadata every acefleet service publishes in $SRV.INFO. */
-export const ServiceMetadata = Type.Object({ http: Type.String(), instance: Type.String() });
 
 /**
  * Validate a value at a process boundary. Throws an AcefleetError(invalid_message) that names the first

@@ -25,7 +25,10 @@ export const Subjects = {
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
 
 /** Subject of a per-host endpoint of the engine manager owning `hostId`. */
-export function hostSubject(hostId: string, endpoint: 'acquire' | 'provision' | 'status'): string {
+export function hostSubject(
+  hostId: string,
+  endpoint: 'acquire' | 'provision' | 'status' | 'drain' | 'remove',
+): string {
   return `${Subjects.engineHostPrefix}.${hostId}.${endpoint}`;
 }
 
@@ -65,9 +68,22 @@ export function proxyCallSubject(call: ProxyCall, proxyId: string): string {
   return `${PREFIX}.engines.${call}.${proxyId === '*' ? '*' : proxyNameOf(proxyId)}`;
 }
 
-/** The proxy name a proxy-call subject was published under, or undefined for another subject. */
-export function callerOf(call: ProxyCall, subject: string): string | undefined {
-  const prefix = `${PREFIX}.engines.${call}.`;
+/**
+ * `acefleet.engines.host.<hostId>.<call>.<proxy name>`: a proxy's release or renewal of claims on `hostId`'s
+ * engines, forwarded by the manager that got it to the one that owns them (the only writer of their records),
+ * still under the proxy's name. Only managers may publish it. `*` gives the subject the owner serves.
+ */
+export function hostCallSubject(hostId: string, call: 'release' | 'renew', proxyId: string): string {
+  return `${Subjects.engineHostPrefix}.${hostId}.${call}.${proxyId === '*' ? '*' : proxyNameOf(proxyId)}`;
+}
+
+/**
+ * The proxy name a proxy-call subject was published under (`hostId`: as forwarded to that host, see
+ * hostCallSubject), or undefined for another subject.
+ */
+export function callerOf(call: ProxyCall, subject: string, hostId?: string): string | undefined {
+  const prefix =
+    hostId === undefined ? `${PREFIX}.engines.${call}.` : `${Subjects.engineHostPrefix}.${hostId}.${call}.`;
   const name = subject.startsWith(prefix) ? subject.slice(prefix.length) : '';
   return isSubjectToken(name) ? name : undefined;
 }
@@ -168,7 +184,6 @@ export const ServiceNames = {
   healthMonitor: 'acefleet-health-monitor',
   stats: 'acefleet-stats',
 } as const;
-export type ServiceName = (typeof ServiceNames)[keyof typeof ServiceNames];
 
 /** Docker labels that mark a container as an acefleet engine. Containers without them are never touched. */
 export const Labels = {

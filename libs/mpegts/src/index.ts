@@ -1,6 +1,5 @@
 export {
   PACKET_SIZE,
-  SYNC_BYTE,
   NULL_PID,
   PAT_PID,
   TIMESTAMP_WRAP,
@@ -22,23 +21,7 @@ export {
   discontinuityPacket,
   withDiscontinuity,
 } from './packet.ts';
-export { pesTimestampsAt, shiftPesTimestampsAt, keyFrameAt, type PesTimestamps } from './pes.ts';
-export {
-  SectionReader,
-  parsePat,
-  parsePmt,
-  sectionCrc,
-  type Pat,
-  type Pmt,
-  type ElementaryStream,
-  type StreamKind,
-  type Codec,
-} from './psi.ts';
-export { ProgramTracker, Seen, type ProgramTables } from './program.ts';
-export {
-  inspectTs,
-  type TsReport,
-  type ContinuityError,
-  type TimestampJump,
-  type InspectOptions,
-} from './inspect.ts';
+export { pesTimestampsAt, shiftPesTimestampsAt, keyFrameAt } from './pes.ts';
+export { type Codec, sectionCrc, SectionReader, parsePmt } from './psi.ts';
+export { Seen, type ProgramTables, ProgramTracker } from './program.ts';
+export { inspectTs } from './inspect.ts';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Type } from '@sinclair/typebox';
-import { ConfigError, envNameOf, loadConfig } from '../src/config.ts';
+import { ConfigError, envNameOf, loadConfig } from '../src/config/config.ts';
 
 const Schema = Type.Object({
   natsUrl: Type.String({ default: 'nats://127.0.0.1:4222' }),

@@ -1,9 +1,9 @@
 import test from 'ava';
 import { Type } from '@sinclair/typebox';
-import { CommonConfig, loadConfig } from '../src/config.ts';
-import { natsServers } from '../src/nats.ts';
-import { natsServerConfig } from '../src/nats-auth.ts';
-import { natsRoutesEnv } from '../src/nats-route.ts';
+import { CommonConfig, loadConfig } from '../src/config/config.ts';
+import { natsServers } from '../src/nats/nats.ts';
+import { natsServerConfig } from '../src/nats/nats-auth.ts';
+import { natsRoutesEnv } from '../src/nats/nats-route.ts';
 
 const Common = Type.Object(CommonConfig);
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { natsUsers } from '@acefleet/contracts';
-import { loadOrCreateNatsPasswords, natsServerConfig } from '../src/nats-auth.ts';
+import { loadOrCreateNatsPasswords, natsServerConfig } from '../src/nats/nats-auth.ts';
 
 test('nats auth - passwords are made once in a 0700 directory and a 0600 file, then reused', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'acefleet-auth-'));

@@ -23,15 +23,22 @@ test('supervise - a loop that throws is run again after its backoff', async (t) 
 test('supervise - stop() aborts the running loop and waits for it to end; no restart follows', async (t) => {
   let runs = 0;
   let ended = false;
-  const task = supervise('forever', log, async (signal) => {
-    runs++;
-    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
-    ended = true;
-  });
+  const task = supervise(
+    'forever',
+    log,
+    async (signal) => {
+      runs++;
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+      ended = true;
+      // A loop that fails as it is stopped: with a 1 ms backoff, a supervisor that restarted it would have.
+      throw new Error('stopped');
+    },
+    { minBackoffMs: 1 },
+  );
   await waitFor(() => runs === 1, 5000);
+  // stop() resolves once the supervisor itself has ended: nothing is left that could start another run.
   await task.stop();
   t.true(ended);
-  await new Promise((resolve) => setTimeout(resolve, 100));
   t.is(runs, 1);
 });
 

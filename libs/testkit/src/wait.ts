@@ -1,8 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Poll `check` until it returns true (or a non-false value), or fail after `timeoutMs` with its last error. */
+/**
+ * Poll `check` until it returns a value other than false or undefined (a `find` that found nothing is "not
+ * yet"), or fail after `timeoutMs` with its last error. A check that only throws until it holds must return
+ * true once it does.
+ */
 export async function waitFor<T>(
-  check: () => Promise<T | false> | T | false,
+  check: () => Promise<T | false | undefined> | T | false | undefined,
   timeoutMs: number,
   intervalMs = 50,
 ): Promise<T> {
@@ -11,7 +15,7 @@ export async function waitFor<T>(
   for (;;) {
     try {
       const result = await check();
-      if (result !== false) return result;
+      if (result !== false && result !== undefined) return result;
     } catch (err) {
       last = err;
     }

@@ -7,7 +7,6 @@ import {
   buildHttpApp,
   createRegistry,
   rejectOtherMethods,
-  EngineTable,
   EventPublisher,
   engineAddressFilter,
   openEnginesKv,
@@ -15,27 +14,28 @@ import {
   type NatsConnection,
   type NatsLink,
 } from '@acefleet/platform';
+import { EngineTable } from '@acefleet/engine-records';
 import { Type } from '@sinclair/typebox';
 import { installPlayerCatalog, PLAYER_PATHS } from './catalog/player-catalog.ts';
 import { checkProxyConfig, engineAddressRulesOf, staticEnginesOf, type ProxyConfig } from './config.ts';
-import { Admission } from './admission.ts';
+import { Admission } from './admission/admission.ts';
 import { ControlLink } from './control-link.ts';
-import { EngineCache } from './engine-cache.ts';
-import { EngineCooldown } from './engine-cooldown.ts';
-import { EngineHealthFollower } from './engine-health-follower.ts';
-import { EngineSource } from './engine-source.ts';
-import { FairShare } from './fair-share.ts';
-import { StreamHub } from './hub.ts';
-import { takeOverInstanceFile } from './predecessor.ts';
-import { tunerRoom } from './tuner-room.ts';
+import { EngineCache } from './engines/engine-cache.ts';
+import { EngineCooldown } from './engines/engine-cooldown.ts';
+import { EngineHealthFollower } from './engines/engine-health-follower.ts';
+import { EngineSource } from './engines/engine-source.ts';
+import { FairShare } from './admission/fair-share.ts';
+import { StreamHub } from './session/hub.ts';
+import { takeOverInstanceFile } from './engines/predecessor.ts';
+import { tunerRoom } from './catalog/tuner-room.ts';
 import { createProxyMetrics } from './metrics.ts';
-import { streamsView } from './operator-view.ts';
-import { RingMemory } from './ring-memory.ts';
-import { adminRoutes, stopStream } from './routes/admin-routes.ts';
-import { HlsHub, hlsRoutes } from './routes/hls-routes.ts';
-import { requestLimits } from './routes/request-limits.ts';
-import { statusRoutes } from './routes/status-routes.ts';
-import { streamRoutes } from './routes/stream-routes.ts';
+import { streamsView } from './http/operator-view.ts';
+import { RingMemory } from './fanout/ring-memory.ts';
+import { adminRoutes, stopStream } from './http/admin-routes.ts';
+import { hlsRoutes } from './http/hls-routes.ts';
+import { requestLimits } from './http/request-limits.ts';
+import { statusRoutes } from './http/status-routes.ts';
+import { streamRoutes } from './http/stream-routes.ts';
 
 export interface EdgeProxy {
   http: FastifyInstance;
@@ -67,7 +67,6 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
   const cooldown = new EngineCooldown(config.engineCooldownMs);
   const share = new FairShare(log);
   const engines = new EngineSource(
-    undefined,
     cache,
     {
       proxyId,
@@ -117,6 +116,13 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
         startRetries: config.startRetries,
         startPatienceMs: config.startPatienceMs,
         engineCallTimeoutMs: config.engineCallTimeoutMs,
+        hlsFromEngine: config.hlsFromEngine,
+        hls: {
+          targetSeconds: config.hlsSegmentSeconds,
+          playlistSegments: config.hlsPlaylistSegments,
+          viewerWindowMs: config.hlsIdleMs,
+          firstSegmentWaitMs: config.firstByteTimeoutMs + 10_000,
+        },
         viewer: {
           maxBacklogBytes: config.maxClientBacklogBytes,
           slowClientTimeoutMs: config.slowClientTimeoutMs,
@@ -147,39 +153,21 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     events,
     log,
     proxyId,
-    tunerRoom: () => tunerRoom(cache.records(), streams.all().length + hls.all().length, config.maxStreams),
+    tunerRoom: () => tunerRoom(cache.records(), streams.all().length, config.maxStreams),
   });
   const admission = new Admission(
     config,
     {
-      streams: () => streams.all().length + hls.all().length,
+      streams: () => streams.all().length,
       players: () => streams.clientCount(),
       ringMemoryFull: () => ringMemory.isFull,
     },
     share,
   );
   streamRoutes(http, streams, admission, catalog.players, () => closing);
-  const hls = new HlsHub({
-    engines,
-    events,
-    log,
-    proxyId,
-    onViewersChanged: (session) => control?.viewersChanged(session),
-    settings: {
-      engineStartTimeoutMs: config.engineStartTimeoutMs,
-      engineCallTimeoutMs: config.engineCallTimeoutMs,
-      firstByteTimeoutMs: config.firstByteTimeoutMs,
-      emptyTimeoutMs: config.emptyTimeoutMs,
-      stallFailoverMs: config.stallFailoverMs,
-      failoverDeadlineMs: config.failoverDeadlineMs,
-      startRetries: config.startRetries,
-      startPatienceMs: config.startPatienceMs,
-      idleMs: Math.max(config.lingerMs, config.hlsIdleMs),
-    },
-  });
-  hlsRoutes(http, hls, admission, catalog.players, config.waitHeadMs);
-  statusRoutes(http, streams, hls);
-  adminRoutes(http, streams, hls);
+  hlsRoutes(http, streams, admission, catalog.players, config.waitHeadMs);
+  statusRoutes(http, streams);
+  adminRoutes(http, streams);
   let control: ControlLink | undefined;
   let health: EngineHealthFollower | undefined;
   link.onConnect('engines table', async (nc) => {
@@ -190,7 +178,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
     health.start();
     engines.attach(nc);
     events.attach(nc);
-    control = new ControlLink(nc, streams, hls, engines, events, log, {
+    control = new ControlLink(nc, streams, engines, events, log, {
       proxyId,
       renewIntervalMs: config.renewIntervalMs,
       viewersDebounceMs: 1000,
@@ -212,9 +200,9 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
       closing = true;
       control?.stop();
       await health?.stop();
-      await service?.stop().catch(() => {});
+      await engines.stop();
+      await service?.stop().catch((err: unknown) => log.warn({ err }, 'micro service did not stop cleanly'));
       streams.closeAll('shutdown');
-      hls.closeAll();
       await catalog.close();
       await events.drain(5000);
       events.close();
@@ -240,13 +228,13 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
         subject: proxySubject(proxyId, 'streams'),
         request: Type.Object({}),
       },
-      async () => streamsView(streams, hls),
+      async () => streamsView(streams),
     );
     addJsonEndpoint(
       service,
       log,
       { name: 'stop', subject: proxySubject(proxyId, 'stop'), request: StopStreamRequest },
-      async (req) => stopStream(streams, hls, req),
+      async (req) => stopStream(streams, req),
     );
     addJsonEndpoint(
       service,

@@ -46,7 +46,7 @@ export const ProxyConfig = Type.Object({
     default: 200,
     minimum: 1,
     description:
-      'streams (TS streams plus HLS sessions, each one engine session) this proxy holds at most; then 503.',
+      'streams (channels, each one engine session whatever its players ask for: MPEG-TS, HLS or both) this proxy holds at most; then 503.',
   }),
   maxPlayers: Type.Integer({
     default: 2000,
@@ -167,7 +167,26 @@ export const ProxyConfig = Type.Object({
     default: 30_000,
     minimum: 1000,
     description:
-      'HLS players only poll: a session with no playlist or segment request for this long is stopped.',
+      'HLS players only poll: one counts as watching while it asked for a playlist or segment within this long; a stream left with no player lingers (LINGER_MS), as for MPEG-TS.',
+  }),
+  hlsSegmentSeconds: Type.Number({
+    default: 2,
+    minimum: 0.5,
+    maximum: 10,
+    description:
+      'target duration of the HLS segments the proxy cuts from the MPEG-TS it reads: each is cut at the first key frame this long after its start (whole GOPs).',
+  }),
+  hlsPlaylistSegments: Type.Integer({
+    default: 5,
+    minimum: 3,
+    maximum: 30,
+    description:
+      'segments the live HLS playlist lists; the proxy keeps 2 more in memory (counted in MAX_RING_MEMORY_BYTES) for players that read the playlist just before it slid.',
+  }),
+  hlsFromEngine: Type.Boolean({
+    default: false,
+    description:
+      "ask engines for HLS (`/ace/manifest.m3u8`) instead of MPEG-TS, for engines that only serve HLS; the proxy reads the engine's segments in order into the same stream (MPEG-TS and HLS players alike).",
   }),
   engineCooldownMs: Type.Integer({
     default: 30_000,
@@ -183,7 +202,7 @@ export const ProxyConfig = Type.Object({
   engineCallTimeoutMs: Type.Integer({
     default: 5_000,
     minimum: 100,
-    description: 'limit for stop calls, HLS playlist and segment fetches',
+    description: 'limit for stop calls to engines',
   }),
   engineCacheFile: Type.String({
     default: '.run/edge-proxy-engines.json',

@@ -9,14 +9,13 @@ import {
   type StreamViewers,
 } from '@acefleet/contracts';
 import { subscribeEvents, type EventPublisher, type Logger } from '@acefleet/platform';
-import type { EngineSource } from './engine-source.ts';
-import type { StreamHub } from './hub.ts';
-import type { HlsHub } from './routes/hls-routes.ts';
+import type { EngineSource } from './engines/engine-source.ts';
+import type { StreamHub } from './session/hub.ts';
 
-/** A TS stream or an HLS session, as far as its viewer count goes. */
+/** A stream, as far as its viewer count goes. */
 interface Watched {
   readonly id: string;
-  readonly viewers: { readonly size: number };
+  readonly viewerCount: number;
 }
 
 export interface ControlLinkOptions {
@@ -40,7 +39,6 @@ export class ControlLink {
   constructor(
     private readonly nc: NatsConnection,
     private readonly streams: StreamHub,
-    private readonly hls: HlsHub,
     private readonly engines: EngineSource,
     private readonly events: EventPublisher,
     private readonly log: Logger,
@@ -78,12 +76,11 @@ export class ControlLink {
 
   private onDraining(event: EngineDraining): void {
     for (const stream of this.streams.all()) stream.moveOff(event.engineId);
-    for (const session of this.hls.all()) session.moveOff(event.engineId);
   }
 
   private onStale(event: StreamStale): void {
     if (event.proxyId !== this.opts.proxyId) return;
-    const stream = this.streams.all().find((s) => s.id === event.streamId);
+    const stream = this.streams.byId(event.streamId);
     if (stream) {
       this.log.info(
         { streamId: stream.id, engineId: event.engineId },
@@ -91,17 +88,16 @@ export class ControlLink {
       );
       stream.expireSession(event.engineId);
     }
-    this.hls.get(event.streamId)?.expireSession(event.engineId);
   }
 
   /** Renew every claim this proxy holds; re-claim the ones the manager has lost. */
   async renew(): Promise<void> {
-    const holders = [...this.streams.all(), ...this.hls.all()];
-    const leases = holders.flatMap((h) => (h.currentLease ? [h.currentLease] : []));
+    const streams = this.streams.all();
+    const leases = streams.flatMap((s) => (s.currentLease ? [s.currentLease] : []));
     const lost = new Set(await this.engines.renew(leases));
     if (lost.size === 0) return;
     this.log.warn({ lost: lost.size }, 'the engine manager lost some of our claims: claiming again');
-    for (const stream of this.streams.all()) {
+    for (const stream of streams) {
       if (stream.currentLease && lost.has(stream.currentLease.claimId)) void stream.reclaim();
     }
   }
@@ -114,7 +110,7 @@ export class ControlLink {
       const event: StreamViewers = {
         streamId: stream.id,
         proxyId: this.opts.proxyId,
-        viewers: stream.viewers.size,
+        viewers: stream.viewerCount,
         at: new Date().toISOString(),
       };
       this.events.publish(

@@ -60,7 +60,10 @@ badBodies.forEach((kind: BadBody, i) => {
     const res = await fetch(`${proxy.url}/ace/getstream?id=${id}`, { signal: AbortSignal.timeout(20_000) });
     const waitedMs = performance.now() - t0;
     t.is(res.status, 502);
-    t.like((await res.json()) as ErrorBody, { error: { code: 'bad_media' } });
+    const body = (await res.json()) as ErrorBody;
+    t.like(body, { error: { code: 'bad_media' } });
+    // Issue 19: an engine that answers HLS where MPEG-TS was asked is told apart, with what to do.
+    if (kind === 'hls-playlist') t.regex(body.error.message, /HLS playlist where MPEG-TS was asked/);
     t.log(`${kind}: answered after ${waitedMs.toFixed(0)} ms`);
     t.true(waitedMs < FIRST_BYTE_TIMEOUT_MS + 5000, `answered after ${waitedMs.toFixed(0)} ms`);
     t.like(await endedEventOf(id), { reason: 'bad_media', engineId: `static:${simUrl}`, bytesOut: 0 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { EngineCooldown } from '../src/engine-cooldown.ts';
+import { EngineCooldown } from '../src/engines/engine-cooldown.ts';
 
 // Pure logic with a fake clock; engine-cooldown.test.ts drives the same rules through a real proxy.
 

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { BLOCK_BYTES, RingBuffer } from '../src/ring-buffer.ts';
-import { RingMemory } from '../src/ring-memory.ts';
-import { PACKET_SIZE, PacketAligner } from '../src/ts-packets.ts';
+import { BLOCK_BYTES, RingBuffer } from '../src/fanout/ring-buffer.ts';
+import { RingMemory } from '../src/fanout/ring-memory.ts';
+import { PACKET_SIZE, PacketAligner } from '../src/fanout/ts-packets.ts';
 
 // Pure logic: the packet aligner and the ring the fan-out (fanout.ts) is built on.
 

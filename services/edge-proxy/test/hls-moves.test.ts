@@ -170,5 +170,21 @@ test.serial(
     t.not(moved.engineId, moved.previousEngineId);
     t.true(moved.gapMs > 0 && moved.gapMs < 60_000, `gap ${moved.gapMs} ms`);
     t.is(of(streamEventsOf('ended'), session!.streamId).length, 0, 'the session did not end');
+    // Players go on past one EXT-X-DISCONTINUITY, into segments from the new engine.
+    const withBreak = await waitFor(
+      async () => {
+        const text = await (await fetch(manifest(id), { headers: { 'user-agent': 'player-1' } })).text();
+        const lines = text.split('\n');
+        const at = lines.indexOf('#EXT-X-DISCONTINUITY');
+        const next = lines.slice(at).find((l) => l.startsWith('/ace/hls/'));
+        return at >= 0 && next
+          ? { breaks: lines.filter((l) => l === '#EXT-X-DISCONTINUITY').length, next }
+          : false;
+      },
+      20_000,
+      300,
+    );
+    t.is(withBreak.breaks, 1, 'one EXT-X-DISCONTINUITY');
+    t.true(isTs(await fetchSegment(withBreak.next)), 'the segment after the break is fetchable');
   },
 );

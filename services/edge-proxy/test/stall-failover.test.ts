@@ -11,7 +11,7 @@ import {
   type EventCollector,
   type ServiceProcess,
 } from '@acefleet/testkit';
-import type { Stream } from '../src/stream.ts';
+import type { Stream } from '../src/session/stream.ts';
 import { startProxy, type ProxyUnderTest } from './helpers.ts';
 
 /**
@@ -138,7 +138,7 @@ test.serial(
     // The other engine answers the start only after the stalled one has resumed.
     other.faults.setContent(id, { startDelayMs: 15_000 });
     victim.faults.setContent(id, { stallAfterMs: 1 });
-    await waitFor(() => stream.state === 'recovering', EMPTY_TIMEOUT_MS);
+    await waitFor(() => stream.state === 'moving', EMPTY_TIMEOUT_MS);
     victim.faults.clearContent(id);
     await bytesAgain(players, 100_000);
     t.is(stream.state, 'playing');

@@ -29,7 +29,9 @@ test.before(async () => {
         REMOVE_ENGINES_ON_EXIT: 'true',
       },
       // The engine failed in one test would otherwise be kept from the next (engine-cooldown.test.ts).
-      proxy: { FIRST_BYTE_TIMEOUT_MS: '5000', ENGINE_COOLDOWN_MS: '0' },
+      // WAIT_HEAD_MS: the failure must come before the response head, however busy the machine (a head sent
+      // at the default 500 ms would turn the 502 into a 200 whose body ends).
+      proxy: { FIRST_BYTE_TIMEOUT_MS: '5000', ENGINE_COOLDOWN_MS: '0', WAIT_HEAD_MS: '10000' },
     },
   });
   nc = await stack.nats.connect();

@@ -8,7 +8,7 @@ import {
   whenEmpty,
   type LossContext,
   type StreamState,
-} from '../src/stream-lifecycle.ts';
+} from '../src/session/stream-lifecycle.ts';
 
 // Pure logic: the table and the decisions the stream (stream.ts) acts on. The real-parts tests (failover,
 // linger, start-retry, bad-media, control-link) drive the same machine through a proxy and a simulator.
@@ -17,11 +17,11 @@ const states = Object.values(StreamStates);
 const allowed: [StreamState, StreamState][] = [
   ['starting', 'playing'],
   ['starting', 'ended'],
-  ['playing', 'recovering'],
+  ['playing', 'moving'],
   ['playing', 'lingering'],
   ['playing', 'ended'],
-  ['recovering', 'playing'],
-  ['recovering', 'ended'],
+  ['moving', 'playing'],
+  ['moving', 'ended'],
   ['lingering', 'playing'],
   ['lingering', 'ended'],
 ];
@@ -69,27 +69,27 @@ test('lifecycle - a failed start is retried while an engine failed it, players w
   t.false(mayRetry({ ...starting, contentUnavailable: true }), 'no engine has the content');
 });
 
-test('lifecycle - a recovering stream fails over while it has players and time left', (t) => {
-  const recovering: LossContext = {
+test('lifecycle - a moving stream fails over while it has players and time left', (t) => {
+  const moving: LossContext = {
     ...starting,
-    state: 'recovering',
+    state: 'moving',
     waiters: 0,
     viewers: 3,
     recoverLeftMs: 5000,
   };
-  t.true(mayRetry(recovering));
-  t.false(mayRetry({ ...recovering, viewers: 0 }), 'nobody watches');
-  t.false(mayRetry({ ...recovering, recoverLeftMs: 0 }), 'failover deadline passed');
-  t.false(mayRetry({ ...recovering, contentUnavailable: true }));
-  t.false(mayRetry({ ...recovering, state: 'lingering' }), 'a lingering stream that loses its engine ends');
+  t.true(mayRetry(moving));
+  t.false(mayRetry({ ...moving, viewers: 0 }), 'nobody watches');
+  t.false(mayRetry({ ...moving, recoverLeftMs: 0 }), 'failover deadline passed');
+  t.false(mayRetry({ ...moving, contentUnavailable: true }));
+  t.false(mayRetry({ ...moving, state: 'lingering' }), 'a lingering stream that loses its engine ends');
 });
 
 test('lifecycle - when the last player goes, a playing stream lingers, a start stops and linger off ends', (t) => {
   t.is(whenEmpty('playing', 30_000), 'linger');
   t.is(whenEmpty('playing', 0), 'end');
   t.is(whenEmpty('starting', 30_000), 'end');
-  t.is(whenEmpty('recovering', 30_000), 'stay', 'decided when bytes flow again');
-  t.is(whenEmpty('recovering', 0), 'end');
+  t.is(whenEmpty('moving', 30_000), 'stay', 'decided when bytes flow again');
+  t.is(whenEmpty('moving', 0), 'end');
   t.is(whenEmpty('lingering', 30_000), 'stay');
   t.is(whenEmpty('ended', 30_000), 'stay');
 });

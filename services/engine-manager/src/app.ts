@@ -5,46 +5,50 @@ import {
   buildHttpApp,
   ConfigError,
   createRegistry,
-  EngineTable,
   EventPublisher,
   openEnginesKv,
   openLeadersKv,
   type Logger,
   type NatsConnection,
 } from '@acefleet/platform';
-import { adminOperations } from './admin.ts';
-import { adminRoutes } from './admin-routes.ts';
-import { Autoscaler } from './autoscaler.ts';
-import { EngineRecycler, recycleRulesOf } from './engine-recycler.ts';
-import { CircuitBreaker } from './breaker.ts';
+import { EngineTable } from '@acefleet/engine-records';
+import { adminOperations } from './api/admin.ts';
+import { adminRoutes } from './api/admin-routes.ts';
+import { Autoscaler } from './lifecycle/autoscaler.ts';
+import { EngineRecycler, recycleRulesOf } from './lifecycle/engine-recycler.ts';
+import { CircuitBreaker } from './runtime/breaker.ts';
 import { engineEnvOf, type ManagerConfig } from './config.ts';
-import { limitsOf } from './confinement.ts';
-import { DockerRuntime, NOT_PUBLISHED } from './docker-runtime.ts';
-import { Drainer } from './drainer.ts';
-import { ownEngineFilter } from './engine-address.ts';
-import { Fleet } from './fleet.ts';
-import { fleetRoutes } from './fleet-routes.ts';
-import { HealthReplacer } from './health-replacer.ts';
-import { leaderDuties } from './leader-duties.ts';
-import { LeaderLease } from './leader-lease.ts';
-import { sweepExpiredClaims } from './lease-sweeper.ts';
-import { ProvisionLimiter } from './limiter.ts';
+import { limitsOf } from './runtime/confinement.ts';
+import { DockerRuntime, NOT_PUBLISHED } from './runtime/docker-runtime.ts';
+import { Drainer } from './lifecycle/drainer.ts';
+import { ownEngineFilter } from './runtime/engine-address.ts';
+import { ClaimUpkeep } from './claims/claim-upkeep.ts';
+import { Fleet } from './claims/fleet.ts';
+import { ProxyRules } from './claims/proxy-rules.ts';
+import { fleetRoutes } from './api/fleet-routes.ts';
+import { HealthReplacer } from './lifecycle/health-replacer.ts';
+import { leaderDuties } from './leadership/leader-duties.ts';
+import { LeaderLease } from './leadership/leader-lease.ts';
+import { sweepExpiredClaims } from './claims/expiry-sweeper.ts';
+import { ProvisionLimiter } from './runtime/limiter.ts';
 import { createManagerMetrics } from './metrics.ts';
-import { PortAllocator } from './ports.ts';
-import { loggableEngineEnv, presets } from './presets.ts';
-import { ProcessRuntime } from './process-runtime.ts';
-import { Provisioner } from './provisioner.ts';
-import { Reconciler } from './reconciler.ts';
-import { EngineRegistry } from './registry.ts';
-import { claimRoomOn } from './room.ts';
-import type { EngineRuntime } from './runtime.ts';
-import { statusOf } from './status.ts';
-import { VpnWatcher } from './vpn.ts';
+import { PortAllocator } from './runtime/ports.ts';
+import { loggableEngineEnv, presets } from './runtime/presets.ts';
+import { ProcessRuntime } from './runtime/process-runtime.ts';
+import { Provisioner } from './lifecycle/provisioner.ts';
+import { Reconciler } from './lifecycle/reconciler.ts';
+import { EngineRegistry } from './lifecycle/registry.ts';
+import { claimRoomOn } from './claims/room.ts';
+import type { EngineRuntime } from './runtime/runtime.ts';
+import { statusOf } from './api/status.ts';
+import { VpnWatcher } from './runtime/vpn.ts';
 
 export interface EngineManager {
   http: FastifyInstance;
   fleet: Fleet;
+  upkeep: ClaimUpkeep;
   provisioner: Provisioner;
+  drainer: Drainer;
   reconciler: Reconciler;
   runtime: EngineRuntime;
   lease: LeaderLease;
@@ -106,6 +110,8 @@ function portProbeHost(config: ManagerConfig): string | undefined {
 
 /** How long the proxy holding a stream has to answer DELETE /api/streams/:id. */
 const PROXY_STOP_TIMEOUT_MS = 5000;
+/** How long another host's manager has to answer a forwarded release or renewal (well within a proxy's wait). */
+const HOST_CALL_TIMEOUT_MS = 3000;
 
 /**
  * Build the engine manager from its config and an open NATS connection; `problems` feed /health. `runtime`:
@@ -121,7 +127,7 @@ export async function buildEngineManager(
   const promRegistry = createRegistry(ServiceNames.engineManager);
   const table = new EngineTable(await openEnginesKv(nc), log);
   await table.start();
-  const registry = new EngineRegistry(table);
+  const registry = new EngineRegistry(table, config.hostId, log);
   const ports = new PortAllocator(config.httpPortRangeStart, config.httpPortRangeEnd, portProbeHost(config));
   const breaker = new CircuitBreaker(
     { failureThreshold: config.breakerFailureThreshold, recoveryMs: config.breakerRecoveryMs },
@@ -185,17 +191,22 @@ export async function buildEngineManager(
     },
   );
   const drainer = new Drainer(registry, provisioner, events, config, log, metrics);
+  const rules = new ProxyRules(() => table.records(), config.maxClaimsPerProxy, log);
+  const upkeep = new ClaimUpkeep(
+    registry,
+    rules,
+    nc,
+    { hostId: config.hostId, claimTtlMs: config.claimTtlMs, hostCallTimeoutMs: HOST_CALL_TIMEOUT_MS },
+    log,
+  );
   const fleet = new Fleet(
     registry,
     provisioner,
     claimRoom,
+    upkeep,
+    rules,
     nc,
-    {
-      hostId: config.hostId,
-      claimTtlMs: config.claimTtlMs,
-      forwardTimeoutMs: config.engineReadyTimeoutMs,
-      maxClaimsPerProxy: config.maxClaimsPerProxy,
-    },
+    { hostId: config.hostId, forwardTimeoutMs: config.engineReadyTimeoutMs },
     log,
     metrics,
   );
@@ -282,9 +293,13 @@ export async function buildEngineManager(
   });
   adminRoutes(http, admin);
 
-  const maintenance = async (): Promise<void> => {
-    if (breaker.state === 'half_open') await reconciler.reconcile().catch(() => {});
-    await sweepExpiredClaims(registry, provisioner, config.claimTtlMs, log, metrics);
+  const maintenance = async (ledSince: number): Promise<void> => {
+    if (breaker.state === 'half_open') {
+      await reconciler
+        .reconcile()
+        .catch((err: unknown) => log.warn({ err }, 'breaker trial (resync) failed: the breaker stays open'));
+    }
+    await sweepExpiredClaims(registry, provisioner, config.claimTtlMs, log, metrics, ledSince);
     await drainer.tick();
     await health.tick();
     await recycler.tick();
@@ -294,7 +309,9 @@ export async function buildEngineManager(
   return {
     http,
     fleet,
+    upkeep,
     provisioner,
+    drainer,
     reconciler,
     runtime,
     lease,
@@ -308,7 +325,7 @@ export async function buildEngineManager(
           httpAddress,
           reconciler,
           health,
-          endpoints: { hostId: config.hostId, fleet, admin, status, assertLeading },
+          endpoints: { hostId: config.hostId, fleet, upkeep, admin, status, assertLeading },
           maintenance,
           leading: () => lease.leading(),
         }),
@@ -317,7 +334,9 @@ export async function buildEngineManager(
     async removeAll() {
       if (!ledUntilClose) return;
       for (const r of ours()) {
-        await provisioner.remove({ engineId: r.id, containerId: r.containerId }, 'exit').catch(() => {});
+        await provisioner
+          .remove({ engineId: r.id, containerId: r.containerId }, 'exit')
+          .catch((err: unknown) => log.warn({ err, engineId: r.id }, 'engine not removed on exit'));
       }
     },
     async close() {

@@ -8,7 +8,7 @@ import {
   presets,
   presetVariables,
   type EngineEnv,
-} from './presets.ts';
+} from './runtime/presets.ts';
 
 const Ms = (def: number, minimum = 0, description?: string) =>
   Type.Integer({ default: def, minimum, ...(description ? { description } : {}) });
@@ -35,7 +35,10 @@ export const ManagerConfig = Type.Object({
   }),
   enginePreset: Type.Union(
     presetNames.map((p) => Type.Literal(p)),
-    { default: 'ace-sim', description: 'engine image preset (services/engine-manager/src/presets.ts)' },
+    {
+      default: 'ace-sim',
+      description: 'engine image preset (services/engine-manager/src/runtime/presets.ts)',
+    },
   ),
   fleetId: Type.String({
     default: '',
@@ -180,7 +183,7 @@ export const ManagerConfig = Type.Object({
     300,
     'managers sharing a HOST_ID: the longest a host goes without a leader once its leader died',
   ),
-  maintenanceIntervalMs: Ms(1000, 50, 'lease sweep, drains and autoscaling run this often'),
+  maintenanceIntervalMs: Ms(1000, 50, 'claim expiry sweep, drains and autoscaling run this often'),
   resyncIntervalMs: Ms(30_000, 100, 'full comparison of records with Docker'),
   drainTimeoutMs: Ms(60_000, 0, 'a draining engine is removed at the latest after this'),
   provisionConcurrency: Type.Integer({ default: 2, minimum: 1, description: 'engine starts at once' }),

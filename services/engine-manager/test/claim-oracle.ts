@@ -2,7 +2,7 @@ import type { EngineRecord } from '@acefleet/contracts';
 
 export interface OracleRules {
   /** A claim its holder no longer renews must be gone this long after its last renewal (TTL + sweep slack). */
-  leaseGraceMs: number;
+  expiryGraceMs: number;
   /**
    * How long another engine must have been playing the content with room before a placement elsewhere
    * counts as breaking content affinity: the time any manager may take to see a KV change.
@@ -16,7 +16,7 @@ const hasRoom = (r: EngineRecord): boolean =>
 /**
  * Checks the claim-path properties on every change of the engines bucket, in the bucket's own order:
  * claims within capacity, no claim on two engines, one engine per content while it has room, and no claim
- * left once its holder stopped renewing it a lease ago. Proxies tell it which claims they hold.
+ * left once its holder stopped renewing it a claim TTL ago. Proxies tell it which claims they hold.
  */
 export class ClaimOracle {
   readonly violations: string[] = [];
@@ -90,12 +90,12 @@ export class ClaimOracle {
     else this.roomSince.delete(id);
   }
 
-  /** Claims still recorded although no live proxy has renewed them for longer than the lease grace. */
-  checkLeases(now = Date.now()): void {
+  /** Claims still recorded although no live proxy has renewed them for longer than the expiry grace. */
+  checkExpiry(now = Date.now()): void {
     for (const [claimId, engineId] of this.claimEngine) {
       if (this.held.has(claimId) || this.overdue.has(claimId)) continue;
       const last = this.lastHeld.get(claimId) ?? this.firstSeen.get(claimId) ?? now;
-      if (now - last > this.rules.leaseGraceMs) {
+      if (now - last > this.rules.expiryGraceMs) {
         this.overdue.add(claimId);
         this.fail(`claim ${claimId} on ${engineId} outlived its holder by ${now - last} ms`);
       }

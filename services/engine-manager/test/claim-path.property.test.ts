@@ -6,13 +6,16 @@ import {
   AcquireReply,
   ReleaseReply,
   RenewReply,
+  ENGINES_BUCKET,
+  Subjects,
   contentKeyOf,
   proxyCallSubject,
 } from '@acefleet/contracts';
-import { createLogger, EngineTable, openEnginesKv } from '@acefleet/platform';
+import { EngineTable } from '@acefleet/engine-records';
+import { createLogger, openEnginesKv } from '@acefleet/platform';
 import { seededRandom, startNatsServer, waitFor } from '@acefleet/testkit';
 import { ClaimOracle } from './claim-oracle.ts';
-import { call, contentOf, startManager, type ManagerUnderTest } from './helpers.ts';
+import { call, contentOf, startManager, writerHostOf, type ManagerUnderTest } from './helpers.ts';
 import { ContainerCount, MemoryRuntime } from './memory-runtime.ts';
 
 // Property test of the claim path: real nats-server, real KV bucket, three real managers (in this process,
@@ -132,7 +135,7 @@ class SimulatedProxy {
   }
 }
 
-test('claim path - concurrent acquires from four proxies over three managers keep capacity, affinity and leases', async (t) => {
+test('claim path - concurrent acquires from four proxies over three managers keep capacity, affinity and claim expiry', async (t) => {
   t.timeout(90_000);
   const seed = Number(process.env.PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 32));
   t.log(`seed ${seed} (replay the schedule with PROPERTY_SEED=${seed})`);
@@ -144,7 +147,7 @@ test('claim path - concurrent acquires from four proxies over three managers kee
   const clients: NatsConnection[] = [observerNc];
   // The sweep runs every 100 ms, but three managers share a loaded 2-core machine with the rest of the suite:
   // a claim may outlive the TTL by a few seconds (3.07 s seen in CI), never for good.
-  const oracle = new ClaimOracle({ leaseGraceMs: CLAIM_TTL_MS + 5000, affinityLagMs: 1000 });
+  const oracle = new ClaimOracle({ expiryGraceMs: CLAIM_TTL_MS + 5000, affinityLagMs: 1000 });
   const observer = new EngineTable(
     await openEnginesKv(observerNc),
     createLogger('oracle', 'silent'),
@@ -158,6 +161,30 @@ test('claim path - concurrent acquires from four proxies over three managers kee
     await nats.destroy();
   });
   await observer.start();
+  // Who writes which record: every write to the engines bucket, by the host whose manager made it (its reply
+  // inbox names it), and every call one manager forwarded to another.
+  const writes = { own: 0, foreign: [] as string[] };
+  const hostIds: string[] = [];
+  const bucketWrites = observerNc.subscribe(`$KV.${ENGINES_BUCKET}.>`, {
+    callback: (_err, msg) => {
+      const engineId = msg.subject.slice(`$KV.${ENGINES_BUCKET}.`.length);
+      const owner = hostIds.find((h) => engineId.startsWith(`${h}-`));
+      const writer = writerHostOf(msg.reply);
+      if (owner !== undefined && writer === owner) writes.own++;
+      else if (writes.foreign.length < 20) writes.foreign.push(`${writer ?? msg.reply} wrote ${engineId}`);
+    },
+  });
+  const forwarded = new Map<string, number>();
+  const forwards = observerNc.subscribe(`${Subjects.engineHostPrefix}.*.*.>`, {
+    callback: (_err, msg) => {
+      const call = msg.subject.split('.')[4] ?? '';
+      forwarded.set(call, (forwarded.get(call) ?? 0) + 1);
+    },
+  });
+  t.teardown(() => {
+    bucketWrites.unsubscribe();
+    forwards.unsubscribe();
+  });
 
   const containers = new ContainerCount();
   const env = {
@@ -175,7 +202,8 @@ test('claim path - concurrent acquires from four proxies over three managers kee
     const hostId = `prop-${h}-${seed.toString(16)}`;
     const runtime = new MemoryRuntime(hostId, containers, () => random() * 300);
     runtimes.push(runtime);
-    managers.push(await startManager(nats, env, hostId, runtime));
+    hostIds.push(hostId);
+    managers.push(await startManager(nats, env, hostId, runtime, { traced: true }));
   }
 
   const proxies: SimulatedProxy[] = [];
@@ -184,16 +212,16 @@ test('claim path - concurrent acquires from four proxies over three managers kee
     clients.push(nc);
     proxies.push(new SimulatedProxy(`proxy-${p}`, nc, oracle, seededRandom(seed + p + 1)));
   }
-  const leaseCheck = setInterval(() => oracle.checkLeases(), 100);
-  t.teardown(() => clearInterval(leaseCheck));
+  const expiryCheck = setInterval(() => oracle.checkExpiry(), 100);
+  t.teardown(() => clearInterval(expiryCheck));
   const until = Date.now() + ACTIVE_MS;
   // One proxy dies midway (stops renewing, releases nothing); the others stop at the end of the run.
   await Promise.all(
     proxies.map((p, i) => p.run(until, i === 0 ? Date.now() + ACTIVE_MS * (0.3 + random() * 0.4) : until)),
   );
-  // Nobody holds anything now: every claim must be swept within a lease.
+  // Nobody holds anything now: every claim must be swept within a claim TTL.
   await waitFor(() => oracle.claimsRecorded() === 0, CLAIM_TTL_MS + 8000).catch(() => undefined);
-  oracle.checkLeases();
+  oracle.checkExpiry();
 
   const granted = proxies.reduce((n, p) => n + p.granted, 0);
   const errors = new Map<string, number>();
@@ -202,8 +230,12 @@ test('claim path - concurrent acquires from four proxies over three managers kee
     `${granted} claims granted, refusals ${JSON.stringify(Object.fromEntries(errors))},`,
     `${oracle.newPlacements} placements on an engine new to the content`,
     `(another engine with room passed over for at most ${oracle.longestPassedOverMs} ms),`,
-    `containers at most ${containers.peakPerHost}/host and ${containers.peakFleet} fleet-wide`,
+    `containers at most ${containers.peakPerHost}/host and ${containers.peakFleet} fleet-wide,`,
+    `${writes.own} writes to the bucket, calls forwarded to the owning host ${JSON.stringify(Object.fromEntries(forwarded))}`,
   );
+  t.deepEqual(writes.foreign, [], `each host's manager alone writes its records (seed ${seed})`);
+  t.true(writes.own > granted, `the writes were seen (seed ${seed})`);
+  t.true((forwarded.get('renew') ?? 0) > 0, `renewals reached managers of other hosts (seed ${seed})`);
   t.deepEqual(oracle.violations, [], `seed ${seed}`);
   t.is(oracle.claimsRecorded(), 0, `every claim expired or released once no proxy held it (seed ${seed})`);
   t.true(granted > 50, `the run granted enough claims to mean something (seed ${seed})`);

@@ -7,7 +7,10 @@ test('manager - 50 concurrent acquires for 50 contents with maxReplicas 5 and ca
   t.timeout(90_000);
   const m = await isolatedManager(t, { MAX_REPLICAS: '5', MAX_STREAMS_PER_ENGINE: '2' });
   const started = Date.now();
-  const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => acquire(m.client, i)));
+  // Each acquire may wait for a container start; on a busy machine five of them take a while.
+  const results = await Promise.allSettled(
+    Array.from({ length: 50 }, (_, i) => acquire(m.client, i, 'proxy-1', 75_000)),
+  );
   const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
   t.log(`50 acquires answered in ${Date.now() - started} ms`);
@@ -56,7 +59,7 @@ test('manager - repeated acquires of one content land on one engine', async (t) 
   t.true(released.released);
 });
 
-test("manager - a vanished proxy's claims expire after the lease TTL, a renewing one's do not", async (t) => {
+test("manager - a vanished proxy's claims expire after the claim TTL, a renewing one's do not", async (t) => {
   t.timeout(60_000);
   const m = await isolatedManager(t, {
     MAX_REPLICAS: '2',

@@ -5,21 +5,31 @@ import {
   AcefleetError,
   AcquireReply,
   hostSubject,
+  inboxPrefixOf,
   ListReply,
   NatsUsers,
   StatusReply,
   Subjects,
   proxyCallSubject,
 } from '@acefleet/contracts';
-import { connectNats, createLogger, ensureEventsStream, loadConfig, requestJson } from '@acefleet/platform';
+import { connect } from '@nats-io/transport-node';
+import {
+  connectNats,
+  createLogger,
+  ensureEventsStream,
+  loadConfig,
+  natsAuthOptions,
+  natsServers,
+  requestJson,
+} from '@acefleet/platform';
 import { portBlock, removeContainersWithLabels, startNatsServer, type NatsServer } from '@acefleet/testkit';
 import Docker from 'dockerode';
 import { buildEngineManager, type EngineManager } from '../src/app.ts';
 import { engineEnvOf, ManagerConfig } from '../src/config.ts';
-import { limitsOf } from '../src/confinement.ts';
-import { DockerRuntime } from '../src/docker-runtime.ts';
-import { presets, type PresetName } from '../src/presets.ts';
-import type { EngineRuntime } from '../src/runtime.ts';
+import { limitsOf } from '../src/runtime/confinement.ts';
+import { DockerRuntime } from '../src/runtime/docker-runtime.ts';
+import { presets, type PresetName } from '../src/runtime/presets.ts';
+import type { EngineRuntime } from '../src/runtime/runtime.ts';
 
 /** A nats-server or a cluster of them (startNatsServer, startNatsCluster). */
 type NatsAccess = Pick<NatsServer, 'env' | 'connect'>;
@@ -81,21 +91,38 @@ export function newHostId(what: string): string {
 }
 
 /**
+ * The reply inbox of a manager that `startManager(…, { traced: true })` started: its host id follows the
+ * engine-manager user's own prefix, so every write it makes to a bucket (a JetStream publish, which is a
+ * request) names the host that made it. Undefined for another reply subject.
+ */
+export function writerHostOf(reply: string | undefined): string | undefined {
+  const [prefix, hostId] = (reply ?? '').split('.');
+  return prefix === inboxPrefixOf(NatsUsers.engineManager) ? hostId : undefined;
+}
+
+/**
  * An engine manager in this process, on its own host id; close() removes the containers it made. `runtime`:
  * an in-memory one for pure-logic tests (then no Docker is touched), else the one ENGINE_RUNTIME names.
+ * `traced`: its replies come to an inbox naming its host (writerHostOf).
  */
 export async function startManager(
   nats: NatsAccess,
   env: Record<string, string> = {},
   hostId = newHostId('em'),
   runtime?: EngineRuntime,
+  { traced = false } = {},
 ): Promise<ManagerUnderTest> {
   const config = loadConfig(ManagerConfig, { ...testEnv(nats, hostId), ...env });
   const log = createLogger('engine-manager-test', config.logLevel);
-  const nc = await connectNats(config.natsUrl, 'engine-manager-test', log, {
-    user: config.natsUser,
-    password: config.natsPassword,
-  });
+  const auth = { user: config.natsUser, password: config.natsPassword };
+  const nc = traced
+    ? await connect({
+        servers: natsServers(config.natsUrl),
+        name: `engine-manager-test-${hostId}`,
+        ...natsAuthOptions(auth),
+        inboxPrefix: `${inboxPrefixOf(NatsUsers.engineManager)}.${hostId}`,
+      })
+    : await connectNats(config.natsUrl, 'engine-manager-test', log, auth);
   await ensureEventsStream(nc);
   const manager = await buildEngineManager(config, nc, log, undefined, runtime);
   await manager.serve('http://127.0.0.1:0');
@@ -144,8 +171,19 @@ export function contentOf(n: number): { kind: 'id'; value: string } {
   return { kind: 'id', value: n.toString(16).padStart(40, '0') };
 }
 
-export function acquire(nc: NatsConnection, n: number, proxyId = 'proxy-1'): Promise<AcquireReply> {
-  return call(nc, proxyCallSubject('acquire', proxyId), { content: contentOf(n), proxyId }, AcquireReply);
+export function acquire(
+  nc: NatsConnection,
+  n: number,
+  proxyId = 'proxy-1',
+  timeoutMs?: number,
+): Promise<AcquireReply> {
+  return call(
+    nc,
+    proxyCallSubject('acquire', proxyId),
+    { content: contentOf(n), proxyId },
+    AcquireReply,
+    timeoutMs,
+  );
 }
 
 /** The acquire's AcefleetError (the test fails if it succeeded). */

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EngineRuntime, EngineSpec, RunningEngine } from '../src/runtime.ts';
+import type { EngineRuntime, EngineSpec, RunningEngine } from '../src/runtime/runtime.ts';
 
 /** How many fake containers run, per host and fleet-wide, and the most there ever were at once. */
 export class ContainerCount {

@@ -1,9 +1,9 @@
 import test from 'ava';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { ENGINES_KV_STREAM } from '@acefleet/contracts';
+import { DrainReply, ENGINES_KV_STREAM, hostSubject } from '@acefleet/contracts';
 import { openEnginesKv } from '@acefleet/platform';
 import { startNatsCluster, startNatsServer, waitFor } from '@acefleet/testkit';
-import { acquire, listEngines, startManager } from './helpers.ts';
+import { acquire, call, listEngines, startManager } from './helpers.ts';
 
 test('manager - two managers on one NATS share the load without double claims', async (t) => {
   t.timeout(90_000);
@@ -38,7 +38,7 @@ test('manager - two managers on one NATS share the load without double claims', 
   for (const host of [a.hostId, b.hostId]) t.is(engines.filter((e) => e.hostId === host).length, 2);
 });
 
-test('manager - a stream a proxy placed itself is adopted by whichever manager gets the renewal, on any host', async (t) => {
+test("manager - a stream a proxy placed itself is adopted, released and drained by its host's manager, whichever manager gets the call", async (t) => {
   t.timeout(90_000);
   const nats = await startNatsServer();
   const env = { MIN_REPLICAS: '1', MAX_REPLICAS: '1' };
@@ -58,7 +58,7 @@ test('manager - a stream a proxy placed itself is adopted by whichever manager g
     [b, onA],
   ] as const) {
     const claimId = `local-${engine.id}`;
-    const reply = await manager.manager.fleet.renew(
+    const reply = await manager.manager.upkeep.renew(
       {
         proxyId: 'proxy-1',
         claims: [{ engineId: engine.id, claimId, contentKey: 'content-1' }],
@@ -77,6 +77,14 @@ test('manager - a stream a proxy placed itself is adopted by whichever manager g
     );
     t.like(stored, { proxyId: 'proxy-1', contentKey: 'content-1' });
   }
+  // The owner alone writes a record: a release or a drain that reaches another host's manager goes on to it.
+  const released = await a.manager.upkeep.release(
+    { engineId: onB.id, claimId: `local-${onB.id}` },
+    'proxy-1',
+  );
+  t.deepEqual(released, { released: true, count: 1 });
+  const drained = await call(a.client, hostSubject(a.hostId, 'drain'), { engineId: onB.id }, DrainReply);
+  t.like(drained.engine, { id: onB.id, hostId: b.hostId, state: 'draining', claims: [] });
 });
 
 // Regression (scale run, "claims missing"): a 3-replica bucket accepted two writes in flight that named the

@@ -117,7 +117,8 @@ test('manager - a container without our labels (or of another host) is never tou
   const ids = [(await run('docker', plain)).stdout.trim(), (await run('docker', other)).stdout.trim()];
   await m.manager.reconciler.reconcile();
   await m.manager.removeAll();
-  await new Promise((r) => setTimeout(r, 500));
+  // One more full pass, which also waits out any pass the containers' Docker events started.
+  await m.manager.reconciler.reconcile();
   for (const id of ids) t.true((await inspectContainer(id)).State.Running, `${id.slice(0, 12)} still runs`);
   t.false(
     (await listEngines(m.client)).some((e) => e.id === 'not-ours'),

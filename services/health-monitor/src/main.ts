@@ -6,7 +6,6 @@ import {
   bootService,
   createRegistry,
   encodeJson,
-  EngineTable,
   EventPublisher,
   engineAddressFilter,
   parseEngineAddresses,
@@ -16,6 +15,7 @@ import {
   orExitOnConfigError,
   type NatsConnection,
 } from '@acefleet/platform';
+import { EngineTable } from '@acefleet/engine-records';
 import { ActiveStreams } from './active-streams.ts';
 import { buildMonitorHttp } from './app.ts';
 import { MonitorConfig } from './config.ts';

@@ -1,19 +1,25 @@
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '@nats-io/services';
 import { Type } from '@sinclair/typebox';
-import { EVENTS_STREAM, SAMPLES_STREAM, ServiceNames, Subjects } from '@acefleet/contracts';
+import {
+  EVENTS_STREAM,
+  SAMPLES_STREAM,
+  ServiceNames,
+  Subjects,
+  type StatsSummaryReply,
+} from '@acefleet/contracts';
 import {
   addJsonEndpoint,
   addMicroService,
   buildHttpApp,
   createRegistry,
-  EngineTable,
   EventPublisher,
   openEnginesKv,
   rejectOtherMethods,
   type Logger,
   type NatsConnection,
 } from '@acefleet/platform';
+import { EngineTable } from '@acefleet/engine-records';
 import { ChannelDirectory, openChannelsKv } from '@acefleet/channels';
 import { makeApplier } from './apply-event.ts';
 import type { StatsConfig } from './config.ts';
@@ -162,7 +168,7 @@ export async function buildStats(
         service,
         log,
         { name: 'summary', subject: Subjects.statsSummary, request: Type.Object({}) },
-        async () => sessions.totals(),
+        async (): Promise<StatsSummaryReply> => sessions.totals(),
       );
       return service;
     },
@@ -171,6 +177,7 @@ export async function buildStats(
       proxies.stop();
       await events.drain(2000);
       events.close();
+      // Shutting down: the connection may be gone already, and its close ends the service anyway.
       await service?.stop().catch(() => {});
       followers.forEach((f) => f.stop());
       await following.stop();

@@ -40,6 +40,7 @@ export class EventFollower {
     const jsm = await jetstreamManager(this.nc);
     // Events handed to a process that crashed come again after ack_wait; storing one takes milliseconds.
     const ackWait = ackWaitMs * 1_000_000;
+    // Not there yet (first start): it is created below, which reports any other failure.
     const existing = await jsm.consumers.info(stream, durableName).catch(() => undefined);
     if (!existing) {
       await jsm.consumers.add(stream, {

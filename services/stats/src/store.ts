@@ -1,4 +1,11 @@
-import type { ProxyLost, StreamEnded, StreamMoved, StreamStarted, StreamViewers } from '@acefleet/contracts';
+import type {
+  ProxyLost,
+  StatsSummaryReply,
+  StreamEnded,
+  StreamMoved,
+  StreamStarted,
+  StreamViewers,
+} from '@acefleet/contracts';
 import type { Db } from './db.ts';
 
 export interface SessionRow {
@@ -18,14 +25,8 @@ export interface SessionRow {
   moves: number;
 }
 
-export interface Totals {
-  sessionsStarted: number;
-  sessionsEnded: number;
-  activeStreams: number;
-  bytesIn: number;
-  bytesOut: number;
-  endedByReason: Record<string, number>;
-}
+/** What stats.summary and /api/totals answer (StatsSummaryReply in contracts). */
+export type Totals = StatsSummaryReply;
 
 export interface SessionFilter {
   since?: string;

@@ -42,11 +42,15 @@ test.serial(
   'dashboard actions - hidden without a key; a wrong key shows the 403; the key drains, removes and stops',
   async (t) => {
     t.timeout(120_000);
-    const scaled = await managerApi('/api/engines/scale', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ replicas: 2 }),
-    });
+    // A manager still starting on a busy machine answers 503 (with Retry-After) until it leads its host.
+    const scaled = await waitFor(async () => {
+      const res = await managerApi('/api/engines/scale', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ replicas: 2 }),
+      });
+      return res.status === 503 ? false : res;
+    }, 30_000);
     t.is(scaled.status, 200);
     const player = await Player.open(`${stack.proxyUrl()}/ace/getstream?id=${CONTENT}`);
     t.teardown(() => player.close());

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureEventsStream } from '@acefleet/platform';
-import type { EndReason, StreamStarted } from '@acefleet/contracts';
+import { ensureEventsStream, requestJson } from '@acefleet/platform';
+import { StatsSummaryReply, Subjects, type EndReason, type StreamStarted } from '@acefleet/contracts';
 import { startNatsServer, waitFor, streamEnded, publishStreamEvent, streamStarted } from '@acefleet/testkit';
 import { startStats } from './helpers.ts';
 
@@ -12,14 +12,7 @@ import { startStats } from './helpers.ts';
 const DOWNTIME_MS = 8_000;
 const REASONS: EndReason[] = ['client_disconnected', 'engine_eof', 'linger_expired', 'engine_timeout'];
 
-interface Totals {
-  sessionsStarted: number;
-  sessionsEnded: number;
-  activeStreams: number;
-  bytesIn: number;
-  bytesOut: number;
-  endedByReason: Record<string, number>;
-}
+type Totals = StatsSummaryReply;
 
 /** What the proxy recorded: totals computed from every event it published. */
 class Ledger {
@@ -119,6 +112,9 @@ test('stats - restarted mid-run and stopped for a while, reports exactly the tot
       return now.sessionsStarted >= ledger.totals.sessionsStarted ? now : false;
     }, 20_000);
     t.deepEqual(afterRestart, ledger.totals);
+    // The same totals over NATS, checked against the reply's schema in contracts.
+    const summary = await requestJson(nc, Subjects.statsSummary, {}, StatsSummaryReply, 5000);
+    t.deepEqual(summary, ledger.totals);
     const metrics = await (await fetch(`${stats.url}/metrics`)).text();
     t.true(
       metrics.includes(

@@ -1,8 +1,8 @@
 // Playback bodies that are not MPEG-TS, as engines send them: an error page with status 200, noise, or a
-// file in another container (a VOD torrent of an MKV or MP4).
+// file in another container (a VOD torrent of an MKV or MP4), or an HLS playlist where MPEG-TS was asked.
 import { randomBytes } from 'node:crypto';
 
-export const badBodies = ['html', 'json-error', 'random', 'mkv', 'mp4'] as const;
+export const badBodies = ['html', 'json-error', 'random', 'mkv', 'mp4', 'hls-playlist'] as const;
 export type BadBody = (typeof badBodies)[number];
 
 export interface BadDocument {
@@ -21,6 +21,12 @@ const documents: Partial<Record<BadBody, BadDocument>> = {
   'json-error': {
     contentType: 'application/json',
     body: Buffer.from('{"response":null,"error":"failed to load content"}\n'),
+  },
+  'hls-playlist': {
+    contentType: 'application/vnd.apple.mpegurl',
+    body: Buffer.from(
+      '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2.0,\n/ace/c/0/0.ts\n',
+    ),
   },
 };
 

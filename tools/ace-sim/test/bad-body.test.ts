@@ -76,7 +76,7 @@ test('badBody accepts only its kinds, from the admin API and from --fault', asyn
   t.like(await putJson(`${url}/__sim/faults`, { badBody: 'avi' }), { error: { code: 'BAD_FAULT' } });
   t.like(await putJson(`${url}/__sim/faults`, { badBody: 'mkv' }), { global: { badBody: 'mkv' } });
   t.like(await putJson(`${url}/__sim/faults`, { badBody: null }), { global: { badBody: null } });
-  t.deepEqual([...badBodies], ['html', 'json-error', 'random', 'mkv', 'mp4']);
+  t.deepEqual([...badBodies], ['html', 'json-error', 'random', 'mkv', 'mp4', 'hls-playlist']);
   t.like(parseConfig(['--fault', 'badBody=json-error'], {}).sim.faults, { badBody: 'json-error' });
   t.like(parseConfig([], { ACE_SIM_FAULT_BAD_BODY: 'random' }).sim.faults, { badBody: 'random' });
   t.throws(() => parseConfig(['--fault', 'badBody=avi'], {}), { message: /badBody must be one of/ });

@@ -62,7 +62,7 @@ export function installPlayerCatalog(
   const players = new PlayerSessions({
     events: deps.events,
     proxyId: deps.proxyId,
-    hlsIdleMs: Math.max(config.lingerMs, config.hlsIdleMs),
+    hlsIdleMs: config.hlsIdleMs,
     log,
   });
   const catalog = new Catalog(log, (name) => {

@@ -26,6 +26,7 @@ export class PlaylistSources {
     this.loop = supervise('playlist sources', this.log, async (signal) => {
       while (!signal.aborted) {
         await this.importAll(nc);
+        // Aborted by stop(): the loop ends.
         await sleep(this.refreshMs, undefined, { signal }).catch(() => undefined);
       }
     });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { AcefleetError } from '@acefleet/contracts';
-import { Admission } from '../../src/admission.ts';
-import { LingeringStreams } from '../../src/lingering.ts';
+import { Admission } from '../../src/admission/admission.ts';
+import { LingeringStreams } from '../../src/admission/lingering.ts';
 
 // Issue 22: lingering streams did not count toward a client's share, so one address could hold the whole
 // fleet by opening and dropping channels. The rules themselves, without sockets or engines.

@@ -3,12 +3,12 @@ import type { Socket } from 'node:net';
 import test from 'ava';
 import { Registry } from 'prom-client';
 import { createLogger } from '@acefleet/platform';
-import { Fanout } from '../../src/fanout.ts';
-import { FlushClock } from '../../src/flush-clock.ts';
+import { Fanout } from '../../src/fanout/fanout.ts';
+import { FlushClock } from '../../src/fanout/flush-clock.ts';
 import { createProxyMetrics } from '../../src/metrics.ts';
-import { RingMemory } from '../../src/ring-memory.ts';
-import { BLOCK_BYTES } from '../../src/ring-buffer.ts';
-import { PACKET_SIZE } from '../../src/ts-packets.ts';
+import { RingMemory } from '../../src/fanout/ring-memory.ts';
+import { BLOCK_BYTES } from '../../src/fanout/ring-buffer.ts';
+import { PACKET_SIZE } from '../../src/fanout/ts-packets.ts';
 import { ScriptedLoop } from './scripted-loop.ts';
 import { packets } from './ts-bytes.ts';
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { FlushClock, type Flushable } from '../../src/flush-clock.ts';
+import { FlushClock, type Flushable } from '../../src/fanout/flush-clock.ts';
 import { ScriptedLoop } from './scripted-loop.ts';
 
 /** A stream whose flush costs `costMs` of the loop's time; it logs when, and in which turn, it was flushed. */

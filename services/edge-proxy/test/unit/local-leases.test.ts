@@ -1,5 +1,5 @@
 import test from 'ava';
-import { LocalLeases } from '../../src/local-leases.ts';
+import { LocalLeases } from '../../src/engines/local-leases.ts';
 
 // Pins chaos finding 1 (bench/results/chaos.md, "claims missing"): streams placed by the proxy itself are
 // offered to the manager until it adopts them, and are then released there like any claim.

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLogger } from '@acefleet/platform';
-import { takeOverInstanceFile } from '../../src/predecessor.ts';
+import { takeOverInstanceFile } from '../../src/engines/predecessor.ts';
 
 const log = createLogger('test', 'silent');
 

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { BLOCK_BYTES, RingBuffer } from '../../src/ring-buffer.ts';
-import { RingMemory } from '../../src/ring-memory.ts';
-import { PACKET_SIZE } from '../../src/ts-packets.ts';
+import { BLOCK_BYTES, RingBuffer } from '../../src/fanout/ring-buffer.ts';
+import { RingMemory } from '../../src/fanout/ring-memory.ts';
+import { PACKET_SIZE } from '../../src/fanout/ts-packets.ts';
 import { packets } from './ts-bytes.ts';
 
 const P = PACKET_SIZE;

@@ -1,8 +1,8 @@
 import test from 'ava';
-import { bytesOfSeconds } from '../../src/fanout.ts';
-import { BLOCK_BYTES, RingBuffer } from '../../src/ring-buffer.ts';
-import { RingMemory } from '../../src/ring-memory.ts';
-import { PACKET_SIZE } from '../../src/ts-packets.ts';
+import { bytesOfSeconds } from '../../src/fanout/fanout.ts';
+import { BLOCK_BYTES, RingBuffer } from '../../src/fanout/ring-buffer.ts';
+import { RingMemory } from '../../src/fanout/ring-memory.ts';
+import { PACKET_SIZE } from '../../src/fanout/ts-packets.ts';
 import { packets } from './ts-bytes.ts';
 
 const PER_BLOCK = BLOCK_BYTES / PACKET_SIZE;

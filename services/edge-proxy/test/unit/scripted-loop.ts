@@ -1,4 +1,4 @@
-import type { FlushTimer } from '../../src/flush-clock.ts';
+import type { FlushTimer } from '../../src/fanout/flush-clock.ts';
 
 /**
  * The event loop as a script: time moves only when work costs some (the caller adds to `time`) or a timeout

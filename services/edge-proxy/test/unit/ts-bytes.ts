@@ -1,5 +1,5 @@
 // Hand-made MPEG-TS packets for the pure tests of the proxy's framing.
-import { PACKET_SIZE } from '../../src/ts-packets.ts';
+import { PACKET_SIZE } from '../../src/fanout/ts-packets.ts';
 
 /** One 188-byte packet: a PAT (PID 0, payload start) or a plain packet of PID 0x100, filled with `fill` (never 0x47, so only headers look like sync bytes). */
 export function packet(kind: 'pat' | 'data', fill = 0xff): Buffer {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { findSync, isPatAt, PacketAligner, PACKET_SIZE } from '../../src/ts-packets.ts';
+import { findSync, isPatAt, PacketAligner, PACKET_SIZE } from '../../src/fanout/ts-packets.ts';
 import { packet, packets } from './ts-bytes.ts';
 
 const P = PACKET_SIZE;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { LeaseJudge, leaseTimes, type LeaseView } from '../../src/lease-judge.ts';
+import { LeaseJudge, leaseTimes, type LeaseView } from '../../src/leadership/lease-judge.ts';
 
 const TTL = 10_000;
 /** How long a revision must stay unchanged before a standby takes over. */

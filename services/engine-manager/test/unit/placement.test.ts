@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { EngineRecord } from '@acefleet/contracts';
 import { readyEngine } from '@acefleet/testkit';
-import { hasRoom, isFree, otherHostsByLoad, rankCandidates } from '../../src/placement.ts';
+import { hasRoom, isFree, otherHostsByLoad, rankCandidates } from '../../src/claims/placement.ts';
 
 const NO_ONE = new Set<string>();
 

@@ -28,6 +28,7 @@ export function dashboardRoutes(app: FastifyInstance, dir = DEFAULT_PUBLIC_DIR):
     const { file } = req.params;
     const ext = file.slice(file.lastIndexOf('.'));
     if (!FILE.test(file)) throw new AcefleetError('not_found', `no asset ${file}`);
+    // A file that cannot be read is no asset: 404, as for any other name.
     const found = await send(file, types[ext]!).catch(() => undefined);
     if (!found) throw new AcefleetError('not_found', `no asset ${file}`);
     return reply.type(found.type).header('cache-control', 'no-cache').send(found.body);

@@ -1,0 +1,1 @@
+export { type VersionedEngine, EngineTable } from './engine-table.ts';

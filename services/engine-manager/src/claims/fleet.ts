@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AcefleetError,
+  AcquireReply,
+  contentKeyOf,
+  hostSubject,
+  type AcquireRequest,
+  type Claim,
+  type ClaimRelease,
+  type EngineRecord,
+} from '@acefleet/contracts';
+import { requestJson, type Logger, type NatsConnection } from '@acefleet/platform';
+import { KeyedLock } from '../lock.ts';
+import type { ManagerMetrics } from '../metrics.ts';
+import { otherHostsByLoad, rankCandidates } from './placement.ts';
+import type { ClaimUpkeep } from './claim-upkeep.ts';
+import type { ProxyRules } from './proxy-rules.ts';
+import type { Provisioner } from '../lifecycle/provisioner.ts';
+import type { EngineRegistry } from '../lifecycle/registry.ts';
+import type { ClaimRoom } from './room.ts';
+
+export interface FleetOptions {
+  hostId: string;
+  /** How long to wait for another host's manager to answer a forwarded acquire. */
+  forwardTimeoutMs: number;
+}
+
+/** One acquire, as this host places it: the claim it would record, and the engines not to use. */
+interface Ask {
+  claim: Claim;
+  exclude: ReadonlySet<string>;
+  /** When the proxy stops waiting (ms since the epoch; Infinity: no deadline). */
+  deadline: number;
+}
+
+/** This host cannot create an engine (full, breaker open, VPN down): another host may. */
+const isHostRefusal = (err: unknown): err is AcefleetError =>
+  err instanceof AcefleetError && err.status === 503;
+
+/**
+ * Hands out engines in one pass: `acquireHere` claims room on an engine of this host by compare-and-set
+ * (content affinity first), or has the provisioner create one holding the claim; `forwardToOtherHosts` asks
+ * the other hosts' managers (which vouch for their own engines) when this host cannot. Releases and
+ * renewals of the claims it grants are ClaimUpkeep's.
+ */
+export class Fleet {
+  /** Acquires of one content decide one at a time on this host, so they join one engine while it has room. */
+  private readonly perContent = new KeyedLock();
+
+  constructor(
+    private readonly registry: EngineRegistry,
+    private readonly provisioner: Provisioner,
+    private readonly claimRoom: ClaimRoom,
+    private readonly upkeep: ClaimUpkeep,
+    private readonly rules: ProxyRules,
+    private readonly nc: NatsConnection,
+    private readonly opts: FleetOptions,
+    private readonly log: Logger,
+    private readonly metrics: ManagerMetrics,
+  ) {}
+
+  list(): EngineRecord[] {
+    return this.registry.table.records();
+  }
+
+  /**
+   * An acquire from proxy `caller` (for one of its own ids): the host already playing the content (when it is
+   * another and has room), else this host, else the other hosts.
+   */
+  acquire(req: AcquireRequest, caller: string): Promise<AcquireReply> {
+    this.rules.assertActsFor(req.proxyId, caller, 'acquire');
+    this.rules.assertRoom(req.proxyId);
+    return this.measured(req, async (ask) => {
+      const affine = this.hostPlayingElsewhere(ask);
+      if (affine) {
+        // forwardTo logged why that host could not take it: this host tries next.
+        const reply = await this.forwardTo(affine, req, ask.deadline).catch(() => undefined);
+        if (reply) return { reply, result: 'forwarded' };
+      }
+      try {
+        return { reply: await this.acquireHere(ask), result: 'ok' };
+      } catch (err) {
+        if (!isHostRefusal(err)) throw err;
+        return { reply: await this.forwardToOtherHosts(req, ask.deadline, err), result: 'forwarded' };
+      }
+    });
+  }
+
+  /** An acquire another host's manager forwarded here: this host only, never forwarded again. */
+  acquireForwarded(req: AcquireRequest): Promise<AcquireReply> {
+    return this.measured(req, async (ask) => ({ reply: await this.acquireHere(ask), result: 'ok' }));
+  }
+
+  private async measured(
+    req: AcquireRequest,
+    place: (ask: Ask) => Promise<{ reply: AcquireReply; result: 'ok' | 'forwarded' }>,
+  ): Promise<AcquireReply> {
+    const end = this.metrics.acquireSeconds.startTimer();
+    try {
+      const ask = this.askOf(req);
+      await this.withinDeadline(ask.deadline);
+      const { reply, result } = await place(ask);
+      end({ result });
+      return reply;
+    } catch (err) {
+      end({ result: err instanceof AcefleetError ? err.code : 'internal' });
+      throw err;
+    }
+  }
+
+  private askOf(req: AcquireRequest): Ask {
+    const now = new Date().toISOString();
+    const claim: Claim = {
+      claimId: randomUUID(),
+      contentKey: contentKeyOf(req.content),
+      proxyId: req.proxyId,
+      claimedAt: now,
+      renewedAt: now,
+    };
+    const exclude = new Set(req.excludeEngineIds ?? []);
+    if (req.failedEngineId) {
+      exclude.add(req.failedEngineId);
+      const { failedEngineId: engineId, failureReason: reason } = req;
+      this.log.warn({ engineId, reason, contentKey: claim.contentKey }, 'proxy reports a failed start');
+    }
+    const deadline = req.deadline === undefined ? Infinity : Date.parse(req.deadline);
+    return { claim, exclude, deadline };
+  }
+
+  /**
+   * Claim room on an engine of this host by CAS alone, or have the provisioner create one holding the claim;
+   * then wait until that engine is ready.
+   */
+  private async acquireHere({ claim, exclude, deadline }: Ask): Promise<AcquireReply> {
+    const engineId = await this.perContent.run(
+      claim.contentKey,
+      async () =>
+        (await this.claimRoom(claim, exclude)) ?? (await this.provisioner.provision({ claim, exclude })),
+    );
+    const engine = await this.provisioner.awaitReady(engineId);
+    await this.withinDeadline(deadline, { engineId, claimId: claim.claimId });
+    this.log.info({ engineId, contentKey: claim.contentKey, claimId: claim.claimId }, 'claimed');
+    // The proxy needs the engine and its own claim, not every other claim: at 100 claims the whole record
+    // is about 24 KB to encode, send and validate on every acquire.
+    const claims = engine.claims.filter((c) => c.claimId === claim.claimId);
+    return { claimId: claim.claimId, engine: { ...engine, claims } };
+  }
+
+  /** A claim granted after the proxy stopped waiting would be held by no one: give it back instead. */
+  private async withinDeadline(deadline: number, claim?: ClaimRelease): Promise<void> {
+    if (Date.now() <= deadline) return;
+    if (claim) await this.upkeep.dropClaim(claim);
+    this.log.warn({ ...claim }, 'the proxy stopped waiting for this acquire: nothing granted');
+    throw new AcefleetError('no_engine_available', 'no engine was ready before the acquire deadline');
+  }
+
+  /** Another host whose engine plays the content and has room, when no engine of this host does. */
+  private hostPlayingElsewhere({ claim, exclude }: Ask): string | undefined {
+    const [best] = rankCandidates(this.registry.table.records(), claim.contentKey, exclude);
+    if (!best || best.hostId === this.opts.hostId) return undefined;
+    return best.claims.some((c) => c.contentKey === claim.contentKey) ? best.hostId : undefined;
+  }
+
+  /** This host cannot create an engine: ask the others, least loaded first; else report the local refusal. */
+  private async forwardToOtherHosts(
+    req: AcquireRequest,
+    deadline: number,
+    localError: AcefleetError,
+  ): Promise<AcquireReply> {
+    for (const host of otherHostsByLoad(this.registry.table.records(), this.opts.hostId)) {
+      const reply = await this.forwardTo(host, req, deadline).catch(() => undefined); // logged: next host
+      if (reply) return reply;
+    }
+    throw localError;
+  }
+
+  private async forwardTo(host: string, req: AcquireRequest, deadline: number): Promise<AcquireReply> {
+    const left = Math.min(this.opts.forwardTimeoutMs, deadline - Date.now());
+    if (left <= 0) throw new AcefleetError('no_engine_available', 'the acquire deadline has passed');
+    try {
+      return await requestJson(this.nc, hostSubject(host, 'acquire'), req, AcquireReply, left);
+    } catch (err) {
+      this.log.debug({ host, err: String(err) }, 'other host could not take the stream');
+      throw err;
+    }
+  }
+}

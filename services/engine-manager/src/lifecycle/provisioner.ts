@@ -1,0 +1,269 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AcefleetError, type Claim, type EngineRecord } from '@acefleet/contracts';
+import { probeStatus } from '@acefleet/engine-client';
+import type { VersionedEngine } from '@acefleet/engine-records';
+import type { Logger } from '@acefleet/platform';
+import type { CircuitBreaker } from '../runtime/breaker.ts';
+import type { ProvisionLimiter } from '../runtime/limiter.ts';
+import { Lock } from '../lock.ts';
+import type { ManagerMetrics } from '../metrics.ts';
+import { PORTS_PER_ENGINE, portOf, type PortAllocator } from '../runtime/ports.ts';
+import type { EngineRegistry } from './registry.ts';
+import type { ClaimRoom } from '../claims/room.ts';
+import type { EngineRuntime } from '../runtime/runtime.ts';
+import type { VpnWatcher } from '../runtime/vpn.ts';
+
+export interface ProvisionerOptions {
+  hostId: string;
+  maxReplicas: number;
+  /** Engines of all hosts together (the engines bucket); 0: no fleet-wide limit. */
+  fleetMaxReplicas: number;
+  capacity: number;
+  readyTimeoutMs: number;
+  httpPortRangeStart: number;
+  p2pPortRangeStart: number;
+}
+
+export interface ProvisionerPorts {
+  registry: EngineRegistry;
+  runtime: EngineRuntime;
+  ports: PortAllocator;
+  breaker: CircuitBreaker;
+  limiter: ProvisionLimiter;
+  vpn: VpnWatcher | undefined;
+  /** Room on an existing engine of this host, re-checked under the lock before creating one for a claim. */
+  claimRoom: ClaimRoom;
+  metrics: ManagerMetrics;
+  log: Logger;
+}
+
+/** What an engine is created for: a claim (placed elsewhere if room appeared meanwhile), or a spare. */
+export interface ClaimToPlace {
+  claim: Claim;
+  exclude: ReadonlySet<string>;
+}
+
+/**
+ * The only path that creates or removes this host's containers. Every creation checks, under its own lock,
+ * maxReplicas, the fleet-wide limit, the Docker circuit breaker, the VPN and the rate limit, then records
+ * the engine (with the claim it is created for) before starting its container, so a count taken under the
+ * lock is exact. Claims on existing engines never take this lock (compare-and-set decides them).
+ */
+export class Provisioner {
+  /** Serialises "count, decide, record" of creations; private so no caller can forget or bypass it. */
+  private readonly creating = new Lock();
+  /** Engines this process is bringing up (recorded, container maybe not yet listed). */
+  private readonly bringingUp = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly p: ProvisionerPorts,
+    private readonly opts: ProvisionerOptions,
+  ) {}
+
+  ours(): VersionedEngine[] {
+    return this.p.registry.table.all().filter((e) => e.record.hostId === this.opts.hostId);
+  }
+
+  isBringingUp(engineId: string): boolean {
+    return this.bringingUp.has(engineId);
+  }
+
+  /** Why this host cannot create an engine right now (undefined: it can). */
+  refusal(): AcefleetError | undefined {
+    const breaker = this.p.breaker.snapshot();
+    if (breaker.state === 'open') {
+      return new AcefleetError(
+        'runtime_unavailable',
+        `docker circuit breaker open (${breaker.lastError ?? 'failures'})`,
+        { retryAfterMs: Math.max(1, breaker.retryAfterMs ?? 1) },
+      );
+    }
+    const vpn = this.p.vpn?.state;
+    if (vpn && !vpn.up) {
+      return new AcefleetError('runtime_unavailable', `VPN down: ${vpn.reason ?? 'unknown'}`, {
+        retryAfterMs: this.p.vpn!.pollIntervalMs,
+      });
+    }
+    if (this.ours().length >= this.opts.maxReplicas) {
+      return new AcefleetError(
+        'capacity_exhausted',
+        `host ${this.opts.hostId} runs its maximum of ${this.opts.maxReplicas} engines, all full`,
+        { retryAfterMs: 5000 },
+      );
+    }
+    const fleetMax = this.opts.fleetMaxReplicas;
+    if (fleetMax > 0 && this.p.registry.table.all().length >= fleetMax) return this.fleetFull();
+    return undefined;
+  }
+
+  private fleetFull(): AcefleetError {
+    return new AcefleetError(
+      'capacity_exhausted',
+      `the fleet runs its maximum of ${this.opts.fleetMaxReplicas} engines, all full`,
+      { retryAfterMs: 5000 },
+    );
+  }
+
+  /**
+   * Create an engine, under the provisioning lock (taken here). For a claim: once the lock is held, an
+   * existing engine that has room by now (a release, or the engine the acquire queued ahead created) takes
+   * the claim by CAS instead, so no engine is created needlessly. Resolves with the id of the engine holding
+   * the claim (or of the new spare) once it is recorded.
+   */
+  provision(forClaim?: ClaimToPlace): Promise<string> {
+    return this.creating.run(async () => {
+      const existing = forClaim && (await this.p.claimRoom(forClaim.claim, forClaim.exclude));
+      return existing ?? this.create(forClaim ? [forClaim.claim] : []);
+    });
+  }
+
+  private async create(claims: Claim[]): Promise<string> {
+    const refused = this.refusal();
+    if (refused) {
+      this.p.metrics.provisions.inc({ result: 'refused' });
+      throw refused;
+    }
+    this.p.limiter.takeToken();
+    const ours = this.ours().map((e) => e.record);
+    const httpPort = await this.p.ports.allocate(ours.map((r) => portOf(r.baseUrl)));
+    if (httpPort === undefined) {
+      throw new AcefleetError('capacity_exhausted', 'no free engine port in the configured range', {
+        retryAfterMs: 5000,
+      });
+    }
+    const engineId = `${this.opts.hostId}-${randomBytes(4).toString('hex')}`;
+    const p2pPort = this.p2pPortFor(httpPort, ours);
+    const now = new Date().toISOString();
+    const record: EngineRecord = {
+      id: engineId,
+      hostId: this.opts.hostId,
+      baseUrl: this.p.runtime.baseUrlOf({ engineId, httpPort }),
+      state: 'starting',
+      capacity: this.opts.capacity,
+      claims,
+      createdAt: now,
+      updatedAt: now,
+      p2pPort,
+    };
+    let settle!: () => void;
+    this.bringingUp.set(engineId, new Promise((r) => (settle = r)));
+    try {
+      await this.p.registry.create(record);
+      await this.withinFleetLimit(engineId);
+    } catch (err) {
+      this.bringingUp.delete(engineId);
+      settle();
+      throw err;
+    } finally {
+      this.p.ports.settle(httpPort);
+    }
+    this.p.log.info({ engineId, httpPort, p2pPort, claims: claims.length }, 'provisioning engine');
+    const up = this.bringUp(record, httpPort, p2pPort);
+    this.bringingUp.set(engineId, up);
+    void up
+      // bringUp logged and counted its failure; awaitReady reports it to whoever waits.
+      .catch(() => {})
+      .finally(() => {
+        this.bringingUp.delete(engineId);
+        settle();
+      });
+    return engineId;
+  }
+
+  /**
+   * The record just created is a reservation: counted afresh in the bucket, the fleet may exceed its limit
+   * when hosts created at once. Then it is withdrawn before any container starts; the last of the racers
+   * to count always sees every record, so the fleet never runs more than fleetMaxReplicas containers.
+   */
+  private async withinFleetLimit(engineId: string): Promise<void> {
+    const fleetMax = this.opts.fleetMaxReplicas;
+    if (fleetMax === 0) return;
+    let count = 0;
+    for await (const _ of await this.p.registry.table.kv.keys()) count++;
+    if (count <= fleetMax) return;
+    await this.p.registry.remove(engineId);
+    this.p.metrics.provisions.inc({ result: 'refused' });
+    throw this.fleetFull();
+  }
+
+  /** The VPN's forwarded port goes to exactly one engine; the others take theirs from the P2P range. */
+  private p2pPortFor(httpPort: number, ours: EngineRecord[]): number {
+    const forwarded = this.p.vpn?.state.forwardedPort ?? 0;
+    if (forwarded > 0 && !ours.some((r) => r.p2pPort === forwarded)) return forwarded;
+    return this.opts.p2pPortRangeStart + (httpPort - this.opts.httpPortRangeStart) / PORTS_PER_ENGINE;
+  }
+
+  /** Wait until an engine (of any host) is ready; throws when it fails or disappears. */
+  async awaitReady(engineId: string): Promise<EngineRecord> {
+    await this.bringingUp.get(engineId);
+    const deadline = Date.now() + this.opts.readyTimeoutMs;
+    for (;;) {
+      const record = this.p.registry.table.get(engineId)?.record;
+      if (!record) throw new AcefleetError('runtime_unavailable', 'the engine went away while starting');
+      if (record.state !== 'starting') return record;
+      if (Date.now() > deadline) {
+        throw new AcefleetError('engine_timeout', 'the engine did not become ready', { retryAfterMs: 5000 });
+      }
+      await sleep(100);
+    }
+  }
+
+  private async bringUp(record: EngineRecord, httpPort: number, p2pPort: number): Promise<void> {
+    let containerId: string | undefined;
+    try {
+      ({ containerId } = await this.p.limiter.run(() =>
+        this.p.breaker.run(() => this.p.runtime.start({ engineId: record.id, httpPort, p2pPort })),
+      ));
+      await this.p.registry.mutate(record.id, (rec) => ({ ...rec, containerId }));
+      await this.waitForEngine(record.baseUrl);
+      await this.p.registry.transition(record.id, { to: 'ready', from: ['starting'] });
+      this.p.metrics.provisions.inc({ result: 'ok' });
+      this.p.log.info({ engineId: record.id, containerId }, 'engine ready');
+    } catch (err) {
+      this.p.metrics.provisions.inc({ result: 'failed' });
+      this.p.log.error({ err, engineId: record.id }, 'engine failed to start');
+      // Best effort, past the breaker: the waiter must see the record go even while Docker fails.
+      if (containerId) await this.p.runtime.remove(containerId).catch(() => {});
+      await this.p.registry.remove(record.id).catch(() => {});
+      throw err instanceof AcefleetError
+        ? err
+        : new AcefleetError('runtime_unavailable', `the engine did not start: ${String(err)}`, {
+            cause: err,
+            retryAfterMs: Math.max(1000, this.p.breaker.retryAfterMs()),
+          });
+    }
+  }
+
+  private async waitForEngine(baseUrl: string): Promise<void> {
+    const deadline = Date.now() + this.opts.readyTimeoutMs;
+    for (;;) {
+      try {
+        await probeStatus(baseUrl, 1000);
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) {
+          throw new AcefleetError('engine_timeout', `engine not ready after ${this.opts.readyTimeoutMs} ms`, {
+            cause: err,
+            retryAfterMs: 5000,
+          });
+        }
+        await sleep(100);
+      }
+    }
+  }
+
+  /**
+   * The one way an engine of this host goes away (drained, dead, foreign settings, container gone, failed
+   * start): its container, through the breaker, then its record.
+   */
+  async remove(
+    engine: { engineId: string; containerId?: string | undefined },
+    reason: string,
+  ): Promise<void> {
+    const { engineId, containerId } = engine;
+    if (containerId) await this.p.breaker.run(() => this.p.runtime.remove(containerId));
+    if (this.p.registry.table.get(engineId)) await this.p.registry.remove(engineId);
+    this.p.log.info({ engineId, containerId, reason }, 'engine removed');
+  }
+}
