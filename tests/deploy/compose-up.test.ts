@@ -112,10 +112,19 @@ composeTest(
       60_000,
       500,
     );
+    // Compose keeps a warm engine beside the playing one (MIN_FREE_REPLICAS=1): each has its own P2P port.
+    const { stdout: label } = await run('docker', [
+      'inspect',
+      '--format',
+      `{{index .Config.Labels "${Labels.p2pPort}"}}`,
+      engine!,
+    ]);
+    const p2pPort = Number(label.trim());
+    t.true(p2pPort >= p2pStart && p2pPort < p2pStart + 4, `P2P port ${p2pPort} from P2P_PORT_RANGE_START`);
     const { stdout: published } = await run('docker', ['port', engine!]);
     t.regex(
       published,
-      new RegExp(`^${p2pStart}/tcp -> 0\\.0\\.0\\.0:${p2pStart}$`, 'm'),
+      new RegExp(`^${p2pPort}/tcp -> 0\\.0\\.0\\.0:${p2pPort}$`, 'm'),
       'its P2P port is published',
     );
     const { stdout: networks } = await run('docker', [

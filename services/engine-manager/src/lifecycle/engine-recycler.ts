@@ -58,10 +58,12 @@ const MIB = 1024 * 1024;
  * The autoscaler replaces what was removed (MIN_REPLICAS, MIN_FREE_REPLICAS).
  */
 export class EngineRecycler {
-  private lastUsageAt = 0;
+  /** The first measurement comes one interval after start, as every later one. */
+  private lastUsageAt: number;
+  private measuring: Promise<void> | undefined;
   private readonly memoryOver = new Map<string, number>();
   /** Engines found over a usage bound at the last measurement, and why. */
-  private readonly overUsage = new Map<string, Due>();
+  private overUsage = new Map<string, Due>();
 
   constructor(
     private readonly provisioner: Provisioner,
@@ -70,7 +72,9 @@ export class EngineRecycler {
     private readonly rules: RecycleRules,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.lastUsageAt = now();
+  }
 
   /**
    * One maintenance step: ages are read from the records every step (nothing to ask), memory and disk are
@@ -80,9 +84,13 @@ export class EngineRecycler {
     const now = this.now();
     const engines = this.provisioner.ours().map((e) => e.record);
     const ready = engines.filter((r) => r.state === 'ready');
-    if (now - this.lastUsageAt >= this.rules.checkIntervalMs) {
+    if (now - this.lastUsageAt >= this.rules.checkIntervalMs && !this.measuring) {
+      // Off the maintenance loop: Docker's stats and layer sizes take seconds an engine, and the loop also
+      // sweeps leases and scales the fleet. What it finds counts from the next step on.
       this.lastUsageAt = now;
-      await this.measure(ready);
+      this.measuring = this.measure(ready)
+        .catch((err: unknown) => this.log.warn({ err }, 'engine usage not measured'))
+        .finally(() => (this.measuring = undefined));
     }
     // One recycle at a time: the previous one's drain is still moving streams.
     if (engines.some((r) => r.state === 'draining' && isRecycle(r.stateReason))) return;
@@ -104,7 +112,7 @@ export class EngineRecycler {
 
   /** Memory and disk of every ready engine, where its runtime can tell: who is over its bound now. */
   private async measure(ready: EngineRecord[]): Promise<void> {
-    this.overUsage.clear();
+    const over = new Map<string, Due>();
     for (const id of this.memoryOver.keys()) {
       if (!ready.some((r) => r.id === id)) this.memoryOver.delete(id);
     }
@@ -115,17 +123,18 @@ export class EngineRecycler {
       const usage = await this.runtime.usage(record.containerId).catch(() => undefined);
       const diskMb = (usage?.diskBytes ?? 0) / MIB;
       if (this.rules.diskMb > 0 && diskMb > this.rules.diskMb) {
-        this.overUsage.set(record.id, { reason: 'disk', detail: { diskMb } });
+        over.set(record.id, { reason: 'disk', detail: { diskMb } });
         continue;
       }
       const memoryMb = (usage?.memoryBytes ?? 0) / MIB;
-      const over =
+      const checks =
         this.rules.memoryMb > 0 && memoryMb > this.rules.memoryMb
           ? (this.memoryOver.get(record.id) ?? 0) + 1
           : 0;
-      this.memoryOver.set(record.id, over);
-      if (over >= OVER_CHECKS) this.overUsage.set(record.id, { reason: 'memory', detail: { memoryMb } });
+      this.memoryOver.set(record.id, checks);
+      if (checks >= OVER_CHECKS) over.set(record.id, { reason: 'memory', detail: { memoryMb } });
     }
+    this.overUsage = over;
   }
 
   private async recycle(
