@@ -80,9 +80,15 @@ function apiKey(): string {
   return readFileSync(apiKeyFile, 'utf8').trim();
 }
 
-function launch(name: string, cmd: string, args: string[], extraEnv: Record<string, string>): void {
+function launch(
+  name: string,
+  cmd: string,
+  args: string[],
+  extraEnv: Record<string, string>,
+  orphanSignal?: 'TERM' | 'KILL',
+): void {
   started = true;
-  supervisor.start({ name, cmd, args, env: { ...env, ...extraEnv } });
+  supervisor.start({ name, cmd, args, env: { ...env, ...extraEnv }, orphanSignal });
 }
 
 function portOpen(port: number, at = host): Promise<boolean> {
@@ -228,13 +234,15 @@ async function main(): Promise<void> {
   ];
   for (const [name, entry, port, extra] of services) {
     const run = serviceRuntime(name);
-    launch(name, process.execPath, [...run.nodeFlags, entry], {
-      ...common,
-      ...run.env,
-      ...natsLogin(name),
-      ...extra,
-      HTTP_PORT: String(port),
-    });
+    // Orphaned by npm start's death, only the manager has work to do (removing its engines); the others
+    // lose nothing to a KILL (the proxy's outbox is on disk, stats' SQLite is transactional).
+    launch(
+      name,
+      process.execPath,
+      [...run.nodeFlags, entry],
+      { ...common, ...run.env, ...natsLogin(name), ...extra, HTTP_PORT: String(port) },
+      name === NatsUsers.engineManager ? 'TERM' : 'KILL',
+    );
   }
   await Promise.all(services.map(([name, , port]) => waitHealthy(name, port)));
   const id = 'dd1e67078381739d14beca697356ab76d49d1a2d';

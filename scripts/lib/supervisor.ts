@@ -61,15 +61,24 @@ export interface ProcessSpec {
   cmd: string;
   args: string[];
   env: NodeJS.ProcessEnv;
+  /**
+   * What the process gets when the supervisor itself dies: TERM (the default) for one that must clean up
+   * (the manager removes its engines), KILL for one with nothing to lose. A Node service whose stdout's reader
+   * just died can be stuck in pino's synchronous write and never run its TERM handler: seen in the npm-start
+   * test, where such a proxy or monitor outlived its supervisor.
+   */
+  orphanSignal?: 'TERM' | 'KILL';
 }
 
-/** `setpriv --pdeathsig TERM`: the kernel sends the child SIGTERM when its parent dies. */
-const deathSignal = ((): string[] => {
+/** Whether util-linux's `setpriv --pdeathsig` is here: the kernel then signals the child when its parent dies. */
+const hasSetpriv = ((): boolean => {
   const found = spawnSync('setpriv', ['--help'], { encoding: 'utf8' });
-  return found.status === 0 && found.stdout.includes('--pdeathsig')
-    ? ['setpriv', '--pdeathsig', 'TERM', '--']
-    : [];
+  return found.status === 0 && found.stdout.includes('--pdeathsig');
 })();
+
+function deathSignal(spec: ProcessSpec): string[] {
+  return hasSetpriv ? ['setpriv', '--pdeathsig', spec.orphanSignal ?? 'TERM', '--'] : [];
+}
 
 interface Running {
   spec: ProcessSpec;
@@ -107,7 +116,7 @@ export class Supervisor {
     },
   ) {
     mkdirSync(opts.pidDir, { recursive: true });
-    if (deathSignal.length === 0) {
+    if (!hasSetpriv) {
       opts.say('setpriv (util-linux) not found: a killed npm start would leave its processes running');
     }
   }
@@ -157,7 +166,7 @@ export class Supervisor {
   }
 
   private spawn(spec: ProcessSpec, log: RotatingLog): ChildProcess {
-    const [cmd, ...args] = [...deathSignal, spec.cmd, ...spec.args];
+    const [cmd, ...args] = [...deathSignal(spec), spec.cmd, ...spec.args];
     const child = spawn(cmd!, args, {
       cwd: this.opts.cwd,
       env: spec.env,

@@ -18,6 +18,21 @@ const SECRET_FIELDS = [
   'headers["x-api-key"]',
 ];
 
+/**
+ * Where every line goes: process.stdout as a Node stream. pino's default destination (sonic-boom, synchronous)
+ * loops forever on EPIPE: a service whose reader died (npm start's supervisor, killed) would hang at its next
+ * line, its TERM handler never run. A broken stdout is a lost log, never a stuck or dead service.
+ */
+function stdoutDestination(): NodeJS.WritableStream {
+  if (process.stdout.listenerCount('error') === 0) {
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      // EPIPE: nobody reads our output any more. Anything else is as little worth dying for.
+      if (err.code !== 'EPIPE') process.stderr.write(`stdout: ${err.message}\n`);
+    });
+  }
+  return process.stdout;
+}
+
 /** pino's number for `warn`: the one level whose repeats are folded. */
 const WARN = 40;
 
@@ -29,18 +44,21 @@ const WARN = 40;
  */
 export function createLogger(service: string, level: string, repeatWindowMs = 60_000): Logger {
   const folder = new WarningFolder(repeatWindowMs);
-  return pino({
-    name: service,
-    level,
-    redact: SECRET_FIELDS.flatMap((field) => [field, `*.${field}`]),
-    hooks: {
-      streamWrite: redactCredentials,
-      logMethod(args, write, levelNumber) {
-        if (levelNumber !== WARN || folder.admit(this, write, args)) {
-          write.apply(this, args);
-        }
+  return pino(
+    {
+      name: service,
+      level,
+      redact: SECRET_FIELDS.flatMap((field) => [field, `*.${field}`]),
+      hooks: {
+        streamWrite: redactCredentials,
+        logMethod(args, write, levelNumber) {
+          if (levelNumber !== WARN || folder.admit(this, write, args)) {
+            write.apply(this, args);
+          }
+        },
       },
+      base: { service },
     },
-    base: { service },
-  });
+    stdoutDestination(),
+  );
 }

@@ -333,11 +333,22 @@ export async function buildEngineManager(
     },
     async removeAll() {
       if (!ledUntilClose) return;
-      for (const r of ours()) {
-        await provisioner
-          .remove({ engineId: r.id, containerId: r.containerId }, 'exit')
-          .catch((err: unknown) => log.warn({ err, engineId: r.id }, 'engine not removed on exit'));
-      }
+      // What the runtime runs is the truth: once NATS is gone too (npm start's death stops both), the table
+      // may be stale or empty. All at once: each removal ends with a bucket write that waits out that NATS, and
+      // one engine's wait must not keep the next container running.
+      const running = await runtime.list().catch((err: unknown) => {
+        log.warn({ err }, 'engines not listed on exit: removing those the table knows');
+        return [];
+      });
+      const containers = new Map(running.map((e) => [e.engineId, e.containerId]));
+      for (const r of ours()) if (r.containerId && !containers.has(r.id)) containers.set(r.id, r.containerId);
+      await Promise.all(
+        [...containers].map(([engineId, containerId]) =>
+          provisioner
+            .remove({ engineId, containerId }, 'exit')
+            .catch((err: unknown) => log.warn({ err, engineId }, 'engine not removed on exit')),
+        ),
+      );
     },
     async close() {
       ledUntilClose = lease.role === 'leader';
