@@ -351,7 +351,8 @@ export async function buildEngineManager(
       );
     },
     async close() {
-      ledUntilClose = lease.role === 'leader';
+      // Its NATS may be stopping too (npm start's death): a leader that stood by for that still owns its engines.
+      ledUntilClose = lease.role === 'leader' || lease.heldNow();
       await lease.stop();
       vpn?.stop();
       table.stop();

@@ -60,6 +60,14 @@ export class LeaderLease {
     return this.current;
   }
 
+  /**
+   * Whether the lease this manager last wrote is still good, whatever its role now: no other manager can
+   * have taken the host before then (a leader that stood by because NATS went away still owns its engines).
+   */
+  heldNow(): boolean {
+    return this.now() < this.validUntilMs;
+  }
+
   /** Whether this manager leads right now: checked at each call, so a paused leader refuses work on waking. */
   leading(): boolean {
     return this.current === 'leader' && this.now() < this.validUntilMs;
