@@ -1,10 +1,14 @@
 import type { Logger } from './logger.ts';
 
+/** A second signal within this long of the first is the same event, not a request to exit at once. */
+const REPEAT_GRACE_MS = 2000;
+
 export type ShutdownStep = { name: string; run: () => unknown };
 
 /**
  * Trap SIGINT/SIGTERM and run the steps in order (stop taking work, drain NATS, close servers), each
- * bounded so one stuck step cannot keep the process alive. A second signal exits at once.
+ * bounded so one stuck step cannot keep the process alive. A second signal, 2 s or more after the first,
+ * exits at once.
  */
 export function onShutdown(log: Logger, steps: ShutdownStep[], stepTimeoutMs = 10_000): () => Promise<void> {
   let running: Promise<void> | undefined;
@@ -22,8 +26,15 @@ export function onShutdown(log: Logger, steps: ShutdownStep[], stepTimeoutMs = 1
     })();
     return running;
   };
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (running) process.exit(1);
+    if (running) {
+      // One death can signal twice within milliseconds (seen: the parent-death signal of npm start's supervisor,
+      // twice); only a later signal is someone insisting.
+      if (Date.now() - firstSignalAt < REPEAT_GRACE_MS) return;
+      process.exit(1);
+    }
+    firstSignalAt = Date.now();
     log.info({ signal }, 'shutting down');
     void shutdown().then(() => process.exit(0));
   };
