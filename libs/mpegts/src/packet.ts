@@ -121,14 +121,20 @@ export function nullPacket(): Buffer {
  * not. `cc` is the PID's last counter: a packet without payload does not advance it.
  */
 export function pcrPacket(pid: number, cc: number, base: number): Buffer {
+  const p = adaptationOnlyPacket(pid, cc, 0x10);
+  writePcr(p, 6, base, 0);
+  return p;
+}
+
+/** A packet of `pid` that is all adaptation field (no payload, counter `cc` kept), its flags byte `flags`. */
+function adaptationOnlyPacket(pid: number, cc: number, flags: number): Buffer {
   const p = Buffer.alloc(PACKET_SIZE, 0xff);
   p[0] = SYNC_BYTE;
   p[1] = (pid >> 8) & 0x1f;
   p[2] = pid & 0xff;
   p[3] = 0x20 | (cc & 0x0f);
   p[4] = PACKET_SIZE - 5;
-  p[5] = 0x10;
-  writePcr(p, 6, base, 0);
+  p[5] = flags;
   return p;
 }
 
@@ -139,14 +145,7 @@ export function pcrPacket(pid: number, cc: number, base: number): Buffer {
  * counter, so the next one follows on from it.
  */
 export function discontinuityPacket(pid: number, cc: number): Buffer {
-  const p = Buffer.alloc(PACKET_SIZE, 0xff);
-  p[0] = SYNC_BYTE;
-  p[1] = (pid >> 8) & 0x1f;
-  p[2] = pid & 0xff;
-  p[3] = 0x20 | (cc & 0x0f);
-  p[4] = PACKET_SIZE - 5;
-  p[5] = 0x80;
-  return p;
+  return adaptationOnlyPacket(pid, cc, 0x80);
 }
 
 /**
