@@ -85,6 +85,10 @@ export const AcquireRequest = Type.Object({
    * and answers no_engine_available): a claim granted after the proxy gave up would be held by no one.
    */
   deadline: Type.Optional(IsoTime),
+  /**
+   * A hot standby claim: placed only in free room, never provisions, and the first thing given up.
+   */
+  standby: Type.Optional(Type.Boolean()),
 });
 export type AcquireRequest = Static<typeof AcquireRequest>;
 

@@ -22,6 +22,13 @@ export {
   withDiscontinuity,
 } from './packet.ts';
 export { pesTimestampsAt, shiftPesTimestampsAt, keyFrameAt } from './pes.ts';
-export { type Codec, sectionCrc, SectionReader, parsePmt } from './psi.ts';
+export {
+  type Codec,
+  sectionCrc,
+  SectionReader,
+  parsePmt,
+  sectionVersionAt,
+  setSectionVersionAt,
+} from './psi.ts';
 export { Seen, type ProgramTables, ProgramTracker } from './program.ts';
 export { inspectTs } from './inspect.ts';

@@ -7,9 +7,10 @@ import { SectionReader, parsePat, parsePmt, type Codec, type Pmt } from './psi.t
 
 /**
  * What `scan` saw, as bits: media of a kind moved (a packet with payload on one of its PIDs: a PCR-only
- * packet on the video PID is the clock, not video), or the programme (its PIDs) changed.
+ * packet on the video PID is the clock, not video), or the programme (its PIDs) changed. `keyFrame` is
+ * for callers that pass on what they saw: `scan` reports key frames through its callback.
  */
-export const Seen = { video: 1, audio: 2, programChanged: 4 } as const;
+export const Seen = { video: 1, audio: 2, programChanged: 4, keyFrame: 8 } as const;
 
 /** The tables in force at a point of the stream: the packets to send first to a player that starts there. */
 export interface ProgramTables {

@@ -160,3 +160,37 @@ export function parsePmt(section: Uint8Array): Pmt | undefined {
     streams,
   };
 }
+
+/** The version_number of the section that starts in the packet at `at` (a PAT or PMT), or -1. */
+export function sectionVersionAt(buf: Uint8Array, at: number): number {
+  const start = sectionStartAt(buf, at);
+  return start < 0 ? -1 : (buf[start + 5]! >> 1) & 0x1f;
+}
+
+/**
+ * Set the version_number of the section that starts and ends in the packet at `at`, in place, and its CRC
+ * to match. False (nothing changed) when the packet starts no section, or the section runs on into the next
+ * packet: only one-packet tables (every PAT and PMT of a one-programme stream) are rewritten.
+ */
+export function setSectionVersionAt(buf: Uint8Array, at: number, version: number): boolean {
+  const start = sectionStartAt(buf, at);
+  if (start < 0) return false;
+  const length = 3 + (((buf[start + 1]! & 0x0f) << 8) | buf[start + 2]!);
+  if (length < 12 || start + length > at + PACKET_SIZE) return false;
+  buf[start + 5] = (buf[start + 5]! & 0xc1) | ((version & 0x1f) << 1);
+  const crc = sectionCrc(buf.subarray(start, start + length - 4));
+  buf[start + length - 4] = crc >>> 24;
+  buf[start + length - 3] = (crc >>> 16) & 0xff;
+  buf[start + length - 2] = (crc >>> 8) & 0xff;
+  buf[start + length - 1] = crc & 0xff;
+  return true;
+}
+
+/** Offset of the section that starts in the packet at `at` (after its pointer field), or -1. */
+function sectionStartAt(buf: Uint8Array, at: number): number {
+  if (!unitStartAt(buf, at)) return -1;
+  const payload = payloadOffsetAt(buf, at);
+  if (payload < 0) return -1;
+  const start = payload + 1 + buf[payload]!;
+  return start + 8 <= at + PACKET_SIZE ? start : -1;
+}

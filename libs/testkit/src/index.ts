@@ -1,7 +1,7 @@
 export { type NatsServer, startNatsServer } from './nats/nats-server.ts';
 export { type NatsClusterNode, type NatsCluster, startNatsCluster } from './nats/nats-cluster.ts';
 export { waitFor } from './wait.ts';
-export { ffprobeBytes, ffprobe, encodeClip } from './media/media.ts';
+export { ffprobeBytes, ffprobe, ffmpegDecodeErrors, encodeClip } from './media/media.ts';
 export { freePort, portBlock } from './ports.ts';
 export { seededRandom } from './random.ts';
 export { type RawHttpAnswer, rawHttp } from './media/raw-http.ts';

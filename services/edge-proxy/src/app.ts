@@ -63,6 +63,7 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
   const metrics = createProxyMetrics(registry, () => ({
     clients: streams.clientCount(),
     streams: streams.all().length,
+    standbys: streams.all().filter((s) => s.standbyLease).length,
   }));
   const cooldown = new EngineCooldown(config.engineCooldownMs);
   const share = new FairShare(log);
@@ -111,6 +112,8 @@ export function buildEdgeProxy(config: ProxyConfig, link: NatsLink, log: Logger)
         firstByteTimeoutMs: config.firstByteTimeoutMs,
         emptyTimeoutMs: config.emptyTimeoutMs,
         stallFailoverMs: config.stallFailoverMs,
+        hotStandbyViewers: config.hotStandbyViewers,
+        standbyStallMs: config.standbyStallMs,
         lingerMs: config.lingerMs,
         failoverDeadlineMs: config.failoverDeadlineMs,
         startRetries: config.startRetries,

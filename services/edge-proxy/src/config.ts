@@ -146,6 +146,18 @@ export const ProxyConfig = Type.Object({
     description:
       'a stream that was playing and gets no MPEG-TS for this long starts moving to another engine, keeping the stalled one until then (it may resume); must be below EMPTY_TIMEOUT_MS, which still ends the stream when no engine takes over; 0: off',
   }),
+  hotStandbyViewers: Type.Integer({
+    default: 0,
+    minimum: 0,
+    description:
+      'a channel with at least this many players keeps a hot standby: a second engine session on another engine, held ready from its latest key frame, that takes over at once when the playing engine fails (each costs an engine slot; standbys are the first claims the manager gives up); 0: off',
+  }),
+  standbyStallMs: Type.Integer({
+    default: 700,
+    minimum: 200,
+    description:
+      'with a hot standby ready, silence or a frozen picture this long switches to it (switching is cheap and reversible); must be below EMPTY_TIMEOUT_MS',
+  }),
   failoverDeadlineMs: Type.Integer({
     default: 15_000,
     minimum: 0,

@@ -75,7 +75,8 @@ export class ControlLink {
   }
 
   private onDraining(event: EngineDraining): void {
-    for (const stream of this.streams.all()) stream.moveOff(event.engineId);
+    const until = Date.parse(event.deadline);
+    for (const stream of this.streams.all()) stream.moveOff(event.engineId, until);
   }
 
   private onStale(event: StreamStale): void {
@@ -90,11 +91,21 @@ export class ControlLink {
     }
   }
 
-  /** Renew every claim this proxy holds; re-claim the ones the manager has lost. */
+  /**
+   * Renew every claim this proxy holds: its streams' and their hot standbys'. Re-claim the streams' the
+   * manager has lost; a standby whose claim it gave up (to a new channel) goes.
+   */
   async renew(): Promise<void> {
     const streams = this.streams.all();
-    const leases = streams.flatMap((s) => (s.currentLease ? [s.currentLease] : []));
+    const leases = streams.flatMap((s) => [s.currentLease, s.standbyLease].filter((l) => l !== undefined));
     const lost = new Set(await this.engines.renew(leases));
+    if (lost.size === 0) return;
+    for (const stream of streams) {
+      if (stream.standbyLease && lost.has(stream.standbyLease.claimId)) {
+        lost.delete(stream.standbyLease.claimId);
+        stream.loseStandbyClaim();
+      }
+    }
     if (lost.size === 0) return;
     this.log.warn({ lost: lost.size }, 'the engine manager lost some of our claims: claiming again');
     for (const stream of streams) {

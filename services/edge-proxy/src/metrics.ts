@@ -3,7 +3,10 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export type ProxyMetrics = ReturnType<typeof createProxyMetrics>;
 
 /** Proxy metrics; labels are bounded (results, reasons and states are closed sets). */
-export function createProxyMetrics(registry: Registry, snapshot: () => { clients: number; streams: number }) {
+export function createProxyMetrics(
+  registry: Registry,
+  snapshot: () => { clients: number; streams: number; standbys?: number },
+) {
   const registers = [registry];
   return {
     clients: new Gauge({
@@ -21,6 +24,20 @@ export function createProxyMetrics(registry: Registry, snapshot: () => { clients
       collect() {
         this.set(snapshot().streams);
       },
+    }),
+    standbys: new Gauge({
+      name: 'acefleet_proxy_standby_sessions',
+      help: 'Hot standby engine sessions open (HOT_STANDBY_VIEWERS): each holds a claim of its own',
+      registers,
+      collect() {
+        this.set(snapshot().standbys ?? 0);
+      },
+    }),
+    standbySwitches: new Counter({
+      name: 'acefleet_proxy_standby_switches_total',
+      help: 'Streams that switched to their hot standby, by why they left their engine',
+      labelNames: ['reason'],
+      registers,
     }),
     bytesIn: new Counter({
       name: 'acefleet_proxy_bytes_in_total',

@@ -23,6 +23,24 @@ export async function ffprobeBytes(bytes: Buffer): Promise<ProbeResult> {
   }
 }
 
+/**
+ * What ffmpeg, decoding `bytes` (MPEG-TS) to nothing as a player would, reports at level error: one line per
+ * decode, timestamp or demux error. `[]`: it decoded all of it cleanly.
+ */
+export async function ffmpegDecodeErrors(bytes: Buffer, timeoutMs = 60_000): Promise<string[]> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'acefleet-decode-'));
+  try {
+    const file = path.join(dir, 'sample.ts');
+    await writeFile(file, bytes);
+    const { stderr } = await run('ffmpeg', ['-nostdin', '-v', 'error', '-i', file, '-f', 'null', '-'], {
+      timeout: timeoutMs,
+    });
+    return stderr.split('\n').filter((line) => line.trim() !== '');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** ffprobe a file or URL (URLs make ffprobe a real HTTP player). */
 export async function ffprobe(input: string, timeoutMs = 30_000): Promise<ProbeResult> {
   const { stdout } = await run(

@@ -13,6 +13,9 @@ export class Player {
   status = 0;
   headers: http.IncomingHttpHeaders = {};
   ended = false;
+  /** The longest wait between two chunks since the first media (or the last `resetGaps`). */
+  longestGapMs = 0;
+  private lastChunkAt: number | undefined;
   private kept: Buffer[] = [];
   private keptBytes = 0;
   readonly openedAt = performance.now();
@@ -32,6 +35,11 @@ export class Player {
         if (this.firstMediaAt === undefined && hasMediaPacket(chunk, this.bytes))
           this.firstMediaAt = performance.now();
         this.bytes += chunk.length;
+        const now = performance.now();
+        if (this.lastChunkAt !== undefined) {
+          this.longestGapMs = Math.max(this.longestGapMs, now - this.lastChunkAt);
+        }
+        if (this.firstMediaAt !== undefined) this.lastChunkAt = now;
         if (this.keptBytes < keepBytes) {
           this.kept.push(chunk);
           this.keptBytes += chunk.length;
@@ -73,6 +81,11 @@ export class Player {
 
   get timeToFirstByteMs(): number | undefined {
     return this.firstByteAt === undefined ? undefined : this.firstByteAt - this.openedAt;
+  }
+
+  /** Measure gaps from now on (a fault's window). */
+  resetGaps(): void {
+    this.longestGapMs = 0;
   }
 
   pause(): void {

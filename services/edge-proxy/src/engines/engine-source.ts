@@ -120,6 +120,23 @@ export class EngineSource {
     }
   }
 
+  /**
+   * A claim for a hot standby (see Stream): asked of the manager, which places it in free room on an
+   * engine other than `exclude`, or refuses at once. Without a manager, only a static engine with room is
+   * chosen here. Never at a lingering stream's cost.
+   */
+  async acquireStandby(content: ContentRef, exclude: ReadonlySet<string>): Promise<EngineLease> {
+    const avoid = this.cooldown.excluding(exclude);
+    try {
+      return await this.fromManager(content, avoid, undefined, true);
+    } catch (err) {
+      if (!(err instanceof AcefleetError) || err.code !== 'control_plane_unavailable') throw err;
+      const lease = this.choice.chooseStandby(content, avoid);
+      if (!lease) throw new AcefleetError('no_engine_available', 'no engine has room for a standby');
+      return lease;
+    }
+  }
+
   /** Renew these claims and offer local leases for adoption (see ClaimRenewal.renew). */
   renew(leases: EngineLease[]): Promise<string[] | undefined> {
     return this.renewal.renew(leases);
@@ -201,6 +218,7 @@ export class EngineSource {
     content: ContentRef,
     exclude: ReadonlySet<string>,
     failed?: EngineFailure,
+    standby = false,
   ): Promise<EngineLease> {
     if (!this.nc || this.nc.isClosed() || !this.connected) {
       throw new AcefleetError('control_plane_unavailable', 'not connected to NATS');
@@ -212,6 +230,7 @@ export class EngineSource {
         proxyId: this.opts.proxyId,
         excludeEngineIds: [...exclude],
         ...(failed && { failedEngineId: failed.engineId, failureReason: failed.reason }),
+        ...(standby && { standby }),
       },
       { timeoutMs: this.opts.requestTimeoutMs },
       (late) => this.releaseLate({ engineId: late.engine.id, baseUrl: '', claimId: late.claimId }),

@@ -68,6 +68,17 @@ export class LocalChoice {
     }
   }
 
+  /**
+   * A static engine with room for a hot standby, when no manager places it: never a fleet engine (its
+   * manager would count the lease as a stream's claim when it adopts it). Undefined when none has room.
+   */
+  chooseStandby(content: ContentRef, exclude: ReadonlySet<string>): EngineLease | undefined {
+    const chosen = this.staticEngines(exclude).find((c) => this.leases.count(c.engineId) < c.room);
+    if (!chosen) return undefined;
+    const { engineId, baseUrl } = chosen;
+    return { engineId, baseUrl, claimId: this.leases.add(engineId, undefined) };
+  }
+
   /** A cached engine with room, else a static one with room; the lease is counted until released. */
   private chooseAmong(content: ContentRef, exclude: ReadonlySet<string>, cause: unknown): EngineLease {
     const cached = this.cachedEngines(content, exclude);

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { ProgramTracker } from '@acefleet/mpegts';
+import { Seen, type ProgramTracker } from '@acefleet/mpegts';
 import type { Logger } from '@acefleet/platform';
 import { EntryPoints, type StartPoint } from './entry-points.ts';
 import { patCuts, type CutPoint, type Segmenter } from '../hls/segmenter.ts';
@@ -45,7 +45,7 @@ const PLAYERS_PER_TIME_CHECK = 32;
 export const KEY_FRAME_WAIT_MS = 1000;
 
 /** A bit beside the Seen bits `push` returns: the packets held a video key frame. */
-export const KEY_FRAME_SEEN = 8;
+export const KEY_FRAME_SEEN = Seen.keyFrame;
 
 /** How a player went: it hung up, or it was dropped for not reading. */
 export type LeaveReason = 'client_disconnected' | 'slow_client';

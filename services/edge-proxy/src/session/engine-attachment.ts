@@ -113,6 +113,11 @@ export class EngineAttachment {
   /** The stall reported and not cured yet: media again (silence), or that kind of media again. */
   private stall: Stall | undefined;
   private closed = false;
+  /**
+   * While a hot standby is ready to take over, a stall (or a frozen picture) counts after this long,
+   * whatever STALL_FAILOVER_MS says: a switch to the standby is cheap. Undefined: the settings' limits.
+   */
+  quickStallMs: number | undefined;
 
   constructor(
     private readonly content: ContentRef,
@@ -121,6 +126,8 @@ export class EngineAttachment {
     private readonly settings: AttachmentSettings,
     private readonly handlers: AttachmentHandlers,
     private readonly log: Logger,
+    /** A hot standby: claimed as one (placed only in free room, the first claim given up). */
+    private readonly standby = false,
   ) {}
 
   get lease(): EngineLease | undefined {
@@ -170,7 +177,9 @@ export class EngineAttachment {
     let phase: 'start' | 'playback' = 'start';
     try {
       // Closed while waiting: close() runs again to give back what arrived meanwhile.
-      this.claim = await this.engines.acquire(this.content, exclude, failed);
+      this.claim = this.standby
+        ? await this.engines.acquireStandby(this.content, exclude)
+        : await this.engines.acquire(this.content, exclude, failed);
       this.handlers.onClaimed(this.claim.engineId);
       if (this.closed) return void (await this.close());
       this.startCalledAt = performance.now();
@@ -258,26 +267,32 @@ export class EngineAttachment {
       now - this.lastKeyFrameAt > NO_KEY_FRAME_MS
     ) {
       this.lose('bad_media', `the engine sent video with no key frame for ${NO_KEY_FRAME_MS} ms`);
-    } else if (stallFailoverMs > 0 && this.stall === undefined) {
-      const stall = this.stallAt(now, stallFailoverMs);
-      if (stall) this.reportStall(stall, stallFailoverMs);
+    } else if (this.stall === undefined && (stallFailoverMs > 0 || this.quickStallMs !== undefined)) {
+      const quick = this.quickStallMs;
+      const limitMs = quick === undefined ? stallFailoverMs : Math.min(quick, stallFailoverMs || quick);
+      const stall = this.stallAt(now, limitMs, quick !== undefined);
+      if (stall) this.reportStall(stall, limitMs, quick !== undefined);
     }
   }
 
-  private stallAt(now: number, limitMs: number): Stall | undefined {
+  /** What stalled, if anything; `quick`: a standby waits, so frozen video counts at `limitMs`. */
+  private stallAt(now: number, limitMs: number, quick: boolean): Stall | undefined {
     const silentMs = now - this.lastMediaAt;
     if (silentMs > limitMs) return 'empty_timeout';
     // Everything is going quiet: that is a silence, whose limit is checked above, not a freeze.
-    if (silentMs > FLOWING_MS) return undefined;
+    if (silentMs > Math.min(FLOWING_MS, limitMs)) return undefined;
+    // Video comes every frame, so a standby makes a short freeze of it worth a switch; audio comes in
+    // bursts, whose gaps always get MIN_FROZEN_MS.
     const frozenMs = Math.max(limitMs, MIN_FROZEN_MS);
-    if (this.program.hasVideo && now - this.lastVideoAt > frozenMs) return 'video_frozen';
+    if (this.program.hasVideo && now - this.lastVideoAt > (quick ? limitMs : frozenMs)) return 'video_frozen';
     if (this.program.hasAudio && now - this.lastAudioAt > frozenMs) return 'audio_frozen';
     return undefined;
   }
 
-  private reportStall(stall: Stall, stallMs: number): void {
+  private reportStall(stall: Stall, stallMs: number, quick: boolean): void {
     this.stall = stall;
-    const limitMs = stall === 'empty_timeout' ? stallMs : Math.max(stallMs, MIN_FROZEN_MS);
+    const exact = stall === 'empty_timeout' || (quick && stall === 'video_frozen');
+    const limitMs = exact ? stallMs : Math.max(stallMs, MIN_FROZEN_MS);
     const what = { empty_timeout: 'no media', video_frozen: 'no video', audio_frozen: 'no audio' }[stall];
     const code = stall === 'empty_timeout' ? 'engine_timeout' : 'engine_error';
     const error = new AcefleetError(code, `the engine sent ${what} for ${limitMs} ms`);

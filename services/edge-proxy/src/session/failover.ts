@@ -1,3 +1,4 @@
+import { AcefleetError } from '@acefleet/contracts';
 import type { EventPublisher, Logger } from '@acefleet/platform';
 import type { EngineSource } from '../engines/engine-source.ts';
 import type { ProxyMetrics } from '../metrics.ts';
@@ -24,6 +25,9 @@ export interface FailoverDeps {
   log: Logger;
   settings: FailoverSettings;
 }
+
+/** A planned move gives up this long before the drain deadline, while the old engine still plays. */
+const PLANNED_MARGIN_MS = 2000;
 
 /** Pause before another engine is tried, so a failing fleet is not hammered. */
 const RETRY_DELAY_MS = 200;
@@ -87,6 +91,21 @@ export class Failover {
     }
   }
 
+  /**
+   * A planned move (a drain) begins: the stream plays on from the drained engine until another takes over,
+   * so it may look for one until shortly before the drain deadline `until` (and at least the failover
+   * deadline). It is not the engine's failure.
+   */
+  beginPlannedMove(engineId: string, until: number, lastMediaAt: number): void {
+    const now = Date.now();
+    this.moveBy = Math.max(now + this.deps.settings.failoverDeadlineMs, until - PLANNED_MARGIN_MS);
+    this.lostBy = {
+      reason: 'engine_drained',
+      error: new AcefleetError('engine_error', 'the engine was drained and no other took the stream'),
+    };
+    this.pendingMove = { previousEngineId: engineId, reason: 'drain', lastByteAt: lastMediaAt };
+  }
+
   /** An engine failed the stream: record it; true when another engine may be tried (then `retry` runs soon). */
   lost(l: Lost, retry: () => void): boolean {
     if (l.engineId) this.failures.record(l.engineId, l.loss.reason);
@@ -112,13 +131,17 @@ export class Failover {
     return true;
   }
 
-  /** Bytes flow from another engine: the move is done, and the fleet is told where the stream is now. */
-  completed(who: SessionIdentity | undefined, statUrl: string | undefined): void {
+  /**
+   * Bytes flow from another engine: the move is done, and the fleet is told where the stream is now.
+   * `lastMediaAt`: when the players last got media before it (the gap's start; a planned move fed them).
+   */
+  completed(who: SessionIdentity | undefined, statUrl: string | undefined, lastMediaAt?: number): void {
     this.deps.metrics.failovers.inc({ result: 'ok' });
     const move = this.pendingMove;
     this.pendingMove = undefined;
     this.lostBy = undefined;
     if (!move || !who || !statUrl || who.engineId === move.previousEngineId) return;
+    if (lastMediaAt) move.lastByteAt = Math.max(move.lastByteAt, lastMediaAt);
     publishMoved(this.deps.events, who, move, statUrl, ++this.moves);
     this.deps.log.info(
       { from: move.previousEngineId, to: who.engineId, reason: move.reason },

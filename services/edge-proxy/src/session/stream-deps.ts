@@ -12,6 +12,9 @@ export interface StreamSettings extends OutputSettings, AttachmentSettings, Fail
   /** Longest wait before arriving bytes are flushed to players (see flushDelayMs). */
   coalesceMs: number;
   lingerMs: number;
+  /** Players from which a channel keeps a hot standby (0: never), and its quick stall limit. */
+  hotStandbyViewers: number;
+  standbyStallMs: number;
 }
 
 export interface StreamDeps {

@@ -9,13 +9,18 @@ import type { JoinKind } from '../fanout/fanout.ts';
 import type { HlsOutput } from '../hls/hls-output.ts';
 import type { Release } from '../hls/hls-viewers.ts';
 import { StreamReporter } from './stream-events.ts';
-import { EngineAttachments } from './engine-attachments.ts';
+import { EngineAttachments, type Part } from './engine-attachments.ts';
 import { move, whenEmpty, type StreamState } from './stream-lifecycle.ts';
 import { EngineAttachment, type Loss } from './engine-attachment.ts';
 import type { Viewer } from '../fanout/viewer.ts';
 import { StreamOutputs, type EmptyReason } from './stream-outputs.ts';
 
 export type { StreamState } from './stream-lifecycle.ts';
+
+/** A channel below HOT_STANDBY_VIEWERS keeps its standby this long (players come and go)... */
+const STANDBY_KEEP_MS = 10_000;
+/** ...and a standby that failed, or found no room, is tried again after this long. */
+const STANDBY_RETRY_MS = 5_000;
 export type { StreamDeps, StreamSettings } from './stream-deps.ts';
 
 /**
@@ -39,6 +44,9 @@ export class Stream {
   /** When the last media came from the engine: a move's gap starts there. */
   private lastMediaAt = 0;
   private bytesFromEngines = 0;
+  /** When the channel fell below HOT_STANDBY_VIEWERS (0: it is not), and when a standby may be tried again. */
+  private standbyIdleSince = 0;
+  private standbyRetryAt = 0;
   /** The release of the engine, from the end on (awaited by reclaimEngine). */
   private released: Promise<void> = Promise.resolve();
   private readonly log: Logger;
@@ -145,9 +153,31 @@ export class Stream {
     return output;
   }
 
-  /** The engine is draining: move to another one now, keeping the players (as after an engine loss). */
-  moveOff(engineId: string): void {
-    this.attached.loseOn(engineId, 'engine_drained', 'the engine was drained');
+  /**
+   * The engine is draining (`until`: its deadline, ms since the epoch): move to another one, make-before-break.
+   * The stream plays on from the drained engine while another is claimed and opened, and switches at the new
+   * one's key frame (engine-attachments.ts), so its players see no gap. A stream not playing (starting, or
+   * already moving) gives the engine up at once and moves as after a loss. A standby there is given up.
+   */
+  moveOff(engineId: string, until = Date.now()): void {
+    if (this.attached.standby?.engineId === engineId) this.dropStandby('its engine is draining');
+    const from = this.attached.playing;
+    if (from?.engineId !== engineId || !from.isPlaying) return;
+    if (this.current !== 'playing') {
+      return this.attached.loseOn(engineId, 'engine_drained', 'the engine was drained');
+    }
+    this.log.info({ engineId }, 'the engine is draining: moving the stream, make-before-break');
+    this.moveTo('moving', 'engine drained');
+    this.failover.beginPlannedMove(engineId, until, this.lastMediaAt);
+    this.attached.detach();
+    this.background('leave drained engine', this.attached.letGo(from, 'planned'));
+    const standby = this.attached.standby;
+    if (standby && this.attached.standbyReady(Date.now())) {
+      this.deps.metrics.standbySwitches.inc({ reason: 'engine_drained' });
+      this.lastEngineId = standby.engineId;
+      this.deliver(this.attached.promoteStandby(Date.now()), standby);
+      this.background('claim standby engine', this.attached.reclaim(this.deps.engines, this.content, true));
+    } else this.background('connect', this.connect());
   }
 
   /**
@@ -192,8 +222,99 @@ export class Stream {
   checkTimers(now: number): void {
     const overdue = this.current === 'moving' ? this.failover.overdue(now) : undefined;
     if (overdue) return this.moveOver(overdue);
+    this.keepStandby(now);
     this.attached.playing?.checkTimers(now);
+    this.deliver(this.attached.checkSwitch(now), this.attached.playing);
     this.outputs.check(now, this.join);
+  }
+
+  /** The claim of this stream's hot standby, if it has one (renewed by the control link). */
+  get standbyLease(): EngineLease | undefined {
+    return this.attached.standby?.lease;
+  }
+
+  /** The engine the hot standby is on. */
+  get standbyEngineId(): string | undefined {
+    return this.attached.standby?.engineId;
+  }
+
+  /** The standby could take over now. */
+  get standbyReady(): boolean {
+    return this.attached.standbyReady(Date.now());
+  }
+
+  /** The manager gave the standby's claim up (for a new channel): the standby goes. */
+  loseStandbyClaim(): void {
+    this.dropStandby('the engine manager gave its claim to a new channel');
+  }
+
+  /**
+   * HOT_STANDBY_VIEWERS: a playing channel with that many players keeps a second session open on another
+   * engine, held ready from its latest key frame (engine-attachments.ts); with it ready, the playing engine's
+   * stalls count after STANDBY_STALL_MS, since switching costs next to nothing. A channel that stays below
+   * that many players for STANDBY_KEEP_MS gives its standby up; a standby that fails is replaced quietly.
+   */
+  private keepStandby(now: number): void {
+    const { hotStandbyViewers, standbyStallMs } = this.deps.settings;
+    const playing = this.attached.playing;
+    if (playing) playing.quickStallMs = this.attached.standbyReady(now) ? standbyStallMs : undefined;
+    if (hotStandbyViewers <= 0) return;
+    const standby = this.attached.standby;
+    if (this.current === 'lingering' || this.viewerCount < hotStandbyViewers) {
+      this.standbyIdleSince ||= now;
+      if (standby && now - this.standbyIdleSince >= STANDBY_KEEP_MS) {
+        this.dropStandby('the channel has fewer players');
+      }
+      return;
+    }
+    this.standbyIdleSince = 0;
+    standby?.checkTimers(now);
+    const on = playing?.engineId;
+    if (standby || this.current !== 'playing' || now < this.standbyRetryAt || !on) return;
+    this.openStandby(on);
+  }
+
+  private openStandby(playingOn: string): void {
+    const next = this.newAttachment(true);
+    this.attached.attachStandby(next);
+    this.standbyRetryAt = Date.now() + STANDBY_RETRY_MS;
+    const exclude = new Set([playingOn, ...this.failover.failures.excluded]);
+    const opening = next.open(exclude).then((failure) => {
+      if (failure) this.dropStandby(failure.error.message, next, failure.error.status === 503);
+      else if (this.attached.standby === next) this.log.info({ engineId: next.engineId }, 'hot standby open');
+    });
+    this.background('open standby', opening);
+  }
+
+  /** Give the standby up (`quiet`: an expected refusal, logged at debug); another is tried later. */
+  private dropStandby(why: string, which?: EngineAttachment, quiet = false): void {
+    const standby = this.attached.standby;
+    if (!standby || (which && which !== standby)) return;
+    this.standbyRetryAt = Date.now() + STANDBY_RETRY_MS;
+    this.log[quiet ? 'debug' : 'info']({ engineId: standby.engineId, why }, 'hot standby given up');
+    this.background('drop standby', this.attached.dropStandby(standby));
+  }
+
+  /**
+   * The playing engine failed while a standby was ready: it takes over at once, from its latest key frame,
+   * and the failed engine goes. Then the standby's claim becomes a stream's claim.
+   */
+  private switchToStandby(loss: Loss, stalled: boolean): void {
+    const from = this.attached.detach();
+    const engineId = from?.engineId;
+    const standby = this.attached.standby;
+    this.moveTo('moving', stalled ? 'stalled' : loss.reason);
+    this.failover.beginMove(loss, engineId, stalled, this.lastMediaAt);
+    if (engineId) this.failover.failures.record(engineId, loss.reason);
+    this.deps.metrics.standbySwitches.inc({ reason: loss.reason });
+    this.log.warn(
+      { from: engineId, to: standby?.engineId, reason: loss.reason },
+      'switching to the hot standby',
+    );
+    this.background('release failed engine', this.attached.letGo(from));
+    this.lastEngineId = standby?.engineId;
+    this.deliver(this.attached.promoteStandby(Date.now()), standby);
+    this.background('claim standby engine', this.attached.reclaim(this.deps.engines, this.content, true));
   }
 
   /** End the stream for everyone, once: players get a clean end (or, if still waiting, the error). */
@@ -256,28 +377,7 @@ export class Stream {
 
   /** Get an engine and open the media; on failure decide between failover and the end. */
   private async connect(): Promise<void> {
-    const next: EngineAttachment = new EngineAttachment(
-      this.content,
-      this.extraParams,
-      this.deps.engines,
-      this.deps.settings,
-      {
-        onClaimed: (engineId) => (this.lastEngineId = engineId),
-        onFirstMedia: (seconds) => this.deps.metrics.engineStartSeconds.observe(seconds),
-        onData: (packets, rawBytes) => this.onData(next, packets, rawBytes),
-        onLost: (loss) => {
-          if (this.attached.playing !== next) return;
-          this.log.warn({ reason: loss.reason, engineId: next.engineId }, 'upstream lost');
-          this.background('failover', this.failOver(loss));
-        },
-        onStalled: (loss) => {
-          if (this.attached.playing !== next || this.current !== 'playing') return;
-          this.log.warn({ engineId: next.engineId }, 'upstream stalled: looking for another engine');
-          this.background('failover', this.failOver(loss, true));
-        },
-      },
-      this.log,
-    );
+    const next = this.newAttachment(false);
     // Players already have another engine's bytes: this one's join them at a key frame, flagged.
     this.attached.attach(next, this.outputs.fanout.hasMedia);
     const { failures } = this.failover;
@@ -291,27 +391,76 @@ export class Stream {
     this.log.info({ engineId: next.engineId }, 'upstream open');
   }
 
+  /** An engine attachment of this stream: to play from, or (`standby`) to hold ready to take over. */
+  private newAttachment(standby: boolean): EngineAttachment {
+    const next: EngineAttachment = new EngineAttachment(
+      this.content,
+      this.extraParams,
+      this.deps.engines,
+      this.deps.settings,
+      {
+        onClaimed: (engineId) => {
+          if (!standby) this.lastEngineId = engineId;
+        },
+        onFirstMedia: (seconds) => {
+          if (!standby) this.deps.metrics.engineStartSeconds.observe(seconds);
+        },
+        onData: (packets, rawBytes) => this.onData(next, packets, rawBytes),
+        onLost: (loss) => {
+          if (this.attached.standby === next) return this.dropStandby(loss.error.message, next);
+          if (this.attached.playing !== next) return;
+          this.log.warn({ reason: loss.reason, engineId: next.engineId }, 'upstream lost');
+          this.background('failover', this.failOver(loss));
+        },
+        onStalled: (loss) => {
+          if (this.attached.standby === next) return this.dropStandby(loss.error.message, next);
+          if (this.attached.playing !== next || this.current !== 'playing') return;
+          this.log.warn({ engineId: next.engineId }, 'upstream stalled: looking for another engine');
+          this.background('failover', this.failOver(loss, true));
+        },
+      },
+      this.log,
+      standby,
+    );
+    return next;
+  }
+
   private onData(from: EngineAttachment, packets: readonly Buffer[], rawBytes: number): void {
     this.bytesFromEngines += rawBytes;
     this.deps.metrics.bytesIn.inc(rawBytes);
-    if (packets.length === 0 || this.isEnded() || !this.attached.feeds(from)) return;
+    if (packets.length === 0 || this.isEnded()) return;
+    const stalledLeaving = from === this.attached.leaving && !this.attached.movingPlanned;
+    this.deliver(this.attached.route(from, packets, Date.now()), from);
+    // A stalled engine that still sends (the sound under a frozen picture) feeds the players until
+    // another engine does; once what stopped comes back, the stream stays on it.
+    if (stalledLeaving && !from.isStalled && this.attached.leaving === from) this.takeBack(from);
+  }
+
+  /**
+   * Packets for the players (see EngineAttachments.route), in order: HLS players see a switch as
+   * EXT-X-DISCONTINUITY before the first segment from the new engine. Media from the attachment played
+   * from ends a start or a move.
+   */
+  private deliver(parts: Part[], from: EngineAttachment | undefined): void {
+    if (parts.length === 0) return;
     const now = Date.now();
-    // HLS players see the break as EXT-X-DISCONTINUITY before the first segment from the new engine.
-    const media = this.attached.spliced(from, packets, now, () => this.outputs.discontinuity());
-    if (media.length === 0) return;
-    from.noteMedia(this.outputs.push(media, now, from.program), now);
-    if (from === this.attached.leaving) {
-      // A stalled engine that still sends (the sound under a frozen picture) feeds the players until
-      // another engine does; once what stopped comes back, the stream stays on it.
-      if (from.isStalled) return;
-      this.takeBack(from);
+    let fromPlaying = false;
+    for (const part of parts) {
+      if (part.opened) this.outputs.discontinuity();
+      if (part.media.length === 0) continue;
+      const seen = this.outputs.push(part.media, now, part.from.program);
+      if (part.from === from) part.from.noteMedia(seen, now);
+      if (part.from === this.attached.playing) fromPlaying = true;
     }
+    const before = this.lastMediaAt;
     this.lastMediaAt = now;
-    if (this.current === 'starting' || this.current === 'moving') this.onPlaying(now);
+    if (fromPlaying && (this.current === 'starting' || this.current === 'moving'))
+      this.onPlaying(now, before);
     this.outputs.admitIfReady(now, this.join);
   }
 
-  private onPlaying(now: number): void {
+  /** Media from the engine played from: the start or the move is done (`before`: the previous media's time). */
+  private onPlaying(now: number, before: number): void {
     const moved = this.current === 'moving';
     this.moveTo('playing', moved ? 'media from another engine' : 'first media');
     this.outputs.fanout.flush(now);
@@ -320,7 +469,7 @@ export class Stream {
     if (moved) {
       // Tell the fleet where the stream is now, then let the engine it left go.
       const { engineId } = this;
-      this.failover.completed(engineId ? this.report.identity(engineId) : undefined, this.statUrl);
+      this.failover.completed(engineId ? this.report.identity(engineId) : undefined, this.statUrl, before);
       this.background('release drained engine', this.attached.closeLeaving());
     } else this.failover.started();
     this.report.started(this.lastEngineId, this.statUrl);
@@ -343,13 +492,17 @@ export class Stream {
    */
   private async failOver(loss: Loss, stalled = false): Promise<void> {
     if (this.isEnded()) return;
+    if (this.current === 'playing' && this.attached.standbyReady(Date.now())) {
+      return this.switchToStandby(loss, stalled);
+    }
     const from = this.attached.detach();
     const engineId = from?.engineId;
     if (this.current === 'playing') {
       this.moveTo('moving', stalled ? 'stalled' : loss.reason);
       this.failover.beginMove(loss, engineId, stalled, this.lastMediaAt);
     }
-    await this.attached.letGo(from, stalled || loss.reason === 'engine_drained');
+    // A stalled engine may resume: kept open until another plays. A candidate that failed goes.
+    await this.attached.letGo(from, stalled && from?.isPlaying ? 'stalled' : undefined);
     // Ended meanwhile, or the stalled engine resumed and the stream stays on it.
     if (this.isEnded() || this.attached.playing) return;
     const lost = {
@@ -362,17 +515,18 @@ export class Stream {
     };
     // The retry is cancelled by end() and takeBack(): a stream that ended or stays claims nothing.
     const retrying = this.failover.lost(lost, () => this.background('connect', this.connect()));
-    if (!retrying) this.giveUp(this.failover.causeOr(loss));
+    if (!retrying) this.moveOver(this.failover.causeOr(loss));
   }
 
   /**
-   * No engine took over in time. A frozen picture over live sound (or the reverse) is better than nothing:
-   * the stream stays on the engine it was leaving. Any other loss ends it.
+   * No engine took over in time. A frozen picture over live sound (or the reverse) is better than nothing,
+   * and a drained engine still plays until its deadline: the stream stays on the engine it was leaving. Any
+   * other loss ends it.
    */
   private moveOver(loss: Loss): void {
     const leaving = this.attached.leaving;
     const frozen = loss.reason === 'video_frozen' || loss.reason === 'audio_frozen';
-    if (!frozen || !leaving?.isPlaying) return this.giveUp(loss);
+    if (!(frozen || this.attached.movingPlanned) || !leaving?.isPlaying) return this.giveUp(loss);
     this.failover.failed();
     this.log.warn({ engineId: leaving.engineId, reason: loss.reason }, 'no engine took over: staying on it');
     this.takeBack(leaving);
