@@ -49,6 +49,8 @@ export const Claim = Type.Object({
   claimedAt: IsoTime,
   /** Last renewal by the holding proxy (acquire counts as one); the claim expires a claim TTL after it. */
   renewedAt: Type.Optional(IsoTime),
+  /** A hot standby claim (acquired with `standby: true`): it holds free room only and is the first given up. */
+  standby: Type.Optional(Type.Boolean()),
 });
 export type Claim = Static<typeof Claim>;
 
@@ -86,7 +88,9 @@ export const AcquireRequest = Type.Object({
    */
   deadline: Type.Optional(IsoTime),
   /**
-   * A hot standby claim: placed only in free room, never provisions, and the first thing given up.
+   * A hot standby claim: a second session of a busy channel, ready to switch to. It is placed only in free
+   * room of an existing engine (never on `excludeEngineIds`), never provisions one, and is the first thing
+   * given up: a stream that needs the room takes it, and the proxy learns so at its next renewal (`lost`).
    */
   standby: Type.Optional(Type.Boolean()),
 });

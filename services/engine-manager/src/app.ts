@@ -163,7 +163,7 @@ export async function buildEngineManager(
         (previous) => onPortChange(previous),
       )
     : undefined;
-  const claimRoom = claimRoomOn(registry, ownEngineFilter({ ...config, runtime }, log));
+  const claimRoom = claimRoomOn(registry, ownEngineFilter({ ...config, runtime }, log), log);
   const provisioner = new Provisioner(
     {
       registry,

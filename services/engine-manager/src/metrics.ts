@@ -33,6 +33,14 @@ export function createManagerMetrics(
         this.set(engines().reduce((n, e) => n + e.claims.length, 0));
       },
     }),
+    standbyClaims: new Gauge({
+      name: 'acefleet_engine_standby_claims',
+      help: 'Hot standby claims among acefleet_engine_claims: given up first when a stream needs the room',
+      registers,
+      collect() {
+        this.set(engines().reduce((n, e) => n + e.claims.filter((c) => c.standby).length, 0));
+      },
+    }),
     claimsExpired: new Counter({
       name: 'acefleet_engine_claims_expired_total',
       help: 'Claims dropped because their proxy stopped renewing them',

@@ -1,5 +1,27 @@
 import type { Claim, EngineRecord } from '@acefleet/contracts';
-import { hasRoom } from './placement.ts';
+import { hasRoom, hasRoomFor, isStandby } from './placement.ts';
+
+/** An engine's record with one more claim, and the standby claim given up to make room for it. */
+export interface ClaimAdded {
+  record: EngineRecord;
+  givenUp?: Claim;
+}
+
+/**
+ * The record with `claim` added, when it has room for it (hasRoomFor): a stream that finds the engine full
+ * gives up its oldest standby claim in the same write, so standby claims never keep a channel from starting.
+ * Undefined when there is no room.
+ */
+export function withClaim(record: EngineRecord, claim: Claim): ClaimAdded | undefined {
+  if (!hasRoomFor(record, claim.standby)) return undefined;
+  if (hasRoom(record)) return { record: { ...record, claims: [...record.claims, claim] } };
+  const [givenUp] = record.claims.filter(isStandby).sort((a, b) => lastClaimed(a) - lastClaimed(b));
+  if (!givenUp) return undefined;
+  const claims = [...record.claims.filter((c) => c !== givenUp), claim];
+  return { record: { ...record, claims }, givenUp };
+}
+
+const lastClaimed = (claim: Claim): number => Date.parse(claim.claimedAt);
 
 /** When a claim was last known to be held: its last renewal, or its creation. */
 export function lastRenewal(claim: Claim): number {

@@ -33,6 +33,12 @@ interface Ask {
   deadline: number;
 }
 
+const noRoomForStandby = (): AcefleetError =>
+  new AcefleetError(
+    'no_engine_available',
+    'no engine has free room for a standby claim (a standby never starts an engine)',
+  );
+
 /** This host cannot create an engine (full, breaker open, VPN down): another host may. */
 const isHostRefusal = (err: unknown): err is AcefleetError =>
   err instanceof AcefleetError && err.status === 503;
@@ -69,6 +75,7 @@ export class Fleet {
    */
   acquire(req: AcquireRequest, caller: string): Promise<AcquireReply> {
     this.rules.assertActsFor(req.proxyId, caller, 'acquire');
+    if (req.standby) return this.measured(req, (ask) => this.acquireStandby(req, ask));
     this.rules.assertRoom(req.proxyId);
     return this.measured(req, async (ask) => {
       const affine = this.hostPlayingElsewhere(ask);
@@ -84,6 +91,33 @@ export class Fleet {
         return { reply: await this.forwardToOtherHosts(req, ask.deadline, err), result: 'forwarded' };
       }
     });
+  }
+
+  /**
+   * A hot standby: free room on an existing engine, on the host whose best engine is on another host than
+   * the excluded ones first (each host places its own). Never provisions: no room anywhere answers
+   * `no_engine_available` at once. It is not held to MAX_CLAIMS_PER_PROXY: it only takes room no stream
+   * needs, and gives it up to the first that does.
+   */
+  private async acquireStandby(
+    req: AcquireRequest,
+    ask: Ask,
+  ): Promise<{ reply: AcquireReply; result: 'ok' | 'forwarded' }> {
+    const ranked = rankCandidates(this.registry.table.records(), ask.claim, ask.exclude);
+    for (const host of new Set(ranked.map((r) => r.hostId))) {
+      if (host === this.opts.hostId) {
+        const reply = await this.acquireHere(ask).catch((err: unknown) => {
+          if (isHostRefusal(err)) return undefined; // filled up meanwhile: the next host
+          throw err;
+        });
+        if (reply) return { reply, result: 'ok' };
+        continue;
+      }
+      const reply = await this.forwardTo(host, req, ask.deadline).catch(() => undefined); // logged: next host
+      if (reply) return { reply, result: 'forwarded' };
+    }
+    this.log.debug({ proxyId: req.proxyId, contentKey: ask.claim.contentKey }, 'no free room for a standby');
+    throw noRoomForStandby();
   }
 
   /** An acquire another host's manager forwarded here: this host only, never forwarded again. */
@@ -116,6 +150,7 @@ export class Fleet {
       proxyId: req.proxyId,
       claimedAt: now,
       renewedAt: now,
+      ...(req.standby ? { standby: true } : {}),
     };
     const exclude = new Set(req.excludeEngineIds ?? []);
     if (req.failedEngineId) {
@@ -128,15 +163,16 @@ export class Fleet {
   }
 
   /**
-   * Claim room on an engine of this host by CAS alone, or have the provisioner create one holding the claim;
-   * then wait until that engine is ready.
+   * Claim room on an engine of this host by CAS alone, or have the provisioner create one holding the claim
+   * (never for a standby); then wait until that engine is ready.
    */
   private async acquireHere({ claim, exclude, deadline }: Ask): Promise<AcquireReply> {
-    const engineId = await this.perContent.run(
-      claim.contentKey,
-      async () =>
-        (await this.claimRoom(claim, exclude)) ?? (await this.provisioner.provision({ claim, exclude })),
-    );
+    const engineId = await this.perContent.run(claim.contentKey, async () => {
+      const placed = await this.claimRoom(claim, exclude);
+      if (placed) return placed;
+      if (claim.standby) throw noRoomForStandby();
+      return this.provisioner.provision({ claim, exclude });
+    });
     const engine = await this.provisioner.awaitReady(engineId);
     await this.withinDeadline(deadline, { engineId, claimId: claim.claimId });
     this.log.info({ engineId, contentKey: claim.contentKey, claimId: claim.claimId }, 'claimed');
@@ -156,7 +192,7 @@ export class Fleet {
 
   /** Another host whose engine plays the content and has room, when no engine of this host does. */
   private hostPlayingElsewhere({ claim, exclude }: Ask): string | undefined {
-    const [best] = rankCandidates(this.registry.table.records(), claim.contentKey, exclude);
+    const [best] = rankCandidates(this.registry.table.records(), claim, exclude);
     if (!best || best.hostId === this.opts.hostId) return undefined;
     return best.claims.some((c) => c.contentKey === claim.contentKey) ? best.hostId : undefined;
   }

@@ -20,10 +20,13 @@ export class ProxyRules {
     throw new AcefleetError('forbidden', `proxy "${caller}" may not ${what} for proxy id "${proxyId}"`);
   }
 
-  /** How many more claims `proxyId` may hold on the fleet now. */
+  /**
+   * How many more claims `proxyId` may hold on the fleet now. Its standby claims do not count: they hold
+   * only room no stream needs, and give it up to the first that does.
+   */
   room(proxyId: string): number {
     let held = 0;
-    for (const r of this.records()) for (const c of r.claims) if (c.proxyId === proxyId) held++;
+    for (const r of this.records()) for (const c of r.claims) if (c.proxyId === proxyId && !c.standby) held++;
     return Math.max(0, this.maxClaimsPerProxy - held);
   }
 

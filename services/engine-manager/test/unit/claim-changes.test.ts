@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { EngineRecord } from '@acefleet/contracts';
 import { readyEngine } from '@acefleet/testkit';
-import { expiredClaims, withAdopted, withRenewed } from '../../src/claims/claim-changes.ts';
+import { expiredClaims, withAdopted, withClaim, withRenewed } from '../../src/claims/claim-changes.ts';
 import { hasRoom, rankCandidates } from '../../src/claims/placement.ts';
 
 // Pins chaos finding 1 (bench/results/chaos.md, "claims missing"): streams a proxy placed by itself while the
@@ -44,7 +44,11 @@ test('adoption - a full engine adopts nothing, and offers stop at its capacity',
   const filled = withAdopted(engine(2, { c1: 'proxy-b' }), 'proxy-a', AT, offers, ANY);
   t.is(filled?.claims.length, 2, 'one offer took the last room, the other 999 are refused');
   t.false(hasRoom(filled!));
-  t.deepEqual(rankCandidates([filled!], 'id:0', new Set()), [], 'not even the same content is placed there');
+  t.deepEqual(
+    rankCandidates([filled!], { contentKey: 'id:0' }, new Set()),
+    [],
+    'not even the same content is placed there',
+  );
 });
 
 test('adoption - at most the allowed number of offers is adopted (the proxy bound)', (t) => {
@@ -89,4 +93,42 @@ test('expiry - a claim gets a full TTL from when this manager took over its host
   t.is(expiredClaims(rec, claimedAt + ttl + 1, ttl).length, 1, 'expired a TTL after its last renewal');
   t.is(expiredClaims(rec, claimedAt + ttl + 1, ttl, claimedAt + 500).length, 0, 'the new leader waits');
   t.is(expiredClaims(rec, claimedAt + ttl + 501, ttl, claimedAt + 500).length, 1, 'then it expires');
+});
+
+/** A claim of `proxy-s` on `id:<claimId>`, claimed at `claimedAt`, a standby one. */
+function standbyClaim(claimId: string, claimedAt: string): EngineRecord['claims'][number] {
+  return { claimId, contentKey: `id:${claimId}`, proxyId: 'proxy-s', claimedAt, standby: true };
+}
+
+const streamClaim = (claimId: string): EngineRecord['claims'][number] => ({
+  claimId,
+  contentKey: `id:${claimId}`,
+  proxyId: 'proxy-a',
+  claimedAt: AT,
+});
+
+test('standby - a stream on an engine full of standby claims gives up the oldest in the same write', (t) => {
+  const full = {
+    ...engine(2),
+    claims: [standbyClaim('newer', '2026-01-01T00:00:09.000Z'), standbyClaim('older', AT)],
+  };
+  const added = withClaim(full, streamClaim('play'));
+  t.is(added?.givenUp?.claimId, 'older');
+  t.deepEqual(
+    added?.record.claims.map((c) => c.claimId),
+    ['newer', 'play'],
+  );
+});
+
+test('standby - a stream takes free room without giving anything up; a standby never gives one up', (t) => {
+  const one = { ...engine(2), claims: [standbyClaim('s1', AT)] };
+  const added = withClaim(one, streamClaim('play'));
+  t.is(added?.givenUp, undefined);
+  t.is(added?.record.claims.length, 2);
+  t.is(
+    withClaim(added!.record, standbyClaim('s2', AT)),
+    undefined,
+    'a full engine has no room for a standby',
+  );
+  t.is(withClaim(engine(1, { c1: 'proxy-b' }), streamClaim('play')), undefined, 'streams are never given up');
 });

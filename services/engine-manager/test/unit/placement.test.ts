@@ -1,14 +1,23 @@
 import test from 'ava';
 import type { EngineRecord } from '@acefleet/contracts';
 import { readyEngine } from '@acefleet/testkit';
-import { hasRoom, isFree, otherHostsByLoad, rankCandidates } from '../../src/claims/placement.ts';
+import { hasRoom, hasRoomFor, isFree, otherHostsByLoad, rankCandidates } from '../../src/claims/placement.ts';
 
 const NO_ONE = new Set<string>();
+const STREAM = { contentKey: 'c1' };
+const STANDBY = { contentKey: 'c1', standby: true };
 
 /** An engine of `capacity` holding one claim per content key in `playing`. */
 function engine(
   id: string,
-  opts: { state?: EngineRecord['state']; capacity?: number; playing?: string[]; hostId?: string } = {},
+  opts: {
+    state?: EngineRecord['state'];
+    capacity?: number;
+    playing?: string[];
+    /** Content keys held by standby claims, after those of `playing`. */
+    standing?: string[];
+    hostId?: string;
+  } = {},
 ): EngineRecord {
   const rec = readyEngine(id, `http://127.0.0.1:1/${id}`);
   return {
@@ -16,12 +25,21 @@ function engine(
     hostId: opts.hostId ?? 'h1',
     state: opts.state ?? 'ready',
     capacity: opts.capacity ?? 4,
-    claims: (opts.playing ?? []).map((contentKey, i) => ({
-      claimId: `${id}-c${i}`,
-      contentKey,
-      proxyId: 'proxy-1',
-      claimedAt: rec.createdAt,
-    })),
+    claims: [
+      ...(opts.playing ?? []).map((contentKey, i) => ({
+        claimId: `${id}-c${i}`,
+        contentKey,
+        proxyId: 'proxy-1',
+        claimedAt: rec.createdAt,
+      })),
+      ...(opts.standing ?? []).map((contentKey, i) => ({
+        claimId: `${id}-s${i}`,
+        contentKey,
+        proxyId: 'proxy-1',
+        claimedAt: rec.createdAt,
+        standby: true,
+      })),
+    ],
   };
 }
 
@@ -39,7 +57,7 @@ test('placement - only ready or starting engines below capacity have room', (t) 
 test('placement - an engine already playing the content comes first, even when busier', (t) => {
   const ranked = rankCandidates(
     [engine('idle'), engine('busy', { playing: ['other', 'c1', 'other2'] })],
-    'c1',
+    STREAM,
     NO_ONE,
   );
   t.deepEqual(ids(ranked), ['busy', 'idle']);
@@ -53,7 +71,7 @@ test('placement - ready engines come before starting ones, then the least loaded
       engine('ready-quarter', { playing: ['a'] }),
       engine('ready-empty'),
     ],
-    'c1',
+    STREAM,
     NO_ONE,
   );
   t.deepEqual(ids(ranked), ['ready-empty', 'ready-quarter', 'ready-half', 'starting-empty']);
@@ -65,7 +83,7 @@ test('placement - load is compared as a share of capacity', (t) => {
       engine('small', { capacity: 2, playing: ['a'] }),
       engine('large', { capacity: 10, playing: ['a', 'b'] }),
     ],
-    'c1',
+    STREAM,
     NO_ONE,
   );
   t.deepEqual(ids(ranked), ['large', 'small'], '2/10 is lighter than 1/2');
@@ -80,11 +98,11 @@ test('placement - excluded, full, draining and unhealthy engines are never candi
       engine('unhealthy', { state: 'unhealthy' }),
       engine('ok'),
     ],
-    'c1',
+    STREAM,
     new Set(['excluded']),
   );
   t.deepEqual(ids(ranked), ['ok']);
-  t.deepEqual(rankCandidates([], 'c1', NO_ONE), []);
+  t.deepEqual(rankCandidates([], STREAM, NO_ONE), []);
 });
 
 test('placement - a free engine has room and no stream', (t) => {
@@ -92,6 +110,43 @@ test('placement - a free engine has room and no stream', (t) => {
   t.true(isFree(engine('a', { state: 'starting' })));
   t.false(isFree(engine('a', { playing: ['x'] })));
   t.false(isFree(engine('a', { state: 'draining' })));
+});
+
+test('placement - a stream takes free room first, then the room of a standby claim', (t) => {
+  const ranked = rankCandidates(
+    [
+      engine('standby-full', { capacity: 2, playing: ['a'], standing: ['b'] }),
+      engine('streams-full', { capacity: 2, playing: ['a', 'b'] }),
+      engine('busy-free', { capacity: 4, playing: ['a', 'b', 'c'] }),
+    ],
+    STREAM,
+    NO_ONE,
+  );
+  t.deepEqual(ids(ranked), ['busy-free', 'standby-full']);
+});
+
+test('placement - a standby takes only free room of a ready engine, another host than the excluded first', (t) => {
+  const ranked = rankCandidates(
+    [
+      engine('playing', { hostId: 'a', playing: ['c1'] }),
+      engine('same-host-empty', { hostId: 'a' }),
+      engine('other-host-busy', { hostId: 'b', playing: ['x', 'y'] }),
+      engine('other-host-light', { hostId: 'b', playing: ['x'] }),
+      engine('standby-full', { hostId: 'b', capacity: 1, standing: ['z'] }),
+      engine('starting', { hostId: 'b', state: 'starting' }),
+    ],
+    STANDBY,
+    new Set(['playing']),
+  );
+  t.deepEqual(ids(ranked), ['other-host-light', 'other-host-busy', 'same-host-empty']);
+});
+
+test('placement - an engine holding only standby claims is a warm spare', (t) => {
+  t.true(isFree(engine('a', { capacity: 1, standing: ['x'] })));
+  t.false(isFree(engine('a', { playing: ['x'], standing: ['y'] })));
+  t.true(hasRoomFor(engine('a', { capacity: 1, standing: ['x'] }), false));
+  t.false(hasRoomFor(engine('a', { capacity: 1, standing: ['x'] }), true));
+  t.false(hasRoomFor(engine('a', { capacity: 1, state: 'draining', standing: ['x'] }), false));
 });
 
 test('placement - other hosts are offered with the fewest engines first, never our own', (t) => {

@@ -10,6 +10,8 @@ const engineColumns: Column<EngineRecord>[] = [
   { header: 'ENGINE', value: (e) => e.id },
   { header: 'STATE', value: (e) => e.state },
   { header: 'CLAIMS', value: (e) => `${e.claims.length}/${e.capacity}`, align: 'right' },
+  // Of CLAIMS, the hot standbys: sessions a proxy keeps ready to switch to, given up first for a new channel.
+  { header: 'STANDBY', value: (e) => String(e.claims.filter((c) => c.standby).length), align: 'right' },
   { header: 'AGE', value: (e) => age(e.createdAt), align: 'right' },
   { header: 'URL', value: (e) => e.baseUrl, shrink: 'end' },
   { header: 'REASON', value: (e) => e.stateReason ?? '', shrink: 'end' },
