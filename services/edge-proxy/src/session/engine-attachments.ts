@@ -235,18 +235,22 @@ export class EngineAttachments {
   }
 
   /**
-   * The manager lost the current claim (it expired while the proxy could not renew), or the current one
-   * plays on a standby claim (it took over). Claim again: content affinity brings the claim back to the same
-   * engine, and the old claim is given back; a claim elsewhere is given back, since the stream keeps playing
-   * here.
+   * The manager lost the current claim (it expired while the proxy could not renew), or (`took`) the current
+   * one plays on a standby claim since it took over, and the engines it left are excluded. Claim again:
+   * content affinity brings the claim back to the same engine (a standby claim is then given back); a claim
+   * elsewhere is given back, since the stream keeps playing here.
    */
-  async reclaim(engines: EngineSource, content: ContentRef, giveBackOld = false): Promise<void> {
+  async reclaim(
+    engines: EngineSource,
+    content: ContentRef,
+    took?: { exclude: ReadonlySet<string> },
+  ): Promise<void> {
     const current = this.current;
     const old = current?.lease;
     if (!current || !old) return;
     let fresh: EngineLease;
     try {
-      fresh = await engines.acquire(content, new Set());
+      fresh = await engines.acquire(content, took?.exclude ?? new Set());
     } catch (err) {
       this.log.warn(
         { err, engineId: old.engineId },
@@ -255,7 +259,7 @@ export class EngineAttachments {
       return;
     }
     if (fresh.engineId === old.engineId && this.current === current && current.replaceClaim(old, fresh)) {
-      if (giveBackOld) await engines.release(old);
+      if (took) await engines.release(old);
       return;
     }
     await engines.release(fresh);

@@ -176,7 +176,10 @@ export class Stream {
       this.deps.metrics.standbySwitches.inc({ reason: 'engine_drained' });
       this.lastEngineId = standby.engineId;
       this.deliver(this.attached.promoteStandby(Date.now()), standby);
-      this.background('claim standby engine', this.attached.reclaim(this.deps.engines, this.content, true));
+      this.background(
+        'claim standby engine',
+        this.attached.reclaim(this.deps.engines, this.content, { exclude: this.failover.failures.excluded }),
+      );
     } else this.background('connect', this.connect());
   }
 
@@ -314,7 +317,10 @@ export class Stream {
     this.background('release failed engine', this.attached.letGo(from));
     this.lastEngineId = standby?.engineId;
     this.deliver(this.attached.promoteStandby(Date.now()), standby);
-    this.background('claim standby engine', this.attached.reclaim(this.deps.engines, this.content, true));
+    this.background(
+      'claim standby engine',
+      this.attached.reclaim(this.deps.engines, this.content, { exclude: this.failover.failures.excluded }),
+    );
   }
 
   /** End the stream for everyone, once: players get a clean end (or, if still waiting, the error). */
