@@ -8,6 +8,7 @@ import {
   Subjects,
   UpgradeReply,
   decodeMessage,
+  hostSubject,
   proxyCallSubject,
 } from '@acefleet/contracts';
 import { startNatsServer } from '@acefleet/testkit';
@@ -175,4 +176,37 @@ test('upgrade - without an image replaces every engine from the image in force (
     engines.some((e) => old.includes(e.id)),
     'all new engines',
   );
+});
+
+test('upgrade - without a host, every host is upgraded in turn, each by its own manager', async (t) => {
+  t.timeout(60_000);
+  const nats = await startNatsServer();
+  const hosts = [newHostId('upa'), newHostId('upb')];
+  const runtimes = hosts.map(
+    (h) => new ImageMemoryRuntime(h, new ContainerCount(), OLD, new Set([OLD, NEW])),
+  );
+  const managers = await Promise.all(
+    hosts.map((h, i) => startManager(nats, { MAX_REPLICAS: '2' }, h, runtimes[i])),
+  );
+  t.teardown(async () => {
+    for (const m of managers) await m.close();
+    for (const r of runtimes) await r.removeAll();
+    await nats.destroy();
+  });
+  const [a, b] = managers as [Manager, Manager];
+  for (const host of hosts) {
+    await call(a.client, hostSubject(host, 'provision'), { count: 1 }, ProvisionReply);
+  }
+  const reply = await upgrade(a, { image: NEW });
+  t.is(reply.error, undefined);
+  t.deepEqual([...reply.hosts].sort(), [...hosts].sort());
+  t.deepEqual(reply.replaced.map((r) => r.hostId).sort(), [...hosts].sort(), 'one engine on each host');
+  const engines = await listEngines(b.client);
+  t.is(engines.length, 2);
+  for (const e of engines) t.like(e, { state: 'ready', image: NEW });
+  t.true(
+    engines.every((e) => e.id.startsWith(e.hostId)),
+    'each made by its own host',
+  );
+  for (const r of runtimes) t.is(r.image, NEW);
 });
