@@ -58,7 +58,7 @@ test.serial(
     for (const e of provisioned) t.true(listed.includes(e.id));
     const table = await cli('engines');
     t.is(table.code, 0, table.stderr);
-    t.regex(table.stdout, /^ENGINE +STATE +CLAIMS/);
+    t.regex(table.stdout, /^ENGINE +STATE +CLAIMS +STANDBY +AGE/);
     for (const e of provisioned) t.regex(table.stdout, new RegExp(`^${e.id} +ready `, 'm'));
     t.deepEqual(wideLines(table.stdout), []);
   },
