@@ -45,6 +45,7 @@ export const ErrorCodes = {
   badMedia: 'bad_media',
   controlPlaneUnavailable: 'control_plane_unavailable',
   notLeader: 'not_leader',
+  upgradeInProgress: 'upgrade_in_progress',
   shuttingDown: 'shutting_down',
   internal: 'internal',
 } as const;
@@ -91,6 +92,7 @@ const statuses: Record<ErrorCode, number> = {
   bad_media: 502,
   control_plane_unavailable: 503,
   not_leader: 503,
+  upgrade_in_progress: 409,
   shutting_down: 503,
   internal: 500,
 };

@@ -37,6 +37,8 @@ export const DrainReason = Type.Union([
   Type.Literal('max_age'),
   Type.Literal('memory'),
   Type.Literal('disk'),
+  /** Replaced by a rolling upgrade (`acefleet engines upgrade`): its successor is ready beside it. */
+  Type.Literal('upgrade'),
 ]);
 export type DrainReason = Static<typeof DrainReason>;
 
@@ -75,6 +77,46 @@ export type ProvisionRequest = Static<typeof ProvisionRequest>;
 
 export const ProvisionReply = Type.Object({ engines: Type.Array(EngineRecord) });
 export type ProvisionReply = Static<typeof ProvisionReply>;
+
+/**
+ * A rolling upgrade: every engine (of `hostId`, or of every host, one host after another) replaced one at a
+ * time, make-before-break: a new engine started and ready, then the old one drained and removed.
+ */
+export const UpgradeRequest = Type.Object({
+  /**
+   * The image every new engine of the host(s) gets from now on (a tag other than `latest`, or a digest);
+   * engines already made from it are skipped. Absent: the image in force, every engine replaced.
+   */
+  image: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
+  /** Only this host's engines; absent: every host. */
+  hostId: Type.Optional(Id),
+});
+export type UpgradeRequest = Static<typeof UpgradeRequest>;
+
+export const EngineReplacement = Type.Object({
+  hostId: Id,
+  /** The engine replaced (drained and removed). */
+  from: Id,
+  /** Its successor, ready before `from` was drained. */
+  to: Id,
+  image: Type.Optional(Type.String()),
+  tookMs: Type.Integer({ minimum: 0 }),
+});
+export type EngineReplacement = Static<typeof EngineReplacement>;
+
+/**
+ * What an upgrade did: the engines replaced (in order), those skipped as already made from the image, and,
+ * when it stopped at a failure, the error (the engines not yet replaced are untouched).
+ */
+export const UpgradeReply = Type.Object({
+  image: Type.Optional(Type.String()),
+  hosts: Type.Array(Id),
+  replaced: Type.Array(EngineReplacement),
+  skipped: Type.Array(Id),
+  tookMs: Type.Integer({ minimum: 0 }),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+});
+export type UpgradeReply = Static<typeof UpgradeReply>;
 
 export const BreakerState = Type.Union([
   Type.Literal('closed'),

@@ -266,7 +266,7 @@ const fixedPermissions: Record<Exclude<NatsUser, `edge-proxy${string}`>, UserPer
       `$KV.${ENGINES_BUCKET}.>`,
       ...leaderLeases,
       // Forwarded to the manager owning the engine, the only writer of its record.
-      ...(['acquire', 'drain', 'remove'] as const).map((call) => hostSubject('*', call)),
+      ...(['acquire', 'drain', 'remove', 'upgrade'] as const).map((call) => hostSubject('*', call)),
       hostCallSubject('*', 'release', '*'),
       hostCallSubject('*', 'renew', '*'),
       Subjects.engineDraining,

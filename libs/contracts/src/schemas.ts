@@ -71,6 +71,8 @@ export const EngineRecord = Type.Object({
   drainDeadline: Type.Optional(IsoTime),
   /** Why the engine is draining or unhealthy. */
   stateReason: Type.Optional(Type.String({ maxLength: 200 })),
+  /** The image its container was made from (Docker runtime; absent for local processes). */
+  image: Type.Optional(Type.String({ maxLength: 300 })),
 });
 export type EngineRecord = Static<typeof EngineRecord>;
 

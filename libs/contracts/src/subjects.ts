@@ -7,6 +7,8 @@ export const Subjects = {
   engineProvision: `${PREFIX}.engines.provision`,
   engineRemove: `${PREFIX}.engines.remove`,
   engineDrain: `${PREFIX}.engines.drain`,
+  /** A rolling upgrade of the engines (UpgradeRequest); answered when done. */
+  engineUpgrade: `${PREFIX}.engines.upgrade`,
   /** Per-host endpoints of the manager owning `<hostId>`: see hostSubject. */
   engineHostPrefix: `${PREFIX}.engines.host`,
   engineHealth: `${PREFIX}.events.engine.health`,
@@ -27,7 +29,7 @@ export type Subject = (typeof Subjects)[keyof typeof Subjects];
 /** Subject of a per-host endpoint of the engine manager owning `hostId`. */
 export function hostSubject(
   hostId: string,
-  endpoint: 'acquire' | 'provision' | 'status' | 'drain' | 'remove',
+  endpoint: 'acquire' | 'provision' | 'status' | 'drain' | 'remove' | 'upgrade',
 ): string {
   return `${Subjects.engineHostPrefix}.${hostId}.${endpoint}`;
 }

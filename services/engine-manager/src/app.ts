@@ -39,6 +39,7 @@ import { Provisioner } from './lifecycle/provisioner.ts';
 import { Reconciler } from './lifecycle/reconciler.ts';
 import { EngineRegistry } from './lifecycle/registry.ts';
 import { claimRoomOn } from './claims/room.ts';
+import { EngineUpgrader } from './lifecycle/upgrader.ts';
 import type { EngineRuntime } from './runtime/runtime.ts';
 import { statusOf } from './api/status.ts';
 import { VpnWatcher } from './runtime/vpn.ts';
@@ -211,6 +212,16 @@ export async function buildEngineManager(
     metrics,
   );
   const autoscaler = new Autoscaler(provisioner, drainer, config, log);
+  // A drained engine goes at the drainer's next pass after its last stream moved, or after its deadline.
+  const removalGraceMs = 5 * config.maintenanceIntervalMs + 10_000;
+  const upgrader = new EngineUpgrader(
+    registry,
+    runtime,
+    provisioner,
+    drainer,
+    { hostId: config.hostId, drainTimeoutMs: config.drainTimeoutMs, removalGraceMs },
+    log,
+  );
   const recycler = new EngineRecycler(provisioner, drainer, runtime, recycleRulesOf(config), log);
   const health = new HealthReplacer(
     registry,
@@ -281,6 +292,9 @@ export async function buildEngineManager(
     records: () => fleet.list(),
     limits: config,
     proxyTimeoutMs: PROXY_STOP_TIMEOUT_MS,
+    upgrader,
+    upgradeStepMs:
+      config.engineReadyTimeoutMs + config.drainTimeoutMs + removalGraceMs + HOST_CALL_TIMEOUT_MS,
   });
   fleetRoutes(http, {
     records: () => fleet.list(),

@@ -92,3 +92,47 @@ export class MemoryRuntime implements EngineRuntime {
     return Promise.resolve(undefined);
   }
 }
+
+/**
+ * The FAKE runtime with images, for pure-logic tests of rolling upgrades: a start from an image it does not
+ * have fails (as Docker's create does: "No such image"), and each engine is current while made from the
+ * image in force or one `useImage` keeps current, as DockerRuntime's config hash says.
+ */
+export class ImageMemoryRuntime extends MemoryRuntime {
+  private current: { image: string; alsoCurrent: readonly string[] };
+  private readonly imageOf = new Map<string, string>();
+
+  constructor(
+    hostId: string,
+    count: ContainerCount,
+    image: string,
+    private readonly available: ReadonlySet<string>,
+  ) {
+    super(hostId, count, () => 0);
+    this.current = { image, alsoCurrent: [] };
+  }
+
+  get image(): string {
+    return this.current.image;
+  }
+
+  useImage(image: string, alsoCurrent: readonly string[]): void {
+    this.current = { image, alsoCurrent };
+  }
+
+  override async start(spec: EngineSpec): Promise<{ containerId: string }> {
+    const { image } = this.current;
+    if (!this.available.has(image)) throw new Error(`(HTTP code 404) No such image: ${image}`);
+    const started = await super.start(spec);
+    this.imageOf.set(started.containerId, image);
+    return started;
+  }
+
+  override async list(): Promise<RunningEngine[]> {
+    const { image, alsoCurrent } = this.current;
+    return (await super.list()).map((e) => {
+      const made = this.imageOf.get(e.containerId) ?? image;
+      return { ...e, image: made, current: made === image || alsoCurrent.includes(made) };
+    });
+  }
+}

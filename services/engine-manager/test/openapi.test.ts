@@ -91,6 +91,7 @@ const ROUTES = [
   'GET /api/vpn',
   'POST /api/engines/provision',
   'POST /api/engines/scale',
+  'POST /api/engines/upgrade',
   'POST /api/engines/{id}/drain',
   'DELETE /api/engines/{id}',
   'DELETE /api/streams/{id}',

@@ -7,6 +7,7 @@ import {
   RenewReply,
   Subjects,
   contentKeyOf,
+  hostSubject,
   proxyCallSubject,
 } from '@acefleet/contracts';
 import { startNatsServer } from '@acefleet/testkit';
@@ -137,4 +138,40 @@ test('standby - a stream on a fleet full of standby claims takes the oldest, and
 
   const more = await acquire(m.client, 4, 'proxy-c', 10_000).catch((err: unknown) => err);
   t.like(more, { code: 'capacity_exhausted' }, 'streams are never given up');
+});
+
+test('standby - goes to another host than the engine the channel plays on, placed by that host', async (t) => {
+  t.timeout(30_000);
+  const nats = await startNatsServer();
+  const hosts: [string, string] = [newHostId('hota'), newHostId('hotb')];
+  const runtimes = hosts.map((h) => new MemoryRuntime(h, new ContainerCount(), () => 0));
+  const env = { MAX_REPLICAS: '2', MAX_STREAMS_PER_ENGINE: '2' };
+  const managers = await Promise.all(hosts.map((h, i) => startManager(nats, env, h, runtimes[i])));
+  t.teardown(async () => {
+    for (const m of managers) await m.close();
+    for (const r of runtimes) await r.removeAll();
+    await nats.destroy();
+  });
+  const [a] = managers as [Manager, Manager];
+  // Host a: two engines (one will play the channel, one stays empty); host b: one engine, as empty.
+  await call(a.client, hostSubject(hosts[0], 'provision'), { count: 2 }, ProvisionReply);
+  await call(a.client, hostSubject(hosts[1], 'provision'), { count: 1 }, ProvisionReply);
+  const playing = await call(
+    a.client,
+    hostSubject(hosts[0], 'acquire'),
+    { content: contentOf(1), proxyId: 'proxy-a' },
+    AcquireReply,
+  );
+
+  for (let i = 0; i < 3; i++) {
+    // Whichever manager the queue group hands it to, host b's places it.
+    const standby = await acquireStandby(a, 1, 'proxy-a', [playing.engine.id]);
+    t.is(standby.engine.hostId, hosts[1], 'the other host, though host a has an empty engine too');
+    await call(
+      a.client,
+      proxyCallSubject('release', 'proxy-a'),
+      { engineId: standby.engine.id, claimId: standby.claimId },
+      ReleaseReply,
+    );
+  }
 });

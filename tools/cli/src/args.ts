@@ -15,6 +15,8 @@ const options = {
   'max-streams': { type: 'string' },
   source: { type: 'string' },
   group: { type: 'string' },
+  image: { type: 'string' },
+  host: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 type OptionName = keyof typeof options;
@@ -34,7 +36,11 @@ export const commands = {
     options: ['wait-ms'],
     summary: "the manager's view, and services that answer",
   },
-  engines: { args: [], options: [], summary: 'engines with their state and claims' },
+  engines: {
+    args: ['[upgrade]'],
+    options: ['image', 'host'],
+    summary: 'engines; upgrade: replace each in turn',
+  },
   streams: { args: [], options: ['wait-ms'], summary: 'the streams every edge proxy plays' },
   events: {
     args: [],
@@ -94,6 +100,10 @@ function checkVerb(
 /** Checks of positional arguments beyond their count, made before anything connects. */
 const positionalChecks: Partial<Record<CommandName, (positionals: string[]) => void>> = {
   provision: ([n]) => void integer('n', n, 1, 20),
+  engines: ([verb]) => {
+    if (verb !== undefined && verb !== 'upgrade')
+      throw new UsageError(`engines wants upgrade, not "${verb}"`);
+  },
   micro: ([verb]) => {
     if (!microVerbs.includes(verb as MicroVerb))
       throw new UsageError(`micro wants ls, info or stats, not "${verb}"`);
@@ -119,6 +129,8 @@ export interface ParsedArgs {
   maxStreams: number | undefined;
   source: string | undefined;
   group: string | undefined;
+  image: string | undefined;
+  host: string | undefined;
 }
 
 function isCommand(name: string | undefined): name is CommandName {
@@ -161,6 +173,8 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
     if (positionals.length < required) throw new UsageError(`${name} wants ${spec.args.join(' ')}`);
     if (positionals.length > spec.args.length)
       throw new UsageError(`${name}: unexpected "${positionals[spec.args.length]}"`);
+    if (name === 'engines' && positionals[0] !== 'upgrade' && (values.image ?? values.host) !== undefined)
+      throw new UsageError('--image and --host go with engines upgrade');
     if (!(name === 'channels' && positionals[0] === 'rm')) positionalChecks[name]?.(positionals);
     else if ((positionals[1] === undefined) === (values.source === undefined))
       throw new UsageError('channels rm wants a channel (name or id), or --source <source>, not both');
@@ -181,6 +195,8 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
     maxStreams: integer('--max-streams', values['max-streams'], 1, 10_000),
     source: values.source,
     group: values.group,
+    image: values.image,
+    host: values.host,
   };
 }
 
@@ -205,7 +221,8 @@ export function usage(command?: CommandName): string {
     '  --nats <url>        NATS server, nats://[user:password@]host:port',
     '  --creds <file>      credentials: a NATS URL line, or NATS_USER=/NATS_PASSWORD=',
     '                      (and NATS_URL=) lines; default .run/operator.nats-url',
-    '  --timeout-ms <ms>   how long to wait for a reply (provision: 120000)',
+    '  --timeout-ms <ms>   how long to wait for a reply (provision: 120000,',
+    '                      engines upgrade: 3600000)',
     '  --wait-ms <ms>      how long to collect service replies (default 1000)',
     '  -f, --follow        events: keep printing new events until interrupted',
     '  -n, --limit <n>     events: how many recent events (default 20)',
@@ -214,6 +231,8 @@ export function usage(command?: CommandName): string {
     '  --max-streams <n>   tokens add: streams the token may play at once (8)',
     '  --source <source>   channels rm: every channel of this playlist source',
     '  --group <group>     channels ls: only this group',
+    '  --image <image>     engines upgrade: the image new engines get (pinned tag)',
+    '  --host <host>       engines upgrade: only this host (default: every host)',
     '',
     'exit codes: 0 ok, 1 operation failed, 2 usage error,',
     '            3 NATS unreachable or login refused',

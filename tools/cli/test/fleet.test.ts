@@ -58,7 +58,7 @@ test.serial(
     for (const e of provisioned) t.true(listed.includes(e.id));
     const table = await cli('engines');
     t.is(table.code, 0, table.stderr);
-    t.regex(table.stdout, /^ENGINE +STATE +CLAIMS/);
+    t.regex(table.stdout, /^ENGINE +STATE +CLAIMS +STANDBY +AGE/);
     for (const e of provisioned) t.regex(table.stdout, new RegExp(`^${e.id} +ready `, 'm'));
     t.deepEqual(wideLines(table.stdout), []);
   },
@@ -188,3 +188,46 @@ test.serial('micro ls, info and stats show the services as the nats CLI would', 
   t.is(nobody.code, 1);
   t.regex(nobody.stderr, /^acefleet: no nobody-here answered within 1000 ms\n$/);
 });
+
+test.serial(
+  'engines upgrade replaces each engine, one line per engine; an unpinned image fails with exit 1',
+  async (t) => {
+    const provisioned = await cli('provision', '1', '--json');
+    t.is(provisioned.code, 0, provisioned.stderr);
+    const before = await engineIds();
+
+    const text = await cli('engines', 'upgrade');
+    t.is(text.code, 0, text.stderr);
+    const lines = text.stdout.trimEnd().split('\n');
+    t.is(lines.length, before.length + 1, text.stdout);
+    for (const id of before)
+      t.regex(text.stdout, new RegExp(`^${id} → ${stack.hostId}-[0-9a-f]{8}  \\d+s$`, 'm'));
+    t.regex(
+      lines.at(-1)!,
+      new RegExp(`^${before.length} engines replaced.* \\(hosts: ${stack.hostId}\\) in \\d+s`),
+    );
+    t.deepEqual(wideLines(text.stdout), []);
+    const after = await engineIds();
+    t.is(after.length, before.length);
+    t.false(
+      after.some((id) => before.includes(id)),
+      'every engine is new',
+    );
+
+    const again = await cli('engines', 'upgrade', '--host', stack.hostId, '--json');
+    t.is(again.code, 0, again.stderr);
+    const reply = json<{ hosts: string[]; replaced: { from: string; to: string; tookMs: number }[] }>(again);
+    t.deepEqual(reply.hosts, [stack.hostId]);
+    t.deepEqual(reply.replaced.map((r) => r.from).sort(), [...after].sort());
+
+    const unpinned = await cli('engines', 'upgrade', '--image', 'acefleet/ace-sim');
+    t.is(unpinned.code, 1);
+    t.is(unpinned.stdout, '');
+    t.regex(unpinned.stderr, /^acefleet: image "acefleet\/ace-sim" is not pinned: .*\(bad_request\)\n$/);
+    t.deepEqual(
+      (await engineIds()).sort(),
+      reply.replaced.map((r) => r.to).sort(),
+      'the refused upgrade touched nothing',
+    );
+  },
+);

@@ -9,6 +9,9 @@ import {
   ScaleReply,
   ScaleRequest,
   StopStreamReply,
+  UpgradeReply,
+  UpgradeRequest,
+  AcefleetError,
 } from '@acefleet/contracts';
 import type { AdminOperations } from './admin.ts';
 
@@ -20,7 +23,7 @@ const RemoveQuery = Type.Object({ force: Type.Optional(Type.Boolean()) });
  * The state-changing admin API (the access policy asks for the API key on every one):
  * `POST /api/engines/provision` `{count}`, `POST /api/engines/scale` `{replicas}`,
  * `POST /api/engines/:id/drain` `{deadlineMs?}`, `DELETE /api/engines/:id[?force=true]`,
- * `DELETE /api/streams/:id` (a claim id from GET /api/streams).
+ * `DELETE /api/streams/:id` (a claim id from GET /api/streams), `POST /api/engines/upgrade` `{image?, hostId?}`.
  */
 export function adminRoutes(app: FastifyInstance, admin: AdminOperations): void {
   app.post<{ Body: ProvisionRequest | null }>(
@@ -33,6 +36,24 @@ export function adminRoutes(app: FastifyInstance, admin: AdminOperations): void 
       },
     },
     async (req, reply) => reply.code(201).send(await admin.provision(req.body ?? {})),
+  );
+  app.post<{ Body: UpgradeRequest | null }>(
+    '/api/engines/upgrade',
+    {
+      schema: {
+        summary:
+          'Replace every engine (of hostId, or of every host) one at a time, make-before-break, from image (pinned) ' +
+          'if given; answers when done. A failure stops it: the reply carries `error` and its status',
+        body: Type.Union([UpgradeRequest, Type.Null()]),
+        response: { 200: UpgradeReply },
+      },
+    },
+    async (req, reply) => {
+      const result = await admin.upgrade(req.body ?? {});
+      // A failed upgrade answers its error's status, with what was done before it (the body's `error`).
+      const status = result.error ? AcefleetError.fromBody({ error: result.error }).status : 200;
+      return reply.code(status).send(result);
+    },
   );
   app.post<{ Body: ScaleRequest }>(
     '/api/engines/scale',

@@ -2,6 +2,7 @@ import {
   AcefleetError,
   DrainReply,
   StopStreamReply,
+  UpgradeReply,
   hostSubject,
   proxySubject,
   type DrainRequest,
@@ -11,10 +12,12 @@ import {
   type RemoveRequest,
   type ScaleReply,
   type ScaleRequest,
+  type UpgradeRequest,
 } from '@acefleet/contracts';
 import { requestJson, type NatsConnection } from '@acefleet/platform';
 import type { Drainer } from '../lifecycle/drainer.ts';
 import type { Provisioner } from '../lifecycle/provisioner.ts';
+import { assertPinnedImage, type EngineUpgrader } from '../lifecycle/upgrader.ts';
 
 export interface AdminDeps {
   hostId: string;
@@ -26,6 +29,9 @@ export interface AdminDeps {
   limits: { minReplicas: number; maxReplicas: number };
   /** How long a proxy, or another host's manager, has to answer. */
   proxyTimeoutMs: number;
+  upgrader: EngineUpgrader;
+  /** The longest one engine's replacement may take (ready, drained, removed): bounds a forwarded upgrade. */
+  upgradeStepMs: number;
 }
 
 export interface AdminOperations {
@@ -35,6 +41,11 @@ export interface AdminOperations {
   scale(req: ScaleRequest): Promise<ScaleReply>;
   /** Stop the stream holding `claimId`, through the proxy holding the claim. */
   stopStream(claimId: string): Promise<StopStreamReply>;
+  /**
+   * Rolling upgrade of `hostId`'s engines, or of every host's one host after another (each forwarded to its
+   * manager); stops at the first failure, which the reply carries (`error`).
+   */
+  upgrade(req: UpgradeRequest): Promise<UpgradeReply>;
 }
 
 const isUsable = (r: EngineRecord): boolean => r.state === 'ready' || r.state === 'starting';
@@ -53,8 +64,42 @@ export function adminOperations(d: AdminDeps): AdminOperations {
     const host = d.records().find((r) => r.id === engineId)?.hostId;
     return host === undefined || host === d.hostId ? undefined : host;
   };
+  /** Another host's upgrade, forwarded to its manager: as long as its engines may take, one at a time. */
+  const upgradeThere = (host: string, req: UpgradeRequest): Promise<UpgradeReply> => {
+    const engines = d.records().filter((r) => r.hostId === host).length;
+    const timeoutMs = (engines + 1) * d.upgradeStepMs;
+    return requestJson(d.nc, hostSubject(host, 'upgrade'), { ...req, hostId: host }, UpgradeReply, timeoutMs);
+  };
+  const upgradeHost = (host: string, req: UpgradeRequest): Promise<UpgradeReply> =>
+    host === d.hostId ? d.upgrader.upgrade(req.image) : upgradeThere(host, req);
   return {
     provision,
+    async upgrade(req) {
+      if (req.image !== undefined) assertPinnedImage(req.image);
+      if (req.hostId !== undefined) return upgradeHost(req.hostId, req);
+      const others = new Set(d.records().map((r) => r.hostId));
+      others.delete(d.hostId);
+      const started = Date.now();
+      const total: UpgradeReply = { hosts: [], replaced: [], skipped: [], tookMs: 0 };
+      for (const host of [d.hostId, ...[...others].sort()]) {
+        const reply = await upgradeHost(host, req).catch((err: unknown): UpgradeReply => ({
+          hosts: [host],
+          replaced: [],
+          skipped: [],
+          tookMs: 0,
+          error: {
+            code: err instanceof AcefleetError ? err.code : 'internal',
+            message: `host ${host}: ${err instanceof Error ? err.message : String(err)}`,
+          },
+        }));
+        total.hosts.push(...reply.hosts);
+        total.replaced.push(...reply.replaced);
+        total.skipped.push(...reply.skipped);
+        total.image ??= reply.image;
+        if (reply.error) return { ...total, tookMs: Date.now() - started, error: reply.error };
+      }
+      return { ...total, tookMs: Date.now() - started };
+    },
     async drain(req) {
       const owner = ownerOf(req.engineId);
       if (owner) return requestJson(d.nc, hostSubject(owner, 'drain'), req, DrainReply, d.proxyTimeoutMs);

@@ -8,6 +8,7 @@ import {
   RemoveRequest,
   RenewRequest,
   Subjects,
+  UpgradeRequest,
   callerOf,
   hostCallSubject,
   type ListReply,
@@ -88,6 +89,7 @@ export function registerEndpoints(service: Service, log: Logger, d: EndpointDeps
   add('provision', Subjects.engineProvision, ProvisionRequest, provision);
   add('drain', Subjects.engineDrain, DrainRequest, (req) => d.admin.drain(req));
   add('remove', Subjects.engineRemove, RemoveRequest, (req) => d.admin.remove(req));
+  add('upgrade', Subjects.engineUpgrade, UpgradeRequest, (req) => d.admin.upgrade(req));
   const self = `host-${d.hostId}`;
   add(`${self}-acquire`, hostSubject(d.hostId, 'acquire'), AcquireRequest, (req) =>
     d.fleet.acquireForwarded(req),
@@ -106,6 +108,9 @@ export function registerEndpoints(service: Service, log: Logger, d: EndpointDeps
   );
   add(`${self}-drain`, hostSubject(d.hostId, 'drain'), DrainRequest, (req) => d.admin.drain(req));
   add(`${self}-remove`, hostSubject(d.hostId, 'remove'), RemoveRequest, (req) => d.admin.remove(req));
+  add(`${self}-upgrade`, hostSubject(d.hostId, 'upgrade'), UpgradeRequest, (req) =>
+    d.admin.upgrade({ ...req, hostId: d.hostId }),
+  );
   add(`${self}-provision`, hostSubject(d.hostId, 'provision'), ProvisionRequest, provision);
   add(`${self}-status`, hostSubject(d.hostId, 'status'), Empty, async () => d.status());
 }

@@ -69,8 +69,11 @@ export class Provisioner {
     return this.bringingUp.has(engineId);
   }
 
-  /** Why this host cannot create an engine right now (undefined: it can). */
-  refusal(): AcefleetError | undefined {
+  /**
+   * Why this host cannot create an engine right now (undefined: it can). `surge`: engines allowed beyond
+   * maxReplicas and fleetMaxReplicas (a successor started before the engine it replaces goes).
+   */
+  refusal(surge = 0): AcefleetError | undefined {
     const breaker = this.p.breaker.snapshot();
     if (breaker.state === 'open') {
       return new AcefleetError(
@@ -85,7 +88,7 @@ export class Provisioner {
         retryAfterMs: this.p.vpn!.pollIntervalMs,
       });
     }
-    if (this.ours().length >= this.opts.maxReplicas) {
+    if (this.ours().length >= this.opts.maxReplicas + surge) {
       return new AcefleetError(
         'capacity_exhausted',
         `host ${this.opts.hostId} runs its maximum of ${this.opts.maxReplicas} engines, all full`,
@@ -93,7 +96,7 @@ export class Provisioner {
       );
     }
     const fleetMax = this.opts.fleetMaxReplicas;
-    if (fleetMax > 0 && this.p.registry.table.all().length >= fleetMax) return this.fleetFull();
+    if (fleetMax > 0 && this.p.registry.table.all().length >= fleetMax + surge) return this.fleetFull();
     return undefined;
   }
 
@@ -118,8 +121,16 @@ export class Provisioner {
     });
   }
 
-  private async create(claims: Claim[]): Promise<string> {
-    const refused = this.refusal();
+  /**
+   * A successor for an engine about to be replaced (a rolling upgrade): made before the old one goes, so it
+   * may run one engine over maxReplicas and fleetMaxReplicas (as Kubernetes' maxSurge 1) until then.
+   */
+  provisionSuccessor(): Promise<string> {
+    return this.creating.run(() => this.create([], 1));
+  }
+
+  private async create(claims: Claim[], surge = 0): Promise<string> {
+    const refused = this.refusal(surge);
     if (refused) {
       this.p.metrics.provisions.inc({ result: 'refused' });
       throw refused;
@@ -145,12 +156,13 @@ export class Provisioner {
       createdAt: now,
       updatedAt: now,
       p2pPort,
+      ...(this.p.runtime.image ? { image: this.p.runtime.image } : {}),
     };
     let settle!: () => void;
     this.bringingUp.set(engineId, new Promise((r) => (settle = r)));
     try {
       await this.p.registry.create(record);
-      await this.withinFleetLimit(engineId);
+      await this.withinFleetLimit(engineId, surge);
     } catch (err) {
       this.bringingUp.delete(engineId);
       settle();
@@ -176,12 +188,12 @@ export class Provisioner {
    * when hosts created at once. Then it is withdrawn before any container starts; the last of the racers
    * to count always sees every record, so the fleet never runs more than fleetMaxReplicas containers.
    */
-  private async withinFleetLimit(engineId: string): Promise<void> {
+  private async withinFleetLimit(engineId: string, surge: number): Promise<void> {
     const fleetMax = this.opts.fleetMaxReplicas;
     if (fleetMax === 0) return;
     let count = 0;
     for await (const _ of await this.p.registry.table.kv.keys()) count++;
-    if (count <= fleetMax) return;
+    if (count <= fleetMax + surge) return;
     await this.p.registry.remove(engineId);
     this.p.metrics.provisions.inc({ result: 'refused' });
     throw this.fleetFull();

@@ -104,6 +104,7 @@ export class Reconciler {
       createdAt: now,
       updatedAt: now,
       ...(c.p2pPort ? { p2pPort: c.p2pPort } : {}),
+      ...(c.image ? { image: c.image } : {}),
     });
   }
 

@@ -59,7 +59,7 @@ const DEFAULT_BRIDGE = 'bridge';
 export class DockerRuntime implements EngineRuntime {
   readonly kind = 'docker';
   /** Identifies the settings containers are made with; a container with another value is foreign-config. */
-  readonly configHash: string;
+  private current: { image: string; hash: string; alsoCurrent: ReadonlySet<string> };
 
   /** CPUs of the daemon's host, asked once. */
   private hostCpus: number | undefined;
@@ -67,14 +67,35 @@ export class DockerRuntime implements EngineRuntime {
   private network: Promise<void> | undefined;
 
   constructor(private readonly opts: DockerRuntimeOptions) {
-    this.configHash = createHash('sha1')
+    this.current = { image: opts.image, hash: this.hashOf(opts.image), alsoCurrent: new Set() };
+  }
+
+  get image(): string {
+    return this.current.image;
+  }
+
+  /** Identifies the settings containers are made with now; a container with another value is foreign-config. */
+  get configHash(): string {
+    return this.current.hash;
+  }
+
+  useImage(image: string, alsoCurrent: readonly string[]): void {
+    this.current = {
+      image,
+      hash: this.hashOf(image),
+      alsoCurrent: new Set(alsoCurrent.map((i) => this.hashOf(i))),
+    };
+  }
+
+  private hashOf(image: string): string {
+    return createHash('sha1')
       .update(
         JSON.stringify([
-          opts.image,
-          opts.presetName,
-          opts.networkMode,
-          opts.limits,
-          opts.engineEnv,
+          image,
+          this.opts.presetName,
+          this.opts.networkMode,
+          this.opts.limits,
+          this.opts.engineEnv,
           this.publishedHttp(),
         ]),
       )
@@ -118,7 +139,8 @@ export class DockerRuntime implements EngineRuntime {
 
   /** The container create options (exposed so tests can check them without starting one). */
   containerSpec(spec: EngineSpec, hostCpus = Number.POSITIVE_INFINITY): Docker.ContainerCreateOptions {
-    const { preset, image, networkMode, limits } = this.opts;
+    const { preset, networkMode, limits } = this.opts;
+    const { image } = this;
     const httpPort = preset.httpPort(spec.httpPort);
     const bindAll = networkMode !== 'host';
     const health = preset.healthcheck?.(httpPort);
@@ -200,10 +222,15 @@ export class DockerRuntime implements EngineRuntime {
           httpPort,
           p2pPort: Number.isInteger(p2pPort) && p2pPort > 0 ? p2pPort : undefined,
           running: c.State === 'running',
-          current: c.Labels[Labels.configHash] === this.configHash,
+          current: this.isCurrent(c.Labels[Labels.configHash]),
+          image: c.Image,
         },
       ];
     });
+  }
+
+  private isCurrent(hash: string | undefined): boolean {
+    return hash !== undefined && (hash === this.current.hash || this.current.alsoCurrent.has(hash));
   }
 
   baseUrlOf(spec: { engineId: string; httpPort: number }): string {

@@ -13,6 +13,8 @@ export interface RunningEngine {
   running: boolean;
   /** Made with the settings in force now (image, preset, network); false: a foreign-config leftover. */
   current: boolean;
+  /** The image it was made from (Docker). */
+  image?: string;
 }
 
 /** A lifecycle change of one of our engines, as the runtime reports it. */
@@ -34,6 +36,13 @@ export interface EngineUsage {
 
 export interface EngineRuntime {
   readonly kind: string;
+  /** The image new engines are made from; absent for a runtime that runs no image (local processes). */
+  readonly image?: string;
+  /**
+   * Make new engines from `image` from now on (a rolling upgrade). Engines made from one of `alsoCurrent`
+   * still count as current, not foreign-config, until the next call: the upgrade replaces them one at a time.
+   */
+  useImage?(image: string, alsoCurrent: readonly string[]): void;
   start(spec: EngineSpec): Promise<{ containerId: string }>;
   remove(containerId: string): Promise<void>;
   /** Only engines that carry our labels (Docker) or that we started (processes). */

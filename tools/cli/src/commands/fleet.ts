@@ -3,6 +3,7 @@ import { requestJson } from '@acefleet/platform';
 import { CliError, ExitCodes, asCliError } from '../errors.ts';
 import { age } from '../format.ts';
 import { collectServices } from '../micro-client.ts';
+import { upgrade } from './upgrade.ts';
 import { renderTable, type Column } from '../table.ts';
 import { replyTimeout, writeJson, type Command, type Output } from '../context.ts';
 
@@ -22,8 +23,9 @@ export function writeEngines(out: Output, engines: readonly EngineRecord[]): voi
   else out.write(renderTable(engines, engineColumns, out.width));
 }
 
-/** `engines`: every engine the manager knows, from acefleet.engines.list. */
+/** `engines`: every engine the manager knows, from acefleet.engines.list; `engines upgrade`: upgrade.ts. */
 export const engines: Command = async (ctx) => {
+  if (ctx.args.positionals[0] === 'upgrade') return upgrade(ctx);
   const reply = await requestJson(ctx.nc, Subjects.engineList, {}, ListReply, replyTimeout(ctx));
   writeEngines(ctx.out, reply.engines);
 };
