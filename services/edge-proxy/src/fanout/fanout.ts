@@ -183,6 +183,12 @@ export class Fanout implements Flushable {
     }
   }
 
+  /** Stop cutting HLS segments (no HLS player polls any more): the packets go into the ring only. */
+  unfeed(): void {
+    this.segmenter = undefined;
+    this.cuts.length = 0;
+  }
+
   /**
    * Can waiting players start now? At a key frame with its tables; or, KEY_FRAME_WAIT_MS after the first
    * media without one, or at once for a programme without video, at a PAT.

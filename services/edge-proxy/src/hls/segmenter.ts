@@ -153,6 +153,21 @@ export class Segmenter {
     return lines.join('\n') + '\n';
   }
 
+  /**
+   * No HLS player polls any more: the segments' memory goes back, and cutting stops until the output is fed
+   * again. The sequence then goes on, after a flagged break, so a player that kept the playlist's URL sees
+   * it move forward, never back.
+   */
+  idle(): void {
+    for (const s of this.done.splice(0)) {
+      if (s.discontinuity) this.discontinuitiesGone++;
+      this.memory.free(s.data.length);
+    }
+    if (this.open) this.memory.free(this.open.bytes);
+    this.open = undefined;
+    this.breakPending = true;
+  }
+
   /** Give every segment's memory back (the stream ended). */
   close(): void {
     if (this.closed) return;

@@ -42,6 +42,8 @@ export class StreamOutputs {
   readonly fanout: Fanout;
   readonly waiting: WaitingPlayers;
   private hlsOutput: HlsOutput | undefined;
+  /** The fan-out cuts segments for the HLS output (not while no HLS player polls). */
+  private hlsFed = false;
   private peak = 0;
 
   constructor(private readonly deps: OutputDeps) {
@@ -91,8 +93,9 @@ export class StreamOutputs {
    */
   hlsRequest(viewer: string, admit: () => Release): { output: HlsOutput; isNew: boolean } {
     const now = Date.now();
-    if (!this.hlsOutput) {
-      this.hlsOutput = new HlsOutput(this.deps.settings.hls, this.deps.memory);
+    this.hlsOutput ??= new HlsOutput(this.deps.settings.hls, this.deps.memory);
+    if (!this.hlsFed) {
+      this.hlsFed = true;
       this.fanout.feed(this.hlsOutput.segmenter, now);
     }
     const isNew = this.hlsOutput.viewers.touch(viewer, now, admit);
@@ -118,7 +121,14 @@ export class StreamOutputs {
   /** Work no event marks (watchdog): stuck players, the ring's size, HLS players gone quiet, keep-alives. */
   check(now: number, join: Join): void {
     this.fanout.check(now);
-    if (this.hlsOutput?.viewers.prune(now)) this.changed('linger_expired');
+    const hls = this.hlsOutput;
+    if (hls?.viewers.prune(now)) this.changed('linger_expired');
+    if (hls && this.hlsFed && hls.viewers.size === 0) {
+      // Nobody polls: no more cutting, and the segment cache goes back (see Segmenter.idle).
+      this.hlsFed = false;
+      this.fanout.unfeed();
+      hls.segmenter.idle();
+    }
     if (this.waiting.size === 0) return;
     if (this.fanout.readyToJoin(now)) this.waiting.admit(join);
     else this.waiting.keepAlive();

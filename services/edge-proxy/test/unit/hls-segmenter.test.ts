@@ -97,3 +97,28 @@ test('segmenter - after a break the next segment is cut at once and the playlist
   fanout.close();
   segmenter.close();
 });
+
+test('segmenter - idle while nobody polls: no cutting, its memory back; fed again, the sequence goes on after a break', (t) => {
+  const memory = new RingMemory(1 << 30);
+  const fanout = fanoutWith(memory);
+  const segmenter = new Segmenter({ targetSeconds: 2, playlistSegments: 3 }, memory);
+  const program = new ProgramTracker();
+  fanout.feed(segmenter, 0);
+  const half = Math.floor(clip.length / 2 / PACKET_SIZE) * PACKET_SIZE;
+  fanout.push([clip.subarray(0, half)], 0, program);
+  const last = segmenter.segments.at(-1)!.sequence;
+  const before = memory.usedBytes;
+  fanout.unfeed();
+  segmenter.idle();
+  t.is(segmenter.segments.length, 0);
+  t.true(memory.usedBytes < before, 'the segments gave their memory back');
+  fanout.push([clip.subarray(half)], 0, program);
+  t.is(segmenter.segments.length, 0, 'nothing is cut while idle');
+  fanout.feed(segmenter, 0);
+  fanout.push([clip], 0, program);
+  const playlist = segmenter.playlist('/s', '');
+  t.true(segmenter.segments[0]!.sequence > last, 'the sequence goes on');
+  t.regex(playlist, /#EXT-X-DISCONTINUITY-SEQUENCE:1\n/);
+  fanout.close();
+  segmenter.close();
+});
