@@ -2,6 +2,7 @@
 // while others play, a lag that the proxy skips forward, an engine killed mid-stream, an engine that warms
 // up for 20 s, and a picture that freezes while the sound goes on.
 import { PACKET_SIZE, hasPayloadAt, inspectTs, pidAt } from '@acefleet/mpegts';
+import { Subjects, staticEngineId, type EngineDraining, type ProxyStreamsReply } from '@acefleet/contracts';
 import { Player, metric, waitFor } from '@acefleet/testkit';
 import type { PlayerName } from './classify.ts';
 import { playFor, type PlayerRun } from './run-player.ts';
@@ -15,6 +16,8 @@ export const conditionNames = [
   'failover',
   'slow-start',
   'frozen-video',
+  'drain',
+  'standby-kill',
 ] as const;
 export type ConditionName = (typeof conditionNames)[number];
 
@@ -202,6 +205,58 @@ async function frozenVideo(opts: ConditionOptions): Promise<ConditionResult> {
   });
 }
 
+/** How long the engine a drained stream moves to takes to its first byte: a real engine's warm-up. */
+const DRAIN_WARM_UP_MS = 4000;
+
+/**
+ * A planned move: the engine the stream plays on is drained (engine.draining, as the manager publishes it)
+ * while the other one takes DRAIN_WARM_UP_MS to its first byte. Make-before-break: the players should not
+ * notice, nor their decoders.
+ */
+async function drain(opts: ConditionOptions): Promise<ConditionResult> {
+  return withStack({}, async (stack) => {
+    const id = channel(0x80);
+    const playing = playAll(opts, () => tsUrl(stack, id), 10);
+    const victim = await waitFor(() => stack.simPlaying() ?? false, 20_000);
+    const other = stack.sims.find((s) => s !== victim)!;
+    other.faults.setContent(id, { firstByteDelayMs: DRAIN_WARM_UP_MS });
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    const engineId = staticEngineId(stack.simUrls[stack.sims.indexOf(victim)]!);
+    const nc = await stack.nats.connect();
+    const draining: EngineDraining = {
+      engineId,
+      hostId: 'players',
+      reason: 'admin',
+      deadline: new Date(Date.now() + 60_000).toISOString(),
+      claims: [],
+      at: new Date().toISOString(),
+    };
+    nc.publish(Subjects.engineDraining, JSON.stringify(draining));
+    await nc.flush();
+    await nc.close();
+    const runs = await playing;
+    return { name: 'drain', runs, measured: { ...(await moves(stack)), warmUpMs: DRAIN_WARM_UP_MS } };
+  });
+}
+
+/** HOT_STANDBY_VIEWERS=1: the engine a stream plays on is killed while its standby is ready. */
+async function standbyKill(opts: ConditionOptions): Promise<ConditionResult> {
+  return withStack({ proxyEnv: { HOT_STANDBY_VIEWERS: '1' } }, async (stack) => {
+    const url = tsUrl(stack, channel(0x90));
+    const playing = playAll(opts, () => url, 10);
+    // Both engines have a reader (the stream's and the standby's): the proxy says which one it plays on.
+    const engineId = await waitFor(async () => {
+      const { streams } = (await (await fetch(`${stack.proxyUrl}/api/streams`)).json()) as ProxyStreamsReply;
+      const s = streams[0];
+      return s?.standbyEngineId && s.engineId ? s.engineId : false;
+    }, 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    await stack.kill(stack.sims[stack.simUrls.findIndex((u) => staticEngineId(u) === engineId)]!);
+    const runs = await playing;
+    return { name: 'standby-kill', runs, measured: await moves(stack) };
+  });
+}
+
 export async function runCondition(
   name: ConditionName,
   opts: ConditionOptions,
@@ -222,5 +277,9 @@ export async function runCondition(
       return slowStart(opts);
     case 'frozen-video':
       return frozenVideo(opts);
+    case 'drain':
+      return drain(opts);
+    case 'standby-kill':
+      return standbyKill(opts);
   }
 }

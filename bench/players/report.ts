@@ -109,6 +109,24 @@ export function goals(results: Partial<Record<ConditionName, ConditionResult>>):
         String(frozen.measured.reasons).includes('video_frozen'),
     );
   }
+  const drain = results.drain;
+  if (drain) {
+    add(
+      `drain onto an engine that warms up ${Number(drain.measured.warmUpMs) / 1000} s: every player plays on, no decode or timestamp error, at most one discontinuity per PID`,
+      `${drain.runs.map((r) => `${r.player}: ${describe(r)}`).join('; ')}; ${drain.measured.moves} move(s) (${drain.measured.reasons})`,
+      drain.runs.every(
+        (r) => !r.endedEarly && r.counts.decode + r.counts.timestamp === 0 && maxPerPid(r) <= 1,
+      ) && String(drain.measured.reasons).includes('drain'),
+    );
+  }
+  const standby = results['standby-kill'];
+  if (standby) {
+    add(
+      'hot standby, engine killed: every player plays on, no decode error, at most one discontinuity per PID',
+      `${standby.runs.map((r) => `${r.player}: ${describe(r)}`).join('; ')}; ${standby.measured.moves} move(s)`,
+      standby.runs.every((r) => !r.endedEarly && r.counts.decode === 0 && maxPerPid(r) <= 1),
+    );
+  }
   return out;
 }
 

@@ -11,6 +11,9 @@ export const ProxyStream = Type.Object({
   engineId: Type.Union([Id, Type.Null()]),
   /** The claim the stream holds on its engine (the manager's, or the proxy's own until adopted), if any. */
   claimId: Type.Optional(Id),
+  /** The engine of the stream's hot standby session (HOT_STANDBY_VIEWERS), if it has one; its claim. */
+  standbyEngineId: Type.Optional(Id),
+  standbyClaimId: Type.Optional(Id),
   /** starting, playing, moving (to another engine), lingering or ended. */
   state: Type.Optional(Type.String({ maxLength: 32 })),
   clients: Count,

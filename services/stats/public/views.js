@@ -4,6 +4,12 @@ import { lineChart } from './charts.js';
 import { ago, bytes, chip, h, rate, short, time } from './dom.js';
 import { channelOf, contentOf, feedItem } from './history-views.js';
 
+/** How many of an engine's claims are hot standbys (HOT_STANDBY_VIEWERS), as a note after its claims. */
+function standbyNote(e) {
+  const n = e.claims.filter((c) => c.standby).length;
+  return n > 0 ? ` (${n} standby)` : '';
+}
+
 function card(label, value, unit, extra) {
   return h(
     'div',
@@ -107,7 +113,7 @@ function enginesMini(engines) {
             'td',
             {},
             h('span', { class: 'bar' }, h('i', { style: `width:${Math.min(100, e.load * 100)}%` })),
-            ` ${e.claims.length}/${e.capacity}`,
+            ` ${e.claims.length}/${e.capacity}${standbyNote(e)}`,
           ),
           h('td', { class: 'muted' }, ago(e.createdAt)),
         ),
@@ -217,7 +223,7 @@ export function enginesView(st, onAction) {
             h('span', { class: 'bar' }, h('i', { style: `width:${Math.min(100, e.load * 100)}%` })),
             ` ${Math.round(e.load * 100)}%`,
           ),
-          h('td', { class: 'num' }, `${e.claims.length}/${e.capacity}`),
+          h('td', { class: 'num' }, `${e.claims.length}/${e.capacity}${standbyNote(e)}`),
           h('td', { class: 'muted' }, ago(e.createdAt)),
           h('td', { class: 'mono muted' }, e.baseUrl),
           h(

@@ -16,6 +16,8 @@ export function streamsView(hub: StreamHub): ProxyStreamsReply {
       content: s.content,
       engineId: s.engineId ?? null,
       ...(s.currentLease && { claimId: s.currentLease.claimId }),
+      ...(s.standbyEngineId && { standbyEngineId: s.standbyEngineId }),
+      ...(s.standbyLease && { standbyClaimId: s.standbyLease.claimId }),
       state: s.state,
       bytesIn: s.bytesIn,
       ageMs: now - s.startedAt.getTime(),
