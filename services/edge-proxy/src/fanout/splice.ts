@@ -62,7 +62,7 @@ export function flagBefore(buf: Buffer, at: number): Buffer {
  */
 export class OutputContinuity {
   private readonly last = new Int8Array(8192).fill(-1);
-  private readonly times = new Map<number, { last: number; step: number }>();
+  private readonly times = new Map<number, UnitTimes>();
 
   /** Whole packets that went out, in order. */
   note(views: readonly Buffer[]): void {
@@ -72,13 +72,16 @@ export class OutputContinuity {
         const pid = pidAt(view, at);
         last[pid] = continuityAt(view, at);
         if (!unitStartAt(view, at) || pid === PAT_PID) continue;
-        const time = decodeTimeAt(view, at);
-        if (time === undefined) continue;
+        const { pts, dts } = pesTimestampsAt(view, at);
+        const time = dts ?? pts;
+        if (time === undefined || pts === undefined) continue;
         const before = this.times.get(pid);
         const step = before ? timestampDelta(time, before.last) : 0;
+        const later = before && timestampDelta(before.maxPts, pts) > 0 && step > 0 && step < MAX_FRAME_TICKS;
         this.times.set(pid, {
           last: time,
           step: step > 0 && step < MAX_FRAME_TICKS ? step : (before?.step ?? 0),
+          maxPts: later ? before.maxPts : pts,
         });
       }
     }
@@ -89,10 +92,18 @@ export class OutputContinuity {
     return this.last[pid]!;
   }
 
-  /** The decode time of the last unit on `pid` that went out, and the step between its last two. */
-  timeOf(pid: number): { last: number; step: number } | undefined {
+  /** The decode time of the last unit on `pid` that went out, the step between its last two, and the latest PTS. */
+  timeOf(pid: number): UnitTimes | undefined {
     return this.times.get(pid);
   }
+}
+
+/** What went out on a PID, in time: its last unit's decode time, the step between units, the latest PTS. */
+interface UnitTimes {
+  last: number;
+  step: number;
+  /** Frames are shown in PTS order: a cut after a reference frame leaves one shown later than the last DTS. */
+  maxPts: number;
 }
 
 /** A step between two frames longer than this is a gap, not a frame's duration. */
@@ -150,7 +161,7 @@ export class Splice {
    * Set once a start point is held: the key frame's decode time (undefined: a PAT start), and the tables in
    * force there (the tracker's current ones may be later: it reads all that is held).
    */
-  private start: { dts: number | undefined; tables: ProgramTables } | undefined;
+  private start: { dts: number | undefined; pts: number | undefined; tables: ProgramTables } | undefined;
   private isOpen = false;
   private readonly delta = new Uint8Array(8192);
   private readonly begun = new Uint8Array(8192);
@@ -218,13 +229,14 @@ export class Splice {
       let from = -1;
       if (keyTables) {
         from = key;
-        this.start = { dts: decodeTimeAt(view, key), tables: keyTables };
+        const { pts, dts } = pesTimestampsAt(view, key);
+        this.start = { dts: dts ?? pts, pts, tables: keyTables };
       } else if (!this.start && this.program.currentTables) {
         const waited = !this.program.hasVideo || now - this.firstPacketAt >= KEY_FRAME_WAIT_MS;
         const pat = waited ? lastPatIn(view) : -1;
         if (pat >= 0) {
           from = pat;
-          this.start = { dts: undefined, tables: this.program.currentTables };
+          this.start = { dts: undefined, pts: undefined, tables: this.program.currentTables };
         }
       }
       if (from >= 0) {
@@ -280,8 +292,12 @@ export class Splice {
     const videoPid = previous?.map?.streams.find((s) => s.kind === 'video')?.pid;
     const sent = videoPid === undefined ? undefined : this.output.timeOf(videoPid);
     if (keyDts === undefined || !sent) return;
-    const want = sent.last + (sent.step || DEFAULT_FRAME_TICKS);
-    this.clock = timestampDelta(want, keyDts);
+    const step = sent.step || DEFAULT_FRAME_TICKS;
+    // Decoding and showing both run on: its key frame decoded a frame after the last one decoded, and shown
+    // a frame after the last one shown (with B-frames, shown ones may be later than the last decoded).
+    const keyPts = this.start?.pts;
+    const byPts = keyPts === undefined ? -Infinity : timestampDelta(sent.maxPts + step, keyPts);
+    this.clock = Math.max(timestampDelta(sent.last + step, keyDts), byPts);
     if (this.clock !== 0) this.rewriting = true;
   }
 
