@@ -220,3 +220,23 @@ test.serial('proxy - hot standby: a frozen picture is replaced by the standby wi
 test.serial('proxy - hot standby: a killed engine is replaced by the standby within a second', async (t) => {
   await standbyTakesOver(t, 'e4'.repeat(20), (victim) => victim.close(), ['engine_error', 'engine_eof']);
 });
+
+test.serial(
+  'proxy - a standby never keeps a new channel from an engine: it gives its engine up',
+  async (t) => {
+    // One session per engine: channel A plays on one, its standby takes the other, and channel B needs it.
+    const full = await rig({ HOT_STANDBY_VIEWERS: '1', STATIC_ENGINE_CAPACITY: '1' });
+    try {
+      const a = await playing(full, 'f1'.repeat(20));
+      await waitFor(() => a.stream.standbyEngineId !== undefined, 20_000);
+      const b = await playing(full, 'f2'.repeat(20));
+      t.not(b.stream.engineId, a.stream.engineId);
+      t.is(a.stream.standbyEngineId, undefined, 'the standby gave its engine up');
+      t.is(a.stream.state, 'playing');
+      a.player.close();
+      b.player.close();
+    } finally {
+      await close(full);
+    }
+  },
+);

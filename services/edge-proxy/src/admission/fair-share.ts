@@ -7,7 +7,8 @@ import { LingeringStreams } from './lingering.ts';
  * The fleet shared fairly between clients: streams nobody watches any more (lingering, LINGER_MS) count
  * toward the share of the client that left them (Admission), and give their engine to a new channel at once
  * when the fleet is full, the one that lingered longest first (EngineSource). Before, one client opening and
- * dropping as many channels as the fleet has room for locked everyone else out for LINGER_MS.
+ * dropping as many channels as the fleet has room for locked everyone else out for LINGER_MS. With nothing
+ * lingering, a hot standby gives its engine up: a standby never keeps a channel from an engine.
  */
 export class FairShare implements LingeringShare {
   readonly lingering = new LingeringStreams();
@@ -37,12 +38,21 @@ export class FairShare implements LingeringShare {
   async reclaimOldest(): Promise<boolean> {
     const key = this.lingering.oldest(this.lingers);
     const stream = key === undefined ? undefined : this.hub?.get(key);
-    if (!stream) return false;
+    if (!stream) return this.reclaimStandby();
     this.log.info(
       { streamId: stream.id },
       'the fleet is full: the oldest lingering stream gives its engine up',
     );
     await stream.reclaimEngine();
+    return true;
+  }
+
+  /** The fleet is full and nothing lingers: a hot standby gives its engine up first (resolves once it is back). */
+  private async reclaimStandby(): Promise<boolean> {
+    const stream = this.hub?.all().find((s) => s.standbyLease !== undefined);
+    if (!stream) return false;
+    this.log.info({ streamId: stream.id }, 'the fleet is full: a hot standby gives its engine up');
+    await stream.giveUpStandby();
     return true;
   }
 }

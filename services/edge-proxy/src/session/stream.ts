@@ -246,6 +246,15 @@ export class Stream {
     return this.attached.standbyReady(Date.now());
   }
 
+  /** A new channel needs the standby's engine (the fleet is full): resolves once its claim is given back. */
+  async giveUpStandby(): Promise<void> {
+    const standby = this.attached.standby;
+    if (!standby) return;
+    this.standbyRetryAt = Date.now() + STANDBY_RETRY_MS;
+    this.log.info({ engineId: standby.engineId }, 'hot standby given up for a new channel');
+    await this.attached.dropStandby(standby);
+  }
+
   /** The manager gave the standby's claim up (for a new channel): the standby goes. */
   loseStandbyClaim(): void {
     this.dropStandby('the engine manager gave its claim to a new channel');
