@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import {
   PACKET_SIZE,
@@ -15,15 +14,14 @@ import {
   shiftPesTimestampsAt,
   unitStartAt,
 } from '@acefleet/mpegts';
+import { repoRoot } from '@acefleet/testkit';
 import { OutputContinuity, Splice } from '../../src/fanout/splice.ts';
 
 /**
  * The splice as a decoder sees it, on the simulator's clip (H.264 + MP2, PAT/PMT every 100 ms): the players
  * got part of one source, then another takes over whose counters and clock are elsewhere. Pure: no sockets.
  */
-const clip = readFileSync(
-  fileURLToPath(new URL('../../../../tools/ace-sim/media/testsrc-320x240.mpegts', import.meta.url)),
-);
+const clip = readFileSync(`${repoRoot}/tools/ace-sim/media/testsrc-320x240-12s.mpegts`);
 const PMT_PID = 4096;
 
 /** The clip as another engine would send it: every counter `ccShift` on, every clock `ticks` later. */
