@@ -69,6 +69,8 @@ export async function runLoad(
     lateJoiners?: number;
     /** The engine process, measured over the same window. */
     enginePid?: number;
+    /** Told half-way through the counting window (to sample the server's own view of the load). */
+    onWindow?: () => Promise<void>;
   },
 ): Promise<LoadResult> {
   const rssStart = rssBytes(serverPid);
@@ -97,6 +99,8 @@ export async function runLoad(
         engineCpu = (engineCpuNow() - engineCpuAtWindow) / seconds;
         rssEnd = rssBytes(serverPid);
       }, opts.windowMs - 50);
+      const { onWindow } = opts;
+      if (onWindow) setTimeout(() => void onWindow().catch(() => {}), opts.windowMs / 2);
     } else if (line.startsWith('{')) {
       result = JSON.parse(line) as typeof result;
       lateFirstBytes = await lateJoiners(url.replace('{i}', '0'.repeat(40)), opts.lateJoiners ?? 0);
