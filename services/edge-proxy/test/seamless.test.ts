@@ -217,10 +217,6 @@ test.serial('proxy - hot standby: a frozen picture is replaced by the standby wi
   ]);
 });
 
-test.serial('proxy - hot standby: a killed engine is replaced by the standby within a second', async (t) => {
-  await standbyTakesOver(t, 'e4'.repeat(20), (victim) => victim.close(), ['engine_error', 'engine_eof']);
-});
-
 test.serial(
   'proxy - a standby never keeps a new channel from an engine: it gives its engine up',
   async (t) => {
@@ -240,3 +236,31 @@ test.serial(
     }
   },
 );
+
+test.serial(
+  'proxy - a standby that fails is dropped quietly: the playing session never notices',
+  async (t) => {
+    const id = 'e5'.repeat(20);
+    const { player, stream } = await playing(standby, id);
+    await waitFor(() => stream.standbyEngineId !== undefined && stream.standbyReady, 20_000);
+    const on = stream.engineId;
+    const standbySim = simOf(standby, stream.standbyEngineId);
+    player.resetGaps();
+    // The standby's engine turns to noise for this channel: the standby stalls and goes.
+    standbySim.faults.setContent(id, { badBody: 'random' });
+    await waitFor(() => stream.standbyEngineId === undefined, 20_000);
+    standbySim.faults.clearContent(id);
+    await moreBytes(player, 300_000);
+    t.is(stream.engineId, on, 'the stream stays where it plays');
+    t.is(stream.state, 'playing');
+    t.deepEqual(of<StreamMoved>(standby, streamEventsOf('moved'), stream.id), []);
+    t.true(player.longestGapMs <= 300, `longest gap ${player.longestGapMs.toFixed(0)} ms`);
+    // Another standby is tried later, and holds again once the engine is well.
+    await waitFor(() => stream.standbyEngineId !== undefined && stream.standbyReady, 30_000);
+    player.close();
+  },
+);
+
+test.serial('proxy - hot standby: a killed engine is replaced by the standby within a second', async (t) => {
+  await standbyTakesOver(t, 'e4'.repeat(20), (victim) => victim.close(), ['engine_error', 'engine_eof']);
+});
