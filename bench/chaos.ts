@@ -7,12 +7,15 @@
  *   CHAOS_STREAMS=6 CHAOS_PLAYERS=2 CHAOS_PAUSE_MS=10000 npm run chaos
  *   CHAOS_FAULTS=stall,'bad body' npm run chaos    # only faults whose name contains one of these
  *   CHAOS_LOG_DIR=/tmp/chaos-logs npm run chaos    # keep every stack process's whole output there
+ *   CHAOS_ENGINE_DELAY_MS=4000 npm run chaos       # engines send their first bytes 4 s late, as real ones warm up
+ *   CHAOS_STANDBY=on npm run chaos                 # only the run with hot standby (off: only without; default both)
+ *   CHAOS_DECODERS=3 CHAOS_DECODER_LEVEL=warning   # decoding players (ffmpeg), and what they print (default error)
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '@acefleet/testkit';
-import { runChaos, type ChaosOptions } from './chaos/campaign.ts';
+import { runChaos, type ChaosOptions, type ChaosResult } from './chaos/campaign.ts';
 import { allFaults } from './chaos/faults.ts';
 import { chaosReport } from './chaos/report.ts';
 
@@ -34,11 +37,28 @@ const opts: ChaosOptions = {
   settleTimeoutMs: 60_000,
   auditTimeoutMs: 40_000,
   ...(process.env.CHAOS_LOG_DIR ? { logDir: process.env.CHAOS_LOG_DIR } : {}),
+  engineDelayMs: num('CHAOS_ENGINE_DELAY_MS', 0),
+  decoders: num('CHAOS_DECODERS', 3),
+  decoderLevel: process.env.CHAOS_DECODER_LEVEL === 'warning' ? 'warning' : 'error',
 };
+const standby = process.env.CHAOS_STANDBY ?? 'both';
+const variants = [...(standby === 'on' ? [] : [false]), ...(standby === 'off' ? [] : [true])];
 const startedAt = new Date();
-const result = await runChaos(opts, (line) => console.log(line));
-const header = `Run ${startedAt.toISOString()} on ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores (shared with other work), Node ${process.version}, ${((Date.now() - startedAt.getTime()) / 60_000).toFixed(1)} min.${withDockerd ? '' : ' dockerd pause not run (CHAOS_DOCKERD unset).'}`;
-const md = chaosReport(opts, result, header);
+const loadBefore = execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' })
+  .split(' ')
+  .slice(0, 3)
+  .join(' ');
+const results: ChaosResult[] = [];
+for (const withStandby of variants) {
+  console.log(`=== ${withStandby ? 'with' : 'without'} standby`);
+  results.push(await runChaos({ ...opts, standby: withStandby }, (line) => console.log(line)));
+}
+const loadAfter = execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' })
+  .split(' ')
+  .slice(0, 3)
+  .join(' ');
+const header = `Run ${startedAt.toISOString()} on ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores (shared with other work), Node ${process.version}, ${((Date.now() - startedAt.getTime()) / 60_000).toFixed(1)} min.${withDockerd ? '' : ' dockerd pause not run (CHAOS_DOCKERD unset).'} Load average (1, 5, 15 min) ${loadBefore} before, ${loadAfter} after.`;
+const md = chaosReport(opts, results, header);
 writeFileSync(path.join(repoRoot, 'bench', 'results', 'chaos.md'), md);
 console.log(`\n${md}`);
-process.exit(result.scenarios.every((s) => s.met) ? 0 : 1);
+process.exit(results.every((r) => r.scenarios.every((s) => s.met)) ? 0 : 1);
