@@ -9,7 +9,7 @@
  *   CHAOS_LOG_DIR=/tmp/chaos-logs npm run chaos    # keep every stack process's whole output there
  *   CHAOS_ENGINE_DELAY_MS=4000 npm run chaos       # engines send their first bytes 4 s late, as real ones warm up
  *   CHAOS_STANDBY=on npm run chaos                 # only the run with hot standby (off: only without; default both)
- *   CHAOS_DECODERS=3 CHAOS_DECODER_LEVEL=warning   # decoding players (ffmpeg), and what they print (default error)
+ *   CHAOS_DECODERS=3 CHAOS_DECODER_LEVEL=warning   # decoding players (ffmpeg), and what they print (default warning)
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -39,7 +39,7 @@ const opts: ChaosOptions = {
   ...(process.env.CHAOS_LOG_DIR ? { logDir: process.env.CHAOS_LOG_DIR } : {}),
   engineDelayMs: num('CHAOS_ENGINE_DELAY_MS', 0),
   decoders: num('CHAOS_DECODERS', 3),
-  decoderLevel: process.env.CHAOS_DECODER_LEVEL === 'warning' ? 'warning' : 'error',
+  decoderLevel: process.env.CHAOS_DECODER_LEVEL === 'error' ? 'error' : 'warning',
 };
 const standby = process.env.CHAOS_STANDBY ?? 'both';
 const variants = [...(standby === 'on' ? [] : [false]), ...(standby === 'off' ? [] : [true])];

@@ -250,7 +250,7 @@ export async function runChaos(opts: ChaosOptions, log: (line: string) => void):
     const decoded = decodedStreams(opts.decoders ?? 0, opts.streams);
     watchers = {
       audience: new Audience(url, opts.streams, opts.playersPerStream),
-      ...(decoded.length > 0 ? { decoders: new Decoders(url, decoded, opts.decoderLevel ?? 'error') } : {}),
+      ...(decoded.length > 0 ? { decoders: new Decoders(url, decoded, opts.decoderLevel ?? 'warning') } : {}),
       watched: decoded.map(contentId),
     };
     const { audience } = watchers;
