@@ -72,6 +72,12 @@ export interface ChaosResult {
 export const STREAMS_PER_ENGINE = 4;
 export const CLAIM_TTL_MS = 30_000;
 
+/**
+ * Engines a testkit stack's host can run: its engine ports are a block of 40 (libs/testkit portBlock), two per
+ * engine. The stack needs its engines, three spares (MAX_REPLICAS) and one an upgrade surges over them.
+ */
+const STACK_ENGINE_ROOM = 20;
+
 /** Engines the stack needs ready: one slot per stream, and one per standby. */
 export const enginesNeeded = (opts: Pick<ChaosOptions, 'streams' | 'standby'>): number =>
   Math.ceil((opts.streams * (opts.standby ? 2 : 1)) / STREAMS_PER_ENGINE);
@@ -238,6 +244,12 @@ const USAGE_WINDOW_MS = 15_000;
 
 /** S streams × P players through the real stack, then each fault in turn, each followed by recovery. */
 export async function runChaos(opts: ChaosOptions, log: (line: string) => void): Promise<ChaosResult> {
+  const room = enginesNeeded(opts) + 4;
+  if (room > STACK_ENGINE_ROOM) {
+    throw new Error(
+      `${opts.streams} streams${opts.standby ? ' with standby' : ''} need room for ${room} engines; a stack has ${STACK_ENGINE_ROOM}`,
+    );
+  }
   const t0 = performance.now();
   const stack = await startStack({ env: chaosEnv(opts) });
   const logs = opts.logDir === undefined ? undefined : new ServiceLogs(opts.logDir);
