@@ -1,8 +1,10 @@
 /**
  * The chaos run (see bench/results/chaos.md): S streams × P players through the real stack, every fault in
- * turn. Writes bench/results/chaos.md.
+ * turn, in a stack without hot standby and in one with (every channel keeps one). Writes bench/results/chaos.md.
  *
- *   npm run chaos                                  # 50 × 5, every fault but dockerd
+ *   npm run chaos                                  # 30 × 5, every fault but dockerd, without and with standby
+ *   CHAOS_STANDBY=off CHAOS_STREAMS=50 npm run chaos  # 50 × 5 without standby only (a stack holds 20 engines:
+ *                                                  # 50 streams with standby need 29)
  *   CHAOS_DOCKERD=1 npm run chaos                  # also pauses dockerd for CHAOS_PAUSE_MS (a shared machine!)
  *   CHAOS_STREAMS=6 CHAOS_PLAYERS=2 CHAOS_PAUSE_MS=10000 npm run chaos
  *   CHAOS_FAULTS=stall,'bad body' npm run chaos    # only faults whose name contains one of these
@@ -29,7 +31,7 @@ const only = (process.env.CHAOS_FAULTS ?? '')
 const picked = (name: string): boolean =>
   only.length === 0 || only.some((f) => name.toLowerCase().includes(f));
 const opts: ChaosOptions = {
-  streams: num('CHAOS_STREAMS', 50),
+  streams: num('CHAOS_STREAMS', 30),
   playersPerStream: num('CHAOS_PLAYERS', 5),
   faults: allFaults.filter((f) => (withDockerd || !f.name.startsWith('dockerd')) && picked(f.name)),
   pauseMs: num('CHAOS_PAUSE_MS', 60_000),
