@@ -28,7 +28,7 @@ export interface ChaosOptions<S extends Stack<StackNats> = Stack> {
   standby?: boolean;
   /** Engines send their first bytes this late (ACE_SIM_FAULT_FIRST_BYTE_DELAY_MS), as real ones warm up. */
   engineDelayMs?: number;
-  /** Players that are real decoders (ffmpeg), one per channel, on the first channels; 0 or unset: none. */
+  /** Players that are real decoders (ffmpeg), on channels spread over the streams; 0 or unset: none. */
   decoders?: number;
   decoderLevel?: DecoderLevel;
 }

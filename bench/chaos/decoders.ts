@@ -80,16 +80,8 @@ export class Decoders {
   private readonly decoders: Decoder[];
   private windowAt = performance.now();
 
-  constructor(
-    url: (stream: number) => string,
-    readonly streams: number[],
-    readonly level: DecoderLevel,
-  ) {
+  constructor(url: (stream: number) => string, streams: number[], level: DecoderLevel) {
     this.decoders = streams.map((s) => new Decoder(url(s), level));
-  }
-
-  get size(): number {
-    return this.decoders.length;
   }
 
   openWindow(): void {
