@@ -122,10 +122,16 @@ export async function audit(stack: Stack<StackNats>): Promise<Audit> {
   const held = new Map<string, number>();
   let claimsLeftOver = 0;
   let claimsOverCapacity = 0;
+  let standbyClaims = 0;
   const engines = await listEngines(stack.nats);
   for (const e of engines) {
     claimsOverCapacity += Math.max(0, e.claims.length - e.capacity);
     for (const c of e.claims) {
+      // A hot standby is a second session of a playing stream, on another engine: no stream stands for it there.
+      if (c.standby) {
+        standbyClaims++;
+        continue;
+      }
       const key = claimKey(e.id, c.proxyId, c.contentKey);
       held.set(key, (held.get(key) ?? 0) + 1);
       if ((held.get(key) ?? 0) > (standing.get(key) ?? 0)) claimsLeftOver++;
@@ -148,6 +154,6 @@ export async function audit(stack: Stack<StackNats>): Promise<Audit> {
     unclaimed: unclaimed(playing, engines),
     detail:
       `proxies ${playing.length}/${streams.length} playing; stored starts ${started.size}, ends ${ended.size}; ` +
-      `stats ${totals.sessionsStarted}/${totals.sessionsEnded}; missing start ${startMissing}, missing end ${endMissing}; claims held ${claimsHeld}`,
+      `stats ${totals.sessionsStarted}/${totals.sessionsEnded}; missing start ${startMissing}, missing end ${endMissing}; claims held ${claimsHeld}, standby claims ${standbyClaims}`,
   };
 }

@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { Subjects, type ListReply } from '@acefleet/contracts';
-import type { ServiceKey, Stack, StackNats } from '@acefleet/testkit';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { DrainReply, Subjects, UpgradeReply, type ListReply } from '@acefleet/contracts';
+import { requestJson } from '@acefleet/platform';
+import { waitFor, type ServiceKey, type Stack, type StackNats } from '@acefleet/testkit';
 import type { Hit } from './moves.ts';
 
 const run = promisify(execFile);
@@ -12,12 +14,21 @@ export interface FaultContext<S extends Stack<StackNats> = Stack> {
   /** How long SIGSTOPs and dockerd's pause last. */
   pauseMs: number;
   log: (line: string) => void;
+  /** Content ids the decoders play: among engines equally busy, a fault picks one carrying them. */
+  watched: string[];
 }
 
-/** What a fault reports: the engines (and their streams) it hit, and a measurement for the report. */
+/** What a fault reports: the engines (and their streams) it hit, a measurement, and what went wrong. */
 export interface FaultOutcome {
   hit?: Hit;
   note?: string;
+  error?: string;
+}
+
+/** The longest gap a fault may cost players, without and with a hot standby (unset: no limit but drops). */
+export interface GapGoal {
+  plain?: number;
+  standby?: number;
 }
 
 export interface Fault<S extends Stack<StackNats> = Stack> {
@@ -28,6 +39,7 @@ export interface Fault<S extends Stack<StackNats> = Stack> {
   docker: boolean;
   /** Every stream on the engines it hits must move (`stream.moved`): the proof the fault reached them. */
   mustMove: boolean;
+  gapGoalMs?: GapGoal;
   /** Inject the fault, hold it, and undo it (restart, SIGCONT, faults off); then what it hit and measured. */
   run(ctx: FaultContext<S>): Promise<FaultOutcome | void>;
 }
@@ -44,16 +56,29 @@ export async function engines(stack: Stack<StackNats>): Promise<ListReply['engin
   }
 }
 
-const hitOf = (victims: ListReply['engines']): Hit => ({
+type Engine = ListReply['engines'][number];
+
+/** Streams an engine carries: its claims but hot standbys (a standby is a spare session, not a stream). */
+const streamsOn = (e: Engine): number => e.claims.filter((c) => !c.standby).length;
+
+const hitOf = (victims: Engine[]): Hit => ({
   engineIds: victims.map((e) => e.id),
-  streams: victims.reduce((n, e) => n + e.claims.length, 0),
+  streams: victims.reduce((n, e) => n + streamsOn(e), 0),
 });
 
+/** Engines carrying streams, the busiest first; among equals, those carrying a watched content first. */
+async function busiestEngines(stack: Stack, watched: string[]): Promise<Engine[]> {
+  const carries = (e: Engine): number =>
+    e.claims.filter((c) => !c.standby && watched.some((id) => c.contentKey.endsWith(id))).length;
+  return (await engines(stack))
+    .filter((e) => e.state === 'ready' && streamsOn(e) > 0)
+    .sort((a, b) => streamsOn(b) - streamsOn(a) || carries(b) - carries(a));
+}
+
 /** The engine carrying the most streams: the fault hits as many players as one engine can. */
-async function busiestEngine(stack: Stack): Promise<ListReply['engines'][number]> {
-  const all = await engines(stack);
-  const busiest = all.sort((a, b) => b.claims.length - a.claims.length)[0];
-  if (!busiest || busiest.claims.length === 0) throw new Error('no engine carries a stream');
+async function busiestEngine(stack: Stack, watched: string[]): Promise<Engine> {
+  const busiest = (await busiestEngines(stack, watched))[0];
+  if (!busiest) throw new Error('no engine carries a stream');
   return busiest;
 }
 
@@ -100,17 +125,18 @@ export const natsRestart: Fault = {
   },
 };
 
+/** With a hot standby ready, an engine that dies, stalls, sends noise or freezes costs players at most this. */
+const STANDBY_GAP_MS = 1000;
+
 export const dockerKill = (count: number): Fault => ({
   name: `docker kill of ${count} engine${count > 1 ? 's' : ''}`,
   onlyCopy: false,
   docker: true,
   mustMove: true,
-  async run({ stack, log }) {
-    const victims = (await engines(stack))
-      .filter((e) => e.containerId && e.claims.length > 0)
-      .sort((a, b) => b.claims.length - a.claims.length)
-      .slice(0, count);
-    log(`docker kill ${victims.map((e) => `${e.id} (${e.claims.length} streams)`).join(', ')}`);
+  gapGoalMs: { standby: STANDBY_GAP_MS },
+  async run({ stack, log, watched }) {
+    const victims = (await busiestEngines(stack, watched)).filter((e) => e.containerId).slice(0, count);
+    log(`docker kill ${victims.map((e) => `${e.id} (${streamsOn(e)} streams)`).join(', ')}`);
     if (victims.length < count) throw new Error(`only ${victims.length} engines carry streams`);
     await run('docker', ['kill', ...victims.map((e) => e.containerId!)]);
     return { hit: hitOf(victims) };
@@ -141,14 +167,19 @@ const dockerdPause: Fault = {
 };
 
 /** An ace-sim fault switched on mid-stream on the busiest engine, and off again after SIM_FAULT_MS. */
-const simFault = (name: string, faults: Record<string, unknown>, mustMove = true): Fault => ({
+const simFault = (
+  name: string,
+  faults: Record<string, unknown>,
+  { mustMove = true, gapGoalMs }: { mustMove?: boolean; gapGoalMs?: GapGoal } = {},
+): Fault => ({
   name: `ace-sim ${name} on one engine`,
   onlyCopy: false,
   docker: false,
   mustMove,
-  async run({ stack, log }) {
-    const engine = await busiestEngine(stack);
-    log(`${name} on ${engine.id} (${engine.claims.length} streams)`);
+  ...(gapGoalMs ? { gapGoalMs } : {}),
+  async run({ stack, log, watched }) {
+    const engine = await busiestEngine(stack, watched);
+    log(`${name} on ${engine.id} (${streamsOn(engine)} streams)`);
     const put = (body: unknown, query = ''): Promise<Response> =>
       fetch(`${engine.baseUrl}/__sim/faults${query}`, {
         method: 'PUT',
@@ -165,6 +196,71 @@ const simFault = (name: string, faults: Record<string, unknown>, mustMove = true
   },
 });
 
+const stall = simFault('stall', { stallAfterMs: 1 }, { gapGoalMs: { standby: STANDBY_GAP_MS } });
+
+/** How long a drained engine may take to empty (every stream moved, each onto an engine that warms up). */
+const DRAIN_WAIT_MS = 120_000;
+/** A rolling upgrade replaces one engine at a time: generous, whatever the fleet's size. */
+const UPGRADE_TIMEOUT_MS = 30 * 60_000;
+
+async function request<T extends TSchema>(
+  stack: Stack,
+  subject: string,
+  body: unknown,
+  reply: T,
+  timeoutMs: number,
+): Promise<Static<T>> {
+  const nc = await stack.nats.connect();
+  try {
+    return await requestJson(nc, subject, body, reply, timeoutMs);
+  } finally {
+    await nc.close();
+  }
+}
+
+/** The manager drains the busiest engine (a planned move): its streams move make-before-break; then it goes. */
+const drainBusiest: Fault = {
+  name: 'drain of the busiest engine',
+  onlyCopy: false,
+  docker: false,
+  mustMove: true,
+  gapGoalMs: { plain: 300, standby: 300 },
+  async run({ stack, log, watched }) {
+    const engine = await busiestEngine(stack, watched);
+    log(`drain ${engine.id} (${streamsOn(engine)} streams)`);
+    const t0 = performance.now();
+    await request(stack, Subjects.engineDrain, { engineId: engine.id }, DrainReply, 10_000);
+    await waitFor(async () => !(await engines(stack)).some((e) => e.id === engine.id), DRAIN_WAIT_MS, 500);
+    return { hit: hitOf([engine]), note: `drained and removed in ${Math.round(performance.now() - t0)} ms` };
+  },
+};
+
+/**
+ * `acefleet engines upgrade` without an image: a rolling restart, every engine replaced one at a time,
+ * make-before-break. Met only if the reply has no error and every engine of the fleet before it was replaced.
+ */
+const rollingUpgrade: Fault = {
+  name: 'rolling upgrade of every engine',
+  onlyCopy: false,
+  docker: false,
+  mustMove: true,
+  gapGoalMs: { plain: 500, standby: 500 },
+  async run({ stack, log }) {
+    const before = await engines(stack);
+    log(`upgrade of ${before.length} engines`);
+    const reply = await request(stack, Subjects.engineUpgrade, {}, UpgradeReply, UPGRADE_TIMEOUT_MS);
+    const replaced = new Set(reply.replaced.map((r) => r.from));
+    const left = before.filter((e) => !replaced.has(e.id)).map((e) => e.id);
+    const note = `${reply.replaced.length} of ${before.length} engines replaced in ${(reply.tookMs / 1000).toFixed(1)} s`;
+    const error = reply.error
+      ? `upgrade stopped: ${reply.error.code}: ${reply.error.message}`
+      : left.length > 0
+        ? `not replaced: ${left.join(', ')}`
+        : undefined;
+    return { hit: hitOf(before), note, ...(error ? { error } : {}) };
+  },
+};
+
 /** Every fault of the full run, in order. */
 export const allFaults: Fault[] = [
   kill9('proxy'),
@@ -177,12 +273,15 @@ export const allFaults: Fault[] = [
   dockerdPause,
   sigstop('stats'),
   sigstop('monitor'),
-  simFault('stall', { stallAfterMs: 1 }),
+  stall,
   simFault('EOF', { eofAfterMs: 1 }),
-  simFault('bad body (random bytes)', { badBody: 'random' }),
+  simFault('bad body (random bytes)', { badBody: 'random' }, { gapGoalMs: { standby: STANDBY_GAP_MS } }),
+  simFault('frozen video', { frozenVideo: true }, { gapGoalMs: { standby: STANDBY_GAP_MS } }),
   simFault('expired sessions', { expireSessions: true }),
   // Streams still flow from an engine whose health calls hang: nothing has to move.
-  simFault('hung health', { hangHealth: true }, false),
+  simFault('hung health', { hangHealth: true }, { mustMove: false }),
+  drainBusiest,
+  rollingUpgrade,
 ];
 
 /** The short run's representative subset (inside `npm test`). */
@@ -191,5 +290,6 @@ export const shortFaults: Fault[] = [
   kill9('manager'),
   natsRestart,
   dockerKill(1),
-  simFault('stall', { stallAfterMs: 1 }),
+  stall,
+  drainBusiest,
 ];

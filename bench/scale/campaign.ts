@@ -48,7 +48,7 @@ export interface ScaleResult {
 
 /** The services' settings: the chaos stack's, plus the cluster's replica count and the lease TTL. */
 export function scaleEnv(opts: ScaleOptions): NonNullable<Parameters<typeof startStack>[0]>['env'] {
-  const base = chaosEnv(Math.ceil(opts.streams / opts.managers)) ?? {};
+  const base = chaosEnv({ streams: Math.ceil(opts.streams / opts.managers) }) ?? {};
   const replicas = { JS_REPLICAS: String(Math.min(3, opts.natsNodes)) };
   return {
     manager: { ...base.manager, ...replicas, LEADER_LEASE_TTL_MS: String(opts.leaseTtlMs) },
@@ -130,7 +130,7 @@ export async function runScale(opts: ScaleOptions, log: (line: string) => void):
       watch.take();
       delete measures.takeoverMs;
       delete measures.electionMs;
-      const result = await runScenario(stack, audience, fault, { ...opts, faults: [] }, log);
+      const result = await runScenario(stack, { audience, watched: [] }, fault, { ...opts, faults: [] }, log);
       auditOverCapacity += result.claimsOverCapacity ?? 0;
       const scenario: ScaleScenario = { ...result, ...measures, capacity: watch.take() };
       scenarios.push({ ...scenario, met: ok(scenario, opts.leaseTtlMs) });
