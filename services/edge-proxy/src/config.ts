@@ -153,7 +153,7 @@ export const ProxyConfig = Type.Object({
       'a channel with at least this many players keeps a hot standby: a second engine session on another engine, held ready from its latest key frame, that takes over at once when the playing engine fails (each costs an engine slot; standbys are the first claims the manager gives up); 0: off',
   }),
   standbyStallMs: Type.Integer({
-    default: 700,
+    default: 600,
     minimum: 200,
     description:
       'with a hot standby ready, silence or a frozen picture this long switches to it (switching is cheap and reversible); must be below EMPTY_TIMEOUT_MS',

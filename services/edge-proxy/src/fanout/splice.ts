@@ -409,6 +409,8 @@ function lastPatIn(view: Buffer): number {
 export const ALIGN_WAIT_MS = 3000;
 /** After the video is cut, other PIDs run on to the end of their unit (a PES) for this long at most. */
 const CLOSE_WAIT_MS = 300;
+/** A cut not made this long after ALIGN_WAIT_MS is forced (see SourceCut.overdue). */
+const FORCE_AFTER_MS = 2000;
 /** Decode times further apart than this are of unrelated clocks: nothing to align to. */
 const ALIGN_RANGE_TICKS = 10 * TIMESTAMP_HZ;
 
@@ -454,9 +456,13 @@ export class SourceCut {
     return this.videoCut !== undefined && (this.running.size === 0 || now - this.videoCut >= CLOSE_WAIT_MS);
   }
 
-  /** The cut waited too long for its point (the source went quiet, or never reached it). */
+  /**
+   * The cut waited too long for its point: the source never got there (it sends too little to reach its next
+   * frame). A source that still sends is cut at its next frame after ALIGN_WAIT_MS, on its own packets: this
+   * is the last resort, and may end a frame half-way.
+   */
   overdue(now: number): boolean {
-    return this.armedAt >= 0 && now - this.armedAt > ALIGN_WAIT_MS + CLOSE_WAIT_MS;
+    return this.armedAt >= 0 && now - this.armedAt > ALIGN_WAIT_MS + FORCE_AFTER_MS;
   }
 
   /** What of the leaving source's `packets` still goes to the players. */

@@ -153,6 +153,11 @@ export class EngineAttachment {
     return this.body !== undefined;
   }
 
+  /** When the last whole TS packet came (0: none yet). */
+  get lastMediaTime(): number {
+    return this.lastMediaAt;
+  }
+
   /** A stall was reported and what stopped has not come back. */
   get isStalled(): boolean {
     return this.stall !== undefined;

@@ -15,6 +15,8 @@ export interface Part {
   opened: boolean;
 }
 
+/** A planned move's old attachment silent this long is cut at once: the new one goes out. */
+const LEAVING_QUIET_MS = 500;
 /** A standby whose last packet is older than this is not one to switch to. */
 const STANDBY_FRESH_MS = 1000;
 
@@ -126,7 +128,10 @@ export class EngineAttachments {
     const current = this.current;
     const splice = current && this.splices.get(current);
     if (!current || !splice?.ready || splice.opened || !this.cut) return [];
-    if (!this.cut.overdue(now) && this.leavingOne?.isPlaying) return [];
+    // The old one stopped (its body ended, or nothing came for a while), or never reached its cut.
+    const old = this.leavingOne;
+    const quiet = !old?.isPlaying || now - old.lastMediaTime > LEAVING_QUIET_MS;
+    if (!quiet && !this.cut.overdue(now)) return [];
     return this.switchTo(current);
   }
 

@@ -22,6 +22,9 @@ export interface UpgraderOptions {
 
 const pinned = new RegExp(PINNED_IMAGE);
 
+/** An upgrade waits this long at most, in all, for the provisioning rate limit to allow a successor. */
+const RATE_LIMIT_WAIT_MS = 5 * 60_000;
+
 /** Refuses (400) an image that is not pinned: a moving tag would change engines under a running fleet. */
 export function assertPinnedImage(image: string): void {
   if (pinned.test(image)) return;
@@ -120,7 +123,7 @@ export class EngineUpgrader {
   /** Replace one engine: its successor ready first, then the old one drained and gone. */
   private async replace(old: EngineRecord, image: string | undefined): Promise<EngineReplacement> {
     const started = Date.now();
-    const successor = await this.provisioner.provisionSuccessor();
+    const successor = await this.successorWhenAllowed();
     await this.readyOrRemoved(successor);
     await this.drainer.drain(old.id, 'upgrade').catch((err: unknown) => {
       // Gone meanwhile (removed by another path): its successor stands all the same.
@@ -130,6 +133,25 @@ export class EngineUpgrader {
     const tookMs = Date.now() - started;
     this.log.info({ from: old.id, to: successor, image, tookMs }, 'engine replaced');
     return { hostId: this.opts.hostId, from: old.id, to: successor, ...(image ? { image } : {}), tookMs };
+  }
+
+  /**
+   * A successor, once the provisioning rate limit allows one: a limit is a wait, not a failure (a chaos run
+   * stopped an upgrade at its first engine on it). Waits at most RATE_LIMIT_WAIT_MS in all.
+   */
+  private async successorWhenAllowed(): Promise<string> {
+    const until = Date.now() + RATE_LIMIT_WAIT_MS;
+    for (;;) {
+      try {
+        return await this.provisioner.provisionSuccessor();
+      } catch (err) {
+        const limited = err instanceof AcefleetError && /rate limit/.test(err.message);
+        const waitMs = limited ? Math.min(err.retryAfterMs ?? 1000, 10_000) : 0;
+        if (!limited || Date.now() + waitMs > until) throw err;
+        this.log.info({ waitMs }, 'upgrade waits for the provisioning rate limit');
+        await sleep(waitMs);
+      }
+    }
   }
 
   /** Wait until the successor is ready; one that fails or answers unhealthy is removed, never left behind. */
