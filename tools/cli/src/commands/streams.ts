@@ -41,7 +41,6 @@ const columns: Column<FleetStream>[] = [
   { header: 'STATE', value: (s) => s.state ?? '' },
   { header: 'CLIENTS', value: (s) => String(s.clients), align: 'right' },
   { header: 'ENGINE', value: (s) => s.engineId ?? '-', shrink: 'middle' },
-  { header: 'STANDBY', value: (s) => s.standbyEngineId ?? '-', shrink: 'middle' },
   { header: 'PROXY', value: (s) => s.proxyId, shrink: 'end' },
   { header: 'AGE', value: (s) => duration(s.ageMs), align: 'right' },
   { header: 'OUT', value: (s) => bytes(s.bytesOut), align: 'right' },
