@@ -2,8 +2,8 @@
 // while others play, a lag that the proxy skips forward, an engine killed mid-stream, an engine that warms
 // up for 20 s, and a picture that freezes while the sound goes on.
 import { PACKET_SIZE, hasPayloadAt, inspectTs, pidAt } from '@acefleet/mpegts';
-import { Subjects, staticEngineId, type EngineDraining, type ProxyStreamsReply } from '@acefleet/contracts';
-import { Player, metric, waitFor } from '@acefleet/testkit';
+import { staticEngineId, type ProxyStreamsReply } from '@acefleet/contracts';
+import { Player, announceDraining, metric, waitFor } from '@acefleet/testkit';
 import type { PlayerName } from './classify.ts';
 import { playFor, type PlayerRun } from './run-player.ts';
 import { startPausingRelay, startStack, type PlayersStack, type StackOptions } from './stack.ts';
@@ -223,16 +223,7 @@ async function drain(opts: ConditionOptions): Promise<ConditionResult> {
     await new Promise((resolve) => setTimeout(resolve, 10_000));
     const engineId = staticEngineId(stack.simUrls[stack.sims.indexOf(victim)]!);
     const nc = await stack.nats.connect();
-    const draining: EngineDraining = {
-      engineId,
-      hostId: 'players',
-      reason: 'admin',
-      deadline: new Date(Date.now() + 60_000).toISOString(),
-      claims: [],
-      at: new Date().toISOString(),
-    };
-    nc.publish(Subjects.engineDraining, JSON.stringify(draining));
-    await nc.flush();
+    await announceDraining(nc, engineId);
     await nc.close();
     const runs = await playing;
     return { name: 'drain', runs, measured: { ...(await moves(stack)), warmUpMs: DRAIN_WARM_UP_MS } };

@@ -39,6 +39,7 @@ export {
 export { startGluetunSim } from './stack/gluetun.ts';
 export { startSocketRelay } from './media/socket-relay.ts';
 export { storedEvents } from './nats/stored-events.ts';
+export { announceDraining } from './nats/engine-events.ts';
 export { Player, metric } from './media/player.ts';
 export { randomContentId, streamStarted, streamEnded, publishStreamEvent } from './nats/stream-events.ts';
 export { type TlsRelay, startTlsRelay } from './media/tls-relay.ts';

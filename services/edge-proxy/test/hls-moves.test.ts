@@ -2,15 +2,8 @@ import { subjectMatches } from '@acefleet/platform';
 import test from 'ava';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
-import {
-  Subjects,
-  type EngineDraining,
-  type StreamEnded,
-  type StreamMoved,
-  type StreamViewers,
-  streamEventsOf,
-} from '@acefleet/contracts';
-import { collectEvents, waitFor, type EventCollector } from '@acefleet/testkit';
+import { type StreamEnded, type StreamMoved, type StreamViewers, streamEventsOf } from '@acefleet/contracts';
+import { announceDraining, collectEvents, waitFor, type EventCollector } from '@acefleet/testkit';
 import { startProxy, type ProxyUnderTest, PROXY_UNDER_TEST } from './helpers.ts';
 
 let sims: { sim: Simulator; url: string }[];
@@ -112,15 +105,7 @@ test.serial(
     t.true((await poll(id)).ok);
     const session = await hlsSession(id);
     const drained = session!.engineId!;
-    const draining: EngineDraining = {
-      engineId: drained,
-      hostId: 'test',
-      reason: 'admin',
-      deadline: new Date(Date.now() + 30_000).toISOString(),
-      claims: [],
-      at: new Date().toISOString(),
-    };
-    nc.publish(Subjects.engineDraining, JSON.stringify(draining));
+    await announceDraining(nc, drained, 30_000);
     let failed = 0;
     const moved = await waitFor(
       async () => {

@@ -1,17 +1,12 @@
 import test, { type ExecutionContext } from 'ava';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { buildSimulator, type Simulator } from '@acefleet/ace-sim';
-import {
-  Subjects,
-  streamEventsOf,
-  type EngineDraining,
-  type StreamEnded,
-  type StreamMoved,
-} from '@acefleet/contracts';
+import { streamEventsOf, type StreamEnded, type StreamMoved } from '@acefleet/contracts';
 import { inspectTs, PACKET_SIZE } from '@acefleet/mpegts';
 import { subjectMatches } from '@acefleet/platform';
 import {
   Player,
+  announceDraining,
   collectEvents,
   ffmpegDecodeErrors,
   metric,
@@ -107,18 +102,6 @@ async function decodesCleanly(t: ExecutionContext, player: Player): Promise<void
   t.deepEqual(errors, [], 'ffmpeg decodes through the move without an error');
 }
 
-function drain(r: Rig, engineId: string): void {
-  const draining: EngineDraining = {
-    engineId,
-    hostId: 'test',
-    reason: 'admin',
-    deadline: new Date(Date.now() + 60_000).toISOString(),
-    claims: [],
-    at: new Date().toISOString(),
-  };
-  r.nc.publish(Subjects.engineDraining, JSON.stringify(draining));
-}
-
 test.serial(
   'proxy - a drained engine: the stream moves make-before-break to an engine that warms up 4 s, and players see no gap',
   async (t) => {
@@ -129,7 +112,7 @@ test.serial(
     next.faults.setContent(id, { firstByteDelayMs: WARM_UP_MS });
     player.resetGaps();
     const drainedAt = performance.now();
-    drain(plain, from);
+    await announceDraining(plain.nc, from);
     const moved = await waitFor(
       () => of<StreamMoved>(plain, streamEventsOf('moved'), stream.id)[0] ?? false,
       30_000,

@@ -47,15 +47,6 @@ function flagInto(packet: Buffer, out: Buffer[]): void {
 }
 
 /**
- * The packet that flags a break on `pid` just before the packet at `at` (its continuity counter one below,
- * or equal when that packet has no payload: a packet without payload does not advance the counter).
- */
-export function flagBefore(buf: Buffer, at: number): Buffer {
-  const cc = continuityAt(buf, at);
-  return discontinuityPacket(pidAt(buf, at), hasPayloadAt(buf, at) ? cc - 1 : cc);
-}
-
-/**
  * What a stream's players last got on each PID: its continuity counter, and (from the packets that start a
  * PES) its last two decode times. A source that takes over has its counters rewritten to follow on from
  * these, and its clock moved to run on from them (see Splice), so the output never jumps.
@@ -194,11 +185,6 @@ export class Splice {
   /** When the source last sent a packet (0: never). */
   get lastPacketAt(): number {
     return this.lastPacket;
-  }
-
-  /** Bytes held for the switch. */
-  get bytesHeld(): number {
-    return this.heldBytes;
   }
 
   /**
