@@ -2,7 +2,9 @@ import type { ContentRef, EndReason } from '@acefleet/contracts';
 import type { ProgramTracker } from '@acefleet/mpegts';
 import type { Logger } from '@acefleet/platform';
 import type { EngineLease, EngineSource } from '../engines/engine-source.ts';
-import { OutputContinuity, SourceCut, Splice } from '../fanout/splice.ts';
+import { OutputContinuity } from '../fanout/output-continuity.ts';
+import { SourceCut } from '../fanout/source-cut.ts';
+import { Splice } from '../fanout/splice.ts';
 import type { EngineAttachment } from './engine-attachment.ts';
 
 /** Why the stream leaves the attachment it kept open: it stalled (and may resume), or a planned move. */

@@ -15,7 +15,8 @@ import {
   unitStartAt,
 } from '@acefleet/mpegts';
 import { repoRoot } from '@acefleet/testkit';
-import { OutputContinuity, Splice } from '../../src/fanout/splice.ts';
+import { OutputContinuity } from '../../src/fanout/output-continuity.ts';
+import { Splice } from '../../src/fanout/splice.ts';
 
 /**
  * The splice as a decoder sees it, on the simulator's clip (H.264 + MP2, PAT/PMT every 100 ms): the players
