@@ -185,6 +185,11 @@ export const MoveReason = Type.Union([
   Type.Literal('failover'),
   /** The engine is being drained. */
   Type.Literal('drain'),
+  /**
+   * The engine has no room left for the stream's claim (the manager gave a hot standby's room to a new
+   * channel as the stream switched onto it): moved to an engine with room, make-before-break.
+   */
+  Type.Literal('no_room'),
   /** The engine's video stopped while the rest of the stream flowed. */
   Type.Literal('video_frozen'),
   /** The engine's audio stopped while the rest of the stream flowed. */

@@ -244,17 +244,18 @@ export class EngineAttachments {
   /**
    * The manager lost the current claim (it expired while the proxy could not renew), or (`took`) the current
    * one plays on a standby claim since it took over, and the engines it left are excluded. Claim again:
-   * content affinity brings the claim back to the same engine (a standby claim is then given back); a claim
-   * elsewhere is given back, since the stream keeps playing here.
+   * content affinity brings the claim back to the same engine (a standby claim is then given back). A claim
+   * the manager placed elsewhere is given back and answered `no_room`: the engine played from has no room
+   * for the stream any more (see StreamEngines.reclaim). `failed`: no answer; the next renewal retries.
    */
   async reclaim(
     engines: EngineSource,
     content: ContentRef,
     took?: { exclude: ReadonlySet<string> },
-  ): Promise<void> {
+  ): Promise<'kept' | 'no_room' | 'failed'> {
     const current = this.current;
     const old = current?.lease;
-    if (!current || !old) return;
+    if (!current || !old) return 'failed';
     let fresh: EngineLease;
     try {
       fresh = await engines.acquire(content, took?.exclude ?? new Set());
@@ -263,12 +264,13 @@ export class EngineAttachments {
         { err, engineId: old.engineId },
         'claiming the engine again failed; the next renewal retries',
       );
-      return;
+      return 'failed';
     }
     if (fresh.engineId === old.engineId && this.current === current && current.replaceClaim(old, fresh)) {
       if (took) await engines.release(old);
-      return;
+      return 'kept';
     }
     await engines.release(fresh);
+    return fresh.engineId !== old.engineId && this.current === current ? 'no_room' : 'failed';
   }
 }

@@ -96,14 +96,19 @@ export class Failover {
    * so it may look for one until shortly before the drain deadline `until` (and at least the failover
    * deadline). It is not the engine's failure.
    */
-  beginPlannedMove(engineId: string, until: number, lastMediaAt: number): void {
+  beginPlannedMove(
+    engineId: string,
+    until: number,
+    lastMediaAt: number,
+    reason: 'drain' | 'no_room' = 'drain',
+  ): void {
     const now = Date.now();
     this.moveBy = Math.max(now + this.deps.settings.failoverDeadlineMs, until - PLANNED_MARGIN_MS);
     this.lostBy = {
       reason: 'engine_drained',
       error: new AcefleetError('engine_error', 'the engine was drained and no other took the stream'),
     };
-    this.pendingMove = { previousEngineId: engineId, reason: 'drain', lastByteAt: lastMediaAt };
+    this.pendingMove = { previousEngineId: engineId, reason, lastByteAt: lastMediaAt };
   }
 
   /** An engine failed the stream: record it; true when another engine may be tried (then `retry` runs soon). */

@@ -102,16 +102,17 @@ export class StreamEngines {
    * one's key frame (engine-attachments.ts), so its players see no gap. A stream not playing (starting, or
    * already moving) gives the engine up at once and moves as after a loss. A standby there is given up.
    */
-  moveOff(engineId: string, until: number): void {
+  moveOff(engineId: string, until: number, reason: 'drain' | 'no_room' = 'drain'): void {
     if (this.standby.engineId === engineId) this.standby.drop('its engine is draining');
     const from = this.attached.playing;
     if (from?.engineId !== engineId || !from.isPlaying) return;
     if (this.host.state() !== 'playing') {
       return this.attached.loseOn(engineId, 'engine_drained', 'the engine was drained');
     }
-    this.log.info({ engineId }, 'the engine is draining: moving the stream, make-before-break');
-    this.host.moveTo('moving', 'engine drained');
-    this.failover.beginPlannedMove(engineId, until, this.host.lastMediaAt());
+    const why = reason === 'drain' ? 'the engine is draining' : 'the engine has no room for its claim';
+    this.log.info({ engineId }, `${why}: moving the stream, make-before-break`);
+    this.host.moveTo('moving', why);
+    this.failover.beginPlannedMove(engineId, until, this.host.lastMediaAt(), reason);
     this.attached.detach();
     this.background('leave drained engine', this.attached.letGo(from, 'planned'));
     if (this.standby.ready(Date.now())) this.promoteStandby('engine_drained');
@@ -123,9 +124,18 @@ export class StreamEngines {
     this.attached.loseOn(engineId, 'session_expired', 'the engine no longer knows the session');
   }
 
-  /** The manager lost the stream's claim: claim the engine again (see EngineAttachments.reclaim). */
-  reclaim(): Promise<void> {
-    return this.attached.reclaim(this.deps.engines, this.content);
+  /**
+   * Claim the engine played from again: the manager lost the stream's claim, or (`took`) the stream switched
+   * onto its standby and plays on a standby claim (see EngineAttachments.reclaim). When that engine has no
+   * room left for it (the manager gave the standby's room to a new channel just as the stream switched
+   * onto it), the stream moves to an engine with room, make-before-break, rather than play on unclaimed.
+   * A stream still moving is claimed again at the next renewal, which finds the claim lost.
+   */
+  async reclaim(took?: { exclude: ReadonlySet<string> }): Promise<void> {
+    const engineId = this.attached.playing?.engineId;
+    const outcome = await this.attached.reclaim(this.deps.engines, this.content, took);
+    if (outcome !== 'no_room' || !engineId || this.host.state() !== 'playing') return;
+    this.moveOff(engineId, Date.now(), 'no_room');
   }
 
   /**
@@ -256,9 +266,7 @@ export class StreamEngines {
     this.deps.metrics.standbySwitches.inc({ reason });
     this.lastEngineId = standby?.engineId;
     this.host.deliver(this.attached.promoteStandby(Date.now()), standby);
-    const exclude = this.failover.failures.excluded;
-    const claiming = this.attached.reclaim(this.deps.engines, this.content, { exclude });
-    this.background('claim standby engine', claiming);
+    this.background('claim standby engine', this.reclaim({ exclude: this.failover.failures.excluded }));
   }
 
   /**
