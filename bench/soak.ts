@@ -11,6 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ListReply, ProxyStreamsReply } from '@acefleet/contracts';
@@ -77,6 +78,7 @@ const faultPlan = [
 
 async function main(): Promise<void> {
   const startedAt = new Date();
+  const loadAtStart = loadavg()[0]!;
   say(`starting npm start for ${minutes} min (a soak day is ${(dayMs / 1000).toFixed(0)} s)`);
   const stack = await startSoakStack(dayMs, say);
   const t0 = Date.now();
@@ -144,7 +146,7 @@ async function main(): Promise<void> {
       sqliteBytes: 64 * 1024 * 1024,
       engineDiskBytes: 1024 * 1024 * 1024 * Math.max(1, ...samples.map((s) => s.engines)),
     },
-    machine: `${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores shared with three other engineers' work (noisy), Node ${process.version}`,
+    machine: `${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores, Node ${process.version}, load average ${loadAtStart.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end (the soak's own stack included)`,
   };
   const { markdown, charts, ok } = soakReport(run);
   mkdirSync(outDir, { recursive: true });

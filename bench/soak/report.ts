@@ -63,6 +63,48 @@ export function trend(points: [number, number][], floor: number): Trend {
   return { mean: my, growth, noise, flat: Math.abs(growth) <= Math.max(3 * noise, floor) };
 }
 
+/** A lifetime needs this many points after its own warm-up to be judged. */
+const MIN_POINTS = 8;
+
+/** How one process's memory and fds are judged: over the run, or over its longest lifetime. */
+export interface Judged {
+  rss: Trend;
+  fds: Trend;
+  /** Undefined: one lifetime, the whole run after its first quarter. Else the lifetime judged. */
+  lifetime?: { count: number; minutes: number };
+  /** No lifetime was long enough to judge. */
+  tooShort: boolean;
+}
+
+type Point = { t: number; pid: number; rssMb: number; fds: number };
+
+/**
+ * A process that was never restarted is judged over the run after its first quarter (`warmFrom`, seconds).
+ * One that was (killed by the soak's faults) starts again with fresh memory, so a line fitted across its
+ * lifetimes measures the restarts, not a leak: it is judged over its longest lifetime instead, after that
+ * lifetime's own first quarter, when that leaves MIN_POINTS points.
+ */
+export function judge(points: Point[], warmFrom: number): Judged {
+  const lifetimes = new Map<number, Point[]>();
+  for (const p of points) lifetimes.set(p.pid, [...(lifetimes.get(p.pid) ?? []), p]);
+  const fit = (ps: Point[]): Pick<Judged, 'rss' | 'fds'> => ({
+    rss: trend(
+      ps.map((p) => [p.t, p.rssMb]),
+      0.05 * (ps[0]?.rssMb ?? 0),
+    ),
+    fds: trend(
+      ps.map((p) => [p.t, p.fds]),
+      2,
+    ),
+  });
+  if (lifetimes.size <= 1) return { ...fit(points.filter((p) => p.t >= warmFrom)), tooShort: false };
+  const span = (ps: Point[]): number => ps[ps.length - 1]!.t - ps[0]!.t;
+  const longest = [...lifetimes.values()].sort((a, b) => span(b) - span(a))[0]!;
+  const warm = longest.filter((p) => p.t >= longest[0]!.t + span(longest) / 4);
+  const lifetime = { count: lifetimes.size, minutes: span(longest) / 60 };
+  return { ...fit(warm), lifetime, tooShort: warm.length < MIN_POINTS };
+}
+
 const MIB = 1024 * 1024;
 const mb = (b: number): string => `${(b / MIB).toFixed(2)} MiB`;
 
@@ -87,18 +129,19 @@ export function soakReport(r: SoakRun): { markdown: string; charts: Record<strin
   const rows: string[] = [];
   let ok = true;
   for (const name of SERVICES) {
-    const rss = trend(
-      series((s) => s.processes[name]?.rssMb, warm),
-      0.05 * (warm[0]?.processes[name]?.rssMb ?? 0),
-    );
-    const fds = trend(
-      series((s) => s.processes[name]?.fds, warm),
-      2,
-    );
+    const points = samples.flatMap((s) => {
+      const p = s.processes[name];
+      return p ? [{ t: s.t, pid: p.pid, rssMb: p.rssMb, fds: p.fds }] : [];
+    });
+    const { rss, fds, lifetime, tooShort } = judge(points, end * 0.25);
     const loop = series((s) => s.processes[name]?.loopP99Ms, warm).map(([, v]) => v);
-    ok &&= rss.flat && fds.flat;
+    ok &&= tooShort || (rss.flat && fds.flat);
+    const verdict = (x: Trend): string => (tooShort ? 'not judged' : x.flat ? 'flat' : '**grows**');
+    const over = lifetime
+      ? `longest of ${lifetime.count} lifetimes (${lifetime.minutes.toFixed(0)} min)`
+      : 'the run after its first quarter';
     rows.push(
-      `| ${name} | ${rss.mean.toFixed(1)} | ${rss.growth >= 0 ? '+' : ''}${rss.growth.toFixed(1)} (σ ${rss.noise.toFixed(1)}) | ${rss.flat ? 'flat' : '**grows**'} | ${fds.mean.toFixed(0)} | ${fds.growth >= 0 ? '+' : ''}${fds.growth.toFixed(1)} (σ ${fds.noise.toFixed(1)}) | ${fds.flat ? 'flat' : '**grows**'} | ${loop.length ? Math.max(...loop).toFixed(1) : '–'} |`,
+      `| ${name} | ${over} | ${rss.mean.toFixed(1)} | ${rss.growth >= 0 ? '+' : ''}${rss.growth.toFixed(1)} (σ ${rss.noise.toFixed(1)}) | ${verdict(rss)} | ${fds.mean.toFixed(0)} | ${fds.growth >= 0 ? '+' : ''}${fds.growth.toFixed(1)} (σ ${fds.noise.toFixed(1)}) | ${verdict(fds)} | ${loop.length ? Math.max(...loop).toFixed(1) : '–'} |`,
     );
   }
 
@@ -211,11 +254,12 @@ ${r.audit.ghostSessions} ghost sessions and ${r.audit.leakedClaims} leaked claim
 ## Memory, fds and event-loop delay after warm-up (the first quarter left out)
 
 Flat: the growth a least-squares line predicts over the window stays within 3 σ of the points around it (or
-5 % of the memory, 2 fds). Killed processes (NATS, the manager) restart with fresh memory: their lines drop
-at each restart.
+5 % of the memory, 2 fds). Killed processes (NATS, the manager) restart with fresh memory, so their lines drop
+at each restart and a line fitted across lifetimes measures the restarts: each is judged over its longest
+lifetime, after that lifetime's own first quarter (not judged when that leaves fewer than ${MIN_POINTS} samples).
 
-| process | RSS MiB (mean) | growth MiB | | fds (mean) | growth | | loop p99 max ms |
-| --- | --- | --- | --- | --- | --- | --- | --- |
+| process | judged over | RSS MiB (mean) | growth MiB | | fds (mean) | growth | | loop p99 max ms |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
 ![RSS](soak-rss.svg)

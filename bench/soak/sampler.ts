@@ -14,8 +14,14 @@ const run = promisify(execFile);
 export interface Sample {
   /** Seconds since the soak began. */
   t: number;
-  /** Per process: MiB resident, open fds, event-loop delay p99 in ms (undefined for nats-server or unknown). */
-  processes: Record<string, { rssMb: number; fds: number; loopP99Ms: number | undefined } | undefined>;
+  /**
+   * Per process: its pid (a restart changes it), MiB resident, open fds, event-loop delay p99 in ms
+   * (undefined for nats-server or unknown).
+   */
+  processes: Record<
+    string,
+    { pid: number; rssMb: number; fds: number; loopP99Ms: number | undefined } | undefined
+  >;
   disk: {
     logsBytes: number;
     largestLogBytes: number;
@@ -98,6 +104,7 @@ export async function sample(stack: SoakStack, startedAt: number, players: numbe
     try {
       if (pid === undefined) throw new Error('not running');
       processes[name] = {
+        pid,
         rssMb: rssMb(pid),
         fds: readdirSync(`/proc/${pid}/fd`).length,
         loopP99Ms: ports[name] ? await loopP99Ms(ports[name]) : undefined,
