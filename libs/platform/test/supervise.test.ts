@@ -1,4 +1,5 @@
 import test from 'ava';
+import { getEventListeners } from 'node:events';
 import { createLogger, supervise } from '@acefleet/platform';
 import { waitFor } from '@acefleet/testkit';
 
@@ -58,4 +59,29 @@ test('supervise - stop() during the pause after a failure ends the task without 
   await task.stop();
   t.true(Date.now() - stoppedAt < 1000, 'stop does not wait out the backoff');
   t.is(runs, 1);
+});
+
+// Soak finding: every run got the task's one signal, so each run's abort listener (closing its subscription)
+// stayed on it after the run ended, holding that closed subscription for the life of the task.
+test("supervise - a run's abort listeners end with the run", async (t) => {
+  const signals: AbortSignal[] = [];
+  const task = supervise(
+    'resubscribing',
+    log,
+    async (signal) => {
+      signals.push(signal);
+      signal.addEventListener('abort', () => {}, { once: true });
+      if (signals.length < 3) throw new Error('subscription reset');
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+    },
+    { minBackoffMs: 1 },
+  );
+  await waitFor(() => signals.length === 3, 5000);
+  t.is(
+    getEventListeners(signals[2]!, 'abort').length,
+    2,
+    "the running run's own two, none of the ended ones'",
+  );
+  await task.stop();
+  t.true(signals[2]!.aborted, 'stop() aborts the running one');
 });
