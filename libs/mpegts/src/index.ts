@@ -21,7 +21,7 @@ export {
   discontinuityPacket,
   withDiscontinuity,
 } from './packet.ts';
-export { pesTimestampsAt, shiftPesTimestampsAt, keyFrameAt } from './pes.ts';
+export { pesTimestampsAt, decodeTimeAt, shiftPesTimestampsAt, keyFrameAt } from './pes.ts';
 export {
   type Codec,
   sectionCrc,

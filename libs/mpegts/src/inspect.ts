@@ -12,7 +12,7 @@ import {
   pidAt,
   timestampDelta,
 } from './packet.ts';
-import { pesTimestampsAt } from './pes.ts';
+import { decodeTimeAt } from './pes.ts';
 import { ProgramTracker } from './program.ts';
 import type { Pmt } from './psi.ts';
 
@@ -113,8 +113,7 @@ export function inspectTs(bytes: Buffer, opts: InspectOptions = {}): TsReport {
       lastPcr = pcr;
       pcrFlagged = false;
     }
-    const { pts, dts } = pesTimestampsAt(bytes, at);
-    const t = dts ?? pts;
+    const t = decodeTimeAt(bytes, at);
     if (t !== undefined) {
       const last = report.lastTimestamp.get(pid);
       if (last !== undefined && !flagged.has(pid)) {

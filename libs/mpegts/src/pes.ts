@@ -51,6 +51,12 @@ export function pesTimestampsAt(buf: Uint8Array, at: number): PesTimestamps {
   return { pts, dts: flags === 3 ? readTimestamp(buf, f + 7) : undefined };
 }
 
+/** The decode time of the PES that starts in the packet at `at`: its DTS, else its PTS (undefined: neither). */
+export function decodeTimeAt(buf: Uint8Array, at: number): number | undefined {
+  const { pts, dts } = pesTimestampsAt(buf, at);
+  return dts ?? pts;
+}
+
 /**
  * Moves the PTS and DTS of the PES that starts at `at` by `delta` ticks (modulo 2^33), in place. Returns
  * false when the packet starts no PES with timestamps.

@@ -62,12 +62,3 @@ export interface UnitTimes {
 
 /** A step between two frames longer than this is a gap, not a frame's duration. */
 const MAX_FRAME_TICKS = TIMESTAMP_HZ;
-
-/** Decode times further apart than this are of unrelated clocks: nothing to align to. */
-export const ALIGN_RANGE_TICKS = 10 * TIMESTAMP_HZ;
-
-/** The DTS (else PTS) of the PES starting in the packet at `at`, if it has one. */
-export function decodeTimeAt(buf: Uint8Array, at: number): number | undefined {
-  const { pts, dts } = pesTimestampsAt(buf, at);
-  return dts ?? pts;
-}

@@ -1,15 +1,18 @@
 import {
   PACKET_SIZE,
+  TIMESTAMP_HZ,
+  decodeTimeAt,
   pidAt,
   timestampDelta,
   unitStartAt,
   payloadOffsetAt,
   type ProgramTracker,
 } from '@acefleet/mpegts';
-import { ALIGN_RANGE_TICKS, decodeTimeAt } from './output-continuity.ts';
 
 /** Longest a planned switch waits for the source it leaves to reach the new one's key frame. */
 export const ALIGN_WAIT_MS = 3000;
+/** Decode times further apart than this are of unrelated clocks: nothing to align to. */
+export const ALIGN_RANGE_TICKS = 10 * TIMESTAMP_HZ;
 /** After the video is cut, other PIDs run on to the end of their unit (a PES) for this long at most. */
 const CLOSE_WAIT_MS = 300;
 /** A cut not made this long after ALIGN_WAIT_MS is forced (see SourceCut.overdue). */

@@ -8,6 +8,7 @@ import {
   hasPayloadAt,
   payloadOffsetAt,
   pcrAt,
+  decodeTimeAt,
   pesTimestampsAt,
   setPcrAt,
   shiftPesTimestampsAt,
@@ -22,7 +23,8 @@ import {
   type ProgramTables,
   type ProgramTracker,
 } from '@acefleet/mpegts';
-import { ALIGN_RANGE_TICKS, decodeTimeAt, type OutputContinuity } from './output-continuity.ts';
+import type { OutputContinuity } from './output-continuity.ts';
+import { ALIGN_RANGE_TICKS } from './source-cut.ts';
 
 /**
  * The PAT and PMT to send after a jump, each flagged as a deliberate break: a copy with

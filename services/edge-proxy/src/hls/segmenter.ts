@@ -1,6 +1,6 @@
 import {
   PAT_PID,
-  pesTimestampsAt,
+  decodeTimeAt,
   pidAt,
   timestampDelta,
   TIMESTAMP_HZ,
@@ -47,12 +47,6 @@ interface OpenSegment {
   startTs: number | undefined;
   startedAt: number;
   discontinuity: boolean;
-}
-
-/** The decode time of the PES starting at `at` (DTS, else PTS), when it has one. */
-function timestampAt(view: Buffer, at: number): number | undefined {
-  const { pts, dts } = pesTimestampsAt(view, at);
-  return dts ?? pts;
 }
 
 /**
@@ -119,7 +113,7 @@ export class Segmenter {
     let from = 0;
     for (const cut of cuts) {
       if (!cut.tables) continue;
-      const ts = timestampAt(view, cut.at);
+      const ts = decodeTimeAt(view, cut.at);
       if (this.open && !this.breakPending && !this.longEnough(this.open, ts, now)) continue;
       if (this.open) this.addPart(view, from, cut.at);
       this.finish(ts, now);
