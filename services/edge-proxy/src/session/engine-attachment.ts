@@ -176,15 +176,21 @@ export class EngineAttachment {
    * Claim an engine (not one of `exclude`; `failed` tells the manager which engine just failed this stream),
    * start the session and open the media. Resolves with the failure, if any.
    */
-  async open(exclude: ReadonlySet<string>, failed?: EngineFailure): Promise<Loss | undefined> {
+  async open(
+    exclude: ReadonlySet<string>,
+    failed?: EngineFailure,
+    claimed?: EngineLease,
+  ): Promise<Loss | undefined> {
     if (this.opened) throw new Error('an engine attachment is opened once');
     this.opened = true;
     let phase: 'start' | 'playback' = 'start';
     try {
       // Closed while waiting: close() runs again to give back what arrived meanwhile.
-      this.claim = this.standby
-        ? await this.engines.acquireStandby(this.content, exclude)
-        : await this.engines.acquire(this.content, exclude, failed);
+      this.claim =
+        claimed ??
+        (this.standby
+          ? await this.engines.acquireStandby(this.content, exclude)
+          : await this.engines.acquire(this.content, exclude, failed));
       this.handlers.onClaimed(this.claim.engineId);
       if (this.closed) return void (await this.close());
       this.startCalledAt = performance.now();

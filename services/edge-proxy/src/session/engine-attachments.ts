@@ -244,18 +244,19 @@ export class EngineAttachments {
   /**
    * The manager lost the current claim (it expired while the proxy could not renew), or (`took`) the current
    * one plays on a standby claim since it took over, and the engines it left are excluded. Claim again:
-   * content affinity brings the claim back to the same engine (a standby claim is then given back). A claim
-   * the manager placed elsewhere is given back and answered `no_room`: the engine played from has no room
-   * for the stream any more (see StreamEngines.reclaim). `failed`: no answer; the next renewal retries.
+   * content affinity brings the claim back to the same engine (a standby claim is then given back). Returns
+   * a claim the manager placed on another engine instead, while the stream still plays from this one: it has
+   * no room for the stream any more, and the caller moves there or gives the claim back (see
+   * StreamEngines.reclaim). A failed acquire is logged; the next renewal retries.
    */
   async reclaim(
     engines: EngineSource,
     content: ContentRef,
     took?: { exclude: ReadonlySet<string> },
-  ): Promise<'kept' | 'no_room' | 'failed'> {
+  ): Promise<EngineLease | undefined> {
     const current = this.current;
     const old = current?.lease;
-    if (!current || !old) return 'failed';
+    if (!current || !old) return undefined;
     let fresh: EngineLease;
     try {
       fresh = await engines.acquire(content, took?.exclude ?? new Set());
@@ -264,13 +265,14 @@ export class EngineAttachments {
         { err, engineId: old.engineId },
         'claiming the engine again failed; the next renewal retries',
       );
-      return 'failed';
+      return undefined;
     }
     if (fresh.engineId === old.engineId && this.current === current && current.replaceClaim(old, fresh)) {
       if (took) await engines.release(old);
-      return 'kept';
+      return undefined;
     }
+    if (fresh.engineId !== old.engineId && this.current === current) return fresh;
     await engines.release(fresh);
-    return fresh.engineId !== old.engineId && this.current === current ? 'no_room' : 'failed';
+    return undefined;
   }
 }

@@ -81,12 +81,15 @@ export class StreamEngines {
     return this.bytesFromEngines;
   }
 
-  /** Get an engine and open the media; on failure decide between failover and the end. */
-  async connect(): Promise<void> {
+  /**
+   * Get an engine (or open the one `claimed`, a claim already held) and open the media; on failure decide
+   * between failover and the end.
+   */
+  async connect(claimed?: EngineLease): Promise<void> {
     const next = this.newAttachment(false);
     this.attached.attach(next, this.host.hasMedia());
     const { failures } = this.failover;
-    const failure = await next.open(failures.excluded, failures.last);
+    const failure = await next.open(failures.excluded, failures.last, claimed);
     // Ended, or replaced meanwhile (the stalled engine it was to replace resumed).
     if (this.isEnded() || this.attached.playing !== next) return next.close();
     if (failure) {
@@ -102,21 +105,36 @@ export class StreamEngines {
    * one's key frame (engine-attachments.ts), so its players see no gap. A stream not playing (starting, or
    * already moving) gives the engine up at once and moves as after a loss. A standby there is given up.
    */
-  moveOff(engineId: string, until: number, reason: 'drain' | 'no_room' = 'drain'): void {
+  moveOff(engineId: string, until: number): void {
     if (this.standby.engineId === engineId) this.standby.drop('its engine is draining');
     const from = this.attached.playing;
     if (from?.engineId !== engineId || !from.isPlaying) return;
     if (this.host.state() !== 'playing') {
       return this.attached.loseOn(engineId, 'engine_drained', 'the engine was drained');
     }
+    this.plannedMove(from, engineId, until, 'drain');
+  }
+
+  /**
+   * Leave `from` make-before-break (see moveOff), for the standby when it is ready, else for a new engine:
+   * the one `claimed` when the caller already holds a claim there (given back when the standby takes over).
+   */
+  private plannedMove(
+    from: EngineAttachment,
+    engineId: string,
+    until: number,
+    reason: 'drain' | 'no_room',
+    claimed?: EngineLease,
+  ): void {
     const why = reason === 'drain' ? 'the engine is draining' : 'the engine has no room for its claim';
     this.log.info({ engineId }, `${why}: moving the stream, make-before-break`);
     this.host.moveTo('moving', why);
     this.failover.beginPlannedMove(engineId, until, this.host.lastMediaAt(), reason);
     this.attached.detach();
     this.background('leave drained engine', this.attached.letGo(from, 'planned'));
-    if (this.standby.ready(Date.now())) this.promoteStandby('engine_drained');
-    else this.background('connect', this.connect());
+    if (!this.standby.ready(Date.now())) return this.background('connect', this.connect(claimed));
+    this.promoteStandby(reason === 'drain' ? 'engine_drained' : reason);
+    if (claimed) this.background('give back the claim', this.deps.engines.release(claimed));
   }
 
   /** The engine lost the session of the stream (not one it left behind): move, as after an engine loss. */
@@ -128,14 +146,19 @@ export class StreamEngines {
    * Claim the engine played from again: the manager lost the stream's claim, or (`took`) the stream switched
    * onto its standby and plays on a standby claim (see EngineAttachments.reclaim). When that engine has no
    * room left for it (the manager gave the standby's room to a new channel just as the stream switched
-   * onto it), the stream moves to an engine with room, make-before-break, rather than play on unclaimed.
-   * A stream still moving is claimed again at the next renewal, which finds the claim lost.
+   * onto it), the stream moves, make-before-break, to the engine the manager placed its claim on, rather
+   * than play on unclaimed. A stream still moving gives that claim back, and is claimed again at the next
+   * renewal, which finds its claim lost.
    */
   async reclaim(took?: { exclude: ReadonlySet<string> }): Promise<void> {
-    const engineId = this.attached.playing?.engineId;
-    const outcome = await this.attached.reclaim(this.deps.engines, this.content, took);
-    if (outcome !== 'no_room' || !engineId || this.host.state() !== 'playing') return;
-    this.moveOff(engineId, Date.now(), 'no_room');
+    const from = this.attached.playing;
+    const engineId = from?.engineId;
+    const elsewhere = await this.attached.reclaim(this.deps.engines, this.content, took);
+    if (!elsewhere) return;
+    if (this.host.state() !== 'playing' || this.attached.playing !== from || !from?.isPlaying || !engineId) {
+      return this.background('give back the claim', this.deps.engines.release(elsewhere));
+    }
+    this.plannedMove(from, engineId, Date.now(), 'no_room', elsewhere);
   }
 
   /**
