@@ -86,7 +86,11 @@ type Point = { t: number; pid: number; rssMb: number; fds: number };
  */
 export function judge(points: Point[], warmFrom: number): Judged {
   const lifetimes = new Map<number, Point[]>();
-  for (const p of points) lifetimes.set(p.pid, [...(lifetimes.get(p.pid) ?? []), p]);
+  for (const p of points) {
+    const lifetime = lifetimes.get(p.pid);
+    if (lifetime) lifetime.push(p);
+    else lifetimes.set(p.pid, [p]);
+  }
   const fit = (ps: Point[]): Pick<Judged, 'rss' | 'fds'> => ({
     rss: trend(
       ps.map((p) => [p.t, p.rssMb]),
