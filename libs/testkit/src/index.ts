@@ -1,8 +1,8 @@
 export { type NatsServer, startNatsServer } from './nats/nats-server.ts';
 export { type NatsClusterNode, type NatsCluster, startNatsCluster } from './nats/nats-cluster.ts';
-export { waitFor } from './wait.ts';
+export { explainTimeouts, waitFor } from './wait.ts';
 export { ffprobeBytes, ffprobe, ffmpegDecodeErrors, encodeClip } from './media/media.ts';
-export { freePort, portBlock } from './ports.ts';
+export { freePort, portBlock, type PortBlock } from './ports.ts';
 export { seededRandom } from './random.ts';
 export { type RawHttpAnswer, rawHttp } from './media/raw-http.ts';
 export {

@@ -1,4 +1,7 @@
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 /** A loopback TCP port that was free a moment ago. */
 export function freePort(): Promise<number> {
@@ -12,15 +15,88 @@ export function freePort(): Promise<number> {
   });
 }
 
-let nextRange = 0;
+/** Engine port blocks are cut from 20000-31999: below the kernel's ephemeral range, in slots of 40 ports. */
+const FIRST_PORT = 20_000;
+const SLOT_SIZE = 40;
+const SLOTS = (32_000 - FIRST_PORT) / SLOT_SIZE;
+
+/** Where test processes of this machine say which slots they hold: a file `<slot>.<pid>` per holder. */
+const slotDir = path.join(tmpdir(), 'acefleet-port-slots');
+const heldSlots = new Set<number>();
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function slotFile(slot: number, pid = process.pid): string {
+  return path.join(slotDir, `${slot}.${pid}`);
+}
+
+function releaseSlot(slot: number): void {
+  if (!heldSlots.delete(slot)) return;
+  rmSync(slotFile(slot), { force: true });
+}
 
 /**
- * A block of `size` ports for one test's engines, distinct from other tests of this process and unlikely
- * to meet another test process's block (blocks are spread by pid) or the kernel's ephemeral range.
+ * Take a slot unless a live process holds it. Each taker writes its own file first and then looks for
+ * another's: of two processes racing for a slot, the one that looks second sees the first and backs off
+ * (both may back off, never neither). Files of processes that died are cleared on the way.
  */
-export function portBlock(size = 40): { start: number; end: number } {
-  const blocks = Math.floor((32_000 - 20_000) / size);
-  const index = (process.pid * 7 + nextRange++) % blocks;
-  const start = 20_000 + index * size;
-  return { start, end: start + size - 1 };
+function takeSlot(slot: number): boolean {
+  if (heldSlots.has(slot)) return false;
+  mkdirSync(slotDir, { recursive: true });
+  writeFileSync(slotFile(slot), '');
+  const others = readdirSync(slotDir)
+    .filter((name) => name.startsWith(`${slot}.`))
+    .map((name) => Number(name.slice(name.indexOf('.') + 1)))
+    .filter((pid) => pid !== process.pid);
+  let taken = false;
+  for (const pid of others) {
+    if (alive(pid)) taken = true;
+    else rmSync(slotFile(slot, pid), { force: true });
+  }
+  if (taken) {
+    rmSync(slotFile(slot), { force: true });
+    return false;
+  }
+  heldSlots.add(slot);
+  return true;
+}
+
+process.once('exit', () => {
+  for (const slot of [...heldSlots]) releaseSlot(slot);
+});
+
+/** A block of engine ports that no other test of this machine holds until `release()` (or this process ends). */
+export interface PortBlock {
+  start: number;
+  end: number;
+  release(): void;
+}
+
+/**
+ * A block of `size` ports for one test's engines, held by this process alone among the test processes of this
+ * machine (slot files in the temporary directory), so that two tests never start engines on the same port.
+ * The search starts at a place of this process's own, so that concurrent processes rarely meet.
+ */
+export function portBlock(size = SLOT_SIZE): PortBlock {
+  const count = Math.ceil(size / SLOT_SIZE);
+  const from = (process.pid * 7) % SLOTS;
+  for (let i = 0; i < SLOTS; i++) {
+    const first = (from + i) % SLOTS;
+    if (first + count > SLOTS) continue;
+    const taken: number[] = [];
+    for (let slot = first; slot < first + count && takeSlot(slot); slot++) taken.push(slot);
+    if (taken.length === count) {
+      const start = FIRST_PORT + first * SLOT_SIZE;
+      return { start, end: start + size - 1, release: () => taken.forEach(releaseSlot) };
+    }
+    taken.forEach(releaseSlot);
+  }
+  throw new Error(`no free block of ${size} engine ports: every slot in ${slotDir} is held`);
 }

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EngineRuntime, EngineSpec, RunningEngine } from '../src/runtime/runtime.ts';
+import type { EngineExit, EngineRuntime, EngineSpec, RunningEngine } from '../src/runtime/runtime.ts';
 
 /** How many fake containers run, per host and fleet-wide, and the most there ever were at once. */
 export class ContainerCount {
@@ -65,6 +65,10 @@ export class MemoryRuntime implements EngineRuntime {
 
   async removeAll(): Promise<void> {
     await Promise.all([...this.engines.keys()].map((id) => this.remove(id)));
+  }
+
+  exitOf(containerId: string): Promise<EngineExit | undefined> {
+    return Promise.resolve(this.engines.has(containerId) ? undefined : { reason: 'gone' });
   }
 
   list(): Promise<RunningEngine[]> {

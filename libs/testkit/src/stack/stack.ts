@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dockerAvailable, removeContainersWithLabels } from './docker.ts';
 import { startNatsServer, type NatsServer } from '../nats/nats-server.ts';
-import { freePort, portBlock } from '../ports.ts';
+import { freePort, portBlock, type PortBlock } from '../ports.ts';
+import { explainTimeouts } from '../wait.ts';
 import { startService, type ServiceProcess } from './processes.ts';
 
 export const entries = {
@@ -112,6 +113,20 @@ export interface Stack<N extends StackNats = NatsServer> {
   stop(): Promise<void>;
 }
 
+/** How many of a process's last warnings, and of its last lines whatever their level, a timeout shows. */
+const EXPLAIN_WARNINGS = 8;
+const EXPLAIN_RECENT = 4;
+
+/** A service process in a few lines: running or its exit code, its last warnings, its last lines. */
+function explainProcess(name: string, proc: ServiceProcess): string {
+  const code = proc.child.exitCode;
+  const lines = proc.output().split('\n').filter(Boolean);
+  const warnings = lines.filter((line) => /"level":(4|5|6)0[,}]/.test(line)).slice(-EXPLAIN_WARNINGS);
+  const recent = lines.slice(-EXPLAIN_RECENT).filter((line) => !warnings.includes(line));
+  const shown = [...warnings, ...recent].map((line) => `    ${line.slice(0, 400)}`);
+  return [`  ${name} (${code === null ? 'running' : `exited ${code}`}):`, ...shown].join('\n');
+}
+
 /** Managers whose engine ports a stack's proxies and monitors accept (more managers need ENGINE_ADDRESSES). */
 const MANAGER_BLOCKS = 4;
 
@@ -129,8 +144,8 @@ export async function startStack(opts: StackOptions<StackNats> = {}): Promise<St
   const apiKey = randomBytes(24).toString('base64url');
   const runtime = (await dockerAvailable()) ? 'docker' : 'process';
   const hostIdOf = (n: number): string => (n === 0 ? hostId : `${hostId}-${n}`);
-  const enginePorts = new Map<number, { start: number; end: number }>();
-  const portsOf = (n: number): { start: number; end: number } => {
+  const enginePorts = new Map<number, PortBlock>();
+  const portsOf = (n: number): PortBlock => {
     const block = enginePorts.get(n) ?? portBlock();
     enginePorts.set(n, block);
     return block;
@@ -176,6 +191,14 @@ export async function startStack(opts: StackOptions<StackNats> = {}): Promise<St
   };
   const instances: Stack['instances'] = { manager: [], proxy: [], stats: [], monitor: [] };
   const services: Stack['services'] = {};
+  const unexplain = explainTimeouts(() =>
+    [
+      `stack ${hostId} (${runtime}):`,
+      ...Object.values(instances).flatMap((all) =>
+        all.map((proc) => explainProcess(`${proc.key}-${proc.instance}`, proc)),
+      ),
+    ].join('\n'),
+  );
   const startInstance = async (
     key: ServiceKey,
     n: number,
@@ -224,12 +247,14 @@ export async function startStack(opts: StackOptions<StackNats> = {}): Promise<St
     hostIdOf,
     proxyUrl: (n = 0) => instances.proxy[n]?.url ?? '',
     async stop() {
+      unexplain();
       await Promise.all(Object.values(instances).flatMap((all) => all.map((s) => s.stop())));
       if (runtime === 'docker') {
         const hosts = [...enginePorts.keys()].map((n) => `io.acefleet.host=${hostIdOf(n)}`);
         const labels = [`io.acefleet.fleet=${hostId}`, ...hosts];
         await Promise.all(labels.map((label) => removeContainersWithLabels([label])));
       }
+      for (const block of enginePorts.values()) block.release();
       await own?.destroy();
       await rm(dir, { recursive: true, force: true });
     },

@@ -14,6 +14,9 @@ import type { ClaimRoom } from '../claims/room.ts';
 import type { EngineRuntime } from '../runtime/runtime.ts';
 import type { VpnWatcher } from '../runtime/vpn.ts';
 
+/** How often a starting engine's container is looked at (is it still running?) while it does not answer. */
+const CONTAINER_LOOK_MS = 1000;
+
 export interface ProvisionerOptions {
   hostId: string;
   maxReplicas: number;
@@ -228,7 +231,7 @@ export class Provisioner {
         this.p.breaker.run(() => this.p.runtime.start({ engineId: record.id, httpPort, p2pPort })),
       ));
       await this.p.registry.mutate(record.id, (rec) => ({ ...rec, containerId }));
-      await this.waitForEngine(record.baseUrl);
+      await this.waitForEngine(record.baseUrl, containerId);
       await this.p.registry.transition(record.id, { to: 'ready', from: ['starting'] });
       this.p.metrics.provisions.inc({ result: 'ok' });
       this.p.log.info({ engineId: record.id, containerId }, 'engine ready');
@@ -247,22 +250,42 @@ export class Provisioner {
     }
   }
 
-  private async waitForEngine(baseUrl: string): Promise<void> {
+  /**
+   * Until the engine answers `get_status`, or its container ends (an image that crashes, a port some other
+   * process took after the allocator looked): then at once, with its exit code, rather than at the deadline.
+   * An answer counts only while the container runs, since another process may answer on that port.
+   */
+  private async waitForEngine(baseUrl: string, containerId: string): Promise<void> {
     const deadline = Date.now() + this.opts.readyTimeoutMs;
+    let lookAt = Date.now() + CONTAINER_LOOK_MS;
     for (;;) {
-      try {
-        await probeStatus(baseUrl, 1000);
-        return;
-      } catch (err) {
-        if (Date.now() > deadline) {
-          throw new AcefleetError('engine_timeout', `engine not ready after ${this.opts.readyTimeoutMs} ms`, {
-            cause: err,
-            retryAfterMs: 5000,
-          });
-        }
-        await sleep(100);
+      const answered = await probeStatus(baseUrl, 1000).then(
+        () => undefined,
+        (err: unknown) => err ?? new Error('no answer'),
+      );
+      if (answered === undefined || Date.now() >= lookAt) {
+        await this.mustRun(containerId);
+        if (answered === undefined) return;
+        lookAt = Date.now() + CONTAINER_LOOK_MS;
       }
+      if (Date.now() > deadline) {
+        throw new AcefleetError('engine_timeout', `engine not ready after ${this.opts.readyTimeoutMs} ms`, {
+          cause: answered,
+          retryAfterMs: 5000,
+        });
+      }
+      await sleep(100);
     }
+  }
+
+  private async mustRun(containerId: string): Promise<void> {
+    const exit = await this.p.runtime.exitOf(containerId).catch(() => undefined);
+    if (!exit) return;
+    const how = exit.reason === 'gone' ? 'is gone' : `exited with code ${exit.exitCode ?? '?'}`;
+    const oom = exit.reason === 'out of memory' ? ' (out of memory)' : '';
+    throw new AcefleetError('engine_error', `the engine ${how}${oom} before it answered`, {
+      retryAfterMs: 1000,
+    });
   }
 
   /**

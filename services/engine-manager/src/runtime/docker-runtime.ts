@@ -6,7 +6,14 @@ import { Labels } from '@acefleet/contracts';
 import { confinedHostConfig, type EngineLimits } from './confinement.ts';
 import { dockerUsage } from './engine-usage.ts';
 import { engineEnvironment, type EngineEnv, type EnginePreset } from './presets.ts';
-import type { EngineRuntime, EngineSpec, EngineUsage, RunningEngine, RuntimeEvent } from './runtime.ts';
+import type {
+  EngineExit,
+  EngineRuntime,
+  EngineSpec,
+  EngineUsage,
+  RunningEngine,
+  RuntimeEvent,
+} from './runtime.ts';
 
 export interface DockerRuntimeOptions {
   docker: Docker;
@@ -203,6 +210,16 @@ export class DockerRuntime implements EngineRuntime {
     await container.remove({ force: true }).catch((err: { statusCode?: number }) => {
       if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
     });
+  }
+
+  async exitOf(containerId: string): Promise<EngineExit | undefined> {
+    const info = await this.opts.docker
+      .getContainer(containerId)
+      .inspect()
+      .catch((err: { statusCode?: number }) => (err.statusCode === 404 ? null : undefined));
+    if (info === null) return { reason: 'gone' };
+    if (!info || info.State.Running || info.State.Status === 'created') return undefined;
+    return { exitCode: info.State.ExitCode, ...(info.State.OOMKilled ? { reason: 'out of memory' } : {}) };
   }
 
   async list(): Promise<RunningEngine[]> {

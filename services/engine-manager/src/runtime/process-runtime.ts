@@ -1,7 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { engineEnvironment, type EngineEnv, type EnginePreset } from './presets.ts';
 import { processUsage } from './engine-usage.ts';
-import type { EngineRuntime, EngineSpec, EngineUsage, RunningEngine, RuntimeEvent } from './runtime.ts';
+import type {
+  EngineExit,
+  EngineRuntime,
+  EngineSpec,
+  EngineUsage,
+  RunningEngine,
+  RuntimeEvent,
+} from './runtime.ts';
+
+/** How many ended engines' exit codes are remembered. */
+const KEPT_EXITS = 32;
 
 /**
  * Engines as local child processes: the fallback where no Docker engine can run (npm start says so).
@@ -10,6 +20,8 @@ import type { EngineRuntime, EngineSpec, EngineUsage, RunningEngine, RuntimeEven
 export class ProcessRuntime implements EngineRuntime {
   readonly kind = 'process';
   private readonly children = new Map<string, { child: ChildProcess; spec: EngineSpec }>();
+  /** Exit codes of the engines that ended last (a signal counts as -1). */
+  private readonly exits = new Map<string, number>();
   private readonly listeners = new Set<(e: RuntimeEvent) => void>();
 
   constructor(
@@ -35,8 +47,11 @@ export class ProcessRuntime implements EngineRuntime {
     });
     const containerId = `pid-${child.pid ?? 'unknown'}-${spec.engineId}`;
     this.children.set(containerId, { child, spec });
-    child.once('exit', () => {
+    child.once('exit', (code) => {
       this.children.delete(containerId);
+      this.exits.set(containerId, code ?? -1);
+      // Only the last few are kept: a starting engine's exit is looked at within a second.
+      for (const old of this.exits.keys()) if (this.exits.size > KEPT_EXITS) this.exits.delete(old);
       for (const l of this.listeners) l({ engineId: spec.engineId, containerId, kind: 'die' });
     });
     return Promise.resolve({ containerId });
@@ -50,6 +65,15 @@ export class ProcessRuntime implements EngineRuntime {
     const timer = setTimeout(() => entry.child.kill('SIGKILL'), 3000);
     await exited;
     clearTimeout(timer);
+  }
+
+  exitOf(containerId: string): Promise<EngineExit | undefined> {
+    const exitCode = this.exits.get(containerId);
+    if (exitCode !== undefined) return Promise.resolve({ exitCode });
+    const entry = this.children.get(containerId);
+    if (!entry) return Promise.resolve({ reason: 'gone' });
+    const code = entry.child.exitCode;
+    return Promise.resolve(code === null ? undefined : { exitCode: code });
   }
 
   list(): Promise<RunningEngine[]> {

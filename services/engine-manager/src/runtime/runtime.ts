@@ -17,6 +17,12 @@ export interface RunningEngine {
   image?: string;
 }
 
+/** How a container ended: its exit code when the runtime knows it, `gone` when it no longer exists. */
+export interface EngineExit {
+  exitCode?: number;
+  reason?: 'gone' | 'out of memory';
+}
+
 /** A lifecycle change of one of our engines, as the runtime reports it. */
 export interface RuntimeEvent {
   engineId: string;
@@ -45,6 +51,8 @@ export interface EngineRuntime {
   useImage?(image: string, alsoCurrent: readonly string[]): void;
   start(spec: EngineSpec): Promise<{ containerId: string }>;
   remove(containerId: string): Promise<void>;
+  /** How the container ended, or undefined while it runs (or when the runtime cannot tell right now). */
+  exitOf(containerId: string): Promise<EngineExit | undefined>;
   /** Only engines that carry our labels (Docker) or that we started (processes). */
   list(): Promise<RunningEngine[]>;
   /** Address to reach an engine's HTTP API at. */
