@@ -95,7 +95,7 @@ export async function startSoakStack(dayMs: number, say: (line: string) => void)
     FLEET_ID: fleetId,
     HTTP_PORT_RANGE_START: String(engines.start),
     HTTP_PORT_RANGE_END: String(engines.end),
-    P2P_PORT_RANGE_START: String(engines.start + 12_000),
+    P2P_PORT_RANGE_START: String(engines.p2pStart),
   };
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: repoRoot,

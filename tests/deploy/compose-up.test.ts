@@ -53,7 +53,7 @@ composeTest(
   async (t) => {
     t.timeout(240_000);
     const [proxyPort, statsPort, natsPort] = [await freePort(), await freePort(), await freePort()];
-    const p2pStart = portBlock(4).start;
+    const p2pStart = portBlock(4).p2pStart;
     const env = {
       COMPOSE_PROJECT_NAME: project,
       HOST_ID: project,

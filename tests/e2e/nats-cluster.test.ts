@@ -185,7 +185,7 @@ test('nats cluster - engine-manager with JS_REPLICAS=3 grows streams made with o
     MIN_FREE_REPLICAS: '0',
     HTTP_PORT_RANGE_START: String(ports.start),
     HTTP_PORT_RANGE_END: String(ports.end),
-    P2P_PORT_RANGE_START: String(ports.start + 12_000),
+    P2P_PORT_RANGE_START: String(ports.p2pStart),
   });
   t.teardown(() => manager.stop());
 

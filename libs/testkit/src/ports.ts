@@ -15,10 +15,16 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Engine port blocks are cut from 20000-31999: below the kernel's ephemeral range, in slots of 40 ports. */
+/**
+ * Engine port blocks are cut from 20000-31999 in slots of 40 HTTP ports (20 engines), each slot with 20 P2P
+ * ports in 10000-15999: all below the kernel's ephemeral range (32768 and up), where an outgoing connection
+ * may hold any port at any moment and a published P2P port then fails to bind.
+ */
 const FIRST_PORT = 20_000;
 const SLOT_SIZE = 40;
 const SLOTS = (32_000 - FIRST_PORT) / SLOT_SIZE;
+const FIRST_P2P_PORT = 10_000;
+const P2P_PER_SLOT = SLOT_SIZE / 2;
 
 /** Where test processes of this machine say which slots they hold: a file `<slot>.<pid>` per holder. */
 const slotDir = path.join(tmpdir(), 'acefleet-port-slots');
@@ -76,6 +82,8 @@ process.once('exit', () => {
 export interface PortBlock {
   start: number;
   end: number;
+  /** The first of the block's P2P ports (one per two HTTP ports: P2P_PORT_RANGE_START). */
+  p2pStart: number;
   release(): void;
 }
 
@@ -94,7 +102,8 @@ export function portBlock(size = SLOT_SIZE): PortBlock {
     for (let slot = first; slot < first + count && takeSlot(slot); slot++) taken.push(slot);
     if (taken.length === count) {
       const start = FIRST_PORT + first * SLOT_SIZE;
-      return { start, end: start + size - 1, release: () => taken.forEach(releaseSlot) };
+      const p2pStart = FIRST_P2P_PORT + first * P2P_PER_SLOT;
+      return { start, end: start + size - 1, p2pStart, release: () => taken.forEach(releaseSlot) };
     }
     taken.forEach(releaseSlot);
   }

@@ -32,7 +32,7 @@ import { LeaderLease } from './leadership/leader-lease.ts';
 import { sweepExpiredClaims } from './claims/expiry-sweeper.ts';
 import { ProvisionLimiter } from './runtime/limiter.ts';
 import { createManagerMetrics } from './metrics.ts';
-import { PortAllocator } from './runtime/ports.ts';
+import { PortAllocator, type PortProbe } from './runtime/ports.ts';
 import { loggableEngineEnv, presets } from './runtime/presets.ts';
 import { ProcessRuntime } from './runtime/process-runtime.ts';
 import { Provisioner } from './lifecycle/provisioner.ts';
@@ -99,14 +99,17 @@ function createRuntime(config: ManagerConfig, log: Logger): EngineRuntime {
 }
 
 /**
- * Where an engine's HTTP port takes a port of this host, so the allocator checks it is free: the host's
- * network (host mode, local processes), or the address bridge engines publish it on. Undefined: the engine
- * has a network of its own (by container name, or a VPN container's namespace).
+ * Where an engine takes ports of this host, so the allocator checks they are free: its HTTP port on the host's
+ * network (host mode, local processes) or on the address bridge engines publish it on, and its P2P port on
+ * every address (bound in host mode, published by a bridge). Undefined: the engine has a network of its own
+ * (reached by container name, or a VPN container's namespace, where the VPN's forwarded port is its P2P port).
  */
-function portProbeHost(config: ManagerConfig): string | undefined {
-  if (config.networkMode === 'host' || config.engineRuntime === 'process') return config.engineHost;
-  const bridge = config.networkMode !== 'none' && !config.networkMode.startsWith('container:');
-  return bridge && config.engineHttpBind !== NOT_PUBLISHED ? config.engineHttpBind : undefined;
+function portProbeOf(config: ManagerConfig): PortProbe | undefined {
+  if (config.networkMode === 'host' || config.engineRuntime === 'process') {
+    return { http: config.engineHost, p2p: true };
+  }
+  if (config.networkMode === 'none' || config.networkMode.startsWith('container:')) return undefined;
+  return { ...(config.engineHttpBind !== NOT_PUBLISHED ? { http: config.engineHttpBind } : {}), p2p: true };
 }
 
 /** How long the proxy holding a stream has to answer DELETE /api/streams/:id. */
@@ -129,7 +132,7 @@ export async function buildEngineManager(
   const table = new EngineTable(await openEnginesKv(nc), log);
   await table.start();
   const registry = new EngineRegistry(table, config.hostId, log);
-  const ports = new PortAllocator(config.httpPortRangeStart, config.httpPortRangeEnd, portProbeHost(config));
+  const ports = new PortAllocator(config.httpPortRangeStart, config.httpPortRangeEnd, portProbeOf(config));
   const breaker = new CircuitBreaker(
     { failureThreshold: config.breakerFailureThreshold, recoveryMs: config.breakerRecoveryMs },
     Date.now,

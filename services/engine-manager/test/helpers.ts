@@ -53,7 +53,7 @@ export function testEnv(nats: NatsAccess, hostId: string): Record<string, string
     ENGINE_RUNTIME: 'docker',
     HTTP_PORT_RANGE_START: String(ports.start),
     HTTP_PORT_RANGE_END: String(ports.end),
-    P2P_PORT_RANGE_START: String(ports.start + 12_000),
+    P2P_PORT_RANGE_START: String(ports.p2pStart),
     MIN_REPLICAS: '0',
     MIN_FREE_REPLICAS: '0',
     MAINTENANCE_INTERVAL_MS: '200',

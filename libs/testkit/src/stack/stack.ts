@@ -171,7 +171,7 @@ export async function startStack(opts: StackOptions<StackNats> = {}): Promise<St
           MIN_FREE_REPLICAS: '0',
           HTTP_PORT_RANGE_START: String(ports.start),
           HTTP_PORT_RANGE_END: String(ports.end),
-          P2P_PORT_RANGE_START: String(ports.start + 12_000),
+          P2P_PORT_RANGE_START: String(ports.p2pStart),
           REMOVE_ENGINES_ON_EXIT: 'false',
         };
       }

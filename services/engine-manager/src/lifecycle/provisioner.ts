@@ -8,7 +8,13 @@ import type { CircuitBreaker } from '../runtime/breaker.ts';
 import type { ProvisionLimiter } from '../runtime/limiter.ts';
 import { Lock } from '../lock.ts';
 import type { ManagerMetrics } from '../metrics.ts';
-import { PORTS_PER_ENGINE, portOf, type PortAllocator } from '../runtime/ports.ts';
+import {
+  isPortConflict,
+  PORTS_PER_ENGINE,
+  portOf,
+  REFUSED_PORT_MS,
+  type PortAllocator,
+} from '../runtime/ports.ts';
 import type { EngineRegistry } from './registry.ts';
 import type { ClaimRoom } from '../claims/room.ts';
 import type { EngineRuntime } from '../runtime/runtime.ts';
@@ -140,7 +146,10 @@ export class Provisioner {
     }
     this.p.limiter.takeToken();
     const ours = this.ours().map((e) => e.record);
-    const httpPort = await this.p.ports.allocate(ours.map((r) => portOf(r.baseUrl)));
+    const httpPort = await this.p.ports.allocate(
+      ours.map((r) => portOf(r.baseUrl)),
+      (port) => this.p2pPortFor(port, ours),
+    );
     if (httpPort === undefined) {
       throw new AcefleetError('capacity_exhausted', 'no free engine port in the configured range', {
         retryAfterMs: 5000,
@@ -238,6 +247,13 @@ export class Provisioner {
     } catch (err) {
       this.p.metrics.provisions.inc({ result: 'failed' });
       this.p.log.error({ err, engineId: record.id }, 'engine failed to start');
+      if (isPortConflict(err)) {
+        this.p.ports.refuse(httpPort);
+        this.p.log.warn(
+          { httpPort, p2pPort, minutes: REFUSED_PORT_MS / 60_000 },
+          'another program holds a port of this engine: its ports are left out for a while',
+        );
+      }
       // Best effort, past the breaker: the waiter must see the record go even while Docker fails.
       if (containerId) await this.p.runtime.remove(containerId).catch(() => {});
       await this.p.registry.remove(record.id).catch(() => {});
