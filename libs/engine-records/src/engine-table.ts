@@ -1,6 +1,6 @@
 import type { KV, KvEntry } from '@nats-io/kv';
 import { EngineRecord, parseMessage } from '@acefleet/contracts';
-import { supervise, type Logger, type Supervised } from '@acefleet/platform';
+import { supervise, Tombstones, type Logger, type Supervised } from '@acefleet/platform';
 
 export interface VersionedEngine {
   record: EngineRecord;
@@ -13,7 +13,7 @@ export interface VersionedEngine {
  */
 export class EngineTable {
   private readonly engines = new Map<string, VersionedEngine>();
-  private readonly deletedAt = new Map<string, number>();
+  private readonly deletedAt = new Tombstones();
   private watching: Supervised | undefined;
 
   constructor(
@@ -45,12 +45,12 @@ export class EngineTable {
   /** Apply an entry read from or written to the bucket. */
   apply(entry: Pick<KvEntry, 'key' | 'revision' | 'operation' | 'value'>): void {
     const current = this.engines.get(entry.key);
-    const known = Math.max(current?.revision ?? 0, this.deletedAt.get(entry.key) ?? 0);
+    const known = Math.max(current?.revision ?? 0, this.deletedAt.revisionOf(entry.key));
     if (entry.revision <= known) return;
     if (entry.operation !== 'PUT') {
-      this.engines.delete(entry.key);
       this.deletedAt.set(entry.key, entry.revision);
-      this.onChange(entry.key, undefined);
+      // A delete of a key already gone (a restarted watch replays its marker) is no news.
+      if (this.engines.delete(entry.key)) this.onChange(entry.key, undefined);
       return;
     }
     try {

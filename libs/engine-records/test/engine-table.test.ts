@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { KV, KvEntry } from '@nats-io/kv';
 import type { EngineRecord } from '@acefleet/contracts';
-import type { Logger } from '@acefleet/platform';
+import { KEPT_TOMBSTONES, type Logger } from '@acefleet/platform';
 import { EngineTable, type VersionedEngine } from '@acefleet/engine-records';
 
 type Entry = Pick<KvEntry, 'key' | 'revision' | 'operation' | 'value'>;
@@ -118,4 +118,22 @@ test('engine table - entries apply in any order across keys', (t) => {
       .sort(),
     ['a', 'b'],
   );
+});
+
+test('engine table - remembers only the last deletes, yet a late older put after a recent delete stays ignored', (t) => {
+  const { table: tbl, changes } = table();
+  for (let i = 0; i < 5000; i++) {
+    tbl.apply(put(record(`gone-${i}`), 2 * i + 1));
+    tbl.apply(del(`gone-${i}`, 2 * i + 2));
+  }
+  t.is(tbl.all().length, 0);
+  t.true(
+    (tbl as unknown as { deletedAt: { size: number } }).deletedAt.size <= KEPT_TOMBSTONES,
+    'one tombstone per engine ever removed would grow for months',
+  );
+  const before = changes.length;
+  tbl.apply(put(record('gone-4999'), 9997));
+  t.is(tbl.get('gone-4999'), undefined, 'the put older than the recent delete is not taken');
+  tbl.apply(del('gone-4999', 10_000));
+  t.is(changes.length, before, 'a delete of a key already gone reports nothing');
 });

@@ -61,3 +61,4 @@ export { type HttpFront, listenFront } from './http/http-front.ts';
 export { type LegacyRule, LegacyValueError, mapLegacyEnv, readLegacy, renamed } from './config/legacy-env.ts';
 export { parseGoDuration, parseHumanBytes, legacyValues } from './config/legacy-values.ts';
 export { kvSnapshot, KvMirror } from './nats/kv-mirror.ts';
+export { KEPT_TOMBSTONES, Tombstones } from './nats/tombstones.ts';

@@ -6,6 +6,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { compiledParser } from '@acefleet/contracts';
 import type { Logger } from '../logger.ts';
 import { supervise, type Supervised } from '../supervise.ts';
+import { Tombstones } from './tombstones.ts';
 
 /** One key's latest entry, as a snapshot reads it. */
 export type KvSnapshotEntry = Pick<KvEntry, 'key' | 'revision' | 'operation' | 'value'>;
@@ -70,7 +71,7 @@ export interface KvMirrorOptions<T extends TSchema> {
  */
 export class KvMirror<T extends TSchema> {
   private readonly entries = new Map<string, { value: Static<T>; revision: number }>();
-  private readonly deletedAt = new Map<string, number>();
+  private readonly deletedAt = new Tombstones();
   private lastRevision = 0;
   private watching: Supervised | undefined;
   private changes = 0;
@@ -124,7 +125,7 @@ export class KvMirror<T extends TSchema> {
   /** Apply an entry read from, or written to, the bucket. */
   apply(entry: Pick<KvEntry, 'key' | 'revision' | 'operation' | 'value'>): void {
     this.lastRevision = Math.max(this.lastRevision, entry.revision);
-    const known = Math.max(this.entries.get(entry.key)?.revision ?? 0, this.deletedAt.get(entry.key) ?? 0);
+    const known = Math.max(this.entries.get(entry.key)?.revision ?? 0, this.deletedAt.revisionOf(entry.key));
     if (entry.revision <= known) return;
     if (entry.operation !== 'PUT') {
       this.deletedAt.set(entry.key, entry.revision);
