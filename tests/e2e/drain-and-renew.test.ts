@@ -1,5 +1,5 @@
 import test from 'ava';
-import { Subjects, type ListReply } from '@acefleet/contracts';
+import { proxyCallSubject, Subjects, type AcquireRequest, type ListReply } from '@acefleet/contracts';
 import { Player, startStack, waitFor, type Stack } from '@acefleet/testkit';
 
 async function request<T>(stack: Stack, subject: string, body: unknown): Promise<T> {
@@ -78,6 +78,13 @@ test.serial(
       env: { manager: { CLAIM_TTL_MS: '2000' }, proxy: { RENEW_INTERVAL_MS: '5000' } },
     });
     t.teardown(() => stack.stop());
+    const nc = await stack.nats.connect();
+    t.teardown(() => nc.close());
+    const acquires: AcquireRequest[] = [];
+    // A plain subscriber sees every acquire the proxy sends, beside the manager's queue group.
+    nc.subscribe(proxyCallSubject('acquire', '*'), {
+      callback: (_err, msg) => void acquires.push(msg.json<AcquireRequest>()),
+    });
     const manifest = `${stack.proxyUrl()}/ace/manifest.m3u8?id=${'f'.repeat(40)}`;
     /** The stream id the playlist names (its segments are under /ace/hls/<stream id>/). */
     const poll = async (): Promise<string | undefined> => {
@@ -88,7 +95,10 @@ test.serial(
     t.truthy(streamId);
     const claimsNow = async (): Promise<string[]> =>
       (await engines(stack)).flatMap((e) => e.claims.map((c) => c.claimId));
+    const engineOf = async (claimId: string): Promise<string | undefined> =>
+      (await engines(stack)).find((e) => e.claims.some((c) => c.claimId === claimId))?.id;
     const first = await waitFor(async () => (await poll()) && (await claimsNow())[0], 20_000, 500);
+    const playedOn = await engineOf(first);
     const again = await waitFor(
       async () => {
         if ((await poll()) !== streamId) throw new Error('the HLS stream failed or started again');
@@ -100,5 +110,8 @@ test.serial(
     );
     t.not(again, first, 'a new claim holds the engine for the HLS player');
     t.is(await poll(), streamId, 'the same stream plays on');
+    const reclaim = acquires.find((a) => a.preferEngineId !== undefined);
+    t.is(reclaim?.preferEngineId, playedOn, 'the re-claim asked for the engine the stream plays from');
+    t.is(await engineOf(again), playedOn, 'and got it: the stream did not move');
   },
 );

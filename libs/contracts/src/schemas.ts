@@ -85,6 +85,11 @@ export const AcquireRequest = Type.Object({
   failedEngineId: Type.Optional(Id),
   failureReason: Type.Optional(Type.String({ maxLength: 64 })),
   /**
+   * The engine the stream plays from now, when it claims again (its claim was lost): placed there while that
+   * engine has room, before content affinity and load, so that a re-claim never moves a playing stream.
+   */
+  preferEngineId: Type.Optional(Id),
+  /**
    * When the proxy stops waiting for the reply. The manager grants nothing after it (it releases the claim
    * and answers no_engine_available): a claim granted after the proxy gave up would be held by no one.
    */

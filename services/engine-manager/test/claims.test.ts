@@ -1,7 +1,7 @@
 import test from 'ava';
-import { ReleaseReply, RenewReply, proxyCallSubject } from '@acefleet/contracts';
+import { AcquireReply, ReleaseReply, RenewReply, proxyCallSubject } from '@acefleet/contracts';
 import { containersWithLabels, waitFor } from '@acefleet/testkit';
-import { acquire, acquireError, call, isolatedManager, listEngines } from './helpers.ts';
+import { acquire, acquireError, call, contentOf, isolatedManager, listEngines } from './helpers.ts';
 
 test('manager - 50 concurrent acquires for 50 contents with maxReplicas 5 and capacity 2 never exceed 10 claims', async (t) => {
   t.timeout(90_000);
@@ -57,6 +57,36 @@ test('manager - repeated acquires of one content land on one engine', async (t) 
     ReleaseReply,
   );
   t.true(released.released);
+});
+
+test('manager - a re-claim naming the engine it plays from (preferEngineId) stays there, before load and affinity', async (t) => {
+  t.timeout(60_000);
+  const m = await isolatedManager(t, {
+    MIN_FREE_REPLICAS: '2',
+    MAX_REPLICAS: '3',
+    MAX_STREAMS_PER_ENGINE: '4',
+  });
+  await waitFor(
+    async () => (await listEngines(m.client, m.hostId)).filter((e) => e.state === 'ready').length >= 2,
+    20_000,
+  );
+  const reclaim = (n: number, preferEngineId?: string): Promise<AcquireReply> =>
+    call(
+      m.client,
+      proxyCallSubject('acquire', 'proxy-b'),
+      { content: contentOf(n), proxyId: 'proxy-b', ...(preferEngineId && { preferEngineId }) },
+      AcquireReply,
+    );
+  const busy = (await acquire(m.client, 1, 'proxy-a')).engine.id;
+  const other = (await acquire(m.client, 2, 'proxy-a')).engine.id;
+  t.not(other, busy, 'a new content goes to the least loaded engine');
+  for (const n of [10, 11])
+    t.is((await reclaim(n, busy)).engine.id, busy, 'preferred, though others are emptier');
+  t.not((await reclaim(4)).engine.id, busy, 'without the preference: a less loaded engine');
+  t.is((await reclaim(2, busy)).engine.id, busy, 'preferred over the engine already playing the content');
+  const full = (await listEngines(m.client, m.hostId)).find((e) => e.id === busy)!;
+  t.is(full.claims.length, 4);
+  t.not((await reclaim(12, busy)).engine.id, busy, 'a preferred engine without room is passed over');
 });
 
 test("manager - a vanished proxy's claims expire after the claim TTL, a renewing one's do not", async (t) => {

@@ -27,6 +27,13 @@ export interface EngineSourceOptions extends LocalChoiceOptions {
   reclaimEngine: () => Promise<boolean>;
 }
 
+/** What an acquire tells the manager beside the content and the engines to avoid. */
+interface ManagerAsk {
+  failed?: EngineFailure | undefined;
+  standby?: boolean;
+  prefer?: string | undefined;
+}
+
 /**
  * Where streams get engines: the engine manager over NATS; when it does not answer in time, an engine the
  * proxy chooses itself (local-choice.ts). Its other jobs each have their module: renewals and adoptions of
@@ -95,12 +102,14 @@ export class EngineSource {
     content: ContentRef,
     exclude: ReadonlySet<string>,
     failed?: EngineFailure,
+    /** The engine the stream plays from now (a re-claim): the manager places the claim there while it has room. */
+    prefer?: string,
   ): Promise<EngineLease> {
     const end = this.metrics.acquireSeconds.startTimer();
     const avoid = this.cooldown.excluding(exclude);
     try {
       const lease = await this.reclaimingWhenFull(() =>
-        this.fromManagerOrSooner(content, avoid, exclude, failed).catch((err: unknown) => {
+        this.fromManagerOrSooner(content, avoid, exclude, { failed, prefer }).catch((err: unknown) => {
           if (!(err instanceof AcefleetError) || err.code !== 'control_plane_unavailable') throw err;
           this.log.warn({ err: err.message }, 'engine manager unavailable; choosing an engine locally');
           return this.choice.choose(content, avoid, exclude, err);
@@ -128,7 +137,7 @@ export class EngineSource {
   async acquireStandby(content: ContentRef, exclude: ReadonlySet<string>): Promise<EngineLease> {
     const avoid = this.cooldown.excluding(exclude);
     try {
-      return await this.fromManager(content, avoid, undefined, true);
+      return await this.fromManager(content, avoid, { standby: true });
     } catch (err) {
       if (!(err instanceof AcefleetError) || err.code !== 'control_plane_unavailable') throw err;
       const lease = this.choice.chooseStandby(content, avoid);
@@ -186,9 +195,9 @@ export class EngineSource {
     content: ContentRef,
     avoid: ReadonlySet<string>,
     exclude: ReadonlySet<string>,
-    failed?: EngineFailure,
+    ask: ManagerAsk,
   ): Promise<EngineLease> {
-    const asked = this.fromManager(content, avoid, failed);
+    const asked = this.fromManager(content, avoid, ask);
     let timer: NodeJS.Timeout | undefined;
     const slow = new Promise<undefined>((resolve) => {
       timer = setTimeout(resolve, this.opts.fallbackMs, undefined);
@@ -217,8 +226,7 @@ export class EngineSource {
   private async fromManager(
     content: ContentRef,
     exclude: ReadonlySet<string>,
-    failed?: EngineFailure,
-    standby = false,
+    { failed, standby, prefer }: ManagerAsk,
   ): Promise<EngineLease> {
     if (!this.nc || this.nc.isClosed() || !this.connected) {
       throw new AcefleetError('control_plane_unavailable', 'not connected to NATS');
@@ -231,6 +239,7 @@ export class EngineSource {
         excludeEngineIds: [...exclude],
         ...(failed && { failedEngineId: failed.engineId, failureReason: failed.reason }),
         ...(standby && { standby }),
+        ...(prefer !== undefined && { preferEngineId: prefer }),
       },
       { timeoutMs: this.opts.requestTimeoutMs },
       (late) => this.releaseLate({ engineId: late.engine.id, baseUrl: '', claimId: late.claimId }),

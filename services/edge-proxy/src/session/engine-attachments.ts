@@ -243,11 +243,12 @@ export class EngineAttachments {
 
   /**
    * The manager lost the current claim (it expired while the proxy could not renew), or (`took`) the current
-   * one plays on a standby claim since it took over, and the engines it left are excluded. Claim again:
-   * content affinity brings the claim back to the same engine (a standby claim is then given back). Returns
-   * a claim the manager placed on another engine instead, while the stream still plays from this one: it has
-   * no room for the stream any more, and the caller moves there or gives the claim back (see
-   * StreamEngines.reclaim). A failed acquire is logged; the next renewal retries.
+   * one plays on a standby claim since it took over, and the engines it left are excluded. Claim again,
+   * asking for the engine the stream plays from (`preferEngineId`): the claim comes back to it while it has
+   * room (a standby claim is then given back). Returns a claim the manager placed on another engine instead,
+   * while the stream still plays from this one: it has no room for the stream any more, and the caller moves
+   * there or gives the claim back (see StreamEngines.reclaim). A failed acquire is logged; the next renewal
+   * retries.
    */
   async reclaim(
     engines: EngineSource,
@@ -259,7 +260,7 @@ export class EngineAttachments {
     if (!current || !old) return undefined;
     let fresh: EngineLease;
     try {
-      fresh = await engines.acquire(content, took?.exclude ?? new Set());
+      fresh = await engines.acquire(content, took?.exclude ?? new Set(), undefined, old.engineId);
     } catch (err) {
       this.log.warn(
         { err, engineId: old.engineId },

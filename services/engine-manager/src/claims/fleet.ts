@@ -29,6 +29,8 @@ export interface FleetOptions {
 interface Ask {
   claim: Claim;
   exclude: ReadonlySet<string>;
+  /** The engine the stream plays from now (a re-claim; never for a standby). */
+  prefer: string | undefined;
   /** When the proxy stops waiting (ms since the epoch; Infinity: no deadline). */
   deadline: number;
 }
@@ -159,19 +161,20 @@ export class Fleet {
       this.log.warn({ engineId, reason, contentKey: claim.contentKey }, 'proxy reports a failed start');
     }
     const deadline = req.deadline === undefined ? Infinity : Date.parse(req.deadline);
-    return { claim, exclude, deadline };
+    const prefer = req.standby ? undefined : req.preferEngineId;
+    return { claim, exclude, prefer, deadline };
   }
 
   /**
    * Claim room on an engine of this host by CAS alone, or have the provisioner create one holding the claim
    * (never for a standby); then wait until that engine is ready.
    */
-  private async acquireHere({ claim, exclude, deadline }: Ask): Promise<AcquireReply> {
+  private async acquireHere({ claim, exclude, prefer, deadline }: Ask): Promise<AcquireReply> {
     const engineId = await this.perContent.run(claim.contentKey, async () => {
-      const placed = await this.claimRoom(claim, exclude);
+      const placed = await this.claimRoom(claim, exclude, prefer);
       if (placed) return placed;
       if (claim.standby) throw noRoomForStandby();
-      return this.provisioner.provision({ claim, exclude });
+      return this.provisioner.provision({ claim, exclude, prefer });
     });
     const engine = await this.provisioner.awaitReady(engineId);
     await this.withinDeadline(deadline, { engineId, claimId: claim.claimId });
@@ -190,11 +193,15 @@ export class Fleet {
     throw new AcefleetError('no_engine_available', 'no engine was ready before the acquire deadline');
   }
 
-  /** Another host whose engine plays the content and has room, when no engine of this host does. */
-  private hostPlayingElsewhere({ claim, exclude }: Ask): string | undefined {
-    const [best] = rankCandidates(this.registry.table.records(), claim, exclude);
+  /**
+   * Another host whose engine the stream plays from (a re-claim) or that plays the content, with room, when
+   * no engine of this host ranks first.
+   */
+  private hostPlayingElsewhere({ claim, exclude, prefer }: Ask): string | undefined {
+    const [best] = rankCandidates(this.registry.table.records(), claim, exclude, prefer);
     if (!best || best.hostId === this.opts.hostId) return undefined;
-    return best.claims.some((c) => c.contentKey === claim.contentKey) ? best.hostId : undefined;
+    const playing = best.id === prefer || best.claims.some((c) => c.contentKey === claim.contentKey);
+    return playing ? best.hostId : undefined;
   }
 
   /** This host cannot create an engine: ask the others, least loaded first; else report the local refusal. */

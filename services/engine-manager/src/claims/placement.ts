@@ -24,21 +24,23 @@ export function hasRoomFor(rec: EngineRecord, standby: boolean | undefined): boo
 }
 
 /**
- * Engines that could take `claim`, best first. A stream: an engine already playing its content (so the swarm
- * is joined once), then free room before giving up a standby claim, then ready before starting, then the
- * least loaded. A standby: an engine on another host than the excluded engines (the one the channel plays
- * on), then the least loaded.
+ * Engines that could take `claim`, best first. A stream: the engine it plays from now (`prefer`, a re-claim),
+ * then an engine already playing its content (so the swarm is joined once), then free room before giving up
+ * a standby claim, then ready before starting, then the least loaded. A standby: an engine on another host
+ * than the excluded engines (the one the channel plays on), then the least loaded.
  */
 export function rankCandidates(
   records: EngineRecord[],
   claim: Pick<Claim, 'contentKey' | 'standby'>,
   exclude: ReadonlySet<string>,
+  prefer?: string,
 ): EngineRecord[] {
   const load = (rec: EngineRecord): number => rec.claims.length / rec.capacity;
   const avoidedHosts = new Set(records.filter((r) => exclude.has(r.id)).map((r) => r.hostId));
   const score = claim.standby
     ? (rec: EngineRecord): number => (avoidedHosts.has(rec.hostId) ? 1000 : 0) + load(rec)
     : (rec: EngineRecord): number =>
+        (rec.id === prefer ? 0 : 2000) +
         (rec.claims.some((c) => c.contentKey === claim.contentKey) ? 0 : 1000) +
         (hasRoom(rec) ? 0 : 200) +
         (rec.state === 'ready' ? 0 : 100) +

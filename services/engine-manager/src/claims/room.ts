@@ -4,8 +4,15 @@ import { withClaim, type ClaimAdded } from './claim-changes.ts';
 import { rankCandidates } from './placement.ts';
 import type { EngineRegistry } from '../lifecycle/registry.ts';
 
-/** Put a claim on an existing engine with room; the engine's id, or undefined when none has room. */
-export type ClaimRoom = (claim: Claim, exclude: ReadonlySet<string>) => Promise<string | undefined>;
+/**
+ * Put a claim on an existing engine with room (`prefer` first: see rankCandidates); the engine's id, or
+ * undefined when none has room.
+ */
+export type ClaimRoom = (
+  claim: Claim,
+  exclude: ReadonlySet<string>,
+  prefer?: string,
+) => Promise<string | undefined>;
 
 /**
  * Claims room on the best `eligible` engine (content affinity first) by compare-and-set alone: the write
@@ -18,10 +25,10 @@ export function claimRoomOn(
   eligible: (rec: EngineRecord) => boolean,
   log: Logger,
 ): ClaimRoom {
-  return async (claim, exclude) => {
+  return async (claim, exclude, prefer) => {
     const tried = new Set(exclude);
     for (;;) {
-      const [candidate] = rankCandidates(registry.table.records().filter(eligible), claim, tried);
+      const [candidate] = rankCandidates(registry.table.records().filter(eligible), claim, tried, prefer);
       if (!candidate) return undefined;
       let added: ClaimAdded | undefined;
       const stored = await registry.mutate(candidate.id, (rec) => {

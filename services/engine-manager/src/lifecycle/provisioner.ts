@@ -51,6 +51,8 @@ export interface ProvisionerPorts {
 export interface ClaimToPlace {
   claim: Claim;
   exclude: ReadonlySet<string>;
+  /** The engine the stream plays from now (a re-claim): taken first while it has room. */
+  prefer?: string | undefined;
 }
 
 /**
@@ -125,7 +127,8 @@ export class Provisioner {
    */
   provision(forClaim?: ClaimToPlace): Promise<string> {
     return this.creating.run(async () => {
-      const existing = forClaim && (await this.p.claimRoom(forClaim.claim, forClaim.exclude));
+      const existing =
+        forClaim && (await this.p.claimRoom(forClaim.claim, forClaim.exclude, forClaim.prefer));
       return existing ?? this.create(forClaim ? [forClaim.claim] : []);
     });
   }

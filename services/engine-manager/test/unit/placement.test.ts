@@ -162,3 +162,30 @@ test('placement - other hosts are offered with the fewest engines first, never o
   t.deepEqual(otherHostsByLoad(records, 'self'), ['b', 'c', 'a']);
   t.deepEqual(otherHostsByLoad([engine('s', { hostId: 'self' })], 'self'), []);
 });
+
+test('rankCandidates - a re-claim goes back to the engine the stream plays from while it has room, before affinity and load', (t) => {
+  const playing = engine('playing', { playing: ['x', 'y'] });
+  const affine = engine('affine', { playing: ['c1'] });
+  const empty = engine('empty');
+  const records = [empty, affine, playing];
+  t.deepEqual(
+    rankCandidates(records, STREAM, NO_ONE).map((r) => r.id),
+    ['affine', 'empty', 'playing'],
+    'without a preference: affinity, then load',
+  );
+  t.deepEqual(
+    rankCandidates(records, STREAM, NO_ONE, 'playing').map((r) => r.id),
+    ['playing', 'affine', 'empty'],
+  );
+  const full = engine('playing', { capacity: 2, playing: ['x', 'y'] });
+  t.deepEqual(
+    rankCandidates([empty, affine, full], STREAM, NO_ONE, 'playing').map((r) => r.id),
+    ['affine', 'empty'],
+    'a preferred engine without room is no candidate',
+  );
+  t.deepEqual(
+    rankCandidates(records, STANDBY, NO_ONE, 'playing').map((r) => r.id)[0],
+    'empty',
+    'a standby ignores the preference: least loaded',
+  );
+});
