@@ -55,6 +55,9 @@ export class Reconciler {
   }
 
   private async settle(c: RunningEngine): Promise<void> {
+    // The provisioner owns a container until its start is decided (ready, or failed: it removes the container
+    // and says how it ended). A pass that listed it a moment before it started would take it for dead.
+    if (this.provisioner.isBringingUp(c.engineId)) return;
     const known = this.registry.table.get(c.engineId)?.record;
     if (!c.running) {
       await this.provisioner.remove(c, 'container dead');
@@ -68,7 +71,6 @@ export class Reconciler {
       await this.provisioner.remove(c, 'made with other settings');
       return;
     }
-    if (this.provisioner.isBringingUp(c.engineId)) return;
     if (!known) {
       await this.adopt(c);
     } else if (known.containerId !== c.containerId || known.state === 'starting') {
