@@ -56,6 +56,8 @@ const DEFAULT_FRAME_TICKS = TIMESTAMP_HZ / 25;
 const FLAG_WINDOW_PACKETS = 8192;
 /** With no key frame this long after the new source's first packets, the splice is made at a PAT. */
 const KEY_FRAME_WAIT_MS = 1000;
+/** How far into a window that starts at its PAT its tables are looked for (PAT, PMTs, maybe an SDT between). */
+const HEAD_PACKETS = 8;
 /** A splice holds at most this much of its source (one GOP, from its latest key frame, is far less). */
 const MAX_HELD_BYTES = 16 * 1024 * 1024;
 
@@ -197,11 +199,27 @@ export class Splice {
     if (before) this.planVersions(before, tables);
     this.planClock(previous);
     const out: Buffer[] = [];
-    for (const packet of [tables.pat, ...tables.pmt]) this.pass(Buffer.from(packet), out);
+    for (const packet of [tables.pat, ...tables.pmt]) {
+      if (!this.heldBeginsWith(packet)) this.pass(Buffer.from(packet), out);
+    }
     for (const view of this.held) this.pass(view, out);
     this.held = [];
     this.heldBytes = 0;
     return out;
+  }
+
+  /**
+   * The held window begins with this very table packet (it starts at a PAT: no key frame came in time), so
+   * no copy goes before it: the same packet twice, with one counter, is a continuity error to ffmpeg.
+   */
+  private heldBeginsWith(packet: Buffer): boolean {
+    const head = this.held[0];
+    if (!head) return false;
+    const end = Math.min(head.length - (head.length % PACKET_SIZE), HEAD_PACKETS * PACKET_SIZE);
+    for (let at = 0; at < end; at += PACKET_SIZE) {
+      if (head.compare(packet, 0, PACKET_SIZE, at, at + PACKET_SIZE) === 0) return true;
+    }
+    return false;
   }
 
   /** The source's packets after the switch, as the players get them (rewritten in place: views we own). */

@@ -102,3 +102,39 @@ test('splice - the same tables keep the players’ version; tables naming other 
   t.deepEqual([...versions], [(had + 1) & 0x1f]);
   t.deepEqual(inspectTs(bumped).continuityErrors, []);
 });
+
+test('splice - a source whose window starts at its PAT (no key frame in time) sends its tables once, flagged', (t) => {
+  const { sent, output, program } = played(3000);
+  // The other engine's video never comes: after KEY_FRAME_WAIT_MS the switch starts at its last PAT.
+  const other = otherEngine(5, 0);
+  const noVideo = Buffer.concat(
+    [...Array(other.length / PACKET_SIZE).keys()]
+      .map((n) => other.subarray(n * PACKET_SIZE, (n + 1) * PACKET_SIZE))
+      .filter((p) => pidAt(p, 0) !== 256),
+  );
+  const s = new Splice(new ProgramTracker(), output);
+  const chunk = 64 * PACKET_SIZE;
+  let at = 0;
+  for (let now = 0; !s.ready && at < noVideo.length; at += chunk, now += 200)
+    s.hold([Buffer.from(noVideo.subarray(at, at + chunk))], now);
+  t.true(s.ready, 'the window starts at a PAT once the key frame wait is over');
+  const after = Buffer.concat([...s.open(program), ...s.feed([Buffer.from(noVideo.subarray(at))])]);
+  for (const pid of [0, PMT_PID]) {
+    const counters: number[] = [];
+    for (let p = 0; p < after.length; p += PACKET_SIZE)
+      if (pidAt(after, p) === pid) counters.push(continuityAt(after, p));
+    // A repeated counter is a duplicate packet: ffmpeg logs a continuity failure for it.
+    t.deepEqual(
+      counters.slice(0, 5),
+      [0, 1, 2, 3, 4].map((n) => (counters[0]! + n) & 0x0f),
+      `PID ${pid} goes out once per counter`,
+    );
+  }
+  const report = inspectTs(Buffer.concat([sent, after]));
+  t.deepEqual(
+    report.continuityErrors.filter((e) => e.pid === 0 || e.pid === PMT_PID),
+    [],
+  );
+  for (const pid of [0, PMT_PID])
+    t.true((report.flaggedDiscontinuities.get(pid) ?? 0) >= 1, `PID ${pid} flagged`);
+});
