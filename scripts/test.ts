@@ -51,8 +51,15 @@ async function suite(extraArgs: string[]): Promise<Outcome> {
     if (fail) reported = { passed: reported?.passed ?? passed, failed: Number(fail[1]) };
   });
   const outcome = reported ?? { passed, failed };
-  // A crash or timeout that TAP did not count still fails the run.
-  if (code !== 0 && outcome.failed === 0) outcome.failed = 1;
+  // A crash or timeout that TAP did not count still fails the run. Ava's TAP says nothing when a test file's
+  // process outlives its tests (a handle left open) until the inactivity timeout: name that case at least.
+  if (code !== 0 && outcome.failed === 0) {
+    outcome.failed = 1;
+    process.stdout.write(
+      `not ok - ava exited with ${code} although every test it reported passed: a test file's process ` +
+        'stayed alive after its tests (an open handle) until the inactivity timeout, or ava crashed\n',
+    );
+  }
   return outcome;
 }
 

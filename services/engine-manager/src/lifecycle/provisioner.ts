@@ -278,18 +278,19 @@ export class Provisioner {
     const deadline = Date.now() + this.opts.readyTimeoutMs;
     let lookAt = Date.now() + CONTAINER_LOOK_MS;
     for (;;) {
-      const answered = await probeStatus(baseUrl, 1000).then(
+      // Undefined: it answered; else why it did not.
+      const failure = await probeStatus(baseUrl, 1000).then(
         () => undefined,
         (err: unknown) => err ?? new Error('no answer'),
       );
-      if (answered === undefined || Date.now() >= lookAt) {
+      if (failure === undefined || Date.now() >= lookAt) {
         await this.mustRun(containerId);
-        if (answered === undefined) return;
+        if (failure === undefined) return;
         lookAt = Date.now() + CONTAINER_LOOK_MS;
       }
       if (Date.now() > deadline) {
         throw new AcefleetError('engine_timeout', `engine not ready after ${this.opts.readyTimeoutMs} ms`, {
-          cause: answered,
+          cause: failure,
           retryAfterMs: 5000,
         });
       }
