@@ -33,7 +33,7 @@ export {
 } from './nats/jetstream-bounds.ts';
 export { addMicroService, addJsonEndpoint, AnnounceConfig, announcedAddress } from './nats/micro.ts';
 export { subjectMatches, DeliveryGuard, subscribeEvents } from './nats/delivery-guard.ts';
-export { onShutdown } from './lifecycle.ts';
+export { onShutdown, processAlive } from './lifecycle.ts';
 export {
   EngineAddressConfig,
   type EngineAddressRule,

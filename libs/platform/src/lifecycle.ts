@@ -1,5 +1,15 @@
 import type { Logger } from './logger.ts';
 
+/** Is a process with this pid running (EPERM: it exists, but belongs to another user)? */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** A second signal within this long of the first is the same event, not a request to exit at once. */
 const REPEAT_GRACE_MS = 2000;
 

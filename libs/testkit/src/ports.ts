@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { processAlive } from '@acefleet/platform';
 
 /** A loopback TCP port that was free a moment ago. */
 export function freePort(): Promise<number> {
@@ -30,15 +31,6 @@ const P2P_PER_SLOT = SLOT_SIZE / 2;
 const slotDir = path.join(tmpdir(), 'acefleet-port-slots');
 const heldSlots = new Set<number>();
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function slotFile(slot: number, pid = process.pid): string {
   return path.join(slotDir, `${slot}.${pid}`);
 }
@@ -63,7 +55,7 @@ function takeSlot(slot: number): boolean {
     .filter((pid) => pid !== process.pid);
   let taken = false;
   for (const pid of others) {
-    if (alive(pid)) taken = true;
+    if (processAlive(pid)) taken = true;
     else rmSync(slotFile(slot, pid), { force: true });
   }
   if (taken) {

@@ -14,6 +14,7 @@ import {
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { Logger } from '../logger.ts';
+import { processAlive } from '../lifecycle.ts';
 
 /**
  * The outbox setting of engine-manager, health-monitor and stats (the proxy has its own, on by default): their
@@ -39,15 +40,6 @@ export interface OutboxEntry {
 
 /** At most this long between a write and its fdatasync: the most a power loss can take. */
 const SYNC_DELAY_MS = 1000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * The on-disk copy of an event outbox: an append-only file of JSON lines, `<name>.<pid>.jsonl` in its
@@ -85,7 +77,7 @@ export class OutboxFile {
     const adopted: string[] = [];
     for (const entry of readdirSync(dir)) {
       const pid = Number(pattern.exec(entry)?.[1] ?? NaN);
-      if (Number.isNaN(pid) || (pid !== process.pid && alive(pid))) continue;
+      if (Number.isNaN(pid) || (pid !== process.pid && processAlive(pid))) continue;
       left.push(...parseLines(readFileSync(path.join(dir, entry), 'utf8'), log));
       adopted.push(entry);
     }

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import type { Logger } from '@acefleet/platform';
+import { processAlive, type Logger } from '@acefleet/platform';
 
 const InstanceState = Type.Object({ instanceId: Type.String({ minLength: 1 }), pid: Type.Integer() });
 
@@ -16,7 +16,7 @@ export function takeOverInstanceFile(file: string, instanceId: string, log: Logg
   const before = readState(file, log);
   writeState(file, instanceId, log);
   if (!before || before.instanceId === instanceId) return undefined;
-  if (before.pid !== process.pid && isRunning(before.pid)) {
+  if (before.pid !== process.pid && processAlive(before.pid)) {
     log.warn({ file, predecessor: before.instanceId }, 'instance file of a running process: claims kept');
     return undefined;
   }
@@ -42,15 +42,5 @@ function writeState(file: string, instanceId: string, log: Logger): void {
     renameSync(tmp, file);
   } catch (err) {
     log.warn({ err, file }, 'instance file not written: a restart will not release these claims early');
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
