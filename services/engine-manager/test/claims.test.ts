@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { AcquireReply, ReleaseReply, RenewReply, proxyCallSubject } from '@acefleet/contracts';
 import { containersWithLabels, waitFor } from '@acefleet/testkit';
 import { acquire, acquireError, call, contentOf, isolatedManager, listEngines } from './helpers.ts';
@@ -32,8 +32,8 @@ test('manager - 50 concurrent acquires for 50 contents with maxReplicas 5 and ca
   t.is(more.code, 'capacity_exhausted');
 });
 
-test('manager - repeated acquires of one content land on one engine', async (t) => {
-  t.timeout(60_000);
+/** A manager keeping two ready spares (up to 3 engines of 4 streams), once both are ready. */
+async function withTwoSpares(t: ExecutionContext): Promise<Awaited<ReturnType<typeof isolatedManager>>> {
   const m = await isolatedManager(t, {
     MIN_FREE_REPLICAS: '2',
     MAX_REPLICAS: '3',
@@ -43,6 +43,12 @@ test('manager - repeated acquires of one content land on one engine', async (t) 
     async () => (await listEngines(m.client, m.hostId)).filter((e) => e.state === 'ready').length >= 2,
     20_000,
   );
+  return m;
+}
+
+test('manager - repeated acquires of one content land on one engine', async (t) => {
+  t.timeout(60_000);
+  const m = await withTwoSpares(t);
   const first = await acquire(m.client, 7, 'proxy-a');
   const other = await acquire(m.client, 8, 'proxy-a');
   t.not(other.engine.id, first.engine.id, 'a new content goes to the least loaded engine');
@@ -61,15 +67,7 @@ test('manager - repeated acquires of one content land on one engine', async (t) 
 
 test('manager - a re-claim naming the engine it plays from (preferEngineId) stays there, before load and affinity', async (t) => {
   t.timeout(60_000);
-  const m = await isolatedManager(t, {
-    MIN_FREE_REPLICAS: '2',
-    MAX_REPLICAS: '3',
-    MAX_STREAMS_PER_ENGINE: '4',
-  });
-  await waitFor(
-    async () => (await listEngines(m.client, m.hostId)).filter((e) => e.state === 'ready').length >= 2,
-    20_000,
-  );
+  const m = await withTwoSpares(t);
   const reclaim = (n: number, preferEngineId?: string): Promise<AcquireReply> =>
     call(
       m.client,
