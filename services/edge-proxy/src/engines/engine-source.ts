@@ -29,8 +29,10 @@ export interface EngineSourceOptions extends LocalChoiceOptions {
 
 /** What an acquire tells the manager beside the content and the engines to avoid. */
 interface ManagerAsk {
+  /** The engine whose start just failed for this stream, and why. */
   failed?: EngineFailure | undefined;
   standby?: boolean;
+  /** The engine the stream plays from now (a re-claim): the manager places the claim there while it has room. */
   prefer?: string | undefined;
 }
 
@@ -101,9 +103,7 @@ export class EngineSource {
   async acquire(
     content: ContentRef,
     exclude: ReadonlySet<string>,
-    failed?: EngineFailure,
-    /** The engine the stream plays from now (a re-claim): the manager places the claim there while it has room. */
-    prefer?: string,
+    { failed, prefer }: Pick<ManagerAsk, 'failed' | 'prefer'> = {},
   ): Promise<EngineLease> {
     const end = this.metrics.acquireSeconds.startTimer();
     const avoid = this.cooldown.excluding(exclude);

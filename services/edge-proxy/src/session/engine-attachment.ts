@@ -190,7 +190,7 @@ export class EngineAttachment {
         claimed ??
         (this.standby
           ? await this.engines.acquireStandby(this.content, exclude)
-          : await this.engines.acquire(this.content, exclude, failed));
+          : await this.engines.acquire(this.content, exclude, { failed }));
       this.handlers.onClaimed(this.claim.engineId);
       if (this.closed) return void (await this.close());
       this.startCalledAt = performance.now();

@@ -260,7 +260,7 @@ export class EngineAttachments {
     if (!current || !old) return undefined;
     let fresh: EngineLease;
     try {
-      fresh = await engines.acquire(content, took?.exclude ?? new Set(), undefined, old.engineId);
+      fresh = await engines.acquire(content, took?.exclude ?? new Set(), { prefer: old.engineId });
     } catch (err) {
       this.log.warn(
         { err, engineId: old.engineId },

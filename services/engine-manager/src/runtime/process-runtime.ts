@@ -51,7 +51,8 @@ export class ProcessRuntime implements EngineRuntime {
       this.children.delete(containerId);
       this.exits.set(containerId, code ?? -1);
       // Only the last few are kept: a starting engine's exit is looked at within a second.
-      for (const old of this.exits.keys()) if (this.exits.size > KEPT_EXITS) this.exits.delete(old);
+      const oldest = this.exits.keys().next().value;
+      if (this.exits.size > KEPT_EXITS && oldest !== undefined) this.exits.delete(oldest);
       for (const l of this.listeners) l({ engineId: spec.engineId, containerId, kind: 'die' });
     });
     return Promise.resolve({ containerId });
